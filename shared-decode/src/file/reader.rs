@@ -1,0 +1,484 @@
+//! The format-independent push parser ([`CaptureParser`]) and the two readers built on it:
+//! [`Reader`] over any `std::io::Read` (gzip detected and decompressed transparently) and
+//! [`SliceReader`] over a whole in-memory buffer.
+
+use super::pcap::{hex_prefix, PcapParser};
+use super::pcapng::{self, PcapngParser};
+use super::{CaptureInfo, Endian, FileError, FileErrorKind, LinkType, Options, Record, Timestamp};
+use flate2::read::MultiGzDecoder;
+use std::io::{self, Read};
+use std::ops::Range;
+
+/// A packet record found by the parser; ranges are relative to the buffer it was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawRecord {
+    /// Bytes of the record or block.
+    pub consumed: usize,
+    /// Global interface index.
+    pub interface: u32,
+    /// Link type.
+    pub link_type: LinkType,
+    /// Time stamp, if the block has one.
+    pub ts: Option<Timestamp>,
+    /// Length on the wire.
+    pub orig_len: u32,
+    /// Captured bytes.
+    pub data: Range<usize>,
+    /// `epb_flags`.
+    pub flags: Option<u32>,
+    /// Drop count.
+    pub drop_count: Option<u64>,
+    /// Option bytes.
+    pub options: Range<usize>,
+    /// Byte order of the options.
+    pub endian: Endian,
+}
+
+impl RawRecord {
+    /// Resolves the ranges against `buf` (the same buffer the parser saw).
+    pub fn to_record<'a>(&self, buf: &'a [u8], offset: u64) -> Record<'a> {
+        Record {
+            offset,
+            block_len: self.consumed as u32,
+            interface: self.interface,
+            link_type: self.link_type,
+            ts: self.ts,
+            orig_len: self.orig_len,
+            data: buf.get(self.data.clone()).unwrap_or(&[]),
+            flags: self.flags,
+            drop_count: self.drop_count,
+            options: Options {
+                bytes: buf.get(self.options.clone()).unwrap_or(&[]),
+                endian: self.endian,
+            },
+        }
+    }
+}
+
+/// One answer of [`CaptureParser::next`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A packet; advance by `consumed`.
+    Record(RawRecord),
+    /// A metadata block was absorbed into [`CaptureInfo`]; advance by `consumed`.
+    Meta {
+        /// Bytes to advance.
+        consumed: usize,
+    },
+    /// Call again with at least `needed` bytes from the same position (or with `eof`).
+    NeedMore {
+        /// Bytes needed from the current position.
+        needed: usize,
+    },
+    /// The file ended cleanly.
+    End,
+    /// Something is wrong at this position. `skip: Some(n)`: advance by `n` and go on;
+    /// `None`: nothing more can be read.
+    Error {
+        /// The error.
+        error: FileError,
+        /// Where reading can resume.
+        skip: Option<usize>,
+    },
+}
+
+#[derive(Clone, Debug)]
+enum State {
+    Start,
+    Pcap(PcapParser),
+    Pcapng(PcapngParser),
+    Done,
+}
+
+/// Format-independent push parser. Feed it the bytes from the current file position.
+#[derive(Clone, Debug)]
+pub struct CaptureParser {
+    state: State,
+    info: CaptureInfo,
+}
+
+impl Default for CaptureParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Is this the start of a gzip stream?
+pub fn is_gzip(buf: &[u8]) -> bool {
+    buf.starts_with(&[0x1f, 0x8b])
+}
+
+impl CaptureParser {
+    /// A parser at the start of a file.
+    pub fn new() -> CaptureParser {
+        CaptureParser {
+            state: State::Start,
+            info: CaptureInfo::default(),
+        }
+    }
+
+    /// What the file has said about itself so far.
+    pub fn info(&self) -> &CaptureInfo {
+        &self.info
+    }
+
+    /// Mutable access (the reader marks gzip input).
+    pub fn info_mut(&mut self) -> &mut CaptureInfo {
+        &mut self.info
+    }
+
+    /// Parses the next item from `buf`, which starts at file offset `offset`. `eof` says no
+    /// more bytes will follow `buf`.
+    pub fn next(&mut self, buf: &[u8], offset: u64, eof: bool) -> Step {
+        let step = match &mut self.state {
+            State::Done => Step::End,
+            State::Pcap(p) => p.next(buf, offset, eof),
+            State::Pcapng(p) => p.next(buf, offset, eof, &mut self.info),
+            State::Start => {
+                if buf.len() < 4 && !eof {
+                    return Step::NeedMore { needed: 4 };
+                }
+                if PcapngParser::sniff(buf) {
+                    self.info.format = Some(super::Format::Pcapng);
+                    self.state = State::Pcapng(PcapngParser::default());
+                    return self.next(buf, offset, eof);
+                }
+                if buf.len() >= 4 && PcapParser::sniff(buf).is_some() || buf.len() < 4 && eof && !buf.is_empty() {
+                    match PcapParser::parse_header(buf, eof) {
+                        Ok(None) => {
+                            return Step::NeedMore {
+                                needed: super::pcap::FILE_HEADER_LEN,
+                            }
+                        }
+                        Ok(Some((p, format, section, iface))) => {
+                            self.info.format = Some(format);
+                            self.info.sections.push(section);
+                            self.info.interfaces.push(iface);
+                            self.state = State::Pcap(p);
+                            return Step::Meta {
+                                consumed: super::pcap::FILE_HEADER_LEN,
+                            };
+                        }
+                        Err(error) => Step::Error { error, skip: None },
+                    }
+                } else {
+                    let magic = describe_magic(buf);
+                    Step::Error {
+                        error: FileError::new(offset, FileErrorKind::UnknownFormat { magic }),
+                        skip: None,
+                    }
+                }
+            }
+        };
+        if let Step::Error { skip: None, .. } = step {
+            self.state = State::Done;
+        }
+        step
+    }
+
+    /// Re-parses one record at a known position (random access through an [`Index`](super::Index)):
+    /// `block` holds exactly the record's bytes as stored in the index, `offset` its position.
+    /// Uses what the parser learned during the full pass (sections, interfaces).
+    ///
+    /// # Errors
+    /// When the bytes are not a packet record consistent with the parsed file.
+    pub fn record_at<'a>(&self, block: &'a [u8], offset: u64) -> Result<Record<'a>, FileError> {
+        let raw = match &self.state {
+            State::Pcap(p) => {
+                let mut p = p.clone();
+                match p.next(block, offset, true) {
+                    Step::Record(r) => r,
+                    Step::Error { error, .. } => return Err(error),
+                    _ => return Err(not_a_record(offset)),
+                }
+            }
+            State::Pcapng(_) | State::Done if self.info.format == Some(super::Format::Pcapng) => {
+                let section = self
+                    .info
+                    .sections
+                    .iter()
+                    .rposition(|s| s.offset <= offset)
+                    .ok_or_else(|| not_a_record(offset))?;
+                let e = self
+                    .info
+                    .sections
+                    .get(section)
+                    .and_then(|s| s.endian)
+                    .unwrap_or(Endian::Little);
+                let btype = super::bytes::u32_at(block, 0, e).unwrap_or(0);
+                pcapng::parse_packet_block(btype, block, e, &self.info, section, offset)
+                    .map_err(|k| FileError::new(offset, k))?
+            }
+            State::Done => {
+                // A pcap file whose parser stopped: rebuild the state from the header info.
+                return Err(not_a_record(offset));
+            }
+            State::Start | State::Pcapng(_) => return Err(not_a_record(offset)),
+        };
+        Ok(raw.to_record(block, offset))
+    }
+}
+
+/// Names well-known non-capture or unsupported formats so the message tells the user what to do.
+fn describe_magic(buf: &[u8]) -> String {
+    let hex = hex_prefix(buf);
+    let what = if is_gzip(buf) {
+        "gzip data: open it with Reader, which decompresses"
+    } else if buf.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "zstd-compressed data: decompress it first (zstd -d)"
+    } else if buf.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        "xz-compressed data: decompress it first (xz -d)"
+    } else if buf.starts_with(b"BZh") {
+        "bzip2-compressed data: decompress it first (bunzip2)"
+    } else if buf.starts_with(b"snoop\0\0\0") {
+        "a Sun snoop capture: convert it first (editcap -F pcapng)"
+    } else {
+        return hex;
+    };
+    format!("{hex}, {what}")
+}
+
+fn not_a_record(offset: u64) -> FileError {
+    FileError::new(
+        offset,
+        FileErrorKind::BadBlock {
+            block: "record",
+            detail: "no packet record at this offset".into(),
+        },
+    )
+}
+
+/// Default read size of [`Reader`].
+const CHUNK: usize = 1024 * 1024;
+
+enum Source<R: Read> {
+    Unknown(R),
+    Plain(io::Chain<io::Cursor<Vec<u8>>, R>),
+    Gzip(Box<MultiGzDecoder<io::Chain<io::Cursor<Vec<u8>>, R>>>),
+    Taken,
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Unknown(r) => r.read(buf),
+            Source::Plain(r) => r.read(buf),
+            Source::Gzip(r) => r.read(buf),
+            Source::Taken => Ok(0),
+        }
+    }
+}
+
+/// Streaming reader over any `Read` (file, stdin, socket, gzip stream). Memory use is bounded
+/// by the largest block ([`MAX_BLOCK_LEN`](super::MAX_BLOCK_LEN)) plus one read chunk.
+///
+/// ```
+/// use shared_decode::file::Reader;
+/// let bytes: &[u8] = &[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+///                      0xff, 0xff, 0, 0, 1, 0, 0, 0];
+/// let mut r = Reader::new(bytes);
+/// assert!(r.next_record().is_none());
+/// assert_eq!(r.info().interfaces.len(), 1);
+/// ```
+pub struct Reader<R: Read> {
+    src: Source<R>,
+    parser: CaptureParser,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    offset: u64,
+}
+
+impl<R: Read> Reader<R> {
+    /// A reader at the start of `src`.
+    pub fn new(src: R) -> Reader<R> {
+        Reader {
+            src: Source::Unknown(src),
+            parser: CaptureParser::new(),
+            buf: Vec::new(),
+            pos: 0,
+            end: 0,
+            eof: false,
+            offset: 0,
+        }
+    }
+
+    /// What the file has said about itself so far (complete after the last record).
+    pub fn info(&self) -> &CaptureInfo {
+        self.parser.info()
+    }
+
+    /// The parser (for [`CaptureParser::record_at`] after a full pass).
+    pub fn parser(&self) -> &CaptureParser {
+        &self.parser
+    }
+
+    /// Consumes the reader, returning the parser state.
+    pub fn into_parser(self) -> CaptureParser {
+        self.parser
+    }
+
+    /// The next packet, an error (reading may go on after it), or `None` at the end.
+    pub fn next_record(&mut self) -> Option<Result<Record<'_>, FileError>> {
+        loop {
+            let avail = self.buf.get(self.pos..self.end).unwrap_or(&[]);
+            match self.parser.next(avail, self.offset, self.eof) {
+                Step::NeedMore { .. } if self.eof => return None,
+                Step::NeedMore { needed } => {
+                    if let Err(e) = self.fill(needed) {
+                        self.eof = true;
+                        self.parser.state = State::Done;
+                        return Some(Err(e));
+                    }
+                }
+                Step::Meta { consumed } => self.advance(consumed),
+                Step::End => return None,
+                Step::Error { error, skip } => {
+                    if let Some(n) = skip {
+                        self.advance(n);
+                    }
+                    return Some(Err(error));
+                }
+                Step::Record(raw) => {
+                    let start = self.pos;
+                    let offset = self.offset;
+                    self.advance(raw.consumed);
+                    let buf = self.buf.get(start..).unwrap_or(&[]);
+                    return Some(Ok(raw.to_record(buf, offset)));
+                }
+            }
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        let n = n.min(self.end - self.pos);
+        self.pos += n;
+        self.offset += n as u64;
+    }
+
+    /// Makes at least `needed` bytes available from `pos`, or sets `eof`.
+    fn fill(&mut self, needed: usize) -> Result<(), FileError> {
+        if self.pos > 0 && self.pos + needed > self.buf.len() {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        let want = needed.max(CHUNK);
+        if self.buf.len() < self.pos + want {
+            self.buf.resize(self.pos + want, 0);
+        }
+        if matches!(self.src, Source::Unknown(_)) {
+            self.detect()?;
+        }
+        while self.end - self.pos < needed {
+            let Some(space) = self.buf.get_mut(self.end..) else {
+                break;
+            };
+            if space.is_empty() {
+                break;
+            }
+            match self.src.read(space) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let kind = if matches!(self.src, Source::Gzip(_)) {
+                        FileErrorKind::Gzip(e.to_string())
+                    } else {
+                        FileErrorKind::Io(e.to_string())
+                    };
+                    return Err(FileError::new(self.offset + (self.end - self.pos) as u64, kind));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the first bytes and decides whether the stream is gzip.
+    fn detect(&mut self) -> Result<(), FileError> {
+        let Source::Unknown(mut r) = std::mem::replace(&mut self.src, Source::Taken) else {
+            return Ok(());
+        };
+        let mut head = vec![0u8; 2];
+        let mut got = 0;
+        while got < 2 {
+            match r.read(head.get_mut(got..).unwrap_or(&mut [])) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(FileError::new(0, FileErrorKind::Io(e.to_string()))),
+            }
+        }
+        head.truncate(got);
+        let gz = is_gzip(&head);
+        let chained = io::Cursor::new(head).chain(r);
+        if gz {
+            self.parser.info_mut().gzip = true;
+            self.src = Source::Gzip(Box::new(MultiGzDecoder::new(chained)));
+        } else {
+            self.src = Source::Plain(chained);
+        }
+        Ok(())
+    }
+}
+
+/// Zero-copy reader over a whole in-memory (uncompressed) capture.
+///
+/// Yields `Ok(Record)` for each packet and `Err` for each problem (reading goes on after an
+/// error when the parser could resynchronise).
+pub struct SliceReader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    parser: CaptureParser,
+}
+
+impl<'a> SliceReader<'a> {
+    /// A reader over `bytes`.
+    pub fn new(bytes: &'a [u8]) -> SliceReader<'a> {
+        SliceReader {
+            bytes,
+            pos: 0,
+            parser: CaptureParser::new(),
+        }
+    }
+
+    /// What the file has said about itself so far.
+    pub fn info(&self) -> &CaptureInfo {
+        self.parser.info()
+    }
+
+    /// The parser state.
+    pub fn parser(&self) -> &CaptureParser {
+        &self.parser
+    }
+}
+
+impl<'a> Iterator for SliceReader<'a> {
+    type Item = Result<Record<'a>, FileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
+            let offset = self.pos as u64;
+            match self.parser.next(rest, offset, true) {
+                Step::NeedMore { .. } | Step::End => return None,
+                Step::Meta { consumed } => self.pos += consumed.min(rest.len()),
+                Step::Error { error, skip } => {
+                    match skip {
+                        Some(n) => self.pos += n.min(rest.len()),
+                        None => self.pos = self.bytes.len(),
+                    }
+                    return Some(Err(error));
+                }
+                Step::Record(raw) => {
+                    self.pos += raw.consumed.min(rest.len());
+                    return Some(Ok(raw.to_record(rest, offset)));
+                }
+            }
+        }
+    }
+}
