@@ -10,4 +10,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod decoder;
+pub mod dissect;
+pub mod error;
+pub mod field;
 pub mod file;
+pub mod flow;
+pub mod format;
+
+pub use decoder::Decoder;
+pub use dissect::Packet;
+pub use error::{DecodeError, Layer};
+pub use field::{schema, FieldDef, Value};
+pub use file::{Reader, Record, SliceReader};

@@ -129,7 +129,7 @@ impl fmt::Display for Timestamp {
 
 /// A link-layer header type (LINKTYPE_* from the tcpdump.org registry). Open set: unknown
 /// values round-trip and print as numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LinkType(pub u16);
 
 impl LinkType {

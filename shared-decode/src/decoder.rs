@@ -1,0 +1,55 @@
+//! The one decode path: numbers frames, keeps capture-relative times, dissects, and runs
+//! flow analysis, in file order. The CLI, the viewer's worker and the tests all use it.
+
+use crate::dissect::{self, DissectOptions, Packet};
+use crate::file::{Record, Timestamp};
+use crate::flow::Tracker;
+
+/// Turns records into analysed packets, one after another.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    tracker: Tracker,
+    opts: DissectOptions,
+    first_ts: Option<Timestamp>,
+    prev_ts: Option<Timestamp>,
+    count: u64,
+}
+
+impl Decoder {
+    /// A decoder that dissects everything.
+    pub fn new() -> Decoder {
+        Decoder::default()
+    }
+
+    /// A decoder with options (e.g. lazy dissection for filtering).
+    pub fn with_options(opts: DissectOptions) -> Decoder {
+        Decoder {
+            opts,
+            ..Decoder::default()
+        }
+    }
+
+    /// Frames decoded so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The flow tracker.
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// Decodes the next record of the capture.
+    pub fn decode<'a>(&mut self, rec: &Record<'a>) -> Packet<'a> {
+        self.count += 1;
+        let mut pkt = dissect::dissect(rec, self.count, self.opts);
+        let ts = rec.ts.or(self.prev_ts).unwrap_or_default();
+        pkt.meta.ts = ts;
+        let first = *self.first_ts.get_or_insert(ts);
+        pkt.meta.rel_ns = ts.as_nanos() - first.as_nanos();
+        pkt.meta.delta_ns = self.prev_ts.map_or(0, |p| ts.as_nanos() - p.as_nanos());
+        self.prev_ts = Some(ts);
+        self.tracker.observe(&mut pkt);
+        pkt
+    }
+}

@@ -1,0 +1,211 @@
+//! Which dissector handles what: data, not code (Zeek's analyzer tables, Wireshark's
+//! dissector tables). To add a protocol, write its module and add a row here.
+//!
+//! Port tables are consulted lower port first, then higher (Wireshark's "try low port
+//! first"); registered dissectors may decline, and then the heuristics for the transport
+//! are tried in order. Whatever nobody claims is `data`.
+
+use super::{
+    arp, dhcp, dns, ethernet, http, icmp, ipv4, ipv6, linux, tcp, tls, tunnel, udp, Depth, DissectCx,
+    DissectFn, DissectResult, Next,
+};
+use crate::error::Layer;
+use crate::field::FieldDef;
+
+/// Link-layer types.
+pub static LINK_TYPES: &[(u16, DissectFn)] = &[
+    (0, linux::dissect_null),
+    (1, ethernet::dissect),
+    (12, linux::dissect_raw),
+    (14, linux::dissect_raw),
+    (101, linux::dissect_raw),
+    (108, linux::dissect_loop),
+    (113, linux::dissect_sll),
+    (228, ipv4::dissect),
+    (229, ipv6::dissect),
+    (239, linux::dissect_nflog),
+    (276, linux::dissect_sll2),
+];
+
+/// Ethertypes (Ethernet, VLAN, SLL, GRE, SNAP, ...).
+pub static ETHERTYPES: &[(u16, DissectFn)] = &[
+    (0x0800, ipv4::dissect),
+    (0x86dd, ipv6::dissect),
+    (0x0806, arp::dissect),
+    (0x8035, arp::dissect_rarp),
+    (0x8100, ethernet::dissect_vlan),
+    (0x9100, ethernet::dissect_vlan),
+    (0x88a8, ethernet::dissect_8021ad),
+    (0x8864, tunnel::dissect_pppoe),
+    (0x8847, tunnel::dissect_mpls),
+    (0x8848, tunnel::dissect_mpls),
+    (0x6558, ethernet::dissect),
+];
+
+/// IP protocol numbers.
+pub static IP_PROTOS: &[(u8, DissectFn)] = &[
+    (1, icmp::dissect),
+    (2, icmp::dissect_igmp),
+    (4, ipv4::dissect),
+    (6, tcp::dissect),
+    (17, udp::dissect),
+    (41, ipv6::dissect),
+    (47, tunnel::dissect_gre),
+    (50, tunnel::dissect_esp),
+    (51, tunnel::dissect_ah),
+    (58, icmp::dissect_v6),
+    (137, tunnel::dissect_mpls),
+];
+
+/// TCP ports.
+pub static TCP_PORTS: &[(u16, DissectFn)] = &[
+    (53, dns::dissect_tcp),
+    (80, http::dissect),
+    (443, tls::dissect),
+    (465, tls::dissect),
+    (636, tls::dissect),
+    (853, tls::dissect),
+    (993, tls::dissect),
+    (995, tls::dissect),
+    (3128, http::dissect),
+    (5355, dns::dissect_tcp),
+    (8000, http::dissect),
+    (8008, http::dissect),
+    (8080, http::dissect),
+    (8443, tls::dissect),
+    (8888, http::dissect),
+];
+
+/// UDP ports.
+pub static UDP_PORTS: &[(u16, DissectFn)] = &[
+    (53, dns::dissect_udp),
+    (67, dhcp::dissect),
+    (68, dhcp::dissect),
+    (4789, tunnel::dissect_vxlan),
+    (5353, dns::dissect_mdns),
+    (5355, dns::dissect_llmnr),
+];
+
+/// Heuristic dissectors for TCP payloads, tried in order when no port matched.
+pub static TCP_HEURISTICS: &[DissectFn] = &[http::dissect, tls::dissect];
+
+/// Heuristic dissectors for UDP payloads.
+pub static UDP_HEURISTICS: &[DissectFn] = &[];
+
+/// Directly named layers.
+fn by_layer(l: Layer) -> Option<DissectFn> {
+    Some(match l {
+        Layer::Ethernet => ethernet::dissect,
+        Layer::Llc => ethernet::dissect_llc,
+        Layer::Ppp => tunnel::dissect_ppp,
+        _ => return None,
+    })
+}
+
+fn lookup<K: PartialEq + Copy>(table: &[(K, DissectFn)], k: K) -> Option<DissectFn> {
+    table.iter().find(|(key, _)| *key == k).map(|(_, f)| *f)
+}
+
+/// How deep a `Next` leads (for lazy dissection).
+pub fn depth_of(n: Next) -> Depth {
+    match n {
+        Next::TcpPorts(..) | Next::UdpPorts(..) => Depth::All,
+        Next::IpProto(_) => Depth::Transport,
+        _ => Depth::Network,
+    }
+}
+
+fn ports(
+    table: &[(u16, DissectFn)],
+    heuristics: &[DissectFn],
+    a: u16,
+    b: u16,
+    data: &[u8],
+    off: usize,
+    cx: &mut DissectCx,
+) -> Option<DissectFn> {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut tried = Vec::with_capacity(2);
+    for p in [lo, hi] {
+        if let Some(f) = lookup(table, p) {
+            tried.push(f);
+        }
+    }
+    for f in tried.into_iter().chain(heuristics.iter().copied()) {
+        let mut probe = cx.clone();
+        if matches!(f(data, off, &mut probe), Ok(Some(_))) {
+            return Some(f);
+        }
+    }
+    None
+}
+
+/// Runs the dissector for `next` on `data`. `Ok(None)`: nobody claims the bytes.
+pub fn run<'a>(
+    next: Next,
+    data: &'a [u8],
+    off: usize,
+    cx: &mut DissectCx,
+    _prev: Option<Layer>,
+) -> DissectResult<'a> {
+    let f = match next {
+        Next::Link(l) => lookup(LINK_TYPES, l.0),
+        Next::Ethertype(t) => lookup(ETHERTYPES, t),
+        Next::IpProto(p) => lookup(IP_PROTOS, p),
+        Next::Layer(l) => by_layer(l),
+        Next::PppProto(p) => match p {
+            0x0021 => Some(ipv4::dissect as DissectFn),
+            0x0057 => Some(ipv6::dissect as DissectFn),
+            _ => None,
+        },
+        Next::TcpPorts(a, b) => {
+            if cx.fragment {
+                None
+            } else {
+                ports(TCP_PORTS, TCP_HEURISTICS, a, b, data, off, cx)
+            }
+        }
+        Next::UdpPorts(a, b) => ports(UDP_PORTS, UDP_HEURISTICS, a, b, data, off, cx),
+        Next::Done => None,
+    };
+    match f {
+        Some(f) => f(data, off, cx),
+        None => Ok(None),
+    }
+}
+
+/// The protocol field of a layer (for presence when its fields are skipped).
+pub fn proto_def(l: Layer) -> &'static FieldDef {
+    match l {
+        Layer::Frame => &super::frame::FRAME,
+        Layer::Ethernet => &ethernet::ETH,
+        Layer::Llc => &ethernet::LLC,
+        Layer::Vlan => &ethernet::VLAN,
+        Layer::Sll | Layer::Sll2 => &linux::SLL,
+        Layer::Null => &linux::NULL,
+        Layer::Nflog => &linux::NFLOG,
+        Layer::Arp => &arp::ARP,
+        Layer::Ipv4 => &ipv4::IP,
+        Layer::Ipv6 => &ipv6::IPV6,
+        Layer::Icmp => &icmp::ICMP,
+        Layer::Icmpv6 => &icmp::ICMPV6,
+        Layer::Igmp => &icmp::IGMP,
+        Layer::Tcp => &tcp::TCP,
+        Layer::Udp => &udp::UDP,
+        Layer::Gre => &tunnel::GRE,
+        Layer::Vxlan => &tunnel::VXLAN,
+        Layer::Pppoe => &tunnel::PPPOES,
+        Layer::Ppp => &tunnel::PPP,
+        Layer::Mpls => &tunnel::MPLS,
+        Layer::Ah => &tunnel::AH,
+        Layer::Esp => &tunnel::ESP,
+        Layer::Dns => &dns::DNS,
+        Layer::Http => &http::HTTP,
+        Layer::Tls => &tls::TLS,
+        Layer::Dhcp => &dhcp::DHCP,
+        Layer::Ntp | Layer::Data => &super::frame::DATA,
+    }
+}
+
+/// Fields defined here (none besides the protocol tables').
+pub static FIELDS: &[&FieldDef] = &[];

@@ -1,0 +1,136 @@
+//! Shared error vocabulary for dissection: which protocol layer, where in the frame, what.
+
+use std::fmt;
+use thiserror::Error;
+
+/// A protocol layer, as named in errors and in [`crate::dissect::LayerItem`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(missing_docs)]
+pub enum Layer {
+    Frame,
+    Ethernet,
+    Llc,
+    Vlan,
+    Sll,
+    Sll2,
+    Null,
+    Nflog,
+    Arp,
+    Ipv4,
+    Ipv6,
+    Icmp,
+    Icmpv6,
+    Igmp,
+    Tcp,
+    Udp,
+    Gre,
+    Vxlan,
+    Pppoe,
+    Ppp,
+    Mpls,
+    Ah,
+    Esp,
+    Dns,
+    Http,
+    Tls,
+    Dhcp,
+    Ntp,
+    Data,
+}
+
+impl Layer {
+    /// Wireshark's protocol filter name (`eth`, `ip`, `tcp`, ...).
+    pub fn filter_name(self) -> &'static str {
+        match self {
+            Layer::Frame => "frame",
+            Layer::Ethernet => "eth",
+            Layer::Llc => "llc",
+            Layer::Vlan => "vlan",
+            Layer::Sll | Layer::Sll2 => "sll",
+            Layer::Null => "null",
+            Layer::Nflog => "nflog",
+            Layer::Arp => "arp",
+            Layer::Ipv4 => "ip",
+            Layer::Ipv6 => "ipv6",
+            Layer::Icmp => "icmp",
+            Layer::Icmpv6 => "icmpv6",
+            Layer::Igmp => "igmp",
+            Layer::Tcp => "tcp",
+            Layer::Udp => "udp",
+            Layer::Gre => "gre",
+            Layer::Vxlan => "vxlan",
+            Layer::Pppoe => "pppoes",
+            Layer::Ppp => "ppp",
+            Layer::Mpls => "mpls",
+            Layer::Ah => "ah",
+            Layer::Esp => "esp",
+            Layer::Dns => "dns",
+            Layer::Http => "http",
+            Layer::Tls => "tls",
+            Layer::Dhcp => "dhcp",
+            Layer::Ntp => "ntp",
+            Layer::Data => "data",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.filter_name())
+    }
+}
+
+/// A decoding problem in one layer of one packet. Decoding keeps every layer read before it.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{layer}: {kind} at frame offset {offset}")]
+pub struct DecodeError {
+    /// The layer being decoded.
+    pub layer: Layer,
+    /// Offset from the start of the frame.
+    pub offset: usize,
+    /// What went wrong.
+    pub kind: DecodeErrorKind,
+}
+
+/// What went wrong while decoding a layer.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum DecodeErrorKind {
+    /// Fewer bytes were captured than the header needs.
+    #[error("truncated: needed {needed} bytes, {available} captured")]
+    Truncated {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes available.
+        available: usize,
+    },
+    /// A length field is impossible.
+    #[error("bad {field} {value}")]
+    BadLength {
+        /// Field name.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+    },
+    /// A field has a value that cannot be right.
+    #[error("bad {field} {value}")]
+    BadValue {
+        /// Field name.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+    },
+    /// Too many nested layers (tunnels within tunnels).
+    #[error("more than {0} layers")]
+    TooDeep(usize),
+}
+
+impl DecodeError {
+    /// A truncation error.
+    pub fn truncated(layer: Layer, offset: usize, needed: usize, available: usize) -> Self {
+        DecodeError {
+            layer,
+            offset,
+            kind: DecodeErrorKind::Truncated { needed, available },
+        }
+    }
+}

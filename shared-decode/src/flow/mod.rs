@@ -1,0 +1,574 @@
+//! Flows: stream indexes (`tcp.stream`, `udp.stream`), TCP sequence analysis (relative
+//! sequence numbers, retransmissions, duplicate ACKs, zero windows, RTT), ICMP echo
+//! request/reply pairing, and TLS session versions — state carried from packet to packet.
+//!
+//! The TCP analysis follows Wireshark's `tcp_analyze_sequence_number` (packet-tcp.c) so that
+//! `tcp.analysis.*` fields and Info prefixes agree with tshark in a single pass.
+//!
+//! Memory: one entry per conversation; per direction at most [`MAX_UNACKED`] unacknowledged
+//! segments are remembered (older ones are dropped, losing only their RTT sample).
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+mod hash;
+mod key;
+
+pub use hash::FxBuildHasher;
+pub use key::{Endpoint, FlowKey};
+
+use crate::dissect::{tcp::flags as F, Decoded, Packet};
+use crate::file::Timestamp;
+use std::collections::{HashMap, VecDeque};
+
+/// Unacknowledged segments remembered per direction (Wireshark: 1000).
+pub const MAX_UNACKED: usize = 256;
+
+/// TCP analysis flags of one segment (Wireshark's `TCP_A_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TcpFlags(pub u16);
+
+#[allow(missing_docs)]
+impl TcpFlags {
+    pub const RETRANSMISSION: TcpFlags = TcpFlags(1);
+    pub const LOST_SEGMENT: TcpFlags = TcpFlags(1 << 1);
+    pub const ACK_LOST_SEGMENT: TcpFlags = TcpFlags(1 << 2);
+    pub const KEEP_ALIVE: TcpFlags = TcpFlags(1 << 3);
+    pub const DUP_ACK: TcpFlags = TcpFlags(1 << 4);
+    pub const ZERO_WINDOW: TcpFlags = TcpFlags(1 << 5);
+    pub const ZERO_WINDOW_PROBE: TcpFlags = TcpFlags(1 << 6);
+    pub const ZERO_WINDOW_PROBE_ACK: TcpFlags = TcpFlags(1 << 7);
+    pub const KEEP_ALIVE_ACK: TcpFlags = TcpFlags(1 << 8);
+    pub const OUT_OF_ORDER: TcpFlags = TcpFlags(1 << 9);
+    pub const FAST_RETRANSMISSION: TcpFlags = TcpFlags(1 << 10);
+    pub const WINDOW_UPDATE: TcpFlags = TcpFlags(1 << 11);
+    pub const WINDOW_FULL: TcpFlags = TcpFlags(1 << 12);
+    pub const REUSED_PORTS: TcpFlags = TcpFlags(1 << 13);
+    pub const SPURIOUS_RETRANSMISSION: TcpFlags = TcpFlags(1 << 14);
+
+    /// All of `o`'s bits are set.
+    pub fn contains(self, o: TcpFlags) -> bool {
+        self.0 & o.0 == o.0
+    }
+    /// No bit is set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// Sets `o`'s bits.
+    pub fn insert(&mut self, o: TcpFlags) {
+        self.0 |= o.0;
+    }
+    /// Any retransmission kind (plain, fast, spurious).
+    pub fn any_retransmission(self) -> bool {
+        self.0 & (Self::RETRANSMISSION.0 | Self::FAST_RETRANSMISSION.0 | Self::SPURIOUS_RETRANSMISSION.0) != 0
+    }
+}
+
+/// What the flow analysis says about one TCP segment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TcpAnalysis {
+    /// `tcp.stream`.
+    pub stream: u32,
+    /// Raw sequence number that relative numbers count from (this direction).
+    pub seq_base: u32,
+    /// Raw acknowledgment number base (the other direction's sequence base).
+    pub ack_base: u32,
+    /// Window scale shift for this segment's window (`None`: unknown or not used).
+    pub win_scale: Option<u8>,
+    /// Analysis flags.
+    pub flags: TcpFlags,
+    /// `tcp.analysis.duplicate_ack_num`.
+    pub dup_ack_num: u32,
+    /// `tcp.analysis.duplicate_ack_frame`.
+    pub dup_ack_frame: u32,
+    /// `tcp.analysis.acks_frame`.
+    pub acks_frame: Option<u32>,
+    /// `tcp.analysis.ack_rtt` in nanoseconds.
+    pub ack_rtt_ns: Option<u64>,
+    /// `tcp.analysis.bytes_in_flight`.
+    pub bytes_in_flight: Option<u32>,
+    /// `tcp.time_relative` in nanoseconds.
+    pub time_rel_ns: u64,
+    /// `tcp.time_delta` in nanoseconds.
+    pub time_delta_ns: u64,
+    /// TLS version negotiated on this stream so far.
+    pub tls_version: Option<u16>,
+    /// Whether this segment goes from the stream's first-seen endpoint.
+    pub from_client: bool,
+}
+
+/// What the flow analysis says about one UDP datagram.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UdpAnalysis {
+    /// `udp.stream`.
+    pub stream: u32,
+    /// Time since the stream's first datagram.
+    pub time_rel_ns: u64,
+    /// Time since the stream's previous datagram.
+    pub time_delta_ns: u64,
+}
+
+/// Flow analysis of one packet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PacketAnalysis {
+    /// TCP, when the packet has a (non-quoted) TCP header.
+    pub tcp: Option<TcpAnalysis>,
+    /// UDP.
+    pub udp: Option<UdpAnalysis>,
+    /// For an ICMP/ICMPv6 echo reply: the request's frame number.
+    pub echo_request_frame: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+struct Unacked {
+    seq: u32,
+    nextseq: u32,
+    frame: u32,
+    ts: Timestamp,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Dir {
+    base: Option<u32>,
+    syn_seen: bool,
+    fin_seen: bool,
+    /// Highest sequence number seen + length (raw), `None` before data.
+    nextseq: Option<u32>,
+    nextseq_frame: u32,
+    nextseq_time: Timestamp,
+    maxseqtobeacked: Option<u32>,
+    lastack: Option<u32>,
+    lastack_time: Timestamp,
+    window: Option<u16>,
+    /// -1 unknown, -2 not used, else the shift this side announced.
+    win_scale: i8,
+    dupacknum: u32,
+    lastnondupack: u32,
+    lastsegmentflags: TcpFlags,
+    segments: VecDeque<Unacked>,
+}
+
+#[derive(Clone, Debug)]
+struct TcpStream {
+    id: u32,
+    /// Endpoint that sent the first packet we saw (index 0).
+    first: Endpoint,
+    dirs: [Dir; 2],
+    first_ts: Timestamp,
+    last_ts: Timestamp,
+    syn_ts: Option<Timestamp>,
+    synack_seen: bool,
+    first_rtt_ns: Option<u64>,
+    closed: bool,
+    tls_version: Option<u16>,
+}
+
+impl TcpStream {
+    fn new(id: u32, first: Endpoint, ts: Timestamp) -> TcpStream {
+        let mut dirs: [Dir; 2] = Default::default();
+        for d in &mut dirs {
+            d.win_scale = -1;
+        }
+        TcpStream {
+            id,
+            first,
+            dirs,
+            first_ts: ts,
+            last_ts: ts,
+            syn_ts: None,
+            synack_seen: false,
+            first_rtt_ns: None,
+            closed: false,
+            tls_version: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct UdpStream {
+    id: u32,
+    first_ts: Timestamp,
+    last_ts: Timestamp,
+}
+
+fn gt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+fn lt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+fn le(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) <= 0
+}
+
+fn ns_between(a: Timestamp, b: Timestamp) -> i128 {
+    b.as_nanos() - a.as_nanos()
+}
+
+fn ns_u64(a: Timestamp, b: Timestamp) -> u64 {
+    u64::try_from(ns_between(a, b).max(0)).unwrap_or(u64::MAX)
+}
+
+/// Carries flow state across the packets of one capture, in file order.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    tcp: HashMap<FlowKey, TcpStream, FxBuildHasher>,
+    udp: HashMap<FlowKey, UdpStream, FxBuildHasher>,
+    echo: HashMap<(FlowKey, u16, u16), u32, FxBuildHasher>,
+    next_tcp: u32,
+    next_udp: u32,
+}
+
+impl Tracker {
+    /// An empty tracker.
+    pub fn new() -> Tracker {
+        Tracker::default()
+    }
+
+    /// Number of TCP streams seen.
+    pub fn tcp_streams(&self) -> u32 {
+        self.next_tcp
+    }
+
+    /// Number of UDP streams seen.
+    pub fn udp_streams(&self) -> u32 {
+        self.next_udp
+    }
+
+    /// Analyses `pkt` (the next packet in file order) and stores the result in it.
+    pub fn observe(&mut self, pkt: &mut Packet<'_>) {
+        let ts = pkt.meta.ts;
+        let frame = pkt.meta.number as u32;
+        let mut analysis = PacketAnalysis::default();
+        if let Some((key, src, tcp)) = key::tcp_key(pkt) {
+            analysis.tcp = Some(self.tcp_segment(key, src, &tcp, ts, frame, pkt));
+        } else if let Some((key, _src)) = key::udp_key(pkt) {
+            let next = &mut self.next_udp;
+            let s = self.udp.entry(key).or_insert_with(|| {
+                let id = *next;
+                *next += 1;
+                UdpStream { id, first_ts: ts, last_ts: ts }
+            });
+            analysis.udp = Some(UdpAnalysis {
+                stream: s.id,
+                time_rel_ns: ns_u64(s.first_ts, ts),
+                time_delta_ns: ns_u64(s.last_ts, ts),
+            });
+            s.last_ts = ts;
+        }
+        if let Some((key, id, seq, request)) = key::echo_key(pkt) {
+            if request {
+                self.echo.insert((key, id, seq), frame);
+            } else if let Some(&req) = self.echo.get(&(key, id, seq)) {
+                analysis.echo_request_frame = Some(req);
+            }
+        }
+        pkt.analysis = analysis;
+    }
+
+    fn tcp_segment(
+        &mut self,
+        key: FlowKey,
+        src: Endpoint,
+        t: &key::TcpSeg,
+        ts: Timestamp,
+        frame: u32,
+        pkt: &Packet<'_>,
+    ) -> TcpAnalysis {
+        let mut flags = TcpFlags::default();
+        let syn_only = t.flags & (F::SYN | F::ACK) == F::SYN;
+        let mut new_stream = false;
+        if let Some(s) = self.tcp.get(&key) {
+            let d = if s.first == src { 0 } else { 1 };
+            if syn_only {
+                let dir = s.dirs.get(d);
+                let base = dir.and_then(|x| x.base);
+                if base.is_some_and(|b| b != t.seq) && (s.closed || dir.is_some_and(|x| x.syn_seen || x.fin_seen)) {
+                    new_stream = true;
+                    flags.insert(TcpFlags::REUSED_PORTS);
+                }
+            }
+        } else {
+            new_stream = true;
+        }
+        if new_stream {
+            let id = self.next_tcp;
+            self.next_tcp += 1;
+            self.tcp.insert(key, TcpStream::new(id, src, ts));
+        }
+        let Some(s) = self.tcp.get_mut(&key) else {
+            return TcpAnalysis::default();
+        };
+        let fwd_i = usize::from(s.first != src);
+        let rev_i = 1 - fwd_i;
+        let [d0, d1] = &mut s.dirs;
+        let (fwd, rev) = if fwd_i == 0 { (d0, d1) } else { (d1, d0) };
+
+        let seq = t.seq;
+        let ack = t.ack;
+        let seglen = t.seglen;
+        let fl = t.flags;
+        let window = t.window;
+        let has = |f: u16| fl & f != 0;
+
+        // Window scaling (from the SYNs).
+        if has(F::SYN) {
+            fwd.win_scale = t.wscale.map_or(-2, |w| w.min(14) as i8);
+            if !has(F::ACK) {
+                s.syn_ts = Some(ts);
+            } else {
+                s.synack_seen = true;
+                if fwd.win_scale == -2 || rev.win_scale == -2 {
+                    fwd.win_scale = -2;
+                    rev.win_scale = -2;
+                }
+            }
+        }
+        // Initial RTT: SYN to the ACK that completes the handshake.
+        if !has(F::SYN) && has(F::ACK) && s.synack_seen && s.first_rtt_ns.is_none() {
+            if let Some(syn) = s.syn_ts {
+                s.first_rtt_ns = Some(ns_u64(syn, ts));
+            }
+        }
+
+        // Sequence bases (relative numbers).
+        if fwd.base.is_none() {
+            fwd.base = Some(if has(F::SYN) { seq } else { seq.wrapping_sub(1) });
+        }
+        if rev.base.is_none() && has(F::ACK) {
+            rev.base = Some(ack.wrapping_sub(1));
+        }
+        if has(F::SYN) {
+            fwd.syn_seen = true;
+        }
+
+        let nextseq_known = fwd.nextseq;
+        let mut finished = false;
+
+        // ZERO WINDOW PROBE
+        if seglen == 1 && Some(seq) == nextseq_known && rev.window == Some(0) {
+            flags.insert(TcpFlags::ZERO_WINDOW_PROBE);
+            finished = true;
+        }
+        if !finished {
+            // ZERO WINDOW
+            if window == 0 && !has(F::RST | F::FIN | F::SYN) {
+                flags.insert(TcpFlags::ZERO_WINDOW);
+            }
+            // LOST PACKET
+            if let Some(n) = nextseq_known {
+                if gt(seq, n) && !has(F::RST) {
+                    flags.insert(TcpFlags::LOST_SEGMENT);
+                }
+            }
+            // KEEP ALIVE
+            if (seglen == 0 || seglen == 1)
+                && nextseq_known.is_some_and(|n| seq == n.wrapping_sub(1))
+                && !has(F::SYN | F::FIN | F::RST)
+            {
+                flags.insert(TcpFlags::KEEP_ALIVE);
+            }
+            let same_seq_ack = Some(seq) == nextseq_known && Some(ack) == fwd.lastack;
+            // WINDOW UPDATE
+            if seglen == 0
+                && window != 0
+                && Some(window) != fwd.window
+                && same_seq_ack
+                && !has(F::SYN | F::FIN | F::RST)
+            {
+                flags.insert(TcpFlags::WINDOW_UPDATE);
+            }
+            // WINDOW FULL
+            if seglen > 0 && rev.win_scale != -1 && !has(F::SYN | F::FIN | F::RST) {
+                if let (Some(la), Some(w)) = (rev.lastack, rev.window) {
+                    let shift = if rev.win_scale < 0 { 0 } else { rev.win_scale as u32 };
+                    if seq.wrapping_add(seglen) == la.wrapping_add(u32::from(w) << shift) {
+                        flags.insert(TcpFlags::WINDOW_FULL);
+                    }
+                }
+            }
+            // KEEP ALIVE ACK
+            if seglen == 0
+                && window != 0
+                && Some(window) == fwd.window
+                && same_seq_ack
+                && rev.lastsegmentflags.contains(TcpFlags::KEEP_ALIVE)
+                && !has(F::SYN | F::FIN | F::RST)
+            {
+                flags.insert(TcpFlags::KEEP_ALIVE_ACK);
+                finished = true;
+            }
+        }
+        if !finished {
+            // ZERO WINDOW PROBE ACK
+            if seglen == 0
+                && window == 0
+                && Some(window) == fwd.window
+                && Some(seq) == nextseq_known
+                && fwd.lastack.is_some_and(|la| ack == la || ack == la.wrapping_add(1))
+                && rev.lastsegmentflags.contains(TcpFlags::ZERO_WINDOW_PROBE)
+                && !has(F::SYN | F::FIN | F::RST)
+            {
+                flags.insert(TcpFlags::ZERO_WINDOW_PROBE_ACK);
+                finished = true;
+            }
+        }
+        let mut dup_ack_num = 0;
+        let mut dup_ack_frame = 0;
+        if !finished {
+            // DUPLICATE ACK
+            if seglen == 0
+                && window != 0
+                && Some(window) == fwd.window
+                && Some(seq) == nextseq_known
+                && Some(ack) == fwd.lastack
+                && !has(F::SYN | F::FIN | F::RST)
+            {
+                fwd.dupacknum += 1;
+                flags.insert(TcpFlags::DUP_ACK);
+                dup_ack_num = fwd.dupacknum;
+                dup_ack_frame = fwd.lastnondupack;
+            }
+        }
+        // finished_fwd:
+        if Some(ack) != fwd.lastack {
+            fwd.lastnondupack = frame;
+            fwd.dupacknum = 0;
+        }
+        // ACKED LOST PACKET
+        if has(F::ACK) {
+            if let Some(m) = rev.maxseqtobeacked {
+                if gt(ack, m) {
+                    flags.insert(TcpFlags::ACK_LOST_SEGMENT);
+                    rev.maxseqtobeacked = rev.nextseq;
+                }
+            }
+        }
+        // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER
+        if (seglen > 0 || has(F::SYN | F::FIN)) && !flags.contains(TcpFlags::KEEP_ALIVE) {
+            let mut seq_not_advanced = nextseq_known.is_some_and(|n| lt(seq, n));
+            if seglen > 1 && nextseq_known.is_some_and(|n| n.wrapping_sub(1) == seq) {
+                seq_not_advanced = false;
+            }
+            let spurious = seglen > 0 && rev.lastack.is_some_and(|la| le(seq.wrapping_add(seglen), la));
+            if spurious {
+                flags.insert(TcpFlags::SPURIOUS_RETRANSMISSION);
+            } else {
+                let since_dupack = ns_between(rev.lastack_time, ts);
+                let since_next = ns_between(fwd.nextseq_time, ts);
+                let ooo_thres = i128::from(s.first_rtt_ns.filter(|&r| r > 0).unwrap_or(3_000_000));
+                if seq_not_advanced && rev.dupacknum >= 2 && rev.lastack == Some(seq) && since_dupack < 20_000_000 {
+                    flags.insert(TcpFlags::FAST_RETRANSMISSION);
+                } else if seq_not_advanced
+                    && since_next < ooo_thres
+                    && nextseq_known != Some(seq.wrapping_add(seglen))
+                {
+                    flags.insert(TcpFlags::OUT_OF_ORDER);
+                } else if seq_not_advanced {
+                    flags.insert(TcpFlags::RETRANSMISSION);
+                }
+            }
+        }
+        // Record the segment and the highest sequence number.
+        if seglen > 0 || has(F::SYN | F::FIN) {
+            let mut next = seq.wrapping_add(seglen);
+            if has(F::SYN | F::FIN) {
+                next = next.wrapping_add(1);
+            }
+            let zwp = flags.contains(TcpFlags::ZERO_WINDOW_PROBE);
+            if (fwd.nextseq.is_none_or(|n| gt(next, n))) && !zwp {
+                fwd.nextseq = Some(next);
+                fwd.nextseq_frame = frame;
+                fwd.nextseq_time = ts;
+            }
+            if fwd.maxseqtobeacked.is_none_or(|m| gt(next, m)) && !zwp {
+                fwd.maxseqtobeacked = fwd.nextseq;
+            }
+            if fwd.segments.len() >= MAX_UNACKED {
+                fwd.segments.pop_front();
+            }
+            fwd.segments.push_back(Unacked { seq, nextseq: next, frame, ts });
+        }
+        if has(F::FIN) {
+            fwd.fin_seen = true;
+        }
+        if has(F::RST) || (fwd.fin_seen && rev.fin_seen) {
+            s.closed = true;
+        }
+        fwd.window = Some(window);
+        if has(F::ACK) {
+            fwd.lastack = Some(ack);
+            fwd.lastack_time = ts;
+        }
+        // Which earlier segment of the other direction does this ACK?
+        let mut acks_frame = None;
+        let mut ack_rtt_ns = None;
+        if has(F::ACK) {
+            let mut i = 0;
+            // Terminates: each step removes an element or advances i.
+            while let Some(u) = rev.segments.get_mut(i) {
+                if ack == u.nextseq {
+                    acks_frame = Some(u.frame);
+                    ack_rtt_ns = Some(ns_u64(u.ts, ts));
+                    rev.segments.remove(i);
+                } else if gt(ack, u.seq) && le(ack, u.nextseq) {
+                    u.seq = ack;
+                    i += 1;
+                } else if gt(u.nextseq, ack) {
+                    i += 1;
+                } else {
+                    rev.segments.remove(i);
+                }
+            }
+        }
+        let bytes_in_flight = if seglen > 0 {
+            match (fwd.nextseq, rev.lastack) {
+                (Some(n), Some(la)) if gt(n, la) || n == la => Some(n.wrapping_sub(la)),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        fwd.lastsegmentflags = flags;
+
+        let win_scale = if has(F::SYN) {
+            None
+        } else if fwd.win_scale >= 0 && rev.win_scale != -2 {
+            Some(fwd.win_scale as u8)
+        } else if fwd.win_scale == -2 {
+            Some(0)
+        } else {
+            None
+        };
+        if s.tls_version.is_none() {
+            if let Some(v) = pkt.layers.iter().find_map(|l| match &l.data {
+                Decoded::Tls(t) => t.server_hello_version(),
+                _ => None,
+            }) {
+                s.tls_version = Some(v);
+            }
+        }
+        let a = TcpAnalysis {
+            stream: s.id,
+            seq_base: fwd.base.unwrap_or(0),
+            ack_base: rev.base.unwrap_or(0),
+            win_scale,
+            flags,
+            dup_ack_num,
+            dup_ack_frame,
+            acks_frame,
+            ack_rtt_ns,
+            bytes_in_flight,
+            time_rel_ns: ns_u64(s.first_ts, ts),
+            time_delta_ns: ns_u64(s.last_ts, ts),
+            tls_version: s.tls_version,
+            from_client: fwd_i == 0,
+        };
+        let _ = rev_i;
+        s.last_ts = ts;
+        a
+    }
+}
