@@ -50,6 +50,11 @@ impl Decoder {
         pkt.meta.delta_ns = self.prev_ts.map_or(0, |p| ts.as_nanos() - p.as_nanos());
         self.prev_ts = Some(ts);
         self.tracker.observe(&mut pkt);
+        // Like Wireshark, payloads of retransmitted segments are not handed to application
+        // dissectors (they would show the same request twice).
+        if pkt.analysis.tcp.as_ref().is_some_and(|a| a.flags.any_retransmission()) {
+            dissect::strip_after_tcp(&mut pkt);
+        }
         pkt
     }
 }

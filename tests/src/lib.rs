@@ -1,1 +1,80 @@
-//! End-to-end tests live in tests/tests/.
+//! Helpers for paircap's end-to-end tests: where the shared corpus is, where the built
+//! `paircap` binary is, and small readers for the reference files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The shared folder (`../shared` beside the repository, or `$PAIRCAP_SHARED`).
+pub fn shared_dir() -> PathBuf {
+    let d = std::env::var_os("PAIRCAP_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    assert!(
+        d.join("corpus/public/MANIFEST.tsv").exists(),
+        "shared corpus not found at {} (set PAIRCAP_SHARED)",
+        d.display()
+    );
+    d
+}
+
+/// The public corpus folder.
+pub fn corpus_dir() -> PathBuf {
+    shared_dir().join("corpus/public")
+}
+
+/// The `paircap` binary built in the same target directory as this test.
+pub fn paircap() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/<test> -> target/<profile>/paircap
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("paircap");
+    assert!(
+        bin.exists(),
+        "{} not found: build it first (cargo build -p capture-cli)",
+        bin.display()
+    );
+    bin
+}
+
+/// A `paircap` command.
+pub fn cmd() -> Command {
+    Command::new(paircap())
+}
+
+/// One row of MANIFEST.tsv.
+#[derive(Clone, Debug)]
+pub struct ManifestRow {
+    /// File name.
+    pub file: String,
+    /// Packets ("N" or "N before error").
+    pub packets: String,
+    /// Status (well-formed, malformed-packet, malformed-file, other-format, ...).
+    pub status: String,
+}
+
+/// The corpus manifest.
+pub fn manifest() -> Vec<ManifestRow> {
+    let text = std::fs::read_to_string(corpus_dir().join("MANIFEST.tsv")).expect("manifest");
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            Some(ManifestRow {
+                file: c.first()?.to_string(),
+                packets: c.get(4)?.to_string(),
+                status: c.get(6)?.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Reads a gzip file to a string.
+pub fn read_gz(path: &Path) -> String {
+    use std::io::Read;
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(f)
+        .read_to_string(&mut s)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    s
+}

@@ -169,7 +169,11 @@ impl<'a> Dhcp<'a> {
         match self.message_type() {
             Some(t) => {
                 out.push_str("DHCP ");
-                out.push_str(OPT_DHCP.value_name(u64::from(t)).unwrap_or("Unknown"));
+                let name = OPT_DHCP.value_name(u64::from(t)).unwrap_or("Unknown");
+                out.push_str(name);
+                for _ in name.len()..8 {
+                    out.push(' ');
+                }
                 out.push_str(" - Transaction ID 0x");
                 push_hex(out, u64::from(self.xid()), 1);
             }

@@ -40,8 +40,20 @@ pub static DATA_DATA: FieldDef = FieldDef::new("data.data", "Data", FieldType::B
 /// `data.len`.
 pub static DATA_LEN: FieldDef = FieldDef::new("data.len", "Length", FieldType::UInt(32), Base::Dec);
 
+/// `_ws.col.Protocol` (the Protocol column as a field, as in tshark).
+pub static COL_PROTOCOL: FieldDef = FieldDef::new("_ws.col.Protocol", "Protocol", FieldType::Str, Base::None);
+/// `_ws.col.Info`.
+pub static COL_INFO: FieldDef = FieldDef::new("_ws.col.Info", "Info", FieldType::Str, Base::None);
+/// `_ws.col.Source`.
+pub static COL_SOURCE: FieldDef = FieldDef::new("_ws.col.Source", "Source", FieldType::Str, Base::None);
+/// `_ws.col.Destination`.
+pub static COL_DESTINATION: FieldDef = FieldDef::new("_ws.col.Destination", "Destination", FieldType::Str, Base::None);
+/// `_ws.malformed`: dissection stopped on an error.
+pub static MALFORMED: FieldDef = FieldDef::new("_ws.malformed", "Malformed Packet", FieldType::None, Base::None);
+
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
+    &COL_PROTOCOL, &COL_INFO, &COL_SOURCE, &COL_DESTINATION, &MALFORMED,
     &FRAME, &NUMBER, &TIME, &TIME_EPOCH, &TIME_DELTA, &TIME_RELATIVE, &LEN, &CAP_LEN, &INTERFACE_ID,
     &ENCAP_TYPE, &PROTOCOLS, &COMMENT, &PACKET_FLAGS, &DIRECTION, &DATA, &DATA_DATA, &DATA_LEN,
 ];
@@ -68,17 +80,28 @@ pub fn emit<'a>(pkt: &Packet<'a>, sink: &mut dyn Sink<'a>) {
         emit!(sink, &DIRECTION, Value::UInt(u64::from(f & 3)), Span::NONE);
     }
     emit!(sink, &ENCAP_TYPE, Value::UInt(u64::from(m.link_type.0)), Span::NONE);
-    emit!(sink, &TIME, Value::Time(m.ts), Span::NONE);
-    emit!(sink, &TIME_EPOCH, Value::Time(m.ts), Span::NONE);
+    if m.has_ts {
+        emit!(sink, &TIME, Value::Time(m.ts), Span::NONE);
+        emit!(sink, &TIME_EPOCH, Value::Time(m.ts), Span::NONE);
+    }
     emit!(sink, &TIME_DELTA, Value::RelTime(m.delta_ns), Span::NONE);
     emit!(sink, &TIME_RELATIVE, Value::RelTime(m.rel_ns), Span::NONE);
     emit!(sink, &NUMBER, Value::UInt(m.number), Span::NONE);
     emit!(sink, &LEN, Value::UInt(u64::from(wire)), Span::NONE);
     emit!(sink, &CAP_LEN, Value::UInt(cap as u64), Span::NONE);
-    if sink.wants("frame.protocols") {
-        emit!(sink, &PROTOCOLS, Value::Str(pkt.protocols().into()), Span::NONE);
-    }
+    emit!(sink, &PROTOCOLS, Value::Str(pkt.protocols().into()), Span::NONE);
     sink.close();
+    if sink.wants("_ws") {
+        let mut c = crate::format::columns::Columns::default();
+        crate::format::columns::columns(pkt, &mut c);
+        emit!(sink, &COL_SOURCE, Value::Str(c.source.into()), Span::NONE);
+        emit!(sink, &COL_DESTINATION, Value::Str(c.destination.into()), Span::NONE);
+        emit!(sink, &COL_PROTOCOL, Value::Str(c.protocol.into()), Span::NONE);
+        emit!(sink, &COL_INFO, Value::Str(c.info.into()), Span::NONE);
+    }
+    if pkt.stop.is_some() {
+        emit!(sink, &MALFORMED, Value::None, Span::NONE);
+    }
 }
 
 /// Emits undissected bytes as `data`.

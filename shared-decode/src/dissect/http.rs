@@ -78,6 +78,8 @@ pub struct Http<'a> {
     pub data: &'a [u8],
     /// Request (true) or response.
     pub request: bool,
+    /// SSDP (HTTP over UDP 1900).
+    pub ssdp: bool,
 }
 
 /// Parsed start line and headers, with offsets relative to the message.
@@ -269,6 +271,15 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectR
     let Some(request) = looks_like_http(data) else {
         return Ok(None);
     };
-    let h = Http { data, request };
+    let h = Http { data, request, ssdp: false };
+    Ok(Some(Dissected::new(Decoded::Http(h), data.len(), data.len(), Next::Done)))
+}
+
+/// SSDP: HTTP messages over UDP port 1900.
+pub fn dissect_ssdp<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectResult<'a> {
+    let Some(request) = looks_like_http(data) else {
+        return Ok(None);
+    };
+    let h = Http { data, request, ssdp: true };
     Ok(Some(Dissected::new(Decoded::Http(h), data.len(), data.len(), Next::Done)))
 }

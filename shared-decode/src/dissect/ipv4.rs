@@ -350,7 +350,8 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
         total.min(data.len())
     };
     cx.ip = Some(IpPseudo::V4(ip.src(), ip.dst()));
-    cx.reported_len = Some(if total == 0 { data.len() } else { total } - ihl);
+    let on_wire = data.len() + cx.wire_extra;
+    cx.reported_len = Some(if total == 0 { on_wire } else { total.min(on_wire) }.saturating_sub(ihl));
     let next = if ip.frag_offset() != 0 || ip.mf() {
         Next::Done
     } else {

@@ -14,7 +14,7 @@ use crate::format::text::{push_hex, push_u64};
 /// Fixed header length.
 pub const HEADER_LEN: usize = 40;
 /// Longest extension chain we follow.
-pub const MAX_EXTENSIONS: usize = 16;
+pub const MAX_EXTENSIONS: usize = 128;
 
 /// `ipv6`.
 pub static IPV6: FieldDef = FieldDef::proto("ipv6", "Internet Protocol Version 6");

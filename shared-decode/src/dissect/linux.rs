@@ -201,6 +201,9 @@ fn family_next(family: u32) -> Next {
     match family {
         2 => Next::Ethertype(0x0800),
         10 | 24 | 28 | 30 => Next::Ethertype(0x86dd),
+        // Some captures put an ethertype here instead of an address family (Wireshark
+        // accepts it too).
+        t @ 1501..=0xffff => Next::Ethertype(t as u16),
         _ => Next::Done,
     }
 }
@@ -212,7 +215,11 @@ pub fn dissect_null<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Diss
         return Err(DecodeError::truncated(Layer::Null, off, 4, data.len()));
     };
     let le = u32::from_le_bytes(b);
-    let family = if le & 0xffff_0000 != 0 { u32::from_be_bytes(b) } else { le };
+    let mut family = if le & 0xffff_0000 != 0 { u32::from_be_bytes(b) } else { le };
+    if family > 0xffff {
+        // Neither order gives a family: some writers put an ethertype in the last two bytes.
+        family = u32::from(u16::from_be_bytes([b[2], b[3]]));
+    }
     Ok(Some(Dissected::new(Decoded::Null(Null { family }), 4, data.len(), family_next(family))))
 }
 

@@ -136,6 +136,9 @@ pub struct DissectCx {
     pub in_error: bool,
     /// The first IP fragment with more fragments following (transport header but partial payload).
     pub fragment: bool,
+    /// Bytes on the wire beyond what was captured (orig_len - caplen): lengths in headers are
+    /// bounded by what the frame really carried, as Wireshark does.
+    pub wire_extra: usize,
 }
 
 /// The fields of an IP header that transport checksums cover.
@@ -229,6 +232,7 @@ pub enum Decoded<'a> {
     Udp(udp::Udp<'a>),
     Gre(tunnel::Gre<'a>),
     Vxlan(tunnel::Vxlan<'a>),
+    Shim(tunnel::Shim<'a>),
     Pppoe(tunnel::Pppoe<'a>),
     Ppp(tunnel::Ppp),
     Mpls(tunnel::Mpls<'a>),
@@ -266,6 +270,7 @@ impl Decoded<'_> {
             Decoded::Udp(_) => Layer::Udp,
             Decoded::Gre(_) => Layer::Gre,
             Decoded::Vxlan(_) => Layer::Vxlan,
+            Decoded::Shim(s) => s.kind.layer(),
             Decoded::Pppoe(_) => Layer::Pppoe,
             Decoded::Ppp(_) => Layer::Ppp,
             Decoded::Mpls(_) => Layer::Mpls,
@@ -331,6 +336,8 @@ pub struct FrameMeta {
     pub rel_ns: i128,
     /// Time since the previous packet (ns).
     pub delta_ns: i128,
+    /// Whether the record carried a time stamp (pcapng Simple Packet Blocks do not).
+    pub has_ts: bool,
 }
 
 /// A dissected frame: its metadata, bytes, layers, and (after flow analysis) TCP/UDP state.
@@ -448,6 +455,7 @@ fn emit_layer<'a>(l: &LayerItem<'a>, cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'a
         Decoded::Udp(x) => x.emit(off, cx, sink),
         Decoded::Gre(x) => x.emit(off, sink),
         Decoded::Vxlan(x) => x.emit(off, sink),
+        Decoded::Shim(x) => x.emit(off, sink),
         Decoded::Pppoe(x) => x.emit(off, sink),
         Decoded::Ppp(x) => x.emit(off, sink),
         Decoded::Mpls(x) => x.emit(off, sink),
@@ -471,6 +479,7 @@ pub fn dissect<'a>(rec: &Record<'a>, number: u64, opts: DissectOptions) -> Packe
         flags: rec.flags,
         rel_ns: 0,
         delta_ns: 0,
+        has_ts: rec.ts.is_some(),
     };
     let mut comments = ArrayVec::new();
     for c in rec.comments() {
@@ -493,7 +502,10 @@ pub fn dissect<'a>(rec: &Record<'a>, number: u64, opts: DissectOptions) -> Packe
 /// Runs the dissector chain over `pkt.data`, filling `pkt.layers` and `pkt.stop`.
 pub fn dissect_into(pkt: &mut Packet<'_>, opts: DissectOptions) {
     let data = pkt.data;
-    let mut cx = DissectCx::default();
+    let mut cx = DissectCx {
+        wire_extra: (pkt.meta.orig_len as usize).saturating_sub(data.len()),
+        ..DissectCx::default()
+    };
     let mut next = Next::Link(pkt.meta.link_type);
     // Current window: [off, end) of the frame.
     let mut off = 0usize;
@@ -543,6 +555,22 @@ pub fn dissect_into(pkt: &mut Packet<'_>, opts: DissectOptions) {
                 break;
             }
         }
+    }
+}
+
+/// Replaces the layers after the (non-quoted) TCP layer with its payload as data.
+pub fn strip_after_tcp(pkt: &mut Packet<'_>) {
+    let Some(i) = pkt.layers.iter().position(|l| matches!(&l.data, Decoded::Tcp(t) if !t.in_error)) else {
+        return;
+    };
+    let payload = match pkt.layers.get(i).map(|l| &l.data) {
+        Some(Decoded::Tcp(t)) => t.payload,
+        _ => return,
+    };
+    let off = pkt.layers.get(i).map_or(0, |l| l.off + l.header_len);
+    pkt.layers.truncate(i + 1);
+    if !payload.is_empty() {
+        push(pkt, off, 0, payload.len(), Decoded::Data(payload));
     }
 }
 

@@ -455,7 +455,9 @@ impl<'a> Tcp<'a> {
             }
             emit!(sink, &SEQ, Value::UInt(u64::from(rel_seq)), Span::new(off + 4, 4),
                 "Sequence Number: {rel_seq}    (relative sequence number)");
-            emit!(sink, &SEQ_RAW, Value::UInt(u64::from(self.seq())), Span::new(off + 4, 4));
+            if !self.in_error {
+                emit!(sink, &SEQ_RAW, Value::UInt(u64::from(self.seq())), Span::new(off + 4, 4));
+            }
         }
         if h.len() < HEADER_LEN {
             sink.close();
@@ -777,6 +779,10 @@ fn emit_analysis<'a>(a: &TcpAnalysis, t: &Tcp<'a>, sink: &mut dyn Sink<'a>) {
             if f.contains(bit) {
                 emit!(sink, def, Value::None, Span::NONE);
                 sink.expert(sev, format_args!("{msg}"), Span::NONE);
+                // Wireshark marks a fast retransmission as a retransmission too.
+                if bit == A::FAST_RETRANSMISSION || bit == A::SPURIOUS_RETRANSMISSION {
+                    emit!(sink, &RETRANSMISSION, Value::None, Span::NONE);
+                }
             }
         }
         sink.close();

@@ -76,8 +76,26 @@ pub static ESP_SPI: FieldDef = FieldDef::new("esp.spi", "ESP SPI", FieldType::UI
 /// `esp.sequence`.
 pub static ESP_SEQ: FieldDef = FieldDef::new("esp.sequence", "ESP Sequence", FieldType::UInt(32), Base::Dec);
 
+/// `geneve`.
+pub static GENEVE: FieldDef = FieldDef::proto("geneve", "Generic Network Virtualization Encapsulation");
+/// `geneve.version`.
+pub static GENEVE_VERSION: FieldDef = FieldDef::new("geneve.version", "Version", FieldType::UInt(8), Base::Dec).masked(0xc0);
+/// `geneve.opt_len`.
+pub static GENEVE_OPT_LEN: FieldDef = FieldDef::new("geneve.opt_len", "Options length", FieldType::UInt(8), Base::Dec);
+/// `geneve.proto_type`.
+pub static GENEVE_PROTO: FieldDef = FieldDef::new("geneve.proto_type", "Protocol Type", FieldType::UInt(16), Base::Hex).named(super::ethernet::ETHERTYPES);
+/// `geneve.vni`.
+pub static GENEVE_VNI: FieldDef = FieldDef::new("geneve.vni", "Virtual Network Identifier (VNI)", FieldType::UInt(24), Base::HexDec);
+/// `lisp-data`.
+pub static LISP_DATA: FieldDef = FieldDef::proto("lisp-data", "Locator/ID Separation Protocol (Data)");
+/// `lisp-data.flags`.
+pub static LISP_FLAGS: FieldDef = FieldDef::new("lisp-data.flags", "Flags", FieldType::UInt(8), Base::Hex);
+/// `teredo`.
+pub static TEREDO: FieldDef = FieldDef::proto("teredo", "Teredo IPv6 over UDP tunneling");
+
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
+    &GENEVE, &GENEVE_VERSION, &GENEVE_OPT_LEN, &GENEVE_PROTO, &GENEVE_VNI, &LISP_DATA, &LISP_FLAGS, &TEREDO,
     &GRE, &GRE_FLAGS, &GRE_FLAG_C, &GRE_FLAG_K, &GRE_FLAG_S, &GRE_VERSION, &GRE_PROTO, &GRE_KEY, &GRE_SEQ,
     &VXLAN, &VXLAN_FLAGS, &VXLAN_VNI, &PPPOES, &PPPOE_CODE, &PPPOE_SESSION, &PPPOE_LEN, &PPP, &PPP_PROTOCOL,
     &MPLS, &MPLS_LABEL, &MPLS_EXP, &MPLS_BOTTOM, &MPLS_TTL, &AH, &AH_SPI, &AH_SEQ, &AH_NEXT, &ESP, &ESP_SPI,
@@ -357,4 +375,109 @@ pub fn dissect_esp<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Disse
         return Err(DecodeError::truncated(Layer::Esp, off, 8, data.len()));
     };
     Ok(Some(Dissected::new(Decoded::Ipsec(Ipsec { hdr, esp: true }), 8, data.len(), Next::Done)))
+}
+
+/// Which simple encapsulation a [`Shim`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShimKind {
+    /// Geneve (RFC 8926, UDP 6081).
+    Geneve,
+    /// LISP data plane (RFC 9300, UDP 4341).
+    LispData,
+    /// Teredo (RFC 4380, UDP 3544).
+    Teredo,
+}
+
+impl ShimKind {
+    /// The layer.
+    pub fn layer(self) -> Layer {
+        match self {
+            ShimKind::Geneve => Layer::Geneve,
+            ShimKind::LispData => Layer::LispData,
+            ShimKind::Teredo => Layer::Teredo,
+        }
+    }
+}
+
+/// A small encapsulation header in front of an inner packet.
+#[derive(Clone, Debug)]
+pub struct Shim<'a> {
+    /// Which one.
+    pub kind: ShimKind,
+    /// Header bytes.
+    pub hdr: &'a [u8],
+}
+
+impl<'a> Shim<'a> {
+    pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
+        let h = self.hdr;
+        match self.kind {
+            ShimKind::Geneve => {
+                open!(sink, &GENEVE, Value::None, Span::new(off, h.len()), "Generic Network Virtualization Encapsulation, VNI: 0x{:06x}", h.u24_at(4).unwrap_or(0));
+                emit!(sink, &GENEVE_VERSION, Value::UInt(u64::from(h.u8_at(0).unwrap_or(0) >> 6)), Span::new(off, 1));
+                emit!(sink, &GENEVE_OPT_LEN, Value::UInt(u64::from(h.u8_at(0).unwrap_or(0) & 0x3f) * 4), Span::new(off, 1));
+                emit!(sink, &GENEVE_PROTO, Value::UInt(u64::from(h.u16_at(2).unwrap_or(0))), Span::new(off + 2, 2));
+                emit!(sink, &GENEVE_VNI, Value::UInt(u64::from(h.u24_at(4).unwrap_or(0))), Span::new(off + 4, 3));
+            }
+            ShimKind::LispData => {
+                open!(sink, &LISP_DATA, Value::None, Span::new(off, h.len()), "Locator/ID Separation Protocol (Data)");
+                emit!(sink, &LISP_FLAGS, Value::UInt(u64::from(h.u8_at(0).unwrap_or(0))), Span::new(off, 1));
+            }
+            ShimKind::Teredo => {
+                open!(sink, &TEREDO, Value::None, Span::new(off, h.len()), "Teredo IPv6 over UDP tunneling");
+            }
+        }
+        sink.close();
+    }
+}
+
+/// Geneve: 8 bytes plus options, then the protocol type's payload.
+pub fn dissect_geneve<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> DissectResult<'a> {
+    let (Some(b0), Some(proto)) = (data.u8_at(0), data.u16_at(2)) else {
+        return Err(DecodeError::truncated(Layer::Geneve, off, 8, data.len()));
+    };
+    if b0 >> 6 != 0 {
+        return Ok(None);
+    }
+    let hl = 8 + usize::from(b0 & 0x3f) * 4;
+    let Some(hdr) = data.get(..hl) else {
+        return Err(DecodeError::truncated(Layer::Geneve, off, hl, data.len()));
+    };
+    let next = match proto {
+        0x6558 => Next::Layer(Layer::Ethernet),
+        p => Next::Ethertype(p),
+    };
+    Ok(Some(Dissected::new(Decoded::Shim(Shim { kind: ShimKind::Geneve, hdr }), hl, data.len(), next)))
+}
+
+/// LISP data: an 8-byte header, then an IPv4 or IPv6 packet.
+pub fn dissect_lisp_data<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> DissectResult<'a> {
+    let Some(hdr) = data.get(..8) else {
+        return Err(DecodeError::truncated(Layer::LispData, off, 8, data.len()));
+    };
+    let next = match data.u8_at(8).map(|b| b >> 4) {
+        Some(4) => Next::Ethertype(0x0800),
+        Some(6) => Next::Ethertype(0x86dd),
+        _ => Next::Done,
+    };
+    Ok(Some(Dissected::new(Decoded::Shim(Shim { kind: ShimKind::LispData, hdr }), 8, data.len(), next)))
+}
+
+/// Teredo: optional authentication (type 0x0001) and origin indication (0x0000) headers,
+/// then an IPv6 packet.
+pub fn dissect_teredo<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectResult<'a> {
+    let mut p = 0;
+    if data.u16_at(0) == Some(1) {
+        let id = usize::from(data.u8_at(2).unwrap_or(0));
+        let au = usize::from(data.u8_at(3).unwrap_or(0));
+        p += 4 + id + au + 9;
+    }
+    if data.u16_at(p) == Some(0) {
+        p += 8;
+    }
+    if data.u8_at(p).map(|b| b >> 4) != Some(6) || data.len() < p + 40 {
+        return Ok(None);
+    }
+    let hdr = data.get(..p).unwrap_or(&[]);
+    Ok(Some(Dissected::new(Decoded::Shim(Shim { kind: ShimKind::Teredo, hdr }), p, data.len(), Next::Ethertype(0x86dd))))
 }

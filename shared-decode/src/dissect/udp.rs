@@ -161,7 +161,7 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
     let hdr = data.get(..HEADER_LEN).unwrap_or(data);
     if len < HEADER_LEN && !cx.in_error {
         // Jumbograms (RFC 2675) carry length 0; take the IP payload length.
-        if len == 0 {
+        if len == 0 && matches!(cx.ip, Some(IpPseudo::V6(..))) {
             let payload = data.get(HEADER_LEN..).unwrap_or(&[]);
             let u = Udp { hdr, payload, ip: cx.ip, in_error: false };
             let next = Next::UdpPorts(u.src_port(), u.dst_port());
@@ -178,7 +178,7 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
     let end = len.clamp(HEADER_LEN, data.len().max(HEADER_LEN)).min(data.len());
     let payload = data.get(HEADER_LEN..end).unwrap_or(&[]);
     let u = Udp { hdr, payload, ip: cx.ip, in_error: cx.in_error };
-    let next = if payload.is_empty() || cx.in_error {
+    let next = if payload.is_empty() {
         Next::Done
     } else {
         Next::UdpPorts(u.src_port(), u.dst_port())

@@ -145,8 +145,9 @@ struct Dir {
     window: Option<u16>,
     /// -1 unknown, -2 not used, else the shift this side announced.
     win_scale: i8,
-    dupacknum: u32,
+    dupacknum: i32,
     lastnondupack: u32,
+    valid_bif: bool,
     lastsegmentflags: TcpFlags,
     segments: VecDeque<Unacked>,
 }
@@ -345,6 +346,9 @@ impl Tracker {
             fwd.syn_seen = true;
         }
 
+        if has(F::ACK) {
+            rev.valid_bif = true;
+        }
         let nextseq_known = fwd.nextseq;
         let mut finished = false;
 
@@ -362,6 +366,7 @@ impl Tracker {
             if let Some(n) = nextseq_known {
                 if gt(seq, n) && !has(F::RST) {
                     flags.insert(TcpFlags::LOST_SEGMENT);
+                    fwd.valid_bif = false;
                 }
             }
             // KEEP ALIVE
@@ -408,7 +413,7 @@ impl Tracker {
                 && window == 0
                 && Some(window) == fwd.window
                 && Some(seq) == nextseq_known
-                && fwd.lastack.is_some_and(|la| ack == la || ack == la.wrapping_add(1))
+                && Some(ack) == fwd.lastack
                 && rev.lastsegmentflags.contains(TcpFlags::ZERO_WINDOW_PROBE)
                 && !has(F::SYN | F::FIN | F::RST)
             {
@@ -427,9 +432,9 @@ impl Tracker {
                 && Some(ack) == fwd.lastack
                 && !has(F::SYN | F::FIN | F::RST)
             {
-                fwd.dupacknum += 1;
+                fwd.dupacknum = if fwd.dupacknum == -1 { 1 } else { fwd.dupacknum + 1 };
                 flags.insert(TcpFlags::DUP_ACK);
-                dup_ack_num = fwd.dupacknum;
+                dup_ack_num = fwd.dupacknum.max(0) as u32;
                 dup_ack_frame = fwd.lastnondupack;
             }
         }
@@ -442,8 +447,18 @@ impl Tracker {
         if has(F::ACK) {
             if let Some(m) = rev.maxseqtobeacked {
                 if gt(ack, m) {
-                    flags.insert(TcpFlags::ACK_LOST_SEGMENT);
-                    rev.maxseqtobeacked = rev.nextseq;
+                    match rev.nextseq {
+                        Some(n) if m > n => {
+                            rev.maxseqtobeacked = Some(n);
+                            flags.insert(TcpFlags::ACK_LOST_SEGMENT);
+                        }
+                        _ => {
+                            if rev.dupacknum == 0 {
+                                flags.insert(TcpFlags::ACK_LOST_SEGMENT);
+                            }
+                            rev.dupacknum = -1;
+                        }
+                    }
                 }
             }
         }
@@ -453,18 +468,19 @@ impl Tracker {
             if seglen > 1 && nextseq_known.is_some_and(|n| n.wrapping_sub(1) == seq) {
                 seq_not_advanced = false;
             }
-            let spurious = seglen > 0 && rev.lastack.is_some_and(|la| le(seq.wrapping_add(seglen), la));
+            let spurious = seglen > 0 && rev.lastack.is_some_and(|la| la != 0 && le(seq.wrapping_add(seglen), la));
             if spurious {
                 flags.insert(TcpFlags::SPURIOUS_RETRANSMISSION);
             } else {
                 let since_dupack = ns_between(rev.lastack_time, ts);
                 let since_next = ns_between(fwd.nextseq_time, ts);
                 let ooo_thres = i128::from(s.first_rtt_ns.filter(|&r| r > 0).unwrap_or(3_000_000));
+                let syn_fin = u32::from(has(F::SYN | F::FIN));
                 if seq_not_advanced && rev.dupacknum >= 2 && rev.lastack == Some(seq) && since_dupack < 20_000_000 {
                     flags.insert(TcpFlags::FAST_RETRANSMISSION);
                 } else if seq_not_advanced
                     && since_next < ooo_thres
-                    && nextseq_known != Some(seq.wrapping_add(seglen))
+                    && nextseq_known != Some(seq.wrapping_add(seglen).wrapping_add(syn_fin))
                 {
                     flags.insert(TcpFlags::OUT_OF_ORDER);
                 } else if seq_not_advanced {
@@ -472,25 +488,25 @@ impl Tracker {
                 }
             }
         }
-        // Record the segment and the highest sequence number.
+        // Record the segment; remember the highest sequence number seen.
+        let mut next = seq.wrapping_add(seglen);
         if seglen > 0 || has(F::SYN | F::FIN) {
-            let mut next = seq.wrapping_add(seglen);
             if has(F::SYN | F::FIN) {
                 next = next.wrapping_add(1);
-            }
-            let zwp = flags.contains(TcpFlags::ZERO_WINDOW_PROBE);
-            if (fwd.nextseq.is_none_or(|n| gt(next, n))) && !zwp {
-                fwd.nextseq = Some(next);
-                fwd.nextseq_frame = frame;
-                fwd.nextseq_time = ts;
-            }
-            if fwd.maxseqtobeacked.is_none_or(|m| gt(next, m)) && !zwp {
-                fwd.maxseqtobeacked = fwd.nextseq;
             }
             if fwd.segments.len() >= MAX_UNACKED {
                 fwd.segments.pop_front();
             }
             fwd.segments.push_back(Unacked { seq, nextseq: next, frame, ts });
+        }
+        let zwp = flags.contains(TcpFlags::ZERO_WINDOW_PROBE);
+        if fwd.nextseq.is_none_or(|n| gt(next, n)) && !zwp {
+            fwd.nextseq = Some(next);
+            fwd.nextseq_frame = frame;
+            fwd.nextseq_time = ts;
+        }
+        if fwd.maxseqtobeacked.is_none_or(|m| m == seq) && !zwp {
+            fwd.maxseqtobeacked = fwd.nextseq;
         }
         if has(F::FIN) {
             fwd.fin_seen = true;
@@ -499,40 +515,46 @@ impl Tracker {
             s.closed = true;
         }
         fwd.window = Some(window);
-        if has(F::ACK) {
-            fwd.lastack = Some(ack);
-            fwd.lastack_time = ts;
-        }
-        // Which earlier segment of the other direction does this ACK?
+        fwd.lastack = Some(ack);
+        fwd.lastack_time = ts;
+        fwd.lastsegmentflags = flags;
+        // Which earlier segment of the other direction does this ACK? (Newest first, as
+        // Wireshark walks its list.)
         let mut acks_frame = None;
         let mut ack_rtt_ns = None;
-        if has(F::ACK) {
-            let mut i = 0;
-            // Terminates: each step removes an element or advances i.
-            while let Some(u) = rev.segments.get_mut(i) {
-                if ack == u.nextseq {
-                    acks_frame = Some(u.frame);
-                    ack_rtt_ns = Some(ns_u64(u.ts, ts));
-                    rev.segments.remove(i);
-                } else if gt(ack, u.seq) && le(ack, u.nextseq) {
-                    u.seq = ack;
-                    i += 1;
-                } else if gt(u.nextseq, ack) {
-                    i += 1;
-                } else {
-                    rev.segments.remove(i);
-                }
+        let mut i = rev.segments.len();
+        // Terminates: i decreases every step.
+        while i > 0 {
+            i -= 1;
+            let Some(u) = rev.segments.get_mut(i) else { break };
+            if ack == u.nextseq {
+                acks_frame = Some(u.frame);
+                ack_rtt_ns = Some(ns_u64(u.ts, ts));
+                rev.segments.remove(i);
+            } else if gt(ack, u.seq) && le(ack, u.nextseq) {
+                u.seq = ack;
+            } else if gt(u.nextseq, ack) {
+            } else {
+                rev.segments.remove(i);
             }
         }
-        let bytes_in_flight = if seglen > 0 {
-            match (fwd.nextseq, rev.lastack) {
-                (Some(n), Some(la)) if gt(n, la) || n == la => Some(n.wrapping_sub(la)),
-                _ => None,
+        // Bytes in flight (Wireshark's default, payload-based method).
+        let bytes_in_flight = if seglen > 0 && fwd.valid_bif && !fwd.segments.is_empty() {
+            let base = fwd.base.unwrap_or(0);
+            let mut first = u32::MAX;
+            let mut last = 0u32;
+            for u in &fwd.segments {
+                first = first.min(u.seq.wrapping_sub(base));
+                last = last.max(u.nextseq.wrapping_sub(base));
             }
+            let mut bif = last.wrapping_sub(first);
+            if has(F::SYN | F::FIN) {
+                bif = bif.saturating_sub(1);
+            }
+            (bif > 0 && bif < 2_000_000_000).then_some(bif)
         } else {
             None
         };
-        fwd.lastsegmentflags = flags;
 
         let win_scale = if has(F::SYN) {
             None

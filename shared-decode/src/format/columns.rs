@@ -124,7 +124,7 @@ pub fn columns(pkt: &Packet<'_>, c: &mut Columns) {
             d.write_info(&mut c.info);
         }
         Decoded::Http(h) => {
-            c.protocol.push_str("HTTP");
+            c.protocol.push_str(if h.ssdp { "SSDP" } else { "HTTP" });
             tcp_prefix(&mut c.info);
             h.write_info(&mut c.info);
         }
@@ -190,6 +190,9 @@ pub fn columns(pkt: &Packet<'_>, c: &mut Columns) {
             c.info.push_str(if s.esp { "ESP (SPI=0x" } else { "AH (SPI=0x" });
             push_hex(&mut c.info, u64::from(s.spi()), 8);
             c.info.push(')');
+        }
+        Decoded::Shim(s) => {
+            c.protocol.push_str(s.kind.layer().filter_name());
         }
         Decoded::Gre(g) => {
             c.protocol.push_str("GRE");

@@ -30,6 +30,11 @@ struct Collect<'w> {
 }
 
 impl<'a> Sink<'a> for Collect<'_> {
+    fn wants(&self, proto: &str) -> bool {
+        // Column text is derived data; JSON carries the fields it is made from.
+        proto != "_ws"
+    }
+
     fn field(&mut self, def: &'static FieldDef, value: Value<'a>, _span: Span, _label: Option<fmt::Arguments<'_>>) {
         if def.ftype == FieldType::Protocol {
             return;

@@ -502,7 +502,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 dst = IpText::V6(ip.dst());
                 proto = ip.final_nxt;
                 v6 = true;
-                if let Some((fo, more, ident)) = ip.fragment {
+                if let Some((fo, more, ident)) = ip.fragment.filter(|f| f.0 != 0 || f.1) {
                     frag_info = Some((ident as u16, fo / 8, more, proto));
                 }
             }

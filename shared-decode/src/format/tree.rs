@@ -86,6 +86,10 @@ pub fn filter_for(def: &FieldDef, value: &Value<'_>) -> Option<String> {
 }
 
 impl<'a> Sink<'a> for TreeBuilder {
+    fn wants(&self, proto: &str) -> bool {
+        proto != "_ws"
+    }
+
     fn wants_labels(&self) -> bool {
         true
     }
