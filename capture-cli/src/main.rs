@@ -78,9 +78,12 @@ pub struct PrintArgs {
     /// Output format.
     #[arg(long = "format", short = 'F', value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Field for --format fields (repeatable), e.g. -e ip.src -e tcp.port.
+    /// Field for --format fields (repeatable), e.g. -E ip.src -E tcp.port.
     #[arg(short = 'E', long = "field")]
     pub fields: Vec<String>,
+    /// Include payload bytes (tcp.payload, data.data, ...) in --format json.
+    #[arg(long = "payload")]
+    pub payload: bool,
 }
 
 /// `paircap read`.

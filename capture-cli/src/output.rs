@@ -2,9 +2,10 @@
 
 use std::io::{self, Write};
 
-/// Buffered standard output (256 KiB; lines are assembled in a `String` first).
-pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
-    io::BufWriter::with_capacity(256 * 1024, io::stdout().lock())
+/// Standard output. Lines are assembled in a large `String` and written in big blocks, so no
+/// second buffer is needed.
+pub fn stdout() -> io::StdoutLock<'static> {
+    io::stdout().lock()
 }
 
 /// True if the error chain is a broken pipe (`paircap read f | head`).
@@ -17,7 +18,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// Writes and clears `buf` once it is large.
 pub fn flush_if_large(buf: &mut String, out: &mut impl Write) -> io::Result<()> {
-    if buf.len() >= 64 * 1024 {
+    if buf.len() >= 256 * 1024 {
         out.write_all(buf.as_bytes())?;
         buf.clear();
     }

@@ -5,7 +5,7 @@ use crate::{Format, PrintArgs, ReadArgs};
 use anyhow::{Context, Result};
 use shared_decode::dissect::Packet;
 use shared_decode::format::{columns, json, tcpdump, tree};
-use shared_decode::{Decoder, Reader};
+use shared_decode::{Decoder, Reader, SliceReader};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -65,7 +65,11 @@ impl PacketPrinter {
         Ok(PacketPrinter {
             format: p.format,
             tcpdump: tcpdump::Printer::new(opts),
-            json: (p.format == Format::Json).then(json::JsonWriter::new),
+            json: (p.format == Format::Json).then(|| {
+                let mut j = json::JsonWriter::new();
+                j.set_payloads(p.payload);
+                j
+            }),
             cols: columns::Columns::default(),
             fields,
             tz_set: false,
@@ -157,34 +161,108 @@ impl<'a> shared_decode::field::Sink<'a> for FieldCollector<'_> {
     }
 }
 
-fn open_input(path: &std::path::Path) -> Result<Box<dyn Read>> {
+/// The input as a memory map when it is a regular, uncompressed file (no copy at all), else
+/// as a stream (gzip, pipes, standard input).
+enum Input {
+    Mapped(memmap2::Mmap),
+    Stream(Box<dyn Read>),
+}
+
+fn open_input(path: &std::path::Path) -> Result<Input> {
     if path.as_os_str() == "-" {
-        return Ok(Box::new(std::io::stdin().lock()));
+        return Ok(Input::Stream(Box::new(std::io::stdin().lock())));
     }
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(Box::new(f))
+    let meta = f.metadata().with_context(|| format!("cannot stat {}", path.display()))?;
+    if meta.is_file() && meta.len() >= 4 {
+        // SAFETY: the map is read-only and lives as long as `Input`; if another process
+        // truncates the file while we read it, reads past the new end fault (as with any
+        // reader of a file being truncated), which is the documented mmap hazard we accept
+        // for a 10x cheaper read path on multi-gigabyte captures.
+        let map = unsafe { memmap2::Mmap::map(&f) }.with_context(|| format!("cannot map {}", path.display()))?;
+        if !map.starts_with(&[0x1f, 0x8b]) {
+            return Ok(Input::Mapped(map));
+        }
+    }
+    Ok(Input::Stream(Box::new(f)))
+}
+
+/// Calls `each` for every record (or file error) of the input, in order, until it returns
+/// `false`.
+fn for_each_record(
+    input: Input,
+    mut each: impl FnMut(Result<&shared_decode::Record<'_>, shared_decode::file::FileError>) -> Result<bool>,
+) -> Result<()> {
+    match input {
+        Input::Mapped(map) => {
+            let _ = map.advise(memmap2::Advice::Sequential);
+            // Pages already read are dropped from our resident set every 16 MiB, so memory
+            // stays flat whatever the file size (they remain in the page cache).
+            const RELEASE_EVERY: usize = 16 << 20;
+            let mut released = 0usize;
+            for r in SliceReader::new(&map) {
+                if let Ok(rec) = &r {
+                    let pos = rec.offset as usize;
+                    if pos >= released + 2 * RELEASE_EVERY {
+                        let upto = (pos - RELEASE_EVERY) & !0xfff;
+                        // SAFETY: the range is page-aligned, inside the map and behind every
+                        // record still borrowed; for a read-only file mapping DONTNEED only
+                        // drops pages, which are re-read from the file if touched again.
+                        let _ = unsafe {
+                            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, released, upto - released)
+                        };
+                        released = upto;
+                    }
+                }
+                let go = match &r {
+                    Ok(rec) => each(Ok(rec))?,
+                    Err(e) => each(Err(e.clone()))?,
+                };
+                if !go {
+                    break;
+                }
+            }
+        }
+        Input::Stream(s) => {
+            let mut reader = Reader::new(s);
+            while let Some(r) = reader.next_record() {
+                let go = match r {
+                    Ok(rec) => each(Ok(&rec))?,
+                    Err(e) => each(Err(e))?,
+                };
+                if !go {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs `paircap read`.
 pub fn run(a: &ReadArgs) -> Result<ExitCode> {
     let path = a.file_opt.as_ref().or(a.file.as_ref()).context("no input file")?;
-    let mut reader = Reader::new(open_input(path)?);
-    let mut decoder = Decoder::new();
+    let input = open_input(path)?;
+    let mut decoder = if a.print.format == Format::Text {
+        Decoder::new().without_flows()
+    } else {
+        Decoder::new()
+    };
     let mut printer = PacketPrinter::new(&a.print)?;
     let mut out = output::stdout();
-    let mut buf = String::with_capacity(128 * 1024);
+    let mut buf = String::with_capacity(512 * 1024);
     printer.header(&mut buf);
     let mut damaged = false;
     let mut n = 0u64;
-    while let Some(r) = reader.next_record() {
+    for_each_record(input, |r| {
         match r {
             Ok(rec) => {
-                let pkt = decoder.decode(&rec);
+                let pkt = decoder.decode(rec);
                 printer.print(&pkt, &mut buf);
                 output::flush_if_large(&mut buf, &mut out)?;
                 n += 1;
                 if a.count.is_some_and(|c| n >= c) {
-                    break;
+                    return Ok(false);
                 }
             }
             Err(e) => {
@@ -195,7 +273,8 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
                 damaged = true;
             }
         }
-    }
+        Ok(true)
+    })?;
     out.write_all(buf.as_bytes())?;
     out.flush()?;
     Ok(if damaged { ExitCode::from(2) } else { ExitCode::SUCCESS })

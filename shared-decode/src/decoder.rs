@@ -13,6 +13,7 @@ pub struct Decoder {
     first_ts: Option<Timestamp>,
     prev_ts: Option<Timestamp>,
     count: u64,
+    no_flows: bool,
 }
 
 impl Decoder {
@@ -27,6 +28,14 @@ impl Decoder {
             opts,
             ..Decoder::default()
         }
+    }
+
+    /// Skips flow analysis (stream indexes, relative sequence numbers, TCP analysis flags):
+    /// for outputs that do not show them, such as tcpdump-style text, which keeps its own
+    /// per-connection state.
+    pub fn without_flows(mut self) -> Decoder {
+        self.no_flows = true;
+        self
     }
 
     /// Frames decoded so far.
@@ -49,6 +58,9 @@ impl Decoder {
         pkt.meta.rel_ns = ts.as_nanos() - first.as_nanos();
         pkt.meta.delta_ns = self.prev_ts.map_or(0, |p| ts.as_nanos() - p.as_nanos());
         self.prev_ts = Some(ts);
+        if self.no_flows {
+            return pkt;
+        }
         self.tracker.observe(&mut pkt);
         // Like Wireshark, payloads of retransmitted segments are not handed to application
         // dissectors (they would show the same request twice).

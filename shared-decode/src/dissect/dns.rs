@@ -188,9 +188,9 @@ pub static UDP_PAYLOAD_SIZE: FieldDef = FieldDef::new("dns.rr.udp_payload_size",
 /// `dns.resp.edns0_version`.
 pub static EDNS0_VERSION: FieldDef = FieldDef::new("dns.resp.edns0_version", "EDNS0 version", FieldType::UInt(8), Base::Dec);
 /// `dns.qry` (a question's subtree).
-pub static QRY: FieldDef = FieldDef::new("dns.qry", "Query", FieldType::None, Base::None);
+pub static QRY: FieldDef = FieldDef::new("dns.qry", "Query", FieldType::None, Base::None).detail();
 /// `dns.resp` (a resource record's subtree).
-pub static RESP: FieldDef = FieldDef::new("dns.resp", "Resource record", FieldType::None, Base::None);
+pub static RESP: FieldDef = FieldDef::new("dns.resp", "Resource record", FieldType::None, Base::None).detail();
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[

@@ -44,11 +44,11 @@ pub static DST: FieldDef = FieldDef::new("eth.dst", "Destination", FieldType::Et
 /// `eth.src`.
 pub static SRC: FieldDef = FieldDef::new("eth.src", "Source", FieldType::Ether, Base::None);
 /// `eth.addr`: source or destination.
-pub static ADDR: FieldDef = FieldDef::new("eth.addr", "Address", FieldType::Ether, Base::None);
+pub static ADDR: FieldDef = FieldDef::new("eth.addr", "Address", FieldType::Ether, Base::None).hidden();
 /// `eth.dst.ig`.
-pub static DST_IG: FieldDef = FieldDef::new("eth.dst.ig", "IG bit", FieldType::Bool, Base::None).masked(0x0100_0000_0000);
+pub static DST_IG: FieldDef = FieldDef::new("eth.dst.ig", "IG bit", FieldType::Bool, Base::None).masked(0x0100_0000_0000).detail();
 /// `eth.dst.lg`.
-pub static DST_LG: FieldDef = FieldDef::new("eth.dst.lg", "LG bit", FieldType::Bool, Base::None).masked(0x0200_0000_0000);
+pub static DST_LG: FieldDef = FieldDef::new("eth.dst.lg", "LG bit", FieldType::Bool, Base::None).masked(0x0200_0000_0000).detail();
 /// `eth.type`.
 pub static TYPE: FieldDef = FieldDef::new("eth.type", "Type", FieldType::UInt(16), Base::Hex).named(ETHERTYPES);
 /// `eth.len` (IEEE 802.3 length).
@@ -131,13 +131,12 @@ impl<'a> Ethernet<'a> {
             "{}, Src: {}, Dst: {}", if self.is_8023() { "IEEE 802.3 Ethernet" } else { "Ethernet II" },
             Mac(src), Mac(dst));
         open!(sink, &DST, Value::Ether(dst), Span::new(off, 6));
-        emit!(sink, &ADDR, Value::Ether(dst), Span::new(off, 6));
         emit!(sink, &DST_LG, Value::Bool(dst[0] & 2 != 0), Span::new(off, 3));
         emit!(sink, &DST_IG, Value::Bool(dst[0] & 1 != 0), Span::new(off, 3));
         sink.close();
-        open!(sink, &SRC, Value::Ether(src), Span::new(off + 6, 6));
+        emit!(sink, &SRC, Value::Ether(src), Span::new(off + 6, 6));
+        emit!(sink, &ADDR, Value::Ether(dst), Span::new(off, 6));
         emit!(sink, &ADDR, Value::Ether(src), Span::new(off + 6, 6));
-        sink.close();
         if self.is_8023() {
             emit!(sink, &LEN, Value::UInt(u64::from(t)), Span::new(off + 12, 2));
         } else {

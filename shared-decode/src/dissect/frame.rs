@@ -36,7 +36,7 @@ pub static DIRECTION: FieldDef = FieldDef::new("frame.packet_flags_direction", "
 /// `data`.
 pub static DATA: FieldDef = FieldDef::proto("data", "Data");
 /// `data.data`.
-pub static DATA_DATA: FieldDef = FieldDef::new("data.data", "Data", FieldType::Bytes, Base::None);
+pub static DATA_DATA: FieldDef = FieldDef::new("data.data", "Data", FieldType::Bytes, Base::None).bulk();
 /// `data.len`.
 pub static DATA_LEN: FieldDef = FieldDef::new("data.len", "Length", FieldType::UInt(32), Base::Dec);
 

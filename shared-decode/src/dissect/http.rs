@@ -56,7 +56,7 @@ pub static CONNECTION: FieldDef = FieldDef::new("http.connection", "Connection",
 /// `http.authorization`.
 pub static AUTHORIZATION: FieldDef = FieldDef::new("http.authorization", "Authorization", FieldType::Str, Base::None);
 /// `http.file_data` (the body bytes present in this segment).
-pub static FILE_DATA: FieldDef = FieldDef::new("http.file_data", "File Data", FieldType::Bytes, Base::None);
+pub static FILE_DATA: FieldDef = FieldDef::new("http.file_data", "File Data", FieldType::Bytes, Base::None).bulk();
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
@@ -253,17 +253,19 @@ fn memchr_crlf(d: &[u8]) -> Option<usize> {
     d.windows(2).position(|w| w == b"\r\n")
 }
 
-/// Does `d` start like an HTTP/1.x request or response?
+/// Does `d` start like an HTTP/1.x request or response? (`Some(true)`: request.)
+/// Cheap on non-HTTP payloads: one look at the first byte rejects most of them.
 pub fn looks_like_http(d: &[u8]) -> Option<bool> {
+    let first = *d.first()?;
+    if !first.is_ascii_uppercase() {
+        return None;
+    }
     if d.starts_with(b"HTTP/1.") {
         return Some(false);
     }
-    for m in METHODS {
-        if d.len() > m.len() && d.starts_with(m) && d.get(m.len()) == Some(&b' ') {
-            return Some(true);
-        }
-    }
-    None
+    let sp = d.iter().take(12).position(|&b| b == b' ')?;
+    let method = d.get(..sp)?;
+    METHODS.contains(&method).then_some(true)
 }
 
 /// HTTP on a registered port, or found by the heuristic: claims only message starts.

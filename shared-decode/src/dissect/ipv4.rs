@@ -102,7 +102,7 @@ pub static SRC: FieldDef = FieldDef::new("ip.src", "Source Address", FieldType::
 /// `ip.dst`.
 pub static DST: FieldDef = FieldDef::new("ip.dst", "Destination Address", FieldType::Ipv4, Base::None);
 /// `ip.addr`: source or destination.
-pub static ADDR: FieldDef = FieldDef::new("ip.addr", "Source or Destination Address", FieldType::Ipv4, Base::None);
+pub static ADDR: FieldDef = FieldDef::new("ip.addr", "Source or Destination Address", FieldType::Ipv4, Base::None).hidden();
 /// `ip.opt.type`.
 pub static OPT_TYPE: FieldDef = FieldDef::new("ip.opt.type", "Type", FieldType::UInt(8), Base::Dec).named(&[
     (0, "End of Options List (EOL)"),
@@ -241,8 +241,8 @@ impl<'a> Ipv4<'a> {
             sink.expert(Severity::Error, format_args!("Bad checksum [should be 0x{:04x}]", v.expected), Span::new(off + 10, 2));
         }
         emit!(sink, &SRC, Value::Ipv4(src), Span::new(off + 12, 4));
-        emit!(sink, &ADDR, Value::Ipv4(src), Span::new(off + 12, 4));
         emit!(sink, &DST, Value::Ipv4(dst), Span::new(off + 16, 4));
+        emit!(sink, &ADDR, Value::Ipv4(src), Span::new(off + 12, 4));
         emit!(sink, &ADDR, Value::Ipv4(dst), Span::new(off + 16, 4));
         self.emit_options(off + field::OPTIONS, sink);
         if self.is_fragment() {

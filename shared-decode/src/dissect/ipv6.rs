@@ -39,7 +39,7 @@ pub static SRC: FieldDef = FieldDef::new("ipv6.src", "Source Address", FieldType
 /// `ipv6.dst`.
 pub static DST: FieldDef = FieldDef::new("ipv6.dst", "Destination Address", FieldType::Ipv6, Base::None);
 /// `ipv6.addr`.
-pub static ADDR: FieldDef = FieldDef::new("ipv6.addr", "Source or Destination Address", FieldType::Ipv6, Base::None);
+pub static ADDR: FieldDef = FieldDef::new("ipv6.addr", "Source or Destination Address", FieldType::Ipv6, Base::None).hidden();
 /// `ipv6.hopopts`.
 pub static HOPOPTS: FieldDef = FieldDef::new("ipv6.hopopts", "IPv6 Hop-by-Hop Option", FieldType::None, Base::None);
 /// `ipv6.hopopts.nxt`.
@@ -154,8 +154,8 @@ impl<'a> Ipv6<'a> {
         emit!(sink, &NXT, Value::UInt(u64::from(self.nxt())), Span::new(off + 6, 1));
         emit!(sink, &HLIM, Value::UInt(u64::from(self.hlim())), Span::new(off + 7, 1));
         emit!(sink, &SRC, Value::Ipv6(src), Span::new(off + 8, 16));
-        emit!(sink, &ADDR, Value::Ipv6(src), Span::new(off + 8, 16));
         emit!(sink, &DST, Value::Ipv6(dst), Span::new(off + 24, 16));
+        emit!(sink, &ADDR, Value::Ipv6(src), Span::new(off + 8, 16));
         emit!(sink, &ADDR, Value::Ipv6(dst), Span::new(off + 24, 16));
         self.emit_exts(off + HEADER_LEN, sink);
         sink.close();

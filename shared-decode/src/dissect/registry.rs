@@ -120,29 +120,26 @@ pub fn depth_of(n: Next) -> Depth {
     }
 }
 
-fn ports(
+/// Tries the lower port's dissector, then the higher port's, then the heuristics; the first
+/// that does not decline wins (Wireshark's "try low port first").
+fn ports<'a>(
     table: &[(u16, DissectFn)],
     heuristics: &[DissectFn],
     a: u16,
     b: u16,
-    data: &[u8],
+    data: &'a [u8],
     off: usize,
     cx: &mut DissectCx,
-) -> Option<DissectFn> {
+) -> DissectResult<'a> {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut tried = Vec::with_capacity(2);
-    for p in [lo, hi] {
-        if let Some(f) = lookup(table, p) {
-            tried.push(f);
+    let by_port = [lookup(table, lo), if hi != lo { lookup(table, hi) } else { None }];
+    for f in by_port.into_iter().flatten().chain(heuristics.iter().copied()) {
+        // Dissectors that decline leave `cx` untouched.
+        if let Some(d) = f(data, off, cx)? {
+            return Ok(Some(d));
         }
     }
-    for f in tried.into_iter().chain(heuristics.iter().copied()) {
-        let mut probe = cx.clone();
-        if matches!(f(data, off, &mut probe), Ok(Some(_))) {
-            return Some(f);
-        }
-    }
-    None
+    Ok(None)
 }
 
 /// Runs the dissector for `next` on `data`. `Ok(None)`: nobody claims the bytes.
@@ -165,12 +162,11 @@ pub fn run<'a>(
         },
         Next::TcpPorts(a, b) => {
             if cx.fragment {
-                None
-            } else {
-                ports(TCP_PORTS, TCP_HEURISTICS, a, b, data, off, cx)
+                return Ok(None);
             }
+            return ports(TCP_PORTS, TCP_HEURISTICS, a, b, data, off, cx);
         }
-        Next::UdpPorts(a, b) => ports(UDP_PORTS, UDP_HEURISTICS, a, b, data, off, cx),
+        Next::UdpPorts(a, b) => return ports(UDP_PORTS, UDP_HEURISTICS, a, b, data, off, cx),
         Next::Done => None,
     };
     match f {

@@ -56,7 +56,7 @@ pub static SRCPORT: FieldDef = FieldDef::new("tcp.srcport", "Source Port", Field
 /// `tcp.dstport`.
 pub static DSTPORT: FieldDef = FieldDef::new("tcp.dstport", "Destination Port", FieldType::UInt(16), Base::Dec);
 /// `tcp.port`.
-pub static PORT: FieldDef = FieldDef::new("tcp.port", "Source or Destination Port", FieldType::UInt(16), Base::Dec);
+pub static PORT: FieldDef = FieldDef::new("tcp.port", "Source or Destination Port", FieldType::UInt(16), Base::Dec).hidden();
 /// `tcp.stream`.
 pub static STREAM: FieldDef = FieldDef::new("tcp.stream", "Stream index", FieldType::UInt(32), Base::Dec);
 /// `tcp.len`.
@@ -96,7 +96,7 @@ pub static FLAGS_SYN: FieldDef = FieldDef::new("tcp.flags.syn", "Syn", FieldType
 /// `tcp.flags.fin`.
 pub static FLAGS_FIN: FieldDef = FieldDef::new("tcp.flags.fin", "Fin", FieldType::Bool, Base::None).masked(0x0001);
 /// `tcp.flags.str`.
-pub static FLAGS_STR: FieldDef = FieldDef::new("tcp.flags.str", "TCP Flags", FieldType::Str, Base::None);
+pub static FLAGS_STR: FieldDef = FieldDef::new("tcp.flags.str", "TCP Flags", FieldType::Str, Base::None).detail();
 /// `tcp.window_size_value`.
 pub static WINDOW_SIZE_VALUE: FieldDef = FieldDef::new("tcp.window_size_value", "Window", FieldType::UInt(16), Base::Dec);
 /// `tcp.window_size`.
@@ -113,21 +113,21 @@ pub static CHECKSUM_CALCULATED: FieldDef = FieldDef::new("tcp.checksum_calculate
 /// `tcp.urgent_pointer`.
 pub static URGENT_POINTER: FieldDef = FieldDef::new("tcp.urgent_pointer", "Urgent Pointer", FieldType::UInt(16), Base::Dec);
 /// `tcp.options`.
-pub static OPTIONS: FieldDef = FieldDef::new("tcp.options", "Options", FieldType::Bytes, Base::None);
+pub static OPTIONS: FieldDef = FieldDef::new("tcp.options", "Options", FieldType::Bytes, Base::None).detail();
 /// `tcp.option_kind`.
-pub static OPTION_KIND: FieldDef = FieldDef::new("tcp.option_kind", "Kind", FieldType::UInt(8), Base::Dec);
+pub static OPTION_KIND: FieldDef = FieldDef::new("tcp.option_kind", "Kind", FieldType::UInt(8), Base::Dec).detail();
 /// `tcp.option_len`.
-pub static OPTION_LEN: FieldDef = FieldDef::new("tcp.option_len", "Length", FieldType::UInt(8), Base::Dec);
+pub static OPTION_LEN: FieldDef = FieldDef::new("tcp.option_len", "Length", FieldType::UInt(8), Base::Dec).detail();
 /// `tcp.options.nop`.
-pub static OPT_NOP: FieldDef = FieldDef::new("tcp.options.nop", "TCP Option - No-Operation (NOP)", FieldType::Bytes, Base::None);
+pub static OPT_NOP: FieldDef = FieldDef::new("tcp.options.nop", "TCP Option - No-Operation (NOP)", FieldType::Bytes, Base::None).detail();
 /// `tcp.options.eol`.
-pub static OPT_EOL: FieldDef = FieldDef::new("tcp.options.eol", "TCP Option - End of Option List (EOL)", FieldType::Bytes, Base::None);
+pub static OPT_EOL: FieldDef = FieldDef::new("tcp.options.eol", "TCP Option - End of Option List (EOL)", FieldType::Bytes, Base::None).detail();
 /// `tcp.options.mss`.
-pub static OPT_MSS: FieldDef = FieldDef::new("tcp.options.mss", "TCP Option - Maximum segment size", FieldType::Bytes, Base::None);
+pub static OPT_MSS: FieldDef = FieldDef::new("tcp.options.mss", "TCP Option - Maximum segment size", FieldType::Bytes, Base::None).detail();
 /// `tcp.options.mss_val`.
 pub static OPT_MSS_VAL: FieldDef = FieldDef::new("tcp.options.mss_val", "MSS Value", FieldType::UInt(16), Base::Dec);
 /// `tcp.options.wscale`.
-pub static OPT_WSCALE: FieldDef = FieldDef::new("tcp.options.wscale", "TCP Option - Window scale", FieldType::Bytes, Base::None);
+pub static OPT_WSCALE: FieldDef = FieldDef::new("tcp.options.wscale", "TCP Option - Window scale", FieldType::Bytes, Base::None).detail();
 /// `tcp.options.wscale.shift`.
 pub static OPT_WSCALE_SHIFT: FieldDef = FieldDef::new("tcp.options.wscale.shift", "Shift count", FieldType::UInt(8), Base::Dec);
 /// `tcp.options.wscale.multiplier`.
@@ -135,7 +135,7 @@ pub static OPT_WSCALE_MULT: FieldDef = FieldDef::new("tcp.options.wscale.multipl
 /// `tcp.options.sack_perm`.
 pub static OPT_SACK_PERM: FieldDef = FieldDef::new("tcp.options.sack_perm", "TCP Option - SACK permitted", FieldType::Bytes, Base::None);
 /// `tcp.options.sack`.
-pub static OPT_SACK: FieldDef = FieldDef::new("tcp.options.sack", "TCP Option - SACK", FieldType::Bytes, Base::None);
+pub static OPT_SACK: FieldDef = FieldDef::new("tcp.options.sack", "TCP Option - SACK", FieldType::Bytes, Base::None).detail();
 /// `tcp.options.sack_le`.
 pub static OPT_SACK_LE: FieldDef = FieldDef::new("tcp.options.sack_le", "left edge", FieldType::UInt(32), Base::Dec);
 /// `tcp.options.sack_re`.
@@ -147,15 +147,15 @@ pub static OPT_TSVAL: FieldDef = FieldDef::new("tcp.options.timestamp.tsval", "T
 /// `tcp.options.timestamp.tsecr`.
 pub static OPT_TSECR: FieldDef = FieldDef::new("tcp.options.timestamp.tsecr", "Timestamp echo reply", FieldType::UInt(32), Base::Dec);
 /// `tcp.options.time_stamp`.
-pub static OPT_TIMESTAMP: FieldDef = FieldDef::new("tcp.options.time_stamp", "TCP Option - Timestamps", FieldType::Bytes, Base::None);
+pub static OPT_TIMESTAMP: FieldDef = FieldDef::new("tcp.options.time_stamp", "TCP Option - Timestamps", FieldType::Bytes, Base::None).detail();
 /// `tcp.options.tfo`.
-pub static OPT_TFO: FieldDef = FieldDef::new("tcp.options.tfo", "TCP Option - TCP Fast Open", FieldType::Bytes, Base::None);
+pub static OPT_TFO: FieldDef = FieldDef::new("tcp.options.tfo", "TCP Option - TCP Fast Open", FieldType::Bytes, Base::None).detail();
 /// `tcp.options.unknown`.
-pub static OPT_UNKNOWN: FieldDef = FieldDef::new("tcp.options.unknown", "TCP Option - Unknown", FieldType::Bytes, Base::None);
+pub static OPT_UNKNOWN: FieldDef = FieldDef::new("tcp.options.unknown", "TCP Option - Unknown", FieldType::Bytes, Base::None).detail();
 /// `tcp.analysis`.
-pub static ANALYSIS: FieldDef = FieldDef::new("tcp.analysis", "SEQ/ACK analysis", FieldType::None, Base::None);
+pub static ANALYSIS: FieldDef = FieldDef::new("tcp.analysis", "SEQ/ACK analysis", FieldType::None, Base::None).detail();
 /// `tcp.analysis.flags`.
-pub static ANALYSIS_FLAGS: FieldDef = FieldDef::new("tcp.analysis.flags", "TCP Analysis Flags", FieldType::None, Base::None);
+pub static ANALYSIS_FLAGS: FieldDef = FieldDef::new("tcp.analysis.flags", "TCP Analysis Flags", FieldType::None, Base::None).detail();
 /// `tcp.analysis.retransmission`.
 pub static RETRANSMISSION: FieldDef = FieldDef::new("tcp.analysis.retransmission", "This frame is a (suspected) retransmission", FieldType::None, Base::None);
 /// `tcp.analysis.fast_retransmission`.
@@ -199,7 +199,7 @@ pub static TIME_RELATIVE: FieldDef = FieldDef::new("tcp.time_relative", "Time si
 /// `tcp.time_delta`.
 pub static TIME_DELTA: FieldDef = FieldDef::new("tcp.time_delta", "Time since previous frame in this TCP stream", FieldType::RelTime, Base::None);
 /// `tcp.payload`.
-pub static PAYLOAD: FieldDef = FieldDef::new("tcp.payload", "TCP payload", FieldType::Bytes, Base::None);
+pub static PAYLOAD: FieldDef = FieldDef::new("tcp.payload", "TCP payload", FieldType::Bytes, Base::None).bulk();
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[

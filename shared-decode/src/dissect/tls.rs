@@ -53,7 +53,7 @@ pub static VERSIONS: &[(u64, &str)] = &[
 /// `tls`.
 pub static TLS: FieldDef = FieldDef::proto("tls", "Transport Layer Security");
 /// `tls.record`.
-pub static RECORD: FieldDef = FieldDef::new("tls.record", "Record Layer", FieldType::None, Base::None);
+pub static RECORD: FieldDef = FieldDef::new("tls.record", "Record Layer", FieldType::None, Base::None).detail();
 /// `tls.record.content_type`.
 pub static CONTENT_TYPE: FieldDef = FieldDef::new("tls.record.content_type", "Content Type", FieldType::UInt(8), Base::Dec).named(CONTENT_TYPES);
 /// `tls.record.version`.
@@ -61,7 +61,7 @@ pub static RECORD_VERSION: FieldDef = FieldDef::new("tls.record.version", "Versi
 /// `tls.record.length`.
 pub static RECORD_LENGTH: FieldDef = FieldDef::new("tls.record.length", "Length", FieldType::UInt(16), Base::Dec);
 /// `tls.handshake`.
-pub static HANDSHAKE: FieldDef = FieldDef::new("tls.handshake", "Handshake Protocol", FieldType::None, Base::None);
+pub static HANDSHAKE: FieldDef = FieldDef::new("tls.handshake", "Handshake Protocol", FieldType::None, Base::None).detail();
 /// `tls.handshake.type`.
 pub static HS_TYPE: FieldDef = FieldDef::new("tls.handshake.type", "Handshake Type", FieldType::UInt(8), Base::Dec).named(HANDSHAKE_TYPES);
 /// `tls.handshake.length`.
@@ -69,7 +69,7 @@ pub static HS_LENGTH: FieldDef = FieldDef::new("tls.handshake.length", "Length",
 /// `tls.handshake.version`.
 pub static HS_VERSION: FieldDef = FieldDef::new("tls.handshake.version", "Version", FieldType::UInt(16), Base::Hex).named(VERSIONS);
 /// `tls.handshake.random`.
-pub static HS_RANDOM: FieldDef = FieldDef::new("tls.handshake.random", "Random", FieldType::Bytes, Base::None);
+pub static HS_RANDOM: FieldDef = FieldDef::new("tls.handshake.random", "Random", FieldType::Bytes, Base::None).bulk();
 /// `tls.handshake.session_id_length`.
 pub static HS_SID_LEN: FieldDef = FieldDef::new("tls.handshake.session_id_length", "Session ID Length", FieldType::UInt(8), Base::Dec);
 /// `tls.handshake.session_id`.
@@ -110,7 +110,7 @@ pub static SUPPORTED_VERSION: FieldDef = FieldDef::new("tls.handshake.extensions
 /// `tls.handshake.extensions_alpn_str`.
 pub static ALPN: FieldDef = FieldDef::new("tls.handshake.extensions_alpn_str", "ALPN Next Protocol", FieldType::Str, Base::None);
 /// `tls.app_data`.
-pub static APP_DATA: FieldDef = FieldDef::new("tls.app_data", "Encrypted Application Data", FieldType::Bytes, Base::None);
+pub static APP_DATA: FieldDef = FieldDef::new("tls.app_data", "Encrypted Application Data", FieldType::Bytes, Base::None).bulk();
 /// `tls.alert_message.level`.
 pub static ALERT_LEVEL: FieldDef = FieldDef::new("tls.alert_message.level", "Level", FieldType::UInt(8), Base::Dec).named(&[(1, "Warning"), (2, "Fatal")]);
 /// `tls.alert_message.desc`.

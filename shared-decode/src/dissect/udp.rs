@@ -16,7 +16,7 @@ pub static SRCPORT: FieldDef = FieldDef::new("udp.srcport", "Source Port", Field
 /// `udp.dstport`.
 pub static DSTPORT: FieldDef = FieldDef::new("udp.dstport", "Destination Port", FieldType::UInt(16), Base::Dec);
 /// `udp.port`.
-pub static PORT: FieldDef = FieldDef::new("udp.port", "Source or Destination Port", FieldType::UInt(16), Base::Dec);
+pub static PORT: FieldDef = FieldDef::new("udp.port", "Source or Destination Port", FieldType::UInt(16), Base::Dec).hidden();
 /// `udp.length`.
 pub static LENGTH: FieldDef = FieldDef::new("udp.length", "Length", FieldType::UInt(16), Base::Dec);
 /// `udp.checksum`.
@@ -29,7 +29,7 @@ pub static CHECKSUM_CALCULATED: FieldDef = FieldDef::new("udp.checksum_calculate
 /// `udp.stream`.
 pub static STREAM: FieldDef = FieldDef::new("udp.stream", "Stream index", FieldType::UInt(32), Base::Dec);
 /// `udp.payload`.
-pub static PAYLOAD: FieldDef = FieldDef::new("udp.payload", "UDP payload", FieldType::Bytes, Base::None);
+pub static PAYLOAD: FieldDef = FieldDef::new("udp.payload", "UDP payload", FieldType::Bytes, Base::None).bulk();
 /// `udp.time_relative`.
 pub static TIME_RELATIVE: FieldDef = FieldDef::new("udp.time_relative", "Time since first frame", FieldType::RelTime, Base::None);
 /// `udp.time_delta`.

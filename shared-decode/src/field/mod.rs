@@ -118,6 +118,8 @@ pub struct FieldDef {
     pub mask: u64,
     /// Names of values (`6` → `TCP`).
     pub names: Option<ValueNames>,
+    /// Presentation flags ([`FieldDef::BULK`], [`FieldDef::DETAIL`], [`FieldDef::HIDDEN`]).
+    pub flags: u8,
     /// Dense index assigned by [`schema()`] (`u32::MAX` until then).
     index: AtomicU32,
 }
@@ -132,6 +134,7 @@ impl FieldDef {
             base,
             mask: 0,
             names: None,
+            flags: 0,
             index: AtomicU32::new(u32::MAX),
         }
     }
@@ -140,6 +143,11 @@ impl FieldDef {
     /// is in no protocol's list.
     pub fn id(&self) -> u32 {
         let _ = schema();
+        self.index.load(Ordering::Relaxed)
+    }
+
+    /// [`id`](Self::id) without making sure the schema exists (hot paths that built it).
+    pub(crate) fn id_fast(&self) -> u32 {
         self.index.load(Ordering::Relaxed)
     }
 
@@ -152,6 +160,36 @@ impl FieldDef {
     pub const fn masked(mut self, mask: u64) -> Self {
         self.mask = mask;
         self
+    }
+
+    /// Bulk bytes (payloads): left out of JSON unless asked for, since they dominate it.
+    pub const BULK: u8 = 1;
+    /// Layout detail (raw option bytes, option kinds): shown in the tree, left out of JSON.
+    pub const DETAIL: u8 = 2;
+    /// A filter convenience (`ip.addr`, `tcp.port`): in JSON and filters, not a tree line.
+    pub const HIDDEN: u8 = 4;
+
+    /// Same field marked as bulk payload bytes.
+    pub const fn bulk(mut self) -> Self {
+        self.flags |= Self::BULK;
+        self
+    }
+
+    /// Same field marked as layout detail.
+    pub const fn detail(mut self) -> Self {
+        self.flags |= Self::DETAIL;
+        self
+    }
+
+    /// Same field marked hidden in the tree.
+    pub const fn hidden(mut self) -> Self {
+        self.flags |= Self::HIDDEN;
+        self
+    }
+
+    /// Whether a flag is set.
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
     }
 
     /// Same field with value names.

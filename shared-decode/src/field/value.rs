@@ -82,9 +82,7 @@ impl Value<'_> {
             Value::Ether(a) => write_mac(a, out),
             Value::Bytes(b) => write_hex_colon(b, out),
             Value::Str(s) => out.push_str(s),
-            Value::Time(t) => {
-                let _ = write!(out, "{t}");
-            }
+            Value::Time(t) => write_epoch(*t, out),
             Value::RelTime(ns) => write_reltime(*ns, out),
         }
     }
@@ -150,11 +148,6 @@ fn push_u8(out: &mut String, b: u8) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-fn push_hex_byte(out: &mut String, b: u8) {
-    out.push(char::from(HEX[usize::from(b >> 4)]));
-    out.push(char::from(HEX[usize::from(b & 15)]));
-}
-
 /// `aa:bb:cc:dd:ee:ff`.
 pub(crate) fn write_mac(a: &[u8; 6], out: &mut String) {
     write_hex_colon(a, out);
@@ -162,12 +155,16 @@ pub(crate) fn write_mac(a: &[u8; 6], out: &mut String) {
 
 /// Bytes as `aa:bb:cc`.
 pub(crate) fn write_hex_colon(b: &[u8], out: &mut String) {
+    let mut buf = Vec::with_capacity(b.len() * 3);
     for (i, x) in b.iter().enumerate() {
         if i > 0 {
-            out.push(':');
+            buf.push(b':');
         }
-        push_hex_byte(out, *x);
+        buf.push(HEX[usize::from(x >> 4)]);
+        buf.push(HEX[usize::from(x & 15)]);
     }
+    // Only ASCII hex digits and ':' were pushed.
+    out.push_str(std::str::from_utf8(&buf).unwrap_or(""));
 }
 
 fn hex_colon(b: &[u8]) -> String {
@@ -178,9 +175,31 @@ fn hex_colon(b: &[u8]) -> String {
 
 /// Seconds with 9 decimals (`0.015584000`, `-1.500000000`).
 pub(crate) fn write_reltime(ns: i128, out: &mut String) {
-    let sign = if ns < 0 { "-" } else { "" };
+    if ns < 0 {
+        out.push('-');
+    }
     let a = ns.unsigned_abs();
-    let _ = write!(out, "{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000);
+    crate::format::text::push_u64(out, u64::try_from(a / 1_000_000_000).unwrap_or(u64::MAX));
+    out.push('.');
+    crate::format::text::push_u64_pad(out, (a % 1_000_000_000) as u64, 9);
+}
+
+/// Seconds since the epoch with 9 decimals (`frame.time_epoch`).
+pub(crate) fn write_epoch(t: crate::file::Timestamp, out: &mut String) {
+    crate::format::text::push_i64(out, t.secs);
+    out.push('.');
+    crate::format::text::push_u64_pad(out, u64::from(t.nanos), 9);
+}
+
+/// ISO 8601 UTC with nanoseconds: `2017-04-06T22:06:23.931377000Z`.
+pub(crate) fn write_iso(t: crate::file::Timestamp, out: &mut String) {
+    let c = crate::format::time::civil(t.secs, 0);
+    crate::format::time::push_date(out, &c);
+    out.push('T');
+    crate::format::time::push_clock(out, &c);
+    out.push('.');
+    crate::format::text::push_u64_pad(out, u64::from(t.nanos), 9);
+    out.push('Z');
 }
 
 /// Renders a masked field as Wireshark's bit picture, e.g. `.... ..1. = ` for mask `0x02`

@@ -2,13 +2,21 @@
 
 use crate::dissect::{tcp::Tcp, Decoded, Packet};
 
-/// One end of a conversation: address (IPv4 mapped into 16 bytes) and port.
+/// One end of a conversation: address (IPv4 in the low 32 bits) and port. Integers, not
+/// byte arrays, so that comparing and hashing keys is a few instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Endpoint {
-    /// Address bytes (IPv4 in the last 4 bytes, first 12 zero).
-    pub addr: [u8; 16],
+    /// Address (big-endian value of the 16 address bytes; IPv4 has the first 12 zero).
+    pub addr: u128,
     /// Port (or ICMP identifier).
     pub port: u16,
+}
+
+impl Endpoint {
+    /// An endpoint from 16 address bytes and a port.
+    pub fn new(addr: [u8; 16], port: u16) -> Endpoint {
+        Endpoint { addr: u128::from_be_bytes(addr), port }
+    }
 }
 
 /// A conversation: the two endpoints in canonical (sorted) order, and the protocol.
@@ -82,8 +90,8 @@ pub(crate) fn tcp_key(pkt: &Packet<'_>) -> Option<(FlowKey, Endpoint, TcpSeg)> {
         return None;
     };
     let (s, d) = ip_addrs(pkt, i)?;
-    let src = Endpoint { addr: s, port: t.src_port() };
-    let dst = Endpoint { addr: d, port: t.dst_port() };
+    let src = Endpoint::new(s, t.src_port());
+    let dst = Endpoint::new(d, t.dst_port());
     Some((FlowKey::new(src, dst, 6), src, TcpSeg::from(t)))
 }
 
@@ -94,8 +102,8 @@ pub(crate) fn udp_key(pkt: &Packet<'_>) -> Option<(FlowKey, Endpoint)> {
         return None;
     };
     let (s, d) = ip_addrs(pkt, i)?;
-    let src = Endpoint { addr: s, port: u.src_port() };
-    let dst = Endpoint { addr: d, port: u.dst_port() };
+    let src = Endpoint::new(s, u.src_port());
+    let dst = Endpoint::new(d, u.dst_port());
     Some((FlowKey::new(src, dst, 17), src))
 }
 
@@ -108,7 +116,7 @@ pub(crate) fn echo_key(pkt: &Packet<'_>) -> Option<(FlowKey, u16, u16, bool)> {
             _ => continue,
         };
         let (s, d) = ip_addrs(pkt, i)?;
-        let key = FlowKey::new(Endpoint { addr: s, port: 0 }, Endpoint { addr: d, port: 0 }, proto);
+        let key = FlowKey::new(Endpoint::new(s, 0), Endpoint::new(d, 0), proto);
         return Some((key, id, seq, req));
     }
     None

@@ -509,7 +509,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
             _ => return,
         }
         self.i += 1;
-        let next = self.layer().map(|l| l.data.clone());
+        let next = self.layer().map(|l| &l.data);
         match next {
             Some(Decoded::Tcp(t)) if !t.in_error => {
                 push_endpoint(self.out, &src, Some(t.src_port()));
@@ -595,7 +595,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
     }
 
     fn transport_only(&mut self, src: &IpText, dst: &IpText) {
-        let next = self.layer().map(|l| l.data.clone());
+        let next = self.layer().map(|l| &l.data);
         match next {
             Some(Decoded::Tcp(t)) => self.tcp(&t, src, dst),
             Some(Decoded::Udp(u)) => self.udp(&u),
@@ -656,8 +656,8 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         let mut seq = t.seq();
         let mut ack = t.ack();
         if f & tcp::flags::ACK != 0 {
-            let s = Endpoint { addr: src.bytes(), port: t.src_port() };
-            let d = Endpoint { addr: dst.bytes(), port: t.dst_port() };
+            let s = Endpoint::new(src.bytes(), t.src_port());
+            let d = Endpoint::new(dst.bytes(), t.dst_port());
             let key = FlowKey::new(s, d, 6);
             match self.p.seq.get(&key) {
                 Some(&(owner, bs, ba)) if f & tcp::flags::SYN == 0 => {
@@ -783,7 +783,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         }
         // Application summaries on well-known ports.
         self.i += 1;
-        let app = self.layer().map(|l| l.data.clone());
+        let app = self.layer().map(|l| &l.data);
         match app {
             Some(Decoded::Dns(d)) => {
                 self.out.push(' ');
@@ -812,7 +812,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
             return;
         }
         self.i += 1;
-        let app = self.layer().map(|l| l.data.clone());
+        let app = self.layer().map(|l| &l.data);
         if self.p.opts.verbose > 0 {
             match u.verify() {
                 Some(v) if v.ok() => {

@@ -2,8 +2,16 @@
 //! integers and addresses pushed straight into a `String`, no `fmt` machinery.
 
 /// Appends a decimal integer.
-pub fn push_u64(out: &mut String, mut v: u64) {
+pub fn push_u64(out: &mut String, v: u64) {
     let mut buf = [0u8; 20];
+    let i = digits(v, &mut buf);
+    for &b in buf.get(i..).unwrap_or(&[]) {
+        out.push(char::from(b));
+    }
+}
+
+/// Writes the decimal digits of `v` at the end of `buf`; returns where they start.
+fn digits(mut v: u64, buf: &mut [u8; 20]) -> usize {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -12,11 +20,8 @@ pub fn push_u64(out: &mut String, mut v: u64) {
         }
         v /= 10;
         if v == 0 || i == 0 {
-            break;
+            return i;
         }
-    }
-    for &b in buf.get(i..).unwrap_or(&[]) {
-        out.push(char::from(b));
     }
 }
 
@@ -28,18 +33,13 @@ pub fn push_i64(out: &mut String, v: i64) {
     push_u64(out, v.unsigned_abs());
 }
 
-/// Appends `v` zero-padded to `width` digits.
+/// Appends `v` zero-padded to `width` digits (at most 20).
 pub fn push_u64_pad(out: &mut String, v: u64, width: usize) {
-    let mut n = 1;
-    let mut x = v / 10;
-    while x > 0 {
-        n += 1;
-        x /= 10;
+    let mut buf = [b'0'; 20];
+    let i = digits(v, &mut buf).min(20usize.saturating_sub(width));
+    for &b in buf.get(i..).unwrap_or(&[]) {
+        out.push(char::from(b));
     }
-    for _ in n..width {
-        out.push('0');
-    }
-    push_u64(out, v);
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -68,24 +68,71 @@ pub fn push_ipv4(out: &mut String, a: [u8; 4]) {
         if i > 0 {
             out.push('.');
         }
-        push_u64(out, u64::from(*b));
+        if *b >= 100 {
+            out.push(char::from(b'0' + b / 100));
+        }
+        if *b >= 10 {
+            out.push(char::from(b'0' + (b / 10) % 10));
+        }
+        out.push(char::from(b'0' + b % 10));
     }
 }
 
-/// Appends an IPv6 address in RFC 5952 form.
+/// Appends an IPv6 address in RFC 5952 form (longest run of two or more zero groups as
+/// `::`, lower-case hex, IPv4-mapped and -compatible forms with a dotted quad, as std does).
 pub fn push_ipv6(out: &mut String, a: [u8; 16]) {
-    use std::fmt::Write;
-    let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
+    let g: [u16; 8] = std::array::from_fn(|i| u16::from_be_bytes([a[2 * i], a[2 * i + 1]]));
+    // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible (::a.b.c.d) forms.
+    if g[..5] == [0; 5] && (g[5] == 0xffff || (g[5] == 0 && g[6] != 0)) {
+        out.push_str(if g[5] == 0xffff { "::ffff:" } else { "::" });
+        push_ipv4(out, [a[12], a[13], a[14], a[15]]);
+        return;
+    }
+    let (mut best, mut best_len, mut cur, mut cur_len) = (8usize, 0usize, 0usize, 0usize);
+    for (i, &x) in g.iter().enumerate() {
+        if x == 0 {
+            if cur_len == 0 {
+                cur = i;
+            }
+            cur_len += 1;
+            if cur_len > best_len {
+                best = cur;
+                best_len = cur_len;
+            }
+        } else {
+            cur_len = 0;
+        }
+    }
+    if best_len < 2 {
+        best = 8;
+    }
+    let mut i = 0;
+    while i < 8 {
+        if i == best {
+            out.push_str("::");
+            i += best_len;
+            continue;
+        }
+        if i > 0 && i != best + best_len {
+            out.push(':');
+        }
+        push_hex(out, u64::from(g[i]), 1);
+        i += 1;
+    }
 }
 
 /// Appends a MAC address `aa:bb:cc:dd:ee:ff`.
 pub fn push_mac(out: &mut String, a: [u8; 6]) {
+    let mut buf = [b':'; 17];
     for (i, b) in a.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
+        if let Some(x) = buf.get_mut(i * 3) {
+            *x = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
         }
-        push_hex8(out, *b);
+        if let Some(x) = buf.get_mut(i * 3 + 1) {
+            *x = HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0');
+        }
     }
+    out.push_str(std::str::from_utf8(&buf).unwrap_or(""));
 }
 
 /// Appends bytes as printable text: ASCII graphic characters as themselves, others as `.`
@@ -117,5 +164,22 @@ mod tests {
         s.push(' ');
         push_mac(&mut s, [0, 0x1b, 0x21, 0xff, 0, 1]);
         assert_eq!(s, "0 18446744073709551615 -42 007 0800 10.0.255.1 00:1b:21:ff:00:01");
+    }
+
+    #[test]
+    fn ipv6_matches_std_display() {
+        let cases: [[u8; 16]; 6] = [
+            [0; 16],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1],
+            [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x1f, 0xf3, 0xff, 0xfe, 0xcd, 0xf6, 0x17],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1],
+            [0x20, 1, 0, 0, 0x0d, 0x5d, 0xa5, 0x99, 0x38, 0x90, 0xf3, 0xfd, 0x52, 0x26, 0x27, 0x7a],
+        ];
+        for a in cases {
+            let mut s = String::new();
+            push_ipv6(&mut s, a);
+            assert_eq!(s, std::net::Ipv6Addr::from(a).to_string());
+        }
     }
 }

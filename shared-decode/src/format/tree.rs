@@ -95,6 +95,9 @@ impl<'a> Sink<'a> for TreeBuilder {
     }
 
     fn field(&mut self, def: &'static FieldDef, value: Value<'a>, span: Span, label: Option<fmt::Arguments<'_>>) {
+        if def.has(FieldDef::HIDDEN) {
+            return;
+        }
         let label = match label {
             Some(a) => {
                 let mut s = String::new();
