@@ -54,7 +54,10 @@ impl PacketPrinter {
             match schema.get(name) {
                 Some(f) => fields.push(f),
                 None => {
-                    let hint = schema.suggest(name).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+                    let hint = schema
+                        .suggest(name)
+                        .map(|s| format!(" (did you mean {s}?)"))
+                        .unwrap_or_default();
                     anyhow::bail!("unknown field {name}{hint}");
                 }
             }
@@ -108,7 +111,13 @@ impl PacketPrinter {
                 let _ = writeln!(
                     buf,
                     "{:>5} {:>11.6} {:>15} → {:<15} {} {} {}",
-                    pkt.meta.number, rel, c.source, c.destination, c.protocol, pkt.meta.orig_len, c.info
+                    pkt.meta.number,
+                    rel,
+                    c.source,
+                    c.destination,
+                    c.protocol,
+                    pkt.meta.orig_len,
+                    c.info
                 );
             }
             Format::Tree => {
@@ -117,7 +126,10 @@ impl PacketPrinter {
             }
             Format::Fields => {
                 let mut vals: Vec<String> = vec![String::new(); self.fields.len()];
-                let mut sink = FieldCollector { wanted: &self.fields, vals: &mut vals };
+                let mut sink = FieldCollector {
+                    wanted: &self.fields,
+                    vals: &mut vals,
+                };
                 pkt.emit(&mut sink);
                 buf.push_str(&vals.join("\t"));
                 buf.push('\n');
@@ -173,13 +185,16 @@ fn open_input(path: &std::path::Path) -> Result<Input> {
         return Ok(Input::Stream(Box::new(std::io::stdin().lock())));
     }
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let meta = f.metadata().with_context(|| format!("cannot stat {}", path.display()))?;
+    let meta = f
+        .metadata()
+        .with_context(|| format!("cannot stat {}", path.display()))?;
     if meta.is_file() && meta.len() >= 4 {
         // SAFETY: the map is read-only and lives as long as `Input`; if another process
         // truncates the file while we read it, reads past the new end fault (as with any
         // reader of a file being truncated), which is the documented mmap hazard we accept
         // for a 10x cheaper read path on multi-gigabyte captures.
-        let map = unsafe { memmap2::Mmap::map(&f) }.with_context(|| format!("cannot map {}", path.display()))?;
+        let map = unsafe { memmap2::Mmap::map(&f) }
+            .with_context(|| format!("cannot map {}", path.display()))?;
         if !map.starts_with(&[0x1f, 0x8b]) {
             return Ok(Input::Mapped(map));
         }
@@ -191,7 +206,9 @@ fn open_input(path: &std::path::Path) -> Result<Input> {
 /// `false`.
 fn for_each_record(
     input: Input,
-    mut each: impl FnMut(Result<&shared_decode::Record<'_>, shared_decode::file::FileError>) -> Result<bool>,
+    mut each: impl FnMut(
+        Result<&shared_decode::Record<'_>, shared_decode::file::FileError>,
+    ) -> Result<bool>,
 ) -> Result<()> {
     match input {
         Input::Mapped(map) => {
@@ -209,7 +226,11 @@ fn for_each_record(
                         // record still borrowed; for a read-only file mapping DONTNEED only
                         // drops pages, which are re-read from the file if touched again.
                         let _ = unsafe {
-                            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, released, upto - released)
+                            map.unchecked_advise_range(
+                                memmap2::UncheckedAdvice::DontNeed,
+                                released,
+                                upto - released,
+                            )
                         };
                         released = upto;
                     }
@@ -241,7 +262,11 @@ fn for_each_record(
 
 /// Runs `paircap read`.
 pub fn run(a: &ReadArgs) -> Result<ExitCode> {
-    let path = a.file_opt.as_ref().or(a.file.as_ref()).context("no input file")?;
+    let path = a
+        .file_opt
+        .as_ref()
+        .or(a.file.as_ref())
+        .context("no input file")?;
     let input = open_input(path)?;
     let mut decoder = if a.print.format == Format::Text {
         Decoder::new().without_flows()
@@ -277,5 +302,9 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
     })?;
     out.write_all(buf.as_bytes())?;
     out.flush()?;
-    Ok(if damaged { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if damaged {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -64,7 +64,12 @@ impl Decoder {
         self.tracker.observe(&mut pkt);
         // Like Wireshark, payloads of retransmitted segments are not handed to application
         // dissectors (they would show the same request twice).
-        if pkt.analysis.tcp.as_ref().is_some_and(|a| a.flags.any_retransmission()) {
+        if pkt
+            .analysis
+            .tcp
+            .as_ref()
+            .is_some_and(|a| a.flags.any_retransmission())
+        {
             dissect::strip_after_tcp(&mut pkt);
         }
         pkt

@@ -64,7 +64,10 @@ fn well_formed_files_have_tshark_packet_counts() {
         let (n, errs) = read_all(&dir.join(&row.file));
         let want: u64 = row.packets.parse().unwrap();
         if n != want || !errs.is_empty() {
-            failures.push(format!("{}: {n} packets (want {want}), errors {errs:?}", row.file));
+            failures.push(format!(
+                "{}: {n} packets (want {want}), errors {errs:?}",
+                row.file
+            ));
         }
         // The zero-copy slice reader agrees with the streaming reader.
         let bytes = std::fs::read(dir.join(&row.file)).unwrap();
@@ -89,11 +92,19 @@ fn malformed_files_report_an_offset_and_keep_readable_packets() {
         assert!(!errs.is_empty(), "{}: no error reported", row.file);
         if let Some(before) = row.packets.strip_suffix(" before error") {
             let before: u64 = before.parse().unwrap();
-            assert!(n >= before, "{}: {n} packets, tshark read {before}", row.file);
+            assert!(
+                n >= before,
+                "{}: {n} packets, tshark read {before}",
+                row.file
+            );
         }
         for e in &errs {
             assert!(e.to_string().contains("offset"), "{e}");
         }
-        eprintln!("{}: {n} packets, {:?}", row.file, errs.iter().map(|e| e.to_string()).collect::<Vec<_>>());
+        eprintln!(
+            "{}: {n} packets, {:?}",
+            row.file,
+            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+        );
     }
 }

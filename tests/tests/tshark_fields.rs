@@ -16,14 +16,24 @@ struct Rule {
 }
 
 fn rules() -> Vec<Rule> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tshark-differences.tsv"))
-        .expect("tests/tshark-differences.tsv");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tshark-differences.tsv"
+    ))
+    .expect("tests/tshark-differences.tsv");
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let c: Vec<&str> = l.splitn(3, '\t').collect();
-            assert!(c.len() == 3 && !c[2].trim().is_empty(), "rule without a reason: {l}");
-            Rule { file: c[0].into(), field: c[1].into(), reason: c[2].into() }
+            assert!(
+                c.len() == 3 && !c[2].trim().is_empty(),
+                "rule without a reason: {l}"
+            );
+            Rule {
+                file: c[0].into(),
+                field: c[1].into(),
+                reason: c[2].into(),
+            }
         })
         .collect()
 }
@@ -62,7 +72,9 @@ fn as_tshark(name: &str, v: Option<&J>) -> String {
 }
 
 fn presence_only(name: &str) -> bool {
-    shared_decode::schema().get(name).is_some_and(|d| d.ftype == FieldType::None)
+    shared_decode::schema()
+        .get(name)
+        .is_some_and(|d| d.ftype == FieldType::None)
 }
 
 #[derive(Default)]
@@ -84,7 +96,9 @@ fn json_agrees_with_tshark_on_reference_fields() {
         if !row.status.starts_with("well-formed") {
             continue;
         }
-        let tsv = dir.join("tshark-fields").join(format!("{}.tsv.gz", row.file));
+        let tsv = dir
+            .join("tshark-fields")
+            .join(format!("{}.tsv.gz", row.file));
         if !tsv.exists() {
             continue;
         }
@@ -92,18 +106,33 @@ fn json_agrees_with_tshark_on_reference_fields() {
         let text = read_gz(&tsv);
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-        let proto_col = header.iter().position(|h| *h == "_ws.col.Protocol").unwrap();
+        let proto_col = header
+            .iter()
+            .position(|h| *h == "_ws.col.Protocol")
+            .unwrap();
         // tshark shows pcapng custom blocks as frames; they are not packets.
         let trows: Vec<Vec<&str>> = lines
             .map(|l| l.split('\t').collect::<Vec<_>>())
             .filter(|r| r.get(proto_col) != Some(&"PCAPNG"))
             .collect();
-        let out = cmd().args(["read", "--format", "json"]).arg(dir.join(&row.file)).output().unwrap();
-        assert!(out.status.success(), "{}: {}", row.file, String::from_utf8_lossy(&out.stderr));
+        let out = cmd()
+            .args(["read", "--format", "json"])
+            .arg(dir.join(&row.file))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            row.file,
+            String::from_utf8_lossy(&out.stderr)
+        );
         let ours: Vec<serde_json::Map<String, J>> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: bad JSON {e}: {l}", row.file)))
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("{}: bad JSON {e}: {l}", row.file))
+            })
             .collect();
         assert_eq!(ours.len(), trows.len(), "{}: packet count", row.file);
         for (i, (t, o)) in trows.iter().zip(&ours).enumerate() {
@@ -116,27 +145,53 @@ fn json_agrees_with_tshark_on_reference_fields() {
                 } else {
                     as_tshark(name, o.get(*name))
                 };
-                let ok = if presence_only(name) { tv.is_empty() == ov.is_empty() } else { tv == ov };
+                let ok = if presence_only(name) {
+                    tv.is_empty() == ov.is_empty()
+                } else {
+                    tv == ov
+                };
                 let tally = by_field.entry(name.to_string()).or_default();
                 tally.pairs += 1;
                 if ok {
                     tally.agree += 1;
                     continue;
                 }
-                match rules.iter().position(|r| glob(&r.file, &row.file) && glob(&r.field, name)) {
+                match rules
+                    .iter()
+                    .position(|r| glob(&r.file, &row.file) && glob(&r.field, name))
+                {
                     Some(k) => *rule_hits.entry(k).or_default() += 1,
-                    None => unexplained.push(format!("{} frame {}: {name}: tshark {tv:?} paircap {ov:?}", row.file, i + 1)),
+                    None => unexplained.push(format!(
+                        "{} frame {}: {name}: tshark {tv:?} paircap {ov:?}",
+                        row.file,
+                        i + 1
+                    )),
                 }
             }
         }
         // Display columns, measured separately.
-        let cout = cmd().args(["read", "--format", "fields", "-E", "_ws.col.Protocol", "-E", "_ws.col.Info"]).arg(dir.join(&row.file)).output().unwrap();
+        let cout = cmd()
+            .args([
+                "read",
+                "--format",
+                "fields",
+                "-E",
+                "_ws.col.Protocol",
+                "-E",
+                "_ws.col.Info",
+            ])
+            .arg(dir.join(&row.file))
+            .output()
+            .unwrap();
         let ctext = String::from_utf8_lossy(&cout.stdout).to_string();
         let info_col = header.iter().position(|h| *h == "_ws.col.Info").unwrap();
         for (t, l) in trows.iter().zip(ctext.lines().skip(1)) {
             let mut it = l.splitn(2, '\t');
             let (p, info) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
-            for (name, tv, ov) in [("_ws.col.Protocol", t[proto_col], p), ("_ws.col.Info", t[info_col], info)] {
+            for (name, tv, ov) in [
+                ("_ws.col.Protocol", t[proto_col], p),
+                ("_ws.col.Info", t[info_col], info),
+            ] {
                 let c = cols.entry(name.to_string()).or_default();
                 c.pairs += 1;
                 if tv == ov {
@@ -145,23 +200,48 @@ fn json_agrees_with_tshark_on_reference_fields() {
             }
         }
     }
-    let (pairs, agree) = by_field.values().fold((0, 0), |(p, a), t| (p + t.pairs, a + t.agree));
-    eprintln!("files {files}, (packet, field) pairs {pairs}, agree {agree} ({:.3}%)", 100.0 * agree as f64 / pairs as f64);
+    let (pairs, agree) = by_field
+        .values()
+        .fold((0, 0), |(p, a), t| (p + t.pairs, a + t.agree));
+    eprintln!(
+        "files {files}, (packet, field) pairs {pairs}, agree {agree} ({:.3}%)",
+        100.0 * agree as f64 / pairs as f64
+    );
     for (f, t) in &by_field {
         if t.agree < t.pairs {
-            eprintln!("  {f:40} {:>7}/{:<7} {:.2}%", t.agree, t.pairs, 100.0 * t.agree as f64 / t.pairs as f64);
+            eprintln!(
+                "  {f:40} {:>7}/{:<7} {:.2}%",
+                t.agree,
+                t.pairs,
+                100.0 * t.agree as f64 / t.pairs as f64
+            );
         }
     }
     for (f, t) in &cols {
-        eprintln!("  column {f:33} {:>7}/{:<7} {:.2}%", t.agree, t.pairs, 100.0 * t.agree as f64 / t.pairs as f64);
+        eprintln!(
+            "  column {f:33} {:>7}/{:<7} {:.2}%",
+            t.agree,
+            t.pairs,
+            100.0 * t.agree as f64 / t.pairs as f64
+        );
     }
     for (k, n) in &rule_hits {
-        eprintln!("  accepted ({n:>5}): {} {} — {}", rules[*k].file, rules[*k].field, rules[*k].reason);
+        eprintln!(
+            "  accepted ({n:>5}): {} {} — {}",
+            rules[*k].file, rules[*k].field, rules[*k].reason
+        );
     }
     for u in unexplained.iter().take(usize::MAX) {
         eprintln!("UNEXPLAINED {u}");
     }
     assert!(files > 280, "only {files} files compared");
-    assert!(unexplained.is_empty(), "{} unexplained differences (first ones above)", unexplained.len());
-    assert!(agree as f64 >= 0.995 * pairs as f64, "agreement {agree}/{pairs} below 99.5%");
+    assert!(
+        unexplained.is_empty(),
+        "{} unexplained differences (first ones above)",
+        unexplained.len()
+    );
+    assert!(
+        agree as f64 >= 0.995 * pairs as f64,
+        "agreement {agree}/{pairs} below 99.5%"
+    );
 }

@@ -19,38 +19,119 @@ pub static OPCODES: &[(u64, &str)] = &[
 /// `arp`.
 pub static ARP: FieldDef = FieldDef::proto("arp", "Address Resolution Protocol");
 /// `arp.hw.type`.
-pub static HW_TYPE: FieldDef = FieldDef::new("arp.hw.type", "Hardware type", FieldType::UInt(16), Base::Dec).named(&[(1, "Ethernet")]);
+pub static HW_TYPE: FieldDef = FieldDef::new(
+    "arp.hw.type",
+    "Hardware type",
+    FieldType::UInt(16),
+    Base::Dec,
+)
+.named(&[(1, "Ethernet")]);
 /// `arp.proto.type`.
-pub static PROTO_TYPE: FieldDef = FieldDef::new("arp.proto.type", "Protocol type", FieldType::UInt(16), Base::Hex).named(super::ethernet::ETHERTYPES);
+pub static PROTO_TYPE: FieldDef = FieldDef::new(
+    "arp.proto.type",
+    "Protocol type",
+    FieldType::UInt(16),
+    Base::Hex,
+)
+.named(super::ethernet::ETHERTYPES);
 /// `arp.hw.size`.
-pub static HW_SIZE: FieldDef = FieldDef::new("arp.hw.size", "Hardware size", FieldType::UInt(8), Base::Dec);
+pub static HW_SIZE: FieldDef = FieldDef::new(
+    "arp.hw.size",
+    "Hardware size",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `arp.proto.size`.
-pub static PROTO_SIZE: FieldDef = FieldDef::new("arp.proto.size", "Protocol size", FieldType::UInt(8), Base::Dec);
+pub static PROTO_SIZE: FieldDef = FieldDef::new(
+    "arp.proto.size",
+    "Protocol size",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `arp.opcode`.
-pub static OPCODE: FieldDef = FieldDef::new("arp.opcode", "Opcode", FieldType::UInt(16), Base::Dec).named(OPCODES);
+pub static OPCODE: FieldDef =
+    FieldDef::new("arp.opcode", "Opcode", FieldType::UInt(16), Base::Dec).named(OPCODES);
 /// `arp.src.hw_mac`.
-pub static SRC_HW_MAC: FieldDef = FieldDef::new("arp.src.hw_mac", "Sender MAC address", FieldType::Ether, Base::None);
+pub static SRC_HW_MAC: FieldDef = FieldDef::new(
+    "arp.src.hw_mac",
+    "Sender MAC address",
+    FieldType::Ether,
+    Base::None,
+);
 /// `arp.src.proto_ipv4`.
-pub static SRC_PROTO_IPV4: FieldDef = FieldDef::new("arp.src.proto_ipv4", "Sender IP address", FieldType::Ipv4, Base::None);
+pub static SRC_PROTO_IPV4: FieldDef = FieldDef::new(
+    "arp.src.proto_ipv4",
+    "Sender IP address",
+    FieldType::Ipv4,
+    Base::None,
+);
 /// `arp.dst.hw_mac`.
-pub static DST_HW_MAC: FieldDef = FieldDef::new("arp.dst.hw_mac", "Target MAC address", FieldType::Ether, Base::None);
+pub static DST_HW_MAC: FieldDef = FieldDef::new(
+    "arp.dst.hw_mac",
+    "Target MAC address",
+    FieldType::Ether,
+    Base::None,
+);
 /// `arp.dst.proto_ipv4`.
-pub static DST_PROTO_IPV4: FieldDef = FieldDef::new("arp.dst.proto_ipv4", "Target IP address", FieldType::Ipv4, Base::None);
+pub static DST_PROTO_IPV4: FieldDef = FieldDef::new(
+    "arp.dst.proto_ipv4",
+    "Target IP address",
+    FieldType::Ipv4,
+    Base::None,
+);
 /// `arp.src.hw`.
-pub static SRC_HW: FieldDef = FieldDef::new("arp.src.hw", "Sender hardware address", FieldType::Bytes, Base::None);
+pub static SRC_HW: FieldDef = FieldDef::new(
+    "arp.src.hw",
+    "Sender hardware address",
+    FieldType::Bytes,
+    Base::None,
+);
 /// `arp.src.proto`.
-pub static SRC_PROTO: FieldDef = FieldDef::new("arp.src.proto", "Sender protocol address", FieldType::Bytes, Base::None);
+pub static SRC_PROTO: FieldDef = FieldDef::new(
+    "arp.src.proto",
+    "Sender protocol address",
+    FieldType::Bytes,
+    Base::None,
+);
 /// `arp.dst.hw`.
-pub static DST_HW: FieldDef = FieldDef::new("arp.dst.hw", "Target hardware address", FieldType::Bytes, Base::None);
+pub static DST_HW: FieldDef = FieldDef::new(
+    "arp.dst.hw",
+    "Target hardware address",
+    FieldType::Bytes,
+    Base::None,
+);
 /// `arp.dst.proto`.
-pub static DST_PROTO: FieldDef = FieldDef::new("arp.dst.proto", "Target protocol address", FieldType::Bytes, Base::None);
+pub static DST_PROTO: FieldDef = FieldDef::new(
+    "arp.dst.proto",
+    "Target protocol address",
+    FieldType::Bytes,
+    Base::None,
+);
 /// `arp.isgratuitous`.
-pub static IS_GRATUITOUS: FieldDef = FieldDef::new("arp.isgratuitous", "Is gratuitous", FieldType::Bool, Base::None);
+pub static IS_GRATUITOUS: FieldDef = FieldDef::new(
+    "arp.isgratuitous",
+    "Is gratuitous",
+    FieldType::Bool,
+    Base::None,
+);
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &ARP, &HW_TYPE, &PROTO_TYPE, &HW_SIZE, &PROTO_SIZE, &OPCODE, &SRC_HW_MAC, &SRC_PROTO_IPV4,
-    &DST_HW_MAC, &DST_PROTO_IPV4, &SRC_HW, &SRC_PROTO, &DST_HW, &DST_PROTO, &IS_GRATUITOUS,
+    &ARP,
+    &HW_TYPE,
+    &PROTO_TYPE,
+    &HW_SIZE,
+    &PROTO_SIZE,
+    &OPCODE,
+    &SRC_HW_MAC,
+    &SRC_PROTO_IPV4,
+    &DST_HW_MAC,
+    &DST_PROTO_IPV4,
+    &SRC_HW,
+    &SRC_PROTO,
+    &DST_HW,
+    &DST_PROTO,
+    &IS_GRATUITOUS,
 ];
 
 /// An ARP packet.
@@ -111,10 +192,24 @@ impl<'a> Arp<'a> {
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
         let d = self.data;
         let op = self.opcode();
-        let name = if self.rarp { "Reverse Address Resolution Protocol" } else { "Address Resolution Protocol" };
+        let name = if self.rarp {
+            "Reverse Address Resolution Protocol"
+        } else {
+            "Address Resolution Protocol"
+        };
         let opname = OPCODE.value_name(u64::from(op)).unwrap_or("unknown");
-        let g = if self.gratuitous() && op <= 2 { " (gratuitous ARP)" } else { "" };
-        open!(sink, &ARP, Value::None, Span::new(off, d.len()), "{name} ({opname}){g}");
+        let g = if self.gratuitous() && op <= 2 {
+            " (gratuitous ARP)"
+        } else {
+            ""
+        };
+        open!(
+            sink,
+            &ARP,
+            Value::None,
+            Span::new(off, d.len()),
+            "{name} ({opname}){g}"
+        );
         for (def, o, n) in [(&HW_TYPE, 0, 2), (&PROTO_TYPE, 2, 2)] {
             if let Some(v) = d.u16_at(o) {
                 emit!(sink, def, Value::UInt(u64::from(v)), Span::new(off + o, n));
@@ -126,16 +221,40 @@ impl<'a> Arp<'a> {
             }
         }
         if let Some(v) = d.u16_at(6) {
-            emit!(sink, &OPCODE, Value::UInt(u64::from(v)), Span::new(off + 6, 2));
+            emit!(
+                sink,
+                &OPCODE,
+                Value::UInt(u64::from(v)),
+                Span::new(off + 6, 2)
+            );
         }
         if op <= 2 {
-            emit!(sink, &IS_GRATUITOUS, Value::Bool(self.gratuitous()), Span::NONE);
+            emit!(
+                sink,
+                &IS_GRATUITOUS,
+                Value::Bool(self.gratuitous()),
+                Span::NONE
+            );
         }
         let (hl, pl) = (self.hlen(), self.plen());
         let mut o = 8;
         for (hw, pr, mac_def, ip_def, hw_def, pr_def) in [
-            (self.sha(), self.spa(), &SRC_HW_MAC, &SRC_PROTO_IPV4, &SRC_HW, &SRC_PROTO),
-            (self.tha(), self.tpa(), &DST_HW_MAC, &DST_PROTO_IPV4, &DST_HW, &DST_PROTO),
+            (
+                self.sha(),
+                self.spa(),
+                &SRC_HW_MAC,
+                &SRC_PROTO_IPV4,
+                &SRC_HW,
+                &SRC_PROTO,
+            ),
+            (
+                self.tha(),
+                self.tpa(),
+                &DST_HW_MAC,
+                &DST_PROTO_IPV4,
+                &DST_HW,
+                &DST_PROTO,
+            ),
         ] {
             if hw.len() == hl && hl > 0 {
                 match <[u8; 6]>::try_from(hw) {
@@ -159,11 +278,12 @@ impl<'a> Arp<'a> {
 
     /// Wireshark's Info column.
     pub fn write_info(&self, out: &mut String) {
-        let addr = |out: &mut String, b: &[u8]| match (<[u8; 4]>::try_from(b), <[u8; 6]>::try_from(b)) {
-            (Ok(a), _) => push_ipv4(out, a),
-            (_, Ok(m)) => push_mac(out, m),
-            _ => crate::field::value::write_hex_colon(b, out),
-        };
+        let addr =
+            |out: &mut String, b: &[u8]| match (<[u8; 4]>::try_from(b), <[u8; 6]>::try_from(b)) {
+                (Ok(a), _) => push_ipv4(out, a),
+                (_, Ok(m)) => push_mac(out, m),
+                _ => crate::field::value::write_hex_colon(b, out),
+            };
         match self.opcode() {
             1 if self.gratuitous() => {
                 out.push_str("Gratuitous ARP for ");
@@ -211,11 +331,12 @@ impl<'a> Arp<'a> {
 
     /// tcpdump's text (without the `length` suffix).
     pub fn write_tcpdump(&self, out: &mut String) {
-        let addr = |out: &mut String, b: &[u8]| match (<[u8; 4]>::try_from(b), <[u8; 6]>::try_from(b)) {
-            (Ok(a), _) => push_ipv4(out, a),
-            (_, Ok(m)) => push_mac(out, m),
-            _ => crate::field::value::write_hex_colon(b, out),
-        };
+        let addr =
+            |out: &mut String, b: &[u8]| match (<[u8; 4]>::try_from(b), <[u8; 6]>::try_from(b)) {
+                (Ok(a), _) => push_ipv4(out, a),
+                (_, Ok(m)) => push_mac(out, m),
+                _ => crate::field::value::write_hex_colon(b, out),
+            };
         out.push_str(if self.rarp { "RARP, " } else { "ARP, " });
         if !self.is_eth_ipv4() && self.data.len() >= 8 {
             // tcpdump prints the raw types when they are not Ethernet/IPv4.
@@ -280,7 +401,12 @@ fn arp(data: &[u8], off: usize, rarp: bool) -> DissectResult<'_> {
         data: data.get(..total.min(data.len())).unwrap_or(data),
         rarp,
     };
-    let mut d = Dissected::new(Decoded::Arp(a), total.min(data.len()), total.min(data.len()), Next::Done);
+    let mut d = Dissected::new(
+        Decoded::Arp(a),
+        total.min(data.len()),
+        total.min(data.len()),
+        Next::Done,
+    );
     if data.len() < total {
         d = d.with_error(DecodeError::truncated(Layer::Arp, off, total, data.len()));
     }

@@ -49,9 +49,12 @@ pub fn pseudo(ip: &IpPseudo, proto: u8, len: usize) -> u64 {
 /// The checksum the field at `field_off` of `data` should have had (computed with that field
 /// taken as zero), for "incorrect -> 0x...." messages. `acc` is the pseudo-header sum.
 pub fn expected(data: &[u8], field_off: usize, acc: u64) -> u16 {
-    let stored = data
-        .get(field_off..field_off + 2)
-        .map_or(0, |b| u64::from(u16::from_be_bytes([b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0)])));
+    let stored = data.get(field_off..field_off + 2).map_or(0, |b| {
+        u64::from(u16::from_be_bytes([
+            b.first().copied().unwrap_or(0),
+            b.get(1).copied().unwrap_or(0),
+        ]))
+    });
     let total = sum(data, acc);
     // Subtract the stored value in one's-complement arithmetic: add its complement.
     finish(total + (0xffff - stored))
@@ -75,6 +78,7 @@ impl Verdict {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -95,7 +99,10 @@ mod tests {
     #[test]
     fn rfc1071_example_and_ipv4_header() {
         // RFC 1071 §3 example words.
-        assert_eq!(finish(sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0)), !0xddf2);
+        assert_eq!(
+            finish(sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0)),
+            !0xddf2
+        );
         // A real IPv4 header (from pcpp__one_tcp_stream.pcap frame 1), checksum 0x436d.
         let h = [
             0x45, 0x00, 0x00, 0x34, 0x13, 0x6d, 0x40, 0x00, 0x80, 0x06, 0x43, 0x6d, 0x0a, 0x00,

@@ -69,7 +69,8 @@ pub static TYPES: &[(u64, &str)] = &[
 ];
 
 /// Class names.
-pub static CLASSES: &[(u64, &str)] = &[(1, "IN"), (3, "CH"), (4, "HS"), (254, "NONE"), (255, "ANY")];
+pub static CLASSES: &[(u64, &str)] =
+    &[(1, "IN"), (3, "CH"), (4, "HS"), (254, "NONE"), (255, "ANY")];
 
 /// Response codes.
 pub static RCODES: &[(u64, &str)] = &[
@@ -106,53 +107,150 @@ pub static ID: FieldDef = FieldDef::new("dns.id", "Transaction ID", FieldType::U
 /// `dns.flags`.
 pub static FLAGS: FieldDef = FieldDef::new("dns.flags", "Flags", FieldType::UInt(16), Base::Hex);
 /// `dns.flags.response`.
-pub static F_RESPONSE: FieldDef = FieldDef::new("dns.flags.response", "Response", FieldType::Bool, Base::None).masked(0x8000);
+pub static F_RESPONSE: FieldDef = FieldDef::new(
+    "dns.flags.response",
+    "Response",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x8000);
 /// `dns.flags.opcode`.
-pub static F_OPCODE: FieldDef = FieldDef::new("dns.flags.opcode", "Opcode", FieldType::UInt(16), Base::Dec).masked(0x7800).named(OPCODES);
+pub static F_OPCODE: FieldDef =
+    FieldDef::new("dns.flags.opcode", "Opcode", FieldType::UInt(16), Base::Dec)
+        .masked(0x7800)
+        .named(OPCODES);
 /// `dns.flags.authoritative`.
-pub static F_AA: FieldDef = FieldDef::new("dns.flags.authoritative", "Authoritative", FieldType::Bool, Base::None).masked(0x0400);
+pub static F_AA: FieldDef = FieldDef::new(
+    "dns.flags.authoritative",
+    "Authoritative",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x0400);
 /// `dns.flags.truncated`.
-pub static F_TC: FieldDef = FieldDef::new("dns.flags.truncated", "Truncated", FieldType::Bool, Base::None).masked(0x0200);
+pub static F_TC: FieldDef = FieldDef::new(
+    "dns.flags.truncated",
+    "Truncated",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x0200);
 /// `dns.flags.recdesired`.
-pub static F_RD: FieldDef = FieldDef::new("dns.flags.recdesired", "Recursion desired", FieldType::Bool, Base::None).masked(0x0100);
+pub static F_RD: FieldDef = FieldDef::new(
+    "dns.flags.recdesired",
+    "Recursion desired",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x0100);
 /// `dns.flags.recavail`.
-pub static F_RA: FieldDef = FieldDef::new("dns.flags.recavail", "Recursion available", FieldType::Bool, Base::None).masked(0x0080);
+pub static F_RA: FieldDef = FieldDef::new(
+    "dns.flags.recavail",
+    "Recursion available",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x0080);
 /// `dns.flags.z`.
-pub static F_Z: FieldDef = FieldDef::new("dns.flags.z", "Z", FieldType::Bool, Base::None).masked(0x0040);
+pub static F_Z: FieldDef =
+    FieldDef::new("dns.flags.z", "Z", FieldType::Bool, Base::None).masked(0x0040);
 /// `dns.flags.authenticated`.
-pub static F_AD: FieldDef = FieldDef::new("dns.flags.authenticated", "Answer authenticated", FieldType::Bool, Base::None).masked(0x0020);
+pub static F_AD: FieldDef = FieldDef::new(
+    "dns.flags.authenticated",
+    "Answer authenticated",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x0020);
 /// `dns.flags.checkdisable`.
-pub static F_CD: FieldDef = FieldDef::new("dns.flags.checkdisable", "Non-authenticated data", FieldType::Bool, Base::None).masked(0x0010);
+pub static F_CD: FieldDef = FieldDef::new(
+    "dns.flags.checkdisable",
+    "Non-authenticated data",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x0010);
 /// `dns.flags.rcode`.
-pub static F_RCODE: FieldDef = FieldDef::new("dns.flags.rcode", "Reply code", FieldType::UInt(16), Base::Dec).masked(0x000f).named(RCODES);
+pub static F_RCODE: FieldDef = FieldDef::new(
+    "dns.flags.rcode",
+    "Reply code",
+    FieldType::UInt(16),
+    Base::Dec,
+)
+.masked(0x000f)
+.named(RCODES);
 /// `dns.count.queries`.
-pub static COUNT_QUERIES: FieldDef = FieldDef::new("dns.count.queries", "Questions", FieldType::UInt(16), Base::Dec);
+pub static COUNT_QUERIES: FieldDef = FieldDef::new(
+    "dns.count.queries",
+    "Questions",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.count.answers`.
-pub static COUNT_ANSWERS: FieldDef = FieldDef::new("dns.count.answers", "Answer RRs", FieldType::UInt(16), Base::Dec);
+pub static COUNT_ANSWERS: FieldDef = FieldDef::new(
+    "dns.count.answers",
+    "Answer RRs",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.count.auth_rr`.
-pub static COUNT_AUTH: FieldDef = FieldDef::new("dns.count.auth_rr", "Authority RRs", FieldType::UInt(16), Base::Dec);
+pub static COUNT_AUTH: FieldDef = FieldDef::new(
+    "dns.count.auth_rr",
+    "Authority RRs",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.count.add_rr`.
-pub static COUNT_ADD: FieldDef = FieldDef::new("dns.count.add_rr", "Additional RRs", FieldType::UInt(16), Base::Dec);
+pub static COUNT_ADD: FieldDef = FieldDef::new(
+    "dns.count.add_rr",
+    "Additional RRs",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.qry.name`.
 pub static QRY_NAME: FieldDef = FieldDef::new("dns.qry.name", "Name", FieldType::Str, Base::None);
 /// `dns.qry.name.len`.
-pub static QRY_NAME_LEN: FieldDef = FieldDef::new("dns.qry.name.len", "Name Length", FieldType::UInt(16), Base::Dec);
+pub static QRY_NAME_LEN: FieldDef = FieldDef::new(
+    "dns.qry.name.len",
+    "Name Length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.count.labels`.
-pub static COUNT_LABELS: FieldDef = FieldDef::new("dns.count.labels", "Label Count", FieldType::UInt(16), Base::Dec);
+pub static COUNT_LABELS: FieldDef = FieldDef::new(
+    "dns.count.labels",
+    "Label Count",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.qry.type`.
-pub static QRY_TYPE: FieldDef = FieldDef::new("dns.qry.type", "Type", FieldType::UInt(16), Base::Dec).named(TYPES);
+pub static QRY_TYPE: FieldDef =
+    FieldDef::new("dns.qry.type", "Type", FieldType::UInt(16), Base::Dec).named(TYPES);
 /// `dns.qry.class`.
-pub static QRY_CLASS: FieldDef = FieldDef::new("dns.qry.class", "Class", FieldType::UInt(16), Base::Hex).named(CLASSES);
+pub static QRY_CLASS: FieldDef =
+    FieldDef::new("dns.qry.class", "Class", FieldType::UInt(16), Base::Hex).named(CLASSES);
 /// `dns.resp.name`.
 pub static RESP_NAME: FieldDef = FieldDef::new("dns.resp.name", "Name", FieldType::Str, Base::None);
 /// `dns.resp.type`.
-pub static RESP_TYPE: FieldDef = FieldDef::new("dns.resp.type", "Type", FieldType::UInt(16), Base::Dec).named(TYPES);
+pub static RESP_TYPE: FieldDef =
+    FieldDef::new("dns.resp.type", "Type", FieldType::UInt(16), Base::Dec).named(TYPES);
 /// `dns.resp.class`.
-pub static RESP_CLASS: FieldDef = FieldDef::new("dns.resp.class", "Class", FieldType::UInt(16), Base::Hex).named(CLASSES);
+pub static RESP_CLASS: FieldDef =
+    FieldDef::new("dns.resp.class", "Class", FieldType::UInt(16), Base::Hex).named(CLASSES);
 /// `dns.resp.ttl`.
-pub static RESP_TTL: FieldDef = FieldDef::new("dns.resp.ttl", "Time to live", FieldType::UInt(32), Base::Dec);
+pub static RESP_TTL: FieldDef = FieldDef::new(
+    "dns.resp.ttl",
+    "Time to live",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `dns.resp.len`.
-pub static RESP_LEN: FieldDef = FieldDef::new("dns.resp.len", "Data length", FieldType::UInt(16), Base::Dec);
+pub static RESP_LEN: FieldDef = FieldDef::new(
+    "dns.resp.len",
+    "Data length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.a`.
 pub static A: FieldDef = FieldDef::new("dns.a", "Address", FieldType::Ipv4, Base::None);
 /// `dns.aaaa`.
@@ -162,43 +260,134 @@ pub static CNAME: FieldDef = FieldDef::new("dns.cname", "CNAME", FieldType::Str,
 /// `dns.ns`.
 pub static NS: FieldDef = FieldDef::new("dns.ns", "Name Server", FieldType::Str, Base::None);
 /// `dns.ptr.domain_name`.
-pub static PTR: FieldDef = FieldDef::new("dns.ptr.domain_name", "Domain Name", FieldType::Str, Base::None);
+pub static PTR: FieldDef = FieldDef::new(
+    "dns.ptr.domain_name",
+    "Domain Name",
+    FieldType::Str,
+    Base::None,
+);
 /// `dns.mx.preference`.
-pub static MX_PREF: FieldDef = FieldDef::new("dns.mx.preference", "Preference", FieldType::UInt(16), Base::Dec);
+pub static MX_PREF: FieldDef = FieldDef::new(
+    "dns.mx.preference",
+    "Preference",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.mx.mail_exchange`.
-pub static MX: FieldDef = FieldDef::new("dns.mx.mail_exchange", "Mail Exchange", FieldType::Str, Base::None);
+pub static MX: FieldDef = FieldDef::new(
+    "dns.mx.mail_exchange",
+    "Mail Exchange",
+    FieldType::Str,
+    Base::None,
+);
 /// `dns.txt`.
 pub static TXT: FieldDef = FieldDef::new("dns.txt", "TXT", FieldType::Str, Base::None);
 /// `dns.soa.mname`.
-pub static SOA_MNAME: FieldDef = FieldDef::new("dns.soa.mname", "Primary name server", FieldType::Str, Base::None);
+pub static SOA_MNAME: FieldDef = FieldDef::new(
+    "dns.soa.mname",
+    "Primary name server",
+    FieldType::Str,
+    Base::None,
+);
 /// `dns.soa.rname`.
-pub static SOA_RNAME: FieldDef = FieldDef::new("dns.soa.rname", "Responsible authority's mailbox", FieldType::Str, Base::None);
+pub static SOA_RNAME: FieldDef = FieldDef::new(
+    "dns.soa.rname",
+    "Responsible authority's mailbox",
+    FieldType::Str,
+    Base::None,
+);
 /// `dns.soa.serial_number`.
-pub static SOA_SERIAL: FieldDef = FieldDef::new("dns.soa.serial_number", "Serial Number", FieldType::UInt(32), Base::Dec);
+pub static SOA_SERIAL: FieldDef = FieldDef::new(
+    "dns.soa.serial_number",
+    "Serial Number",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `dns.srv.priority`.
-pub static SRV_PRIORITY: FieldDef = FieldDef::new("dns.srv.priority", "Priority", FieldType::UInt(16), Base::Dec);
+pub static SRV_PRIORITY: FieldDef = FieldDef::new(
+    "dns.srv.priority",
+    "Priority",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.srv.weight`.
-pub static SRV_WEIGHT: FieldDef = FieldDef::new("dns.srv.weight", "Weight", FieldType::UInt(16), Base::Dec);
+pub static SRV_WEIGHT: FieldDef =
+    FieldDef::new("dns.srv.weight", "Weight", FieldType::UInt(16), Base::Dec);
 /// `dns.srv.port`.
-pub static SRV_PORT: FieldDef = FieldDef::new("dns.srv.port", "Port", FieldType::UInt(16), Base::Dec);
+pub static SRV_PORT: FieldDef =
+    FieldDef::new("dns.srv.port", "Port", FieldType::UInt(16), Base::Dec);
 /// `dns.srv.target`.
-pub static SRV_TARGET: FieldDef = FieldDef::new("dns.srv.target", "Target", FieldType::Str, Base::None);
+pub static SRV_TARGET: FieldDef =
+    FieldDef::new("dns.srv.target", "Target", FieldType::Str, Base::None);
 /// `dns.rr.udp_payload_size`.
-pub static UDP_PAYLOAD_SIZE: FieldDef = FieldDef::new("dns.rr.udp_payload_size", "UDP payload size", FieldType::UInt(16), Base::Dec);
+pub static UDP_PAYLOAD_SIZE: FieldDef = FieldDef::new(
+    "dns.rr.udp_payload_size",
+    "UDP payload size",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `dns.resp.edns0_version`.
-pub static EDNS0_VERSION: FieldDef = FieldDef::new("dns.resp.edns0_version", "EDNS0 version", FieldType::UInt(8), Base::Dec);
+pub static EDNS0_VERSION: FieldDef = FieldDef::new(
+    "dns.resp.edns0_version",
+    "EDNS0 version",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `dns.qry` (a question's subtree).
 pub static QRY: FieldDef = FieldDef::new("dns.qry", "Query", FieldType::None, Base::None).detail();
 /// `dns.resp` (a resource record's subtree).
-pub static RESP: FieldDef = FieldDef::new("dns.resp", "Resource record", FieldType::None, Base::None).detail();
+pub static RESP: FieldDef =
+    FieldDef::new("dns.resp", "Resource record", FieldType::None, Base::None).detail();
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &DNS, &LENGTH, &ID, &FLAGS, &F_RESPONSE, &F_OPCODE, &F_AA, &F_TC, &F_RD, &F_RA, &F_Z, &F_AD, &F_CD, &F_RCODE,
-    &COUNT_QUERIES, &COUNT_ANSWERS, &COUNT_AUTH, &COUNT_ADD, &QRY_NAME, &QRY_NAME_LEN, &COUNT_LABELS, &QRY_TYPE,
-    &QRY_CLASS, &RESP_NAME, &RESP_TYPE, &RESP_CLASS, &RESP_TTL, &RESP_LEN, &A, &AAAA, &CNAME, &NS, &PTR,
-    &MX_PREF, &MX, &TXT, &SOA_MNAME, &SOA_RNAME, &SOA_SERIAL, &SRV_PRIORITY, &SRV_WEIGHT, &SRV_PORT,
-    &SRV_TARGET, &UDP_PAYLOAD_SIZE, &EDNS0_VERSION, &QRY, &RESP,
+    &DNS,
+    &LENGTH,
+    &ID,
+    &FLAGS,
+    &F_RESPONSE,
+    &F_OPCODE,
+    &F_AA,
+    &F_TC,
+    &F_RD,
+    &F_RA,
+    &F_Z,
+    &F_AD,
+    &F_CD,
+    &F_RCODE,
+    &COUNT_QUERIES,
+    &COUNT_ANSWERS,
+    &COUNT_AUTH,
+    &COUNT_ADD,
+    &QRY_NAME,
+    &QRY_NAME_LEN,
+    &COUNT_LABELS,
+    &QRY_TYPE,
+    &QRY_CLASS,
+    &RESP_NAME,
+    &RESP_TYPE,
+    &RESP_CLASS,
+    &RESP_TTL,
+    &RESP_LEN,
+    &A,
+    &AAAA,
+    &CNAME,
+    &NS,
+    &PTR,
+    &MX_PREF,
+    &MX,
+    &TXT,
+    &SOA_MNAME,
+    &SOA_RNAME,
+    &SOA_SERIAL,
+    &SRV_PRIORITY,
+    &SRV_WEIGHT,
+    &SRV_PORT,
+    &SRV_TARGET,
+    &UDP_PAYLOAD_SIZE,
+    &EDNS0_VERSION,
+    &QRY,
+    &RESP,
 ];
 
 /// Which protocol shares the DNS format.
@@ -388,7 +577,13 @@ impl<'a> Dns<'a> {
                 out.error_at = Some(p);
                 return out;
             };
-            out.questions.push(Question { off: p, len: name.wire_len + 4, name, qtype, qclass });
+            out.questions.push(Question {
+                off: p,
+                len: name.wire_len + 4,
+                name,
+                qtype,
+                qclass,
+            });
             p = q + 4;
             if out.questions.len() >= MAX_RECORDS {
                 return out;
@@ -401,9 +596,12 @@ impl<'a> Dns<'a> {
                     return out;
                 };
                 let q = p + name.wire_len;
-                let (Some(rtype), Some(class), Some(ttl), Some(rdlen)) =
-                    (m.u16_at(q), m.u16_at(q + 2), m.u32_at(q + 4), m.u16_at(q + 8))
-                else {
+                let (Some(rtype), Some(class), Some(ttl), Some(rdlen)) = (
+                    m.u16_at(q),
+                    m.u16_at(q + 2),
+                    m.u32_at(q + 4),
+                    m.u16_at(q + 8),
+                ) else {
                     out.error_at = Some(p);
                     return out;
                 };
@@ -434,7 +632,9 @@ impl<'a> Dns<'a> {
     }
 
     fn rdata(&self, r: &Record) -> &'a [u8] {
-        self.msg.get(r.rdata_off..r.rdata_off + r.rdata_len).unwrap_or(&[])
+        self.msg
+            .get(r.rdata_off..r.rdata_off + r.rdata_len)
+            .unwrap_or(&[])
     }
 
     /// A short text for a record's data as Wireshark's Info shows it (`A 1.2.3.4`).
@@ -469,9 +669,12 @@ impl<'a> Dns<'a> {
                 }
             }
             33 => {
-                if let (Some(pr), Some(w), Some(port), Some(n)) =
-                    (d.u16_at(0), d.u16_at(2), d.u16_at(4), read_name(self.msg, r.rdata_off + 6))
-                {
+                if let (Some(pr), Some(w), Some(port), Some(n)) = (
+                    d.u16_at(0),
+                    d.u16_at(2),
+                    d.u16_at(4),
+                    read_name(self.msg, r.rdata_off + 6),
+                ) {
                     for v in [pr, w, port] {
                         out.push(' ');
                         push_u64(out, u64::from(v));
@@ -483,7 +686,9 @@ impl<'a> Dns<'a> {
             16 => {
                 if let Some(&l) = d.first() {
                     out.push(' ');
-                    out.push_str(&String::from_utf8_lossy(d.get(1..1 + usize::from(l)).unwrap_or(&[])));
+                    out.push_str(&String::from_utf8_lossy(
+                        d.get(1..1 + usize::from(l)).unwrap_or(&[]),
+                    ));
                 }
             }
             _ => {}
@@ -493,7 +698,12 @@ impl<'a> Dns<'a> {
     /// Wireshark's Info column.
     pub fn write_info(&self, out: &mut String) {
         let op = self.opcode();
-        out.push_str(OPCODES.iter().find(|(k, _)| *k == u64::from(op)).map_or("Unknown operation", |(_, n)| n));
+        out.push_str(
+            OPCODES
+                .iter()
+                .find(|(k, _)| *k == u64::from(op))
+                .map_or("Unknown operation", |(_, n)| n),
+        );
         if self.is_response() {
             out.push_str(" response");
         }
@@ -502,7 +712,12 @@ impl<'a> Dns<'a> {
         let rc = self.rcode();
         if self.is_response() && rc != 0 {
             out.push(' ');
-            out.push_str(RCODES.iter().find(|(k, _)| *k == u64::from(rc)).map_or("Unknown error", |(_, n)| n));
+            out.push_str(
+                RCODES
+                    .iter()
+                    .find(|(k, _)| *k == u64::from(rc))
+                    .map_or("Unknown error", |(_, n)| n),
+            );
         }
         let parsed = self.parse();
         for q in &parsed.questions {
@@ -525,8 +740,18 @@ impl<'a> Dns<'a> {
             Flavor::Mdns => "Multicast Domain Name System",
             Flavor::Llmnr => "Link-local Multicast Name Resolution",
         };
-        open!(sink, &DNS, Value::None, Span::new(off, m.len() + base - off), "{title} ({})",
-            if self.is_response() { "response" } else { "query" });
+        open!(
+            sink,
+            &DNS,
+            Value::None,
+            Span::new(off, m.len() + base - off),
+            "{title} ({})",
+            if self.is_response() {
+                "response"
+            } else {
+                "query"
+            }
+        );
         if let Some(l) = self.tcp_len {
             emit!(sink, &LENGTH, Value::UInt(u64::from(l)), Span::new(off, 2));
         }
@@ -534,42 +759,130 @@ impl<'a> Dns<'a> {
             sink.close();
             return;
         }
-        emit!(sink, &ID, Value::UInt(u64::from(self.id())), Span::new(base, 2));
+        emit!(
+            sink,
+            &ID,
+            Value::UInt(u64::from(self.id())),
+            Span::new(base, 2)
+        );
         let f = u64::from(self.flags());
         open!(sink, &FLAGS, Value::UInt(f), Span::new(base + 2, 2));
-        emit!(sink, &F_RESPONSE, Value::Bool(f & 0x8000 != 0), Span::new(base + 2, 2));
-        emit!(sink, &F_OPCODE, Value::UInt((f >> 11) & 0xf), Span::new(base + 2, 2));
+        emit!(
+            sink,
+            &F_RESPONSE,
+            Value::Bool(f & 0x8000 != 0),
+            Span::new(base + 2, 2)
+        );
+        emit!(
+            sink,
+            &F_OPCODE,
+            Value::UInt((f >> 11) & 0xf),
+            Span::new(base + 2, 2)
+        );
         if f & 0x8000 != 0 {
-            emit!(sink, &F_AA, Value::Bool(f & 0x0400 != 0), Span::new(base + 2, 2));
+            emit!(
+                sink,
+                &F_AA,
+                Value::Bool(f & 0x0400 != 0),
+                Span::new(base + 2, 2)
+            );
         }
-        emit!(sink, &F_TC, Value::Bool(f & 0x0200 != 0), Span::new(base + 2, 2));
-        emit!(sink, &F_RD, Value::Bool(f & 0x0100 != 0), Span::new(base + 2, 2));
+        emit!(
+            sink,
+            &F_TC,
+            Value::Bool(f & 0x0200 != 0),
+            Span::new(base + 2, 2)
+        );
+        emit!(
+            sink,
+            &F_RD,
+            Value::Bool(f & 0x0100 != 0),
+            Span::new(base + 2, 2)
+        );
         if f & 0x8000 != 0 {
-            emit!(sink, &F_RA, Value::Bool(f & 0x0080 != 0), Span::new(base + 2, 2));
+            emit!(
+                sink,
+                &F_RA,
+                Value::Bool(f & 0x0080 != 0),
+                Span::new(base + 2, 2)
+            );
         }
-        emit!(sink, &F_Z, Value::Bool(f & 0x0040 != 0), Span::new(base + 2, 2));
+        emit!(
+            sink,
+            &F_Z,
+            Value::Bool(f & 0x0040 != 0),
+            Span::new(base + 2, 2)
+        );
         if f & 0x8000 != 0 {
-            emit!(sink, &F_AD, Value::Bool(f & 0x0020 != 0), Span::new(base + 2, 2));
+            emit!(
+                sink,
+                &F_AD,
+                Value::Bool(f & 0x0020 != 0),
+                Span::new(base + 2, 2)
+            );
         }
-        emit!(sink, &F_CD, Value::Bool(f & 0x0010 != 0), Span::new(base + 2, 2));
+        emit!(
+            sink,
+            &F_CD,
+            Value::Bool(f & 0x0010 != 0),
+            Span::new(base + 2, 2)
+        );
         if f & 0x8000 != 0 {
             emit!(sink, &F_RCODE, Value::UInt(f & 0xf), Span::new(base + 2, 2));
         }
         sink.close();
-        for (i, def) in [&COUNT_QUERIES, &COUNT_ANSWERS, &COUNT_AUTH, &COUNT_ADD].into_iter().enumerate() {
-            emit!(sink, def, Value::UInt(u64::from(m.u16_at(4 + 2 * i).unwrap_or(0))), Span::new(base + 4 + 2 * i, 2));
+        for (i, def) in [&COUNT_QUERIES, &COUNT_ANSWERS, &COUNT_AUTH, &COUNT_ADD]
+            .into_iter()
+            .enumerate()
+        {
+            emit!(
+                sink,
+                def,
+                Value::UInt(u64::from(m.u16_at(4 + 2 * i).unwrap_or(0))),
+                Span::new(base + 4 + 2 * i, 2)
+            );
         }
         let parsed = self.parse();
         for q in parsed.questions {
-            open!(sink, &QRY, Value::None, Span::new(base + q.off, q.len), "{}: type {}, class {}",
-                q.name.text, type_name(q.qtype), CLASSES.iter().find(|(k, _)| *k == u64::from(q.qclass & 0x7fff)).map_or("Unknown", |(_, n)| n));
+            open!(
+                sink,
+                &QRY,
+                Value::None,
+                Span::new(base + q.off, q.len),
+                "{}: type {}, class {}",
+                q.name.text,
+                type_name(q.qtype),
+                CLASSES
+                    .iter()
+                    .find(|(k, _)| *k == u64::from(q.qclass & 0x7fff))
+                    .map_or("Unknown", |(_, n)| n)
+            );
             let nspan = Span::new(base + q.off, q.name.wire_len);
-            let nlen = if q.name.labels == 0 { 6 } else { q.name.text.len() };
+            let nlen = if q.name.labels == 0 {
+                6
+            } else {
+                q.name.text.len()
+            };
             emit!(sink, &QRY_NAME, Value::Str(q.name.text.into()), nspan);
             emit!(sink, &QRY_NAME_LEN, Value::UInt(nlen as u64), Span::NONE);
-            emit!(sink, &COUNT_LABELS, Value::UInt(q.name.labels as u64), Span::NONE);
-            emit!(sink, &QRY_TYPE, Value::UInt(u64::from(q.qtype)), Span::new(base + q.off + q.name.wire_len, 2));
-            emit!(sink, &QRY_CLASS, Value::UInt(u64::from(q.qclass)), Span::new(base + q.off + q.name.wire_len + 2, 2));
+            emit!(
+                sink,
+                &COUNT_LABELS,
+                Value::UInt(q.name.labels as u64),
+                Span::NONE
+            );
+            emit!(
+                sink,
+                &QRY_TYPE,
+                Value::UInt(u64::from(q.qtype)),
+                Span::new(base + q.off + q.name.wire_len, 2)
+            );
+            emit!(
+                sink,
+                &QRY_CLASS,
+                Value::UInt(u64::from(q.qclass)),
+                Span::new(base + q.off + q.name.wire_len + 2, 2)
+            );
             sink.close();
         }
         for r in parsed.records {
@@ -585,18 +898,59 @@ impl<'a> Dns<'a> {
             summary.push_str(": ");
             self.write_record_summary(r, &mut summary);
         }
-        open!(sink, &RESP, Value::None, Span::new(base + r.off, r.len), "{summary}");
+        open!(
+            sink,
+            &RESP,
+            Value::None,
+            Span::new(base + r.off, r.len),
+            "{summary}"
+        );
         let q = base + r.off + r.name.wire_len;
-        emit!(sink, &RESP_NAME, Value::Str(r.name.text.clone().into()), Span::new(base + r.off, r.name.wire_len));
-        emit!(sink, &RESP_TYPE, Value::UInt(u64::from(r.rtype)), Span::new(q, 2));
+        emit!(
+            sink,
+            &RESP_NAME,
+            Value::Str(r.name.text.clone().into()),
+            Span::new(base + r.off, r.name.wire_len)
+        );
+        emit!(
+            sink,
+            &RESP_TYPE,
+            Value::UInt(u64::from(r.rtype)),
+            Span::new(q, 2)
+        );
         if r.rtype == 41 {
-            emit!(sink, &UDP_PAYLOAD_SIZE, Value::UInt(u64::from(r.class)), Span::new(q + 2, 2));
-            emit!(sink, &EDNS0_VERSION, Value::UInt(u64::from((r.ttl >> 16) & 0xff)), Span::new(q + 5, 1));
+            emit!(
+                sink,
+                &UDP_PAYLOAD_SIZE,
+                Value::UInt(u64::from(r.class)),
+                Span::new(q + 2, 2)
+            );
+            emit!(
+                sink,
+                &EDNS0_VERSION,
+                Value::UInt(u64::from((r.ttl >> 16) & 0xff)),
+                Span::new(q + 5, 1)
+            );
         } else {
-            emit!(sink, &RESP_CLASS, Value::UInt(u64::from(r.class)), Span::new(q + 2, 2));
-            emit!(sink, &RESP_TTL, Value::UInt(u64::from(r.ttl)), Span::new(q + 4, 4));
+            emit!(
+                sink,
+                &RESP_CLASS,
+                Value::UInt(u64::from(r.class)),
+                Span::new(q + 2, 2)
+            );
+            emit!(
+                sink,
+                &RESP_TTL,
+                Value::UInt(u64::from(r.ttl)),
+                Span::new(q + 4, 4)
+            );
         }
-        emit!(sink, &RESP_LEN, Value::UInt(r.rdata_len as u64), Span::new(q + 8, 2));
+        emit!(
+            sink,
+            &RESP_LEN,
+            Value::UInt(r.rdata_len as u64),
+            Span::new(q + 8, 2)
+        );
         let d = self.rdata(r);
         let ro = base + r.rdata_off;
         let name_at = |o: usize| read_name(self.msg, o);
@@ -618,7 +972,12 @@ impl<'a> Dns<'a> {
                         5 => &CNAME,
                         _ => &PTR,
                     };
-                    emit!(sink, def, Value::Str(n.text.into()), Span::new(ro, r.rdata_len));
+                    emit!(
+                        sink,
+                        def,
+                        Value::Str(n.text.into()),
+                        Span::new(ro, r.rdata_len)
+                    );
                 }
             }
             15 => {
@@ -626,18 +985,38 @@ impl<'a> Dns<'a> {
                     emit!(sink, &MX_PREF, Value::UInt(u64::from(p)), Span::new(ro, 2));
                 }
                 if let Some(n) = name_at(r.rdata_off + 2) {
-                    emit!(sink, &MX, Value::Str(n.text.into()), Span::new(ro + 2, r.rdata_len.saturating_sub(2)));
+                    emit!(
+                        sink,
+                        &MX,
+                        Value::Str(n.text.into()),
+                        Span::new(ro + 2, r.rdata_len.saturating_sub(2))
+                    );
                 }
             }
             6 => {
                 if let Some(mn) = name_at(r.rdata_off) {
                     let l1 = mn.wire_len;
-                    emit!(sink, &SOA_MNAME, Value::Str(mn.text.into()), Span::new(ro, l1));
+                    emit!(
+                        sink,
+                        &SOA_MNAME,
+                        Value::Str(mn.text.into()),
+                        Span::new(ro, l1)
+                    );
                     if let Some(rn) = name_at(r.rdata_off + l1) {
                         let l2 = rn.wire_len;
-                        emit!(sink, &SOA_RNAME, Value::Str(rn.text.into()), Span::new(ro + l1, l2));
+                        emit!(
+                            sink,
+                            &SOA_RNAME,
+                            Value::Str(rn.text.into()),
+                            Span::new(ro + l1, l2)
+                        );
                         if let Some(s) = d.u32_at(l1 + l2) {
-                            emit!(sink, &SOA_SERIAL, Value::UInt(u64::from(s)), Span::new(ro + l1 + l2, 4));
+                            emit!(
+                                sink,
+                                &SOA_SERIAL,
+                                Value::UInt(u64::from(s)),
+                                Span::new(ro + l1 + l2, 4)
+                            );
                         }
                     }
                 }
@@ -647,18 +1026,36 @@ impl<'a> Dns<'a> {
                 // Terminates: each string consumes 1 + len bytes.
                 while let Some(&l) = d.get(p) {
                     let s = d.get(p + 1..p + 1 + usize::from(l)).unwrap_or(&[]);
-                    emit!(sink, &TXT, Value::Str(String::from_utf8_lossy(s)), Span::new(ro + p, 1 + s.len()));
+                    emit!(
+                        sink,
+                        &TXT,
+                        Value::Str(String::from_utf8_lossy(s)),
+                        Span::new(ro + p, 1 + s.len())
+                    );
                     p += 1 + usize::from(l);
                 }
             }
             33 => {
-                for (i, def) in [&SRV_PRIORITY, &SRV_WEIGHT, &SRV_PORT].into_iter().enumerate() {
+                for (i, def) in [&SRV_PRIORITY, &SRV_WEIGHT, &SRV_PORT]
+                    .into_iter()
+                    .enumerate()
+                {
                     if let Some(v) = d.u16_at(2 * i) {
-                        emit!(sink, def, Value::UInt(u64::from(v)), Span::new(ro + 2 * i, 2));
+                        emit!(
+                            sink,
+                            def,
+                            Value::UInt(u64::from(v)),
+                            Span::new(ro + 2 * i, 2)
+                        );
                     }
                 }
                 if let Some(n) = name_at(r.rdata_off + 6) {
-                    emit!(sink, &SRV_TARGET, Value::Str(n.text.into()), Span::new(ro + 6, r.rdata_len.saturating_sub(6)));
+                    emit!(
+                        sink,
+                        &SRV_TARGET,
+                        Value::Str(n.text.into()),
+                        Span::new(ro + 6, r.rdata_len.saturating_sub(6))
+                    );
                 }
             }
             _ => {}
@@ -685,14 +1082,27 @@ fn make(data: &[u8], flavor: Flavor, over_tcp: bool) -> DissectResult<'_> {
         if msg.len() < 12 {
             return Ok(None);
         }
-        let d = Dns { msg, tcp_len: Some(len), flavor };
+        let d = Dns {
+            msg,
+            tcp_len: Some(len),
+            flavor,
+        };
         return Ok(Some(Dissected::new(Decoded::Dns(d), end, end, Next::Done)));
     }
     if data.len() < 12 {
         return Ok(None);
     }
-    let d = Dns { msg: data, tcp_len: None, flavor };
-    Ok(Some(Dissected::new(Decoded::Dns(d), data.len(), data.len(), Next::Done)))
+    let d = Dns {
+        msg: data,
+        tcp_len: None,
+        flavor,
+    };
+    Ok(Some(Dissected::new(
+        Decoded::Dns(d),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
 }
 
 /// DNS over UDP.

@@ -12,29 +12,72 @@ pub const MAX_HEADERS: usize = 64;
 /// `http`.
 pub static HTTP: FieldDef = FieldDef::proto("http", "Hypertext Transfer Protocol");
 /// `http.request`.
-pub static REQUEST: FieldDef = FieldDef::new("http.request", "Request", FieldType::Bool, Base::None);
+pub static REQUEST: FieldDef =
+    FieldDef::new("http.request", "Request", FieldType::Bool, Base::None);
 /// `http.response`.
-pub static RESPONSE: FieldDef = FieldDef::new("http.response", "Response", FieldType::Bool, Base::None);
+pub static RESPONSE: FieldDef =
+    FieldDef::new("http.response", "Response", FieldType::Bool, Base::None);
 /// `http.request.method`.
-pub static METHOD: FieldDef = FieldDef::new("http.request.method", "Request Method", FieldType::Str, Base::None);
+pub static METHOD: FieldDef = FieldDef::new(
+    "http.request.method",
+    "Request Method",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.request.uri`.
-pub static URI: FieldDef = FieldDef::new("http.request.uri", "Request URI", FieldType::Str, Base::None);
+pub static URI: FieldDef = FieldDef::new(
+    "http.request.uri",
+    "Request URI",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.request.version`.
-pub static REQ_VERSION: FieldDef = FieldDef::new("http.request.version", "Request Version", FieldType::Str, Base::None);
+pub static REQ_VERSION: FieldDef = FieldDef::new(
+    "http.request.version",
+    "Request Version",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.request.line`.
-pub static REQ_LINE: FieldDef = FieldDef::new("http.request.line", "Request line", FieldType::Str, Base::None);
+pub static REQ_LINE: FieldDef = FieldDef::new(
+    "http.request.line",
+    "Request line",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.response.version`.
-pub static RESP_VERSION: FieldDef = FieldDef::new("http.response.version", "Response Version", FieldType::Str, Base::None);
+pub static RESP_VERSION: FieldDef = FieldDef::new(
+    "http.response.version",
+    "Response Version",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.response.code`.
-pub static CODE: FieldDef = FieldDef::new("http.response.code", "Status Code", FieldType::UInt(16), Base::Dec);
+pub static CODE: FieldDef = FieldDef::new(
+    "http.response.code",
+    "Status Code",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `http.response.phrase`.
-pub static PHRASE: FieldDef = FieldDef::new("http.response.phrase", "Response Phrase", FieldType::Str, Base::None);
+pub static PHRASE: FieldDef = FieldDef::new(
+    "http.response.phrase",
+    "Response Phrase",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.response.line`.
-pub static RESP_LINE: FieldDef = FieldDef::new("http.response.line", "Response line", FieldType::Str, Base::None);
+pub static RESP_LINE: FieldDef = FieldDef::new(
+    "http.response.line",
+    "Response line",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.host`.
 pub static HOST: FieldDef = FieldDef::new("http.host", "Host", FieldType::Str, Base::None);
 /// `http.user_agent`.
-pub static USER_AGENT: FieldDef = FieldDef::new("http.user_agent", "User-Agent", FieldType::Str, Base::None);
+pub static USER_AGENT: FieldDef =
+    FieldDef::new("http.user_agent", "User-Agent", FieldType::Str, Base::None);
 /// `http.accept`.
 pub static ACCEPT: FieldDef = FieldDef::new("http.accept", "Accept", FieldType::Str, Base::None);
 /// `http.referer`.
@@ -42,33 +85,92 @@ pub static REFERER: FieldDef = FieldDef::new("http.referer", "Referer", FieldTyp
 /// `http.cookie`.
 pub static COOKIE: FieldDef = FieldDef::new("http.cookie", "Cookie", FieldType::Str, Base::None);
 /// `http.set_cookie`.
-pub static SET_COOKIE: FieldDef = FieldDef::new("http.set_cookie", "Set-Cookie", FieldType::Str, Base::None);
+pub static SET_COOKIE: FieldDef =
+    FieldDef::new("http.set_cookie", "Set-Cookie", FieldType::Str, Base::None);
 /// `http.content_type`.
-pub static CONTENT_TYPE: FieldDef = FieldDef::new("http.content_type", "Content-Type", FieldType::Str, Base::None);
+pub static CONTENT_TYPE: FieldDef = FieldDef::new(
+    "http.content_type",
+    "Content-Type",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.content_length_header`.
-pub static CONTENT_LENGTH: FieldDef = FieldDef::new("http.content_length_header", "Content-Length", FieldType::Str, Base::None);
+pub static CONTENT_LENGTH: FieldDef = FieldDef::new(
+    "http.content_length_header",
+    "Content-Length",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.server`.
 pub static SERVER: FieldDef = FieldDef::new("http.server", "Server", FieldType::Str, Base::None);
 /// `http.location`.
-pub static LOCATION: FieldDef = FieldDef::new("http.location", "Location", FieldType::Str, Base::None);
+pub static LOCATION: FieldDef =
+    FieldDef::new("http.location", "Location", FieldType::Str, Base::None);
 /// `http.connection`.
-pub static CONNECTION: FieldDef = FieldDef::new("http.connection", "Connection", FieldType::Str, Base::None);
+pub static CONNECTION: FieldDef =
+    FieldDef::new("http.connection", "Connection", FieldType::Str, Base::None);
 /// `http.authorization`.
-pub static AUTHORIZATION: FieldDef = FieldDef::new("http.authorization", "Authorization", FieldType::Str, Base::None);
+pub static AUTHORIZATION: FieldDef = FieldDef::new(
+    "http.authorization",
+    "Authorization",
+    FieldType::Str,
+    Base::None,
+);
 /// `http.file_data` (the body bytes present in this segment).
-pub static FILE_DATA: FieldDef = FieldDef::new("http.file_data", "File Data", FieldType::Bytes, Base::None).bulk();
+pub static FILE_DATA: FieldDef =
+    FieldDef::new("http.file_data", "File Data", FieldType::Bytes, Base::None).bulk();
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &HTTP, &REQUEST, &RESPONSE, &METHOD, &URI, &REQ_VERSION, &REQ_LINE, &RESP_VERSION, &CODE, &PHRASE,
-    &RESP_LINE, &HOST, &USER_AGENT, &ACCEPT, &REFERER, &COOKIE, &SET_COOKIE, &CONTENT_TYPE, &CONTENT_LENGTH,
-    &SERVER, &LOCATION, &CONNECTION, &AUTHORIZATION, &FILE_DATA,
+    &HTTP,
+    &REQUEST,
+    &RESPONSE,
+    &METHOD,
+    &URI,
+    &REQ_VERSION,
+    &REQ_LINE,
+    &RESP_VERSION,
+    &CODE,
+    &PHRASE,
+    &RESP_LINE,
+    &HOST,
+    &USER_AGENT,
+    &ACCEPT,
+    &REFERER,
+    &COOKIE,
+    &SET_COOKIE,
+    &CONTENT_TYPE,
+    &CONTENT_LENGTH,
+    &SERVER,
+    &LOCATION,
+    &CONNECTION,
+    &AUTHORIZATION,
+    &FILE_DATA,
 ];
 
 const METHODS: &[&[u8]] = &[
-    b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE", b"CONNECT", b"PATCH", b"PROPFIND",
-    b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH", b"NOTIFY", b"SUBSCRIBE",
-    b"UNSUBSCRIBE", b"M-SEARCH", b"REPORT",
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"TRACE",
+    b"CONNECT",
+    b"PATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"SEARCH",
+    b"NOTIFY",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"M-SEARCH",
+    b"REPORT",
 ];
 
 /// An HTTP message start (the bytes of this segment).
@@ -145,7 +247,15 @@ impl<'a> Http<'a> {
             head.version = resp.version.map(version_str);
             if head.code.is_none() {
                 let mut it = first_line.splitn(3, ' ');
-                head.version = it.next().and_then(|v| if v.starts_with("HTTP/1.1") { Some("HTTP/1.1") } else if v.starts_with("HTTP/1.0") { Some("HTTP/1.0") } else { None });
+                head.version = it.next().and_then(|v| {
+                    if v.starts_with("HTTP/1.1") {
+                        Some("HTTP/1.1")
+                    } else if v.starts_with("HTTP/1.0") {
+                        Some("HTTP/1.0")
+                    } else {
+                        None
+                    }
+                });
                 head.code = it.next().and_then(|c| c.parse().ok());
                 head.reason = it.next();
             }
@@ -166,11 +276,24 @@ impl<'a> Http<'a> {
 
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
         let h = self.head();
-        open!(sink, &HTTP, Value::None, Span::new(off, self.data.len()), "Hypertext Transfer Protocol");
+        open!(
+            sink,
+            &HTTP,
+            Value::None,
+            Span::new(off, self.data.len()),
+            "Hypertext Transfer Protocol"
+        );
         let line_len = h.first_line.len();
         let line_def = if self.request { &REQ_LINE } else { &RESP_LINE };
         let _ = line_def;
-        open!(sink, if self.request { &REQUEST } else { &RESPONSE }, Value::Bool(true), Span::new(off, line_len + 2), "{}\\r\\n", h.first_line);
+        open!(
+            sink,
+            if self.request { &REQUEST } else { &RESPONSE },
+            Value::Bool(true),
+            Span::new(off, line_len + 2),
+            "{}\\r\\n",
+            h.first_line
+        );
         if self.request {
             let mut p = 0;
             if let Some(m) = h.method {
@@ -178,27 +301,57 @@ impl<'a> Http<'a> {
                 p = m.len() + 1;
             }
             if let Some(u) = h.uri {
-                emit!(sink, &URI, Value::Str(u.into()), Span::new(off + p, u.len()));
+                emit!(
+                    sink,
+                    &URI,
+                    Value::Str(u.into()),
+                    Span::new(off + p, u.len())
+                );
                 p += u.len() + 1;
             }
             if let Some(v) = h.version {
-                emit!(sink, &REQ_VERSION, Value::Str(v.into()), Span::new(off + p, v.len()));
+                emit!(
+                    sink,
+                    &REQ_VERSION,
+                    Value::Str(v.into()),
+                    Span::new(off + p, v.len())
+                );
             }
         } else {
             if let Some(v) = h.version {
-                emit!(sink, &RESP_VERSION, Value::Str(v.into()), Span::new(off, v.len()));
+                emit!(
+                    sink,
+                    &RESP_VERSION,
+                    Value::Str(v.into()),
+                    Span::new(off, v.len())
+                );
             }
             if let Some(c) = h.code {
-                emit!(sink, &CODE, Value::UInt(u64::from(c)), Span::new(off + 9, 3));
+                emit!(
+                    sink,
+                    &CODE,
+                    Value::UInt(u64::from(c)),
+                    Span::new(off + 9, 3)
+                );
             }
             if let Some(r) = h.reason {
-                emit!(sink, &PHRASE, Value::Str(r.into()), Span::new(off + 13, r.len()));
+                emit!(
+                    sink,
+                    &PHRASE,
+                    Value::Str(r.into()),
+                    Span::new(off + 13, r.len())
+                );
             }
         }
         sink.close();
         for (name, value, o, l) in &h.headers {
             let line = format!("{name}: {value}\r\n");
-            emit!(sink, line_def, Value::Str(line.into()), Span::new(off + o, *l));
+            emit!(
+                sink,
+                line_def,
+                Value::Str(line.into()),
+                Span::new(off + o, *l)
+            );
             let def = match name.to_ascii_lowercase().as_str() {
                 "host" => Some(&HOST),
                 "user-agent" => Some(&USER_AGENT),
@@ -215,14 +368,26 @@ impl<'a> Http<'a> {
                 _ => None,
             };
             if let Some(def) = def {
-                emit!(sink, def, Value::Str((*value).into()), Span::new(off + o, *l), "{name}: {value}\\r\\n");
+                emit!(
+                    sink,
+                    def,
+                    Value::Str((*value).into()),
+                    Span::new(off + o, *l),
+                    "{name}: {value}\\r\\n"
+                );
             }
         }
         if let Some(b) = h.body {
             if let Some(body) = self.data.get(b..) {
                 if !body.is_empty() {
-                    emit!(sink, &FILE_DATA, Value::Bytes(body), Span::new(off + b, body.len()),
-                        "File Data: {} bytes", body.len());
+                    emit!(
+                        sink,
+                        &FILE_DATA,
+                        Value::Bytes(body),
+                        Span::new(off + b, body.len()),
+                        "File Data: {} bytes",
+                        body.len()
+                    );
                 }
             }
         }
@@ -273,8 +438,17 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectR
     let Some(request) = looks_like_http(data) else {
         return Ok(None);
     };
-    let h = Http { data, request, ssdp: false };
-    Ok(Some(Dissected::new(Decoded::Http(h), data.len(), data.len(), Next::Done)))
+    let h = Http {
+        data,
+        request,
+        ssdp: false,
+    };
+    Ok(Some(Dissected::new(
+        Decoded::Http(h),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
 }
 
 /// SSDP: HTTP messages over UDP port 1900.
@@ -282,6 +456,15 @@ pub fn dissect_ssdp<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> Dis
     let Some(request) = looks_like_http(data) else {
         return Ok(None);
     };
-    let h = Http { data, request, ssdp: true };
-    Ok(Some(Dissected::new(Decoded::Http(h), data.len(), data.len(), Next::Done)))
+    let h = Http {
+        data,
+        request,
+        ssdp: true,
+    };
+    Ok(Some(Dissected::new(
+        Decoded::Http(h),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
 }

@@ -3,7 +3,9 @@
 //! dissected as IP in "error" mode (truncated headers expected, no checksum verdicts).
 
 use super::checksum;
-use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, IpPseudo, LayerItem, Next};
+use super::{
+    emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, IpPseudo, LayerItem, Next,
+};
 use crate::error::{DecodeError, Layer};
 use crate::field::{Base, FieldDef, FieldType, Severity, Sink, Span, Value};
 use crate::format::text::{push_hex, push_ipv4, push_ipv6, push_mac, push_u64};
@@ -60,8 +62,15 @@ fn icmp_code_name(t: u8, c: u8) -> Option<&'static str> {
                 _ => None,
             }
         }
-        11 => &["Time to live exceeded in transit", "Fragment reassembly time exceeded"],
-        12 => &["Pointer indicates the error", "Required option missing", "Bad length"],
+        11 => &[
+            "Time to live exceeded in transit",
+            "Fragment reassembly time exceeded",
+        ],
+        12 => &[
+            "Pointer indicates the error",
+            "Required option missing",
+            "Bad length",
+        ],
         _ => return None,
     };
     table.get(usize::from(c)).copied()
@@ -97,7 +106,10 @@ fn icmpv6_code_name(t: u8, c: u8) -> Option<&'static str> {
             "source address failed ingress/egress policy",
             "reject route to destination",
         ],
-        3 => &["hop limit exceeded in transit", "fragment reassembly time exceeded"],
+        3 => &[
+            "hop limit exceeded in transit",
+            "fragment reassembly time exceeded",
+        ],
         4 => &[
             "erroneous header field encountered",
             "unrecognized Next Header type encountered",
@@ -111,118 +123,304 @@ fn icmpv6_code_name(t: u8, c: u8) -> Option<&'static str> {
 /// `icmp`.
 pub static ICMP: FieldDef = FieldDef::proto("icmp", "Internet Control Message Protocol");
 /// `icmp.type`.
-pub static TYPE: FieldDef = FieldDef::new("icmp.type", "Type", FieldType::UInt(8), Base::Dec).named(ICMP_TYPES);
+pub static TYPE: FieldDef =
+    FieldDef::new("icmp.type", "Type", FieldType::UInt(8), Base::Dec).named(ICMP_TYPES);
 /// `icmp.code`.
 pub static CODE: FieldDef = FieldDef::new("icmp.code", "Code", FieldType::UInt(8), Base::Dec);
 /// `icmp.checksum`.
-pub static CHECKSUM: FieldDef = FieldDef::new("icmp.checksum", "Checksum", FieldType::UInt(16), Base::Hex);
+pub static CHECKSUM: FieldDef =
+    FieldDef::new("icmp.checksum", "Checksum", FieldType::UInt(16), Base::Hex);
 /// `icmp.checksum.status`.
-pub static CHECKSUM_STATUS: FieldDef = FieldDef::new("icmp.checksum.status", "Checksum Status", FieldType::UInt(8), Base::Dec)
-    .named(&[(0, "Bad"), (1, "Good"), (2, "Unverified")]);
+pub static CHECKSUM_STATUS: FieldDef = FieldDef::new(
+    "icmp.checksum.status",
+    "Checksum Status",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(&[(0, "Bad"), (1, "Good"), (2, "Unverified")]);
 /// `icmp.ident`.
-pub static IDENT: FieldDef = FieldDef::new("icmp.ident", "Identifier (BE)", FieldType::UInt(16), Base::DecHex);
+pub static IDENT: FieldDef = FieldDef::new(
+    "icmp.ident",
+    "Identifier (BE)",
+    FieldType::UInt(16),
+    Base::DecHex,
+);
 /// `icmp.ident_le`.
-pub static IDENT_LE: FieldDef = FieldDef::new("icmp.ident_le", "Identifier (LE)", FieldType::UInt(16), Base::DecHex);
+pub static IDENT_LE: FieldDef = FieldDef::new(
+    "icmp.ident_le",
+    "Identifier (LE)",
+    FieldType::UInt(16),
+    Base::DecHex,
+);
 /// `icmp.seq`.
-pub static SEQ: FieldDef = FieldDef::new("icmp.seq", "Sequence Number (BE)", FieldType::UInt(16), Base::DecHex);
+pub static SEQ: FieldDef = FieldDef::new(
+    "icmp.seq",
+    "Sequence Number (BE)",
+    FieldType::UInt(16),
+    Base::DecHex,
+);
 /// `icmp.seq_le`.
-pub static SEQ_LE: FieldDef = FieldDef::new("icmp.seq_le", "Sequence Number (LE)", FieldType::UInt(16), Base::DecHex);
+pub static SEQ_LE: FieldDef = FieldDef::new(
+    "icmp.seq_le",
+    "Sequence Number (LE)",
+    FieldType::UInt(16),
+    Base::DecHex,
+);
 /// `icmp.redir_gw`.
-pub static REDIR_GW: FieldDef = FieldDef::new("icmp.redir_gw", "Gateway address", FieldType::Ipv4, Base::None);
+pub static REDIR_GW: FieldDef = FieldDef::new(
+    "icmp.redir_gw",
+    "Gateway address",
+    FieldType::Ipv4,
+    Base::None,
+);
 /// `icmp.mtu`.
-pub static MTU: FieldDef = FieldDef::new("icmp.mtu", "MTU of next hop", FieldType::UInt(16), Base::Dec);
+pub static MTU: FieldDef = FieldDef::new(
+    "icmp.mtu",
+    "MTU of next hop",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `icmp.resp_in`.
-pub static RESP_IN: FieldDef = FieldDef::new("icmp.resp_in", "Response frame", FieldType::FrameNum, Base::Dec);
+pub static RESP_IN: FieldDef = FieldDef::new(
+    "icmp.resp_in",
+    "Response frame",
+    FieldType::FrameNum,
+    Base::Dec,
+);
 /// `icmp.resp_to`.
-pub static RESP_TO: FieldDef = FieldDef::new("icmp.resp_to", "Response to", FieldType::FrameNum, Base::Dec);
+pub static RESP_TO: FieldDef = FieldDef::new(
+    "icmp.resp_to",
+    "Response to",
+    FieldType::FrameNum,
+    Base::Dec,
+);
 /// `icmp.resptime`.
-pub static RESPTIME: FieldDef = FieldDef::new("icmp.resptime", "Response time", FieldType::Float, Base::None);
+pub static RESPTIME: FieldDef = FieldDef::new(
+    "icmp.resptime",
+    "Response time",
+    FieldType::Float,
+    Base::None,
+);
 
 /// `icmpv6`.
 pub static ICMPV6: FieldDef = FieldDef::proto("icmpv6", "Internet Control Message Protocol v6");
 /// `icmpv6.type`.
-pub static V6_TYPE: FieldDef = FieldDef::new("icmpv6.type", "Type", FieldType::UInt(8), Base::Dec).named(ICMPV6_TYPES);
+pub static V6_TYPE: FieldDef =
+    FieldDef::new("icmpv6.type", "Type", FieldType::UInt(8), Base::Dec).named(ICMPV6_TYPES);
 /// `icmpv6.code`.
 pub static V6_CODE: FieldDef = FieldDef::new("icmpv6.code", "Code", FieldType::UInt(8), Base::Dec);
 /// `icmpv6.checksum`.
-pub static V6_CHECKSUM: FieldDef = FieldDef::new("icmpv6.checksum", "Checksum", FieldType::UInt(16), Base::Hex);
+pub static V6_CHECKSUM: FieldDef = FieldDef::new(
+    "icmpv6.checksum",
+    "Checksum",
+    FieldType::UInt(16),
+    Base::Hex,
+);
 /// `icmpv6.checksum.status`.
-pub static V6_CHECKSUM_STATUS: FieldDef = FieldDef::new("icmpv6.checksum.status", "Checksum Status", FieldType::UInt(8), Base::Dec)
-    .named(&[(0, "Bad"), (1, "Good"), (2, "Unverified")]);
+pub static V6_CHECKSUM_STATUS: FieldDef = FieldDef::new(
+    "icmpv6.checksum.status",
+    "Checksum Status",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(&[(0, "Bad"), (1, "Good"), (2, "Unverified")]);
 /// `icmpv6.echo.identifier`.
-pub static V6_ECHO_ID: FieldDef = FieldDef::new("icmpv6.echo.identifier", "Identifier", FieldType::UInt(16), Base::Hex);
+pub static V6_ECHO_ID: FieldDef = FieldDef::new(
+    "icmpv6.echo.identifier",
+    "Identifier",
+    FieldType::UInt(16),
+    Base::Hex,
+);
 /// `icmpv6.echo.sequence_number`.
-pub static V6_ECHO_SEQ: FieldDef = FieldDef::new("icmpv6.echo.sequence_number", "Sequence", FieldType::UInt(16), Base::Dec);
+pub static V6_ECHO_SEQ: FieldDef = FieldDef::new(
+    "icmpv6.echo.sequence_number",
+    "Sequence",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `icmpv6.mtu`.
 pub static V6_MTU: FieldDef = FieldDef::new("icmpv6.mtu", "MTU", FieldType::UInt(32), Base::Dec);
 /// `icmpv6.nd.ns.target_address`.
-pub static NS_TARGET: FieldDef = FieldDef::new("icmpv6.nd.ns.target_address", "Target Address", FieldType::Ipv6, Base::None);
+pub static NS_TARGET: FieldDef = FieldDef::new(
+    "icmpv6.nd.ns.target_address",
+    "Target Address",
+    FieldType::Ipv6,
+    Base::None,
+);
 /// `icmpv6.nd.na.target_address`.
-pub static NA_TARGET: FieldDef = FieldDef::new("icmpv6.nd.na.target_address", "Target Address", FieldType::Ipv6, Base::None);
+pub static NA_TARGET: FieldDef = FieldDef::new(
+    "icmpv6.nd.na.target_address",
+    "Target Address",
+    FieldType::Ipv6,
+    Base::None,
+);
 /// `icmpv6.nd.na.flag.r`.
-pub static NA_FLAG_R: FieldDef = FieldDef::new("icmpv6.nd.na.flag.r", "Router", FieldType::Bool, Base::None).masked(0x8000_0000);
+pub static NA_FLAG_R: FieldDef =
+    FieldDef::new("icmpv6.nd.na.flag.r", "Router", FieldType::Bool, Base::None).masked(0x8000_0000);
 /// `icmpv6.nd.na.flag.s`.
-pub static NA_FLAG_S: FieldDef = FieldDef::new("icmpv6.nd.na.flag.s", "Solicited", FieldType::Bool, Base::None).masked(0x4000_0000);
+pub static NA_FLAG_S: FieldDef = FieldDef::new(
+    "icmpv6.nd.na.flag.s",
+    "Solicited",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x4000_0000);
 /// `icmpv6.nd.na.flag.o`.
-pub static NA_FLAG_O: FieldDef = FieldDef::new("icmpv6.nd.na.flag.o", "Override", FieldType::Bool, Base::None).masked(0x2000_0000);
+pub static NA_FLAG_O: FieldDef = FieldDef::new(
+    "icmpv6.nd.na.flag.o",
+    "Override",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x2000_0000);
 /// `icmpv6.nd.ra.cur_hop_limit`.
-pub static RA_HOP_LIMIT: FieldDef = FieldDef::new("icmpv6.nd.ra.cur_hop_limit", "Cur hop limit", FieldType::UInt(8), Base::Dec);
+pub static RA_HOP_LIMIT: FieldDef = FieldDef::new(
+    "icmpv6.nd.ra.cur_hop_limit",
+    "Cur hop limit",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `icmpv6.nd.ra.router_lifetime`.
-pub static RA_LIFETIME: FieldDef = FieldDef::new("icmpv6.nd.ra.router_lifetime", "Router lifetime (s)", FieldType::UInt(16), Base::Dec);
+pub static RA_LIFETIME: FieldDef = FieldDef::new(
+    "icmpv6.nd.ra.router_lifetime",
+    "Router lifetime (s)",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `icmpv6.opt`.
-pub static OPT: FieldDef = FieldDef::new("icmpv6.opt", "ICMPv6 Option", FieldType::None, Base::None);
+pub static OPT: FieldDef =
+    FieldDef::new("icmpv6.opt", "ICMPv6 Option", FieldType::None, Base::None);
 /// `icmpv6.opt.type`.
-pub static OPT_TYPE: FieldDef = FieldDef::new("icmpv6.opt.type", "Type", FieldType::UInt(8), Base::Dec).named(&[
-    (1, "Source link-layer address"),
-    (2, "Target link-layer address"),
-    (3, "Prefix information"),
-    (4, "Redirected header"),
-    (5, "MTU"),
-    (14, "Nonce"),
-    (25, "Recursive DNS Server"),
-]);
+pub static OPT_TYPE: FieldDef =
+    FieldDef::new("icmpv6.opt.type", "Type", FieldType::UInt(8), Base::Dec).named(&[
+        (1, "Source link-layer address"),
+        (2, "Target link-layer address"),
+        (3, "Prefix information"),
+        (4, "Redirected header"),
+        (5, "MTU"),
+        (14, "Nonce"),
+        (25, "Recursive DNS Server"),
+    ]);
 /// `icmpv6.opt.length`.
-pub static OPT_LENGTH: FieldDef = FieldDef::new("icmpv6.opt.length", "Length", FieldType::UInt(8), Base::Dec);
+pub static OPT_LENGTH: FieldDef =
+    FieldDef::new("icmpv6.opt.length", "Length", FieldType::UInt(8), Base::Dec);
 /// `icmpv6.opt.linkaddr`.
-pub static OPT_LINKADDR: FieldDef = FieldDef::new("icmpv6.opt.linkaddr", "Link-layer address", FieldType::Ether, Base::None);
+pub static OPT_LINKADDR: FieldDef = FieldDef::new(
+    "icmpv6.opt.linkaddr",
+    "Link-layer address",
+    FieldType::Ether,
+    Base::None,
+);
 /// `icmpv6.opt.src_linkaddr`.
-pub static OPT_SRC_LINKADDR: FieldDef = FieldDef::new("icmpv6.opt.src_linkaddr", "Source Link-layer address", FieldType::Ether, Base::None);
+pub static OPT_SRC_LINKADDR: FieldDef = FieldDef::new(
+    "icmpv6.opt.src_linkaddr",
+    "Source Link-layer address",
+    FieldType::Ether,
+    Base::None,
+);
 /// `icmpv6.opt.target_linkaddr`.
-pub static OPT_TARGET_LINKADDR: FieldDef = FieldDef::new("icmpv6.opt.target_linkaddr", "Target Link-layer address", FieldType::Ether, Base::None);
+pub static OPT_TARGET_LINKADDR: FieldDef = FieldDef::new(
+    "icmpv6.opt.target_linkaddr",
+    "Target Link-layer address",
+    FieldType::Ether,
+    Base::None,
+);
 /// `icmpv6.opt.prefix`.
-pub static OPT_PREFIX: FieldDef = FieldDef::new("icmpv6.opt.prefix", "Prefix", FieldType::Ipv6, Base::None);
+pub static OPT_PREFIX: FieldDef =
+    FieldDef::new("icmpv6.opt.prefix", "Prefix", FieldType::Ipv6, Base::None);
 /// `icmpv6.opt.prefix.length`.
-pub static OPT_PREFIX_LEN: FieldDef = FieldDef::new("icmpv6.opt.prefix.length", "Prefix Length", FieldType::UInt(8), Base::Dec);
+pub static OPT_PREFIX_LEN: FieldDef = FieldDef::new(
+    "icmpv6.opt.prefix.length",
+    "Prefix Length",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `icmpv6.opt.mtu`.
-pub static OPT_MTU: FieldDef = FieldDef::new("icmpv6.opt.mtu", "MTU", FieldType::UInt(32), Base::Dec);
+pub static OPT_MTU: FieldDef =
+    FieldDef::new("icmpv6.opt.mtu", "MTU", FieldType::UInt(32), Base::Dec);
 
 /// `igmp`.
 pub static IGMP: FieldDef = FieldDef::proto("igmp", "Internet Group Management Protocol");
 /// `igmp.version`.
-pub static IGMP_VERSION: FieldDef = FieldDef::new("igmp.version", "IGMP Version", FieldType::UInt(8), Base::Dec);
+pub static IGMP_VERSION: FieldDef = FieldDef::new(
+    "igmp.version",
+    "IGMP Version",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `igmp.type`.
-pub static IGMP_TYPE: FieldDef = FieldDef::new("igmp.type", "Type", FieldType::UInt(8), Base::Hex).named(&[
-    (0x11, "Membership Query"),
-    (0x12, "Membership Report"),
-    (0x16, "Membership Report"),
-    (0x17, "Leave Group"),
-    (0x22, "Membership Report"),
-]);
+pub static IGMP_TYPE: FieldDef = FieldDef::new("igmp.type", "Type", FieldType::UInt(8), Base::Hex)
+    .named(&[
+        (0x11, "Membership Query"),
+        (0x12, "Membership Report"),
+        (0x16, "Membership Report"),
+        (0x17, "Leave Group"),
+        (0x22, "Membership Report"),
+    ]);
 /// `igmp.max_resp`.
-pub static IGMP_MAX_RESP: FieldDef = FieldDef::new("igmp.max_resp", "Max Resp Time", FieldType::UInt(8), Base::Dec);
+pub static IGMP_MAX_RESP: FieldDef = FieldDef::new(
+    "igmp.max_resp",
+    "Max Resp Time",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `igmp.checksum`.
-pub static IGMP_CHECKSUM: FieldDef = FieldDef::new("igmp.checksum", "Checksum", FieldType::UInt(16), Base::Hex);
+pub static IGMP_CHECKSUM: FieldDef =
+    FieldDef::new("igmp.checksum", "Checksum", FieldType::UInt(16), Base::Hex);
 /// `igmp.maddr`.
-pub static IGMP_MADDR: FieldDef = FieldDef::new("igmp.maddr", "Multicast Address", FieldType::Ipv4, Base::None);
+pub static IGMP_MADDR: FieldDef = FieldDef::new(
+    "igmp.maddr",
+    "Multicast Address",
+    FieldType::Ipv4,
+    Base::None,
+);
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &ICMP, &TYPE, &CODE, &CHECKSUM, &CHECKSUM_STATUS, &IDENT, &IDENT_LE, &SEQ, &SEQ_LE, &REDIR_GW, &MTU,
-    &RESP_IN, &RESP_TO, &RESPTIME, &ICMPV6, &V6_TYPE, &V6_CODE, &V6_CHECKSUM, &V6_CHECKSUM_STATUS,
-    &V6_ECHO_ID, &V6_ECHO_SEQ, &V6_MTU, &NS_TARGET, &NA_TARGET, &NA_FLAG_R, &NA_FLAG_S, &NA_FLAG_O,
-    &RA_HOP_LIMIT, &RA_LIFETIME, &OPT, &OPT_TYPE, &OPT_LENGTH, &OPT_LINKADDR, &OPT_SRC_LINKADDR,
-    &OPT_TARGET_LINKADDR, &OPT_PREFIX, &OPT_PREFIX_LEN, &OPT_MTU, &IGMP, &IGMP_VERSION, &IGMP_TYPE,
-    &IGMP_MAX_RESP, &IGMP_CHECKSUM, &IGMP_MADDR,
+    &ICMP,
+    &TYPE,
+    &CODE,
+    &CHECKSUM,
+    &CHECKSUM_STATUS,
+    &IDENT,
+    &IDENT_LE,
+    &SEQ,
+    &SEQ_LE,
+    &REDIR_GW,
+    &MTU,
+    &RESP_IN,
+    &RESP_TO,
+    &RESPTIME,
+    &ICMPV6,
+    &V6_TYPE,
+    &V6_CODE,
+    &V6_CHECKSUM,
+    &V6_CHECKSUM_STATUS,
+    &V6_ECHO_ID,
+    &V6_ECHO_SEQ,
+    &V6_MTU,
+    &NS_TARGET,
+    &NA_TARGET,
+    &NA_FLAG_R,
+    &NA_FLAG_S,
+    &NA_FLAG_O,
+    &RA_HOP_LIMIT,
+    &RA_LIFETIME,
+    &OPT,
+    &OPT_TYPE,
+    &OPT_LENGTH,
+    &OPT_LINKADDR,
+    &OPT_SRC_LINKADDR,
+    &OPT_TARGET_LINKADDR,
+    &OPT_PREFIX,
+    &OPT_PREFIX_LEN,
+    &OPT_MTU,
+    &IGMP,
+    &IGMP_VERSION,
+    &IGMP_TYPE,
+    &IGMP_MAX_RESP,
+    &IGMP_CHECKSUM,
+    &IGMP_MADDR,
 ];
 
 /// Is this ICMP type an error that quotes a packet?
@@ -272,22 +470,53 @@ impl<'a> Icmp<'a> {
         let d = self.data;
         let t = self.icmp_type();
         let hl = if is_error(t) { 8 } else { d.len() };
-        open!(sink, &ICMP, Value::None, Span::new(off, hl.min(d.len())), "Internet Control Message Protocol");
+        open!(
+            sink,
+            &ICMP,
+            Value::None,
+            Span::new(off, hl.min(d.len())),
+            "Internet Control Message Protocol"
+        );
         emit!(sink, &TYPE, Value::UInt(u64::from(t)), Span::new(off, 1));
         if let Some(c) = d.u8_at(1) {
             let name = icmp_code_name(t, c);
             match name {
-                Some(n) => emit!(sink, &CODE, Value::UInt(u64::from(c)), Span::new(off + 1, 1), "Code: {c} ({n})"),
-                None => emit!(sink, &CODE, Value::UInt(u64::from(c)), Span::new(off + 1, 1)),
+                Some(n) => emit!(
+                    sink,
+                    &CODE,
+                    Value::UInt(u64::from(c)),
+                    Span::new(off + 1, 1),
+                    "Code: {c} ({n})"
+                ),
+                None => emit!(
+                    sink,
+                    &CODE,
+                    Value::UInt(u64::from(c)),
+                    Span::new(off + 1, 1)
+                ),
             }
         }
         if let Some(ck) = d.u16_at(2) {
-            emit!(sink, &CHECKSUM, Value::UInt(u64::from(ck)), Span::new(off + 2, 2));
+            emit!(
+                sink,
+                &CHECKSUM,
+                Value::UInt(u64::from(ck)),
+                Span::new(off + 2, 2)
+            );
             match self.verify(l.len) {
                 Some(v) if !self.in_error => {
-                    emit!(sink, &CHECKSUM_STATUS, Value::UInt(u64::from(v.ok())), Span::NONE);
+                    emit!(
+                        sink,
+                        &CHECKSUM_STATUS,
+                        Value::UInt(u64::from(v.ok())),
+                        Span::NONE
+                    );
                     if !v.ok() {
-                        sink.expert(Severity::Warn, format_args!("Bad checksum [should be 0x{:04x}]", v.expected), Span::new(off + 2, 2));
+                        sink.expert(
+                            Severity::Warn,
+                            format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
+                            Span::new(off + 2, 2),
+                        );
                     }
                 }
                 _ => emit!(sink, &CHECKSUM_STATUS, Value::UInt(2), Span::NONE),
@@ -296,10 +525,30 @@ impl<'a> Icmp<'a> {
         match t {
             0 | 8 | 13 | 14 | 15 | 16 | 17 | 18 => {
                 if let (Some(id), Some(seq)) = (d.u16_at(4), d.u16_at(6)) {
-                    emit!(sink, &IDENT, Value::UInt(u64::from(id)), Span::new(off + 4, 2));
-                    emit!(sink, &IDENT_LE, Value::UInt(u64::from(id.swap_bytes())), Span::new(off + 4, 2));
-                    emit!(sink, &SEQ, Value::UInt(u64::from(seq)), Span::new(off + 6, 2));
-                    emit!(sink, &SEQ_LE, Value::UInt(u64::from(seq.swap_bytes())), Span::new(off + 6, 2));
+                    emit!(
+                        sink,
+                        &IDENT,
+                        Value::UInt(u64::from(id)),
+                        Span::new(off + 4, 2)
+                    );
+                    emit!(
+                        sink,
+                        &IDENT_LE,
+                        Value::UInt(u64::from(id.swap_bytes())),
+                        Span::new(off + 4, 2)
+                    );
+                    emit!(
+                        sink,
+                        &SEQ,
+                        Value::UInt(u64::from(seq)),
+                        Span::new(off + 6, 2)
+                    );
+                    emit!(
+                        sink,
+                        &SEQ_LE,
+                        Value::UInt(u64::from(seq.swap_bytes())),
+                        Span::new(off + 6, 2)
+                    );
                 }
                 if let Some(body) = d.get(8..) {
                     if !body.is_empty() {
@@ -314,7 +563,12 @@ impl<'a> Icmp<'a> {
             }
             3 if self.code() == 4 => {
                 if let Some(mtu) = d.u16_at(6) {
-                    emit!(sink, &MTU, Value::UInt(u64::from(mtu)), Span::new(off + 6, 2));
+                    emit!(
+                        sink,
+                        &MTU,
+                        Value::UInt(u64::from(mtu)),
+                        Span::new(off + 6, 2)
+                    );
                 }
             }
             _ => {}
@@ -325,7 +579,9 @@ impl<'a> Icmp<'a> {
     /// Wireshark's Info column (without the IP TTL suffix, added by the caller for echoes).
     pub fn write_info(&self, out: &mut String, ttl: Option<u8>) {
         let t = self.icmp_type();
-        let name = TYPE.value_name(u64::from(t)).unwrap_or("Unknown ICMP (obsolete or malformed?)");
+        let name = TYPE
+            .value_name(u64::from(t))
+            .unwrap_or("Unknown ICMP (obsolete or malformed?)");
         let start = out.len();
         out.push_str(name);
         while out.len() - start < 20 {
@@ -366,7 +622,12 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
         d.payload = 8..data.len();
         return Ok(Some(d));
     }
-    Ok(Some(Dissected::new(Decoded::Icmp(icmp), data.len(), data.len(), Next::Done)))
+    Ok(Some(Dissected::new(
+        Decoded::Icmp(icmp),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
 }
 
 /// An ICMPv6 message.
@@ -403,7 +664,9 @@ impl<'a> Icmpv6<'a> {
     }
     /// Target address of NS/NA/redirect.
     pub fn target(&self) -> Option<[u8; 16]> {
-        matches!(self.icmp_type(), 135..=137).then(|| self.data.arr(8)).flatten()
+        matches!(self.icmp_type(), 135..=137)
+            .then(|| self.data.arr(8))
+            .flatten()
     }
     /// Checksum verdict, when verifiable.
     pub fn verify(&self, reported_len: usize) -> Option<checksum::Verdict> {
@@ -442,21 +705,52 @@ impl<'a> Icmpv6<'a> {
         let d = self.data;
         let t = self.icmp_type();
         let hl = if t < 128 { 8 } else { d.len() };
-        open!(sink, &ICMPV6, Value::None, Span::new(off, hl.min(d.len())), "Internet Control Message Protocol v6");
+        open!(
+            sink,
+            &ICMPV6,
+            Value::None,
+            Span::new(off, hl.min(d.len())),
+            "Internet Control Message Protocol v6"
+        );
         emit!(sink, &V6_TYPE, Value::UInt(u64::from(t)), Span::new(off, 1));
         if let Some(c) = d.u8_at(1) {
             match icmpv6_code_name(t, c) {
-                Some(n) => emit!(sink, &V6_CODE, Value::UInt(u64::from(c)), Span::new(off + 1, 1), "Code: {c} ({n})"),
-                None => emit!(sink, &V6_CODE, Value::UInt(u64::from(c)), Span::new(off + 1, 1)),
+                Some(n) => emit!(
+                    sink,
+                    &V6_CODE,
+                    Value::UInt(u64::from(c)),
+                    Span::new(off + 1, 1),
+                    "Code: {c} ({n})"
+                ),
+                None => emit!(
+                    sink,
+                    &V6_CODE,
+                    Value::UInt(u64::from(c)),
+                    Span::new(off + 1, 1)
+                ),
             }
         }
         if let Some(ck) = d.u16_at(2) {
-            emit!(sink, &V6_CHECKSUM, Value::UInt(u64::from(ck)), Span::new(off + 2, 2));
+            emit!(
+                sink,
+                &V6_CHECKSUM,
+                Value::UInt(u64::from(ck)),
+                Span::new(off + 2, 2)
+            );
             match self.verify(l.len) {
                 Some(v) if !self.in_error => {
-                    emit!(sink, &V6_CHECKSUM_STATUS, Value::UInt(u64::from(v.ok())), Span::NONE);
+                    emit!(
+                        sink,
+                        &V6_CHECKSUM_STATUS,
+                        Value::UInt(u64::from(v.ok())),
+                        Span::NONE
+                    );
                     if !v.ok() {
-                        sink.expert(Severity::Warn, format_args!("Bad checksum [should be 0x{:04x}]", v.expected), Span::new(off + 2, 2));
+                        sink.expert(
+                            Severity::Warn,
+                            format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
+                            Span::new(off + 2, 2),
+                        );
                     }
                 }
                 _ => emit!(sink, &V6_CHECKSUM_STATUS, Value::UInt(2), Span::NONE),
@@ -465,13 +759,28 @@ impl<'a> Icmpv6<'a> {
         match t {
             2 => {
                 if let Some(m) = d.u32_at(4) {
-                    emit!(sink, &V6_MTU, Value::UInt(u64::from(m)), Span::new(off + 4, 4));
+                    emit!(
+                        sink,
+                        &V6_MTU,
+                        Value::UInt(u64::from(m)),
+                        Span::new(off + 4, 4)
+                    );
                 }
             }
             128 | 129 => {
                 if let (Some(id), Some(seq)) = (d.u16_at(4), d.u16_at(6)) {
-                    emit!(sink, &V6_ECHO_ID, Value::UInt(u64::from(id)), Span::new(off + 4, 2));
-                    emit!(sink, &V6_ECHO_SEQ, Value::UInt(u64::from(seq)), Span::new(off + 6, 2));
+                    emit!(
+                        sink,
+                        &V6_ECHO_ID,
+                        Value::UInt(u64::from(id)),
+                        Span::new(off + 4, 2)
+                    );
+                    emit!(
+                        sink,
+                        &V6_ECHO_SEQ,
+                        Value::UInt(u64::from(seq)),
+                        Span::new(off + 6, 2)
+                    );
                 }
                 if let Some(body) = d.get(8..) {
                     if !body.is_empty() {
@@ -481,10 +790,20 @@ impl<'a> Icmpv6<'a> {
             }
             134 => {
                 if let Some(h) = d.u8_at(4) {
-                    emit!(sink, &RA_HOP_LIMIT, Value::UInt(u64::from(h)), Span::new(off + 4, 1));
+                    emit!(
+                        sink,
+                        &RA_HOP_LIMIT,
+                        Value::UInt(u64::from(h)),
+                        Span::new(off + 4, 1)
+                    );
                 }
                 if let Some(lt) = d.u16_at(6) {
-                    emit!(sink, &RA_LIFETIME, Value::UInt(u64::from(lt)), Span::new(off + 6, 2));
+                    emit!(
+                        sink,
+                        &RA_LIFETIME,
+                        Value::UInt(u64::from(lt)),
+                        Span::new(off + 6, 2)
+                    );
                 }
             }
             135 => {
@@ -494,9 +813,24 @@ impl<'a> Icmpv6<'a> {
             }
             136 => {
                 if let Some(f) = d.u32_at(4) {
-                    emit!(sink, &NA_FLAG_R, Value::Bool(f & 0x8000_0000 != 0), Span::new(off + 4, 4));
-                    emit!(sink, &NA_FLAG_S, Value::Bool(f & 0x4000_0000 != 0), Span::new(off + 4, 4));
-                    emit!(sink, &NA_FLAG_O, Value::Bool(f & 0x2000_0000 != 0), Span::new(off + 4, 4));
+                    emit!(
+                        sink,
+                        &NA_FLAG_R,
+                        Value::Bool(f & 0x8000_0000 != 0),
+                        Span::new(off + 4, 4)
+                    );
+                    emit!(
+                        sink,
+                        &NA_FLAG_S,
+                        Value::Bool(f & 0x4000_0000 != 0),
+                        Span::new(off + 4, 4)
+                    );
+                    emit!(
+                        sink,
+                        &NA_FLAG_O,
+                        Value::Bool(f & 0x2000_0000 != 0),
+                        Span::new(off + 4, 4)
+                    );
                 }
                 if let Some(a) = d.arr::<16>(8) {
                     emit!(sink, &NA_TARGET, Value::Ipv6(a), Span::new(off + 8, 16));
@@ -509,32 +843,86 @@ impl<'a> Icmpv6<'a> {
             while let (Some(ot), Some(ol)) = (d.u8_at(p), d.u8_at(p + 1)) {
                 let len = usize::from(ol) * 8;
                 if len == 0 {
-                    sink.expert(Severity::Error, format_args!("Invalid option length (Zero)"), Span::new(off + p, 2));
+                    sink.expert(
+                        Severity::Error,
+                        format_args!("Invalid option length (Zero)"),
+                        Span::new(off + p, 2),
+                    );
                     break;
                 }
-                open!(sink, &OPT, Value::None, Span::new(off + p, len.min(d.len() - p)));
-                emit!(sink, &OPT_TYPE, Value::UInt(u64::from(ot)), Span::new(off + p, 1));
-                emit!(sink, &OPT_LENGTH, Value::UInt(u64::from(ol)), Span::new(off + p + 1, 1));
+                open!(
+                    sink,
+                    &OPT,
+                    Value::None,
+                    Span::new(off + p, len.min(d.len() - p))
+                );
+                emit!(
+                    sink,
+                    &OPT_TYPE,
+                    Value::UInt(u64::from(ot)),
+                    Span::new(off + p, 1)
+                );
+                emit!(
+                    sink,
+                    &OPT_LENGTH,
+                    Value::UInt(u64::from(ol)),
+                    Span::new(off + p + 1, 1)
+                );
                 match (ot, d.arr::<6>(p + 2)) {
                     (1, Some(m)) if ol == 1 => {
-                        emit!(sink, &OPT_LINKADDR, Value::Ether(m), Span::new(off + p + 2, 6));
-                        emit!(sink, &OPT_SRC_LINKADDR, Value::Ether(m), Span::new(off + p + 2, 6));
+                        emit!(
+                            sink,
+                            &OPT_LINKADDR,
+                            Value::Ether(m),
+                            Span::new(off + p + 2, 6)
+                        );
+                        emit!(
+                            sink,
+                            &OPT_SRC_LINKADDR,
+                            Value::Ether(m),
+                            Span::new(off + p + 2, 6)
+                        );
                     }
                     (2, Some(m)) if ol == 1 => {
-                        emit!(sink, &OPT_LINKADDR, Value::Ether(m), Span::new(off + p + 2, 6));
-                        emit!(sink, &OPT_TARGET_LINKADDR, Value::Ether(m), Span::new(off + p + 2, 6));
+                        emit!(
+                            sink,
+                            &OPT_LINKADDR,
+                            Value::Ether(m),
+                            Span::new(off + p + 2, 6)
+                        );
+                        emit!(
+                            sink,
+                            &OPT_TARGET_LINKADDR,
+                            Value::Ether(m),
+                            Span::new(off + p + 2, 6)
+                        );
                     }
                     (3, _) => {
                         if let Some(pl) = d.u8_at(p + 2) {
-                            emit!(sink, &OPT_PREFIX_LEN, Value::UInt(u64::from(pl)), Span::new(off + p + 2, 1));
+                            emit!(
+                                sink,
+                                &OPT_PREFIX_LEN,
+                                Value::UInt(u64::from(pl)),
+                                Span::new(off + p + 2, 1)
+                            );
                         }
                         if let Some(a) = d.arr::<16>(p + 16) {
-                            emit!(sink, &OPT_PREFIX, Value::Ipv6(a), Span::new(off + p + 16, 16));
+                            emit!(
+                                sink,
+                                &OPT_PREFIX,
+                                Value::Ipv6(a),
+                                Span::new(off + p + 16, 16)
+                            );
                         }
                     }
                     (5, _) => {
                         if let Some(m) = d.u32_at(p + 4) {
-                            emit!(sink, &OPT_MTU, Value::UInt(u64::from(m)), Span::new(off + p + 4, 4));
+                            emit!(
+                                sink,
+                                &OPT_MTU,
+                                Value::UInt(u64::from(m)),
+                                Span::new(off + p + 4, 4)
+                            );
                         }
                     }
                     _ => {}
@@ -632,7 +1020,12 @@ pub fn dissect_v6<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> Dissect
         d.payload = 8..data.len();
         return Ok(Some(d));
     }
-    Ok(Some(Dissected::new(Decoded::Icmpv6(m), data.len(), data.len(), Next::Done)))
+    Ok(Some(Dissected::new(
+        Decoded::Icmpv6(m),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
 }
 
 /// An IGMP message.
@@ -661,16 +1054,42 @@ impl<'a> Igmp<'a> {
 
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
         let d = self.data;
-        open!(sink, &IGMP, Value::None, Span::new(off, d.len()), "Internet Group Management Protocol");
-        emit!(sink, &IGMP_VERSION, Value::UInt(u64::from(self.version())), Span::NONE);
+        open!(
+            sink,
+            &IGMP,
+            Value::None,
+            Span::new(off, d.len()),
+            "Internet Group Management Protocol"
+        );
+        emit!(
+            sink,
+            &IGMP_VERSION,
+            Value::UInt(u64::from(self.version())),
+            Span::NONE
+        );
         if let Some(t) = d.u8_at(0) {
-            emit!(sink, &IGMP_TYPE, Value::UInt(u64::from(t)), Span::new(off, 1));
+            emit!(
+                sink,
+                &IGMP_TYPE,
+                Value::UInt(u64::from(t)),
+                Span::new(off, 1)
+            );
         }
         if let Some(m) = d.u8_at(1) {
-            emit!(sink, &IGMP_MAX_RESP, Value::UInt(u64::from(m)), Span::new(off + 1, 1));
+            emit!(
+                sink,
+                &IGMP_MAX_RESP,
+                Value::UInt(u64::from(m)),
+                Span::new(off + 1, 1)
+            );
         }
         if let Some(c) = d.u16_at(2) {
-            emit!(sink, &IGMP_CHECKSUM, Value::UInt(u64::from(c)), Span::new(off + 2, 2));
+            emit!(
+                sink,
+                &IGMP_CHECKSUM,
+                Value::UInt(u64::from(c)),
+                Span::new(off + 2, 2)
+            );
         }
         if d.u8_at(0) != Some(0x22) {
             if let Some(g) = d.arr::<4>(4) {
@@ -714,5 +1133,10 @@ pub fn dissect_igmp<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Diss
     if data.len() < 4 {
         return Err(DecodeError::truncated(Layer::Igmp, off, 4, data.len()));
     }
-    Ok(Some(Dissected::new(Decoded::Igmp(Igmp { data }), data.len(), data.len(), Next::Done)))
+    Ok(Some(Dissected::new(
+        Decoded::Igmp(Igmp { data }),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
 }

@@ -7,7 +7,9 @@
 //! Wireshark does and we do not yet); they show as data.
 
 use super::checksum;
-use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, IpPseudo, LayerItem, Next};
+use super::{
+    emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, IpPseudo, LayerItem, Next,
+};
 use crate::error::{DecodeError, DecodeErrorKind, Layer};
 use crate::field::{Base, FieldDef, FieldType, Severity, Sink, Span, Value};
 use crate::format::text::{push_hex, push_u64};
@@ -61,70 +63,149 @@ pub static IP_PROTOCOLS: &[(u64, &str)] = &[
 /// `ip`.
 pub static IP: FieldDef = FieldDef::proto("ip", "Internet Protocol Version 4");
 /// `ip.version`.
-pub static VERSION: FieldDef = FieldDef::new("ip.version", "Version", FieldType::UInt(8), Base::Dec).masked(0xf0);
+pub static VERSION: FieldDef =
+    FieldDef::new("ip.version", "Version", FieldType::UInt(8), Base::Dec).masked(0xf0);
 /// `ip.hdr_len`.
-pub static HDR_LEN: FieldDef = FieldDef::new("ip.hdr_len", "Header Length", FieldType::UInt(8), Base::Dec).masked(0x0f);
+pub static HDR_LEN: FieldDef =
+    FieldDef::new("ip.hdr_len", "Header Length", FieldType::UInt(8), Base::Dec).masked(0x0f);
 /// `ip.dsfield`.
-pub static DSFIELD: FieldDef = FieldDef::new("ip.dsfield", "Differentiated Services Field", FieldType::UInt(8), Base::Hex);
+pub static DSFIELD: FieldDef = FieldDef::new(
+    "ip.dsfield",
+    "Differentiated Services Field",
+    FieldType::UInt(8),
+    Base::Hex,
+);
 /// `ip.dsfield.dscp`.
-pub static DSCP: FieldDef = FieldDef::new("ip.dsfield.dscp", "Differentiated Services Codepoint", FieldType::UInt(8), Base::Dec).masked(0xfc);
+pub static DSCP: FieldDef = FieldDef::new(
+    "ip.dsfield.dscp",
+    "Differentiated Services Codepoint",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.masked(0xfc);
 /// `ip.dsfield.ecn`.
-pub static ECN: FieldDef = FieldDef::new("ip.dsfield.ecn", "Explicit Congestion Notification", FieldType::UInt(8), Base::Dec)
-    .masked(0x03)
-    .named(&[(0, "Not ECN-Capable Transport"), (1, "ECN-Capable Transport codepoint '01'"), (2, "ECN-Capable Transport codepoint '10'"), (3, "Congestion Experienced")]);
+pub static ECN: FieldDef = FieldDef::new(
+    "ip.dsfield.ecn",
+    "Explicit Congestion Notification",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.masked(0x03)
+.named(&[
+    (0, "Not ECN-Capable Transport"),
+    (1, "ECN-Capable Transport codepoint '01'"),
+    (2, "ECN-Capable Transport codepoint '10'"),
+    (3, "Congestion Experienced"),
+]);
 /// `ip.len`.
 pub static LEN: FieldDef = FieldDef::new("ip.len", "Total Length", FieldType::UInt(16), Base::Dec);
 /// `ip.id`.
-pub static ID: FieldDef = FieldDef::new("ip.id", "Identification", FieldType::UInt(16), Base::HexDec);
+pub static ID: FieldDef =
+    FieldDef::new("ip.id", "Identification", FieldType::UInt(16), Base::HexDec);
 /// `ip.flags`.
 pub static FLAGS: FieldDef = FieldDef::new("ip.flags", "Flags", FieldType::UInt(8), Base::Hex);
 /// `ip.flags.rb`.
-pub static FLAGS_RB: FieldDef = FieldDef::new("ip.flags.rb", "Reserved bit", FieldType::Bool, Base::None).masked(0x80);
+pub static FLAGS_RB: FieldDef =
+    FieldDef::new("ip.flags.rb", "Reserved bit", FieldType::Bool, Base::None).masked(0x80);
 /// `ip.flags.df`.
-pub static FLAGS_DF: FieldDef = FieldDef::new("ip.flags.df", "Don't fragment", FieldType::Bool, Base::None).masked(0x40);
+pub static FLAGS_DF: FieldDef =
+    FieldDef::new("ip.flags.df", "Don't fragment", FieldType::Bool, Base::None).masked(0x40);
 /// `ip.flags.mf`.
-pub static FLAGS_MF: FieldDef = FieldDef::new("ip.flags.mf", "More fragments", FieldType::Bool, Base::None).masked(0x20);
+pub static FLAGS_MF: FieldDef =
+    FieldDef::new("ip.flags.mf", "More fragments", FieldType::Bool, Base::None).masked(0x20);
 /// `ip.frag_offset` (in 8-byte units, as on the wire).
-pub static FRAG_OFFSET: FieldDef = FieldDef::new("ip.frag_offset", "Fragment Offset", FieldType::UInt(16), Base::Dec).masked(0x1fff);
+pub static FRAG_OFFSET: FieldDef = FieldDef::new(
+    "ip.frag_offset",
+    "Fragment Offset",
+    FieldType::UInt(16),
+    Base::Dec,
+)
+.masked(0x1fff);
 /// `ip.ttl`.
 pub static TTL: FieldDef = FieldDef::new("ip.ttl", "Time to Live", FieldType::UInt(8), Base::Dec);
 /// `ip.proto`.
-pub static PROTO: FieldDef = FieldDef::new("ip.proto", "Protocol", FieldType::UInt(8), Base::Dec).named(IP_PROTOCOLS);
+pub static PROTO: FieldDef =
+    FieldDef::new("ip.proto", "Protocol", FieldType::UInt(8), Base::Dec).named(IP_PROTOCOLS);
 /// `ip.checksum`.
-pub static CHECKSUM: FieldDef = FieldDef::new("ip.checksum", "Header Checksum", FieldType::UInt(16), Base::Hex);
+pub static CHECKSUM: FieldDef = FieldDef::new(
+    "ip.checksum",
+    "Header Checksum",
+    FieldType::UInt(16),
+    Base::Hex,
+);
 /// `ip.checksum.status`.
-pub static CHECKSUM_STATUS: FieldDef = FieldDef::new("ip.checksum.status", "Header checksum status", FieldType::UInt(8), Base::Dec)
-    .named(&[(0, "Bad"), (1, "Good"), (2, "Unverified")]);
+pub static CHECKSUM_STATUS: FieldDef = FieldDef::new(
+    "ip.checksum.status",
+    "Header checksum status",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(&[(0, "Bad"), (1, "Good"), (2, "Unverified")]);
 /// `ip.checksum_calculated`.
-pub static CHECKSUM_CALCULATED: FieldDef = FieldDef::new("ip.checksum_calculated", "Calculated Checksum", FieldType::UInt(16), Base::Hex);
+pub static CHECKSUM_CALCULATED: FieldDef = FieldDef::new(
+    "ip.checksum_calculated",
+    "Calculated Checksum",
+    FieldType::UInt(16),
+    Base::Hex,
+);
 /// `ip.src`.
 pub static SRC: FieldDef = FieldDef::new("ip.src", "Source Address", FieldType::Ipv4, Base::None);
 /// `ip.dst`.
-pub static DST: FieldDef = FieldDef::new("ip.dst", "Destination Address", FieldType::Ipv4, Base::None);
+pub static DST: FieldDef =
+    FieldDef::new("ip.dst", "Destination Address", FieldType::Ipv4, Base::None);
 /// `ip.addr`: source or destination.
-pub static ADDR: FieldDef = FieldDef::new("ip.addr", "Source or Destination Address", FieldType::Ipv4, Base::None).hidden();
+pub static ADDR: FieldDef = FieldDef::new(
+    "ip.addr",
+    "Source or Destination Address",
+    FieldType::Ipv4,
+    Base::None,
+)
+.hidden();
 /// `ip.opt.type`.
-pub static OPT_TYPE: FieldDef = FieldDef::new("ip.opt.type", "Type", FieldType::UInt(8), Base::Dec).named(&[
-    (0, "End of Options List (EOL)"),
-    (1, "No-Operation (NOP)"),
-    (7, "Record Route (RR)"),
-    (68, "Time Stamp (TS)"),
-    (130, "Security (SEC)"),
-    (131, "Loose Source Route (LSR)"),
-    (136, "Stream ID (SID)"),
-    (137, "Strict Source Route (SSR)"),
-    (148, "Router Alert"),
-]);
+pub static OPT_TYPE: FieldDef = FieldDef::new("ip.opt.type", "Type", FieldType::UInt(8), Base::Dec)
+    .named(&[
+        (0, "End of Options List (EOL)"),
+        (1, "No-Operation (NOP)"),
+        (7, "Record Route (RR)"),
+        (68, "Time Stamp (TS)"),
+        (130, "Security (SEC)"),
+        (131, "Loose Source Route (LSR)"),
+        (136, "Stream ID (SID)"),
+        (137, "Strict Source Route (SSR)"),
+        (148, "Router Alert"),
+    ]);
 /// `ip.opt.len`.
 pub static OPT_LEN: FieldDef = FieldDef::new("ip.opt.len", "Length", FieldType::UInt(8), Base::Dec);
 /// `ip.fragment` marker: this packet is a fragment.
-pub static FRAGMENT: FieldDef = FieldDef::new("ip.fragment", "IPv4 Fragment", FieldType::None, Base::None);
+pub static FRAGMENT: FieldDef =
+    FieldDef::new("ip.fragment", "IPv4 Fragment", FieldType::None, Base::None);
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &IP, &VERSION, &HDR_LEN, &DSFIELD, &DSCP, &ECN, &LEN, &ID, &FLAGS, &FLAGS_RB, &FLAGS_DF, &FLAGS_MF,
-    &FRAG_OFFSET, &TTL, &PROTO, &CHECKSUM, &CHECKSUM_STATUS, &CHECKSUM_CALCULATED, &SRC, &DST, &ADDR,
-    &OPT_TYPE, &OPT_LEN, &FRAGMENT,
+    &IP,
+    &VERSION,
+    &HDR_LEN,
+    &DSFIELD,
+    &DSCP,
+    &ECN,
+    &LEN,
+    &ID,
+    &FLAGS,
+    &FLAGS_RB,
+    &FLAGS_DF,
+    &FLAGS_MF,
+    &FRAG_OFFSET,
+    &TTL,
+    &PROTO,
+    &CHECKSUM,
+    &CHECKSUM_STATUS,
+    &CHECKSUM_CALCULATED,
+    &SRC,
+    &DST,
+    &ADDR,
+    &OPT_TYPE,
+    &OPT_LEN,
+    &FRAGMENT,
 ];
 
 /// An IPv4 header (zero-copy view; `hdr` holds exactly IHL * 4 bytes).
@@ -211,34 +292,113 @@ impl<'a> Ipv4<'a> {
     pub(crate) fn emit(&self, off: usize, l: &LayerItem<'a>, sink: &mut dyn Sink<'a>) {
         let h = self.hdr;
         let (src, dst) = (self.src(), self.dst());
-        open!(sink, &IP, Value::None, Span::new(off, l.len), "Internet Protocol Version 4, Src: {}, Dst: {}",
-            std::net::Ipv4Addr::from(src), std::net::Ipv4Addr::from(dst));
+        open!(
+            sink,
+            &IP,
+            Value::None,
+            Span::new(off, l.len),
+            "Internet Protocol Version 4, Src: {}, Dst: {}",
+            std::net::Ipv4Addr::from(src),
+            std::net::Ipv4Addr::from(dst)
+        );
         let b0 = u64::from(h.u8_at(0).unwrap_or(0));
         emit!(sink, &VERSION, Value::UInt(b0 >> 4), Span::new(off, 1));
-        emit!(sink, &HDR_LEN, Value::UInt((b0 & 15) * 4), Span::new(off, 1),
-            ".... {:04b} = Header Length: {} bytes ({})", b0 & 15, (b0 & 15) * 4, b0 & 15);
+        emit!(
+            sink,
+            &HDR_LEN,
+            Value::UInt((b0 & 15) * 4),
+            Span::new(off, 1),
+            ".... {:04b} = Header Length: {} bytes ({})",
+            b0 & 15,
+            (b0 & 15) * 4,
+            b0 & 15
+        );
         let tos = u64::from(self.tos());
         open!(sink, &DSFIELD, Value::UInt(tos), Span::new(off + 1, 1));
         emit!(sink, &DSCP, Value::UInt(tos >> 2), Span::new(off + 1, 1));
         emit!(sink, &ECN, Value::UInt(tos & 3), Span::new(off + 1, 1));
         sink.close();
-        emit!(sink, &LEN, Value::UInt(u64::from(self.total_len())), Span::new(off + 2, 2));
-        emit!(sink, &ID, Value::UInt(u64::from(self.id())), Span::new(off + 4, 2));
+        emit!(
+            sink,
+            &LEN,
+            Value::UInt(u64::from(self.total_len())),
+            Span::new(off + 2, 2)
+        );
+        emit!(
+            sink,
+            &ID,
+            Value::UInt(u64::from(self.id())),
+            Span::new(off + 4, 2)
+        );
         let ff = self.flags_frag();
-        open!(sink, &FLAGS, Value::UInt(u64::from(ff >> 13)), Span::new(off + 6, 1));
-        emit!(sink, &FLAGS_RB, Value::Bool(self.rb()), Span::new(off + 6, 1));
-        emit!(sink, &FLAGS_DF, Value::Bool(self.df()), Span::new(off + 6, 1));
-        emit!(sink, &FLAGS_MF, Value::Bool(self.mf()), Span::new(off + 6, 1));
+        open!(
+            sink,
+            &FLAGS,
+            Value::UInt(u64::from(ff >> 13)),
+            Span::new(off + 6, 1)
+        );
+        emit!(
+            sink,
+            &FLAGS_RB,
+            Value::Bool(self.rb()),
+            Span::new(off + 6, 1)
+        );
+        emit!(
+            sink,
+            &FLAGS_DF,
+            Value::Bool(self.df()),
+            Span::new(off + 6, 1)
+        );
+        emit!(
+            sink,
+            &FLAGS_MF,
+            Value::Bool(self.mf()),
+            Span::new(off + 6, 1)
+        );
         sink.close();
-        emit!(sink, &FRAG_OFFSET, Value::UInt(u64::from(self.frag_offset())), Span::new(off + 6, 2));
-        emit!(sink, &TTL, Value::UInt(u64::from(self.ttl())), Span::new(off + 8, 1));
-        emit!(sink, &PROTO, Value::UInt(u64::from(self.proto())), Span::new(off + 9, 1));
+        emit!(
+            sink,
+            &FRAG_OFFSET,
+            Value::UInt(u64::from(self.frag_offset())),
+            Span::new(off + 6, 2)
+        );
+        emit!(
+            sink,
+            &TTL,
+            Value::UInt(u64::from(self.ttl())),
+            Span::new(off + 8, 1)
+        );
+        emit!(
+            sink,
+            &PROTO,
+            Value::UInt(u64::from(self.proto())),
+            Span::new(off + 9, 1)
+        );
         let v = self.verify();
-        emit!(sink, &CHECKSUM, Value::UInt(u64::from(v.stored)), Span::new(off + 10, 2));
-        emit!(sink, &CHECKSUM_STATUS, Value::UInt(u64::from(v.ok())), Span::NONE);
+        emit!(
+            sink,
+            &CHECKSUM,
+            Value::UInt(u64::from(v.stored)),
+            Span::new(off + 10, 2)
+        );
+        emit!(
+            sink,
+            &CHECKSUM_STATUS,
+            Value::UInt(u64::from(v.ok())),
+            Span::NONE
+        );
         if !v.ok() && !self.in_error {
-            emit!(sink, &CHECKSUM_CALCULATED, Value::UInt(u64::from(v.expected)), Span::NONE);
-            sink.expert(Severity::Error, format_args!("Bad checksum [should be 0x{:04x}]", v.expected), Span::new(off + 10, 2));
+            emit!(
+                sink,
+                &CHECKSUM_CALCULATED,
+                Value::UInt(u64::from(v.expected)),
+                Span::NONE
+            );
+            sink.expert(
+                Severity::Error,
+                format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
+                Span::new(off + 10, 2),
+            );
         }
         emit!(sink, &SRC, Value::Ipv4(src), Span::new(off + 12, 4));
         emit!(sink, &DST, Value::Ipv4(dst), Span::new(off + 16, 4));
@@ -261,12 +421,26 @@ impl<'a> Ipv4<'a> {
                 _ => usize::from(o.u8_at(p + 1).unwrap_or(0)),
             };
             if len < 1 || (t > 1 && len < 2) || p + len > o.len() {
-                sink.expert(Severity::Warn, format_args!("bad option length {len}"), Span::new(off + p, o.len() - p));
+                sink.expert(
+                    Severity::Warn,
+                    format_args!("bad option length {len}"),
+                    Span::new(off + p, o.len() - p),
+                );
                 break;
             }
-            open!(sink, &OPT_TYPE, Value::UInt(u64::from(t)), Span::new(off + p, len));
+            open!(
+                sink,
+                &OPT_TYPE,
+                Value::UInt(u64::from(t)),
+                Span::new(off + p, len)
+            );
             if t > 1 {
-                emit!(sink, &OPT_LEN, Value::UInt(len as u64), Span::new(off + p + 1, 1));
+                emit!(
+                    sink,
+                    &OPT_LEN,
+                    Value::UInt(len as u64),
+                    Span::new(off + p + 1, 1)
+                );
             }
             sink.close();
             p += len;
@@ -351,7 +525,14 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
     };
     cx.ip = Some(IpPseudo::V4(ip.src(), ip.dst()));
     let on_wire = data.len() + cx.wire_extra;
-    cx.reported_len = Some(if total == 0 { on_wire } else { total.min(on_wire) }.saturating_sub(ihl));
+    cx.reported_len = Some(
+        if total == 0 {
+            on_wire
+        } else {
+            total.min(on_wire)
+        }
+        .saturating_sub(ihl),
+    );
     let next = if ip.frag_offset() != 0 || ip.mf() {
         Next::Done
     } else {

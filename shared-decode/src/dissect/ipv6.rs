@@ -6,7 +6,9 @@
 //! header stops dissection (the payload is a fragment, shown as data) like Wireshark
 //! without reassembly.
 
-use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, IpPseudo, LayerItem, Next};
+use super::{
+    emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, IpPseudo, LayerItem, Next,
+};
 use crate::error::{DecodeError, DecodeErrorKind, Layer};
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 use crate::format::text::{push_hex, push_u64};
@@ -19,79 +21,220 @@ pub const MAX_EXTENSIONS: usize = 128;
 /// `ipv6`.
 pub static IPV6: FieldDef = FieldDef::proto("ipv6", "Internet Protocol Version 6");
 /// `ipv6.version`.
-pub static VERSION: FieldDef = FieldDef::new("ipv6.version", "Version", FieldType::UInt(8), Base::Dec).masked(0xf0);
+pub static VERSION: FieldDef =
+    FieldDef::new("ipv6.version", "Version", FieldType::UInt(8), Base::Dec).masked(0xf0);
 /// `ipv6.tclass`.
-pub static TCLASS: FieldDef = FieldDef::new("ipv6.tclass", "Traffic Class", FieldType::UInt(32), Base::Hex).masked(0x0ff0_0000);
+pub static TCLASS: FieldDef = FieldDef::new(
+    "ipv6.tclass",
+    "Traffic Class",
+    FieldType::UInt(32),
+    Base::Hex,
+)
+.masked(0x0ff0_0000);
 /// `ipv6.tclass.dscp`.
-pub static DSCP: FieldDef = FieldDef::new("ipv6.tclass.dscp", "Differentiated Services Codepoint", FieldType::UInt(32), Base::Dec).masked(0x0fc0_0000);
+pub static DSCP: FieldDef = FieldDef::new(
+    "ipv6.tclass.dscp",
+    "Differentiated Services Codepoint",
+    FieldType::UInt(32),
+    Base::Dec,
+)
+.masked(0x0fc0_0000);
 /// `ipv6.tclass.ecn`.
-pub static ECN: FieldDef = FieldDef::new("ipv6.tclass.ecn", "Explicit Congestion Notification", FieldType::UInt(32), Base::Dec).masked(0x0030_0000);
+pub static ECN: FieldDef = FieldDef::new(
+    "ipv6.tclass.ecn",
+    "Explicit Congestion Notification",
+    FieldType::UInt(32),
+    Base::Dec,
+)
+.masked(0x0030_0000);
 /// `ipv6.flow`.
-pub static FLOW: FieldDef = FieldDef::new("ipv6.flow", "Flow Label", FieldType::UInt(32), Base::Hex).masked(0x000f_ffff);
+pub static FLOW: FieldDef =
+    FieldDef::new("ipv6.flow", "Flow Label", FieldType::UInt(32), Base::Hex).masked(0x000f_ffff);
 /// `ipv6.plen`.
-pub static PLEN: FieldDef = FieldDef::new("ipv6.plen", "Payload Length", FieldType::UInt(16), Base::Dec);
+pub static PLEN: FieldDef = FieldDef::new(
+    "ipv6.plen",
+    "Payload Length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `ipv6.nxt`.
-pub static NXT: FieldDef = FieldDef::new("ipv6.nxt", "Next Header", FieldType::UInt(8), Base::Dec).named(super::ipv4::IP_PROTOCOLS);
+pub static NXT: FieldDef = FieldDef::new("ipv6.nxt", "Next Header", FieldType::UInt(8), Base::Dec)
+    .named(super::ipv4::IP_PROTOCOLS);
 /// `ipv6.hlim`.
 pub static HLIM: FieldDef = FieldDef::new("ipv6.hlim", "Hop Limit", FieldType::UInt(8), Base::Dec);
 /// `ipv6.src`.
 pub static SRC: FieldDef = FieldDef::new("ipv6.src", "Source Address", FieldType::Ipv6, Base::None);
 /// `ipv6.dst`.
-pub static DST: FieldDef = FieldDef::new("ipv6.dst", "Destination Address", FieldType::Ipv6, Base::None);
+pub static DST: FieldDef = FieldDef::new(
+    "ipv6.dst",
+    "Destination Address",
+    FieldType::Ipv6,
+    Base::None,
+);
 /// `ipv6.addr`.
-pub static ADDR: FieldDef = FieldDef::new("ipv6.addr", "Source or Destination Address", FieldType::Ipv6, Base::None).hidden();
+pub static ADDR: FieldDef = FieldDef::new(
+    "ipv6.addr",
+    "Source or Destination Address",
+    FieldType::Ipv6,
+    Base::None,
+)
+.hidden();
 /// `ipv6.hopopts`.
-pub static HOPOPTS: FieldDef = FieldDef::new("ipv6.hopopts", "IPv6 Hop-by-Hop Option", FieldType::None, Base::None);
+pub static HOPOPTS: FieldDef = FieldDef::new(
+    "ipv6.hopopts",
+    "IPv6 Hop-by-Hop Option",
+    FieldType::None,
+    Base::None,
+);
 /// `ipv6.hopopts.nxt`.
-pub static HOPOPTS_NXT: FieldDef = FieldDef::new("ipv6.hopopts.nxt", "Next Header", FieldType::UInt(8), Base::Dec).named(super::ipv4::IP_PROTOCOLS);
+pub static HOPOPTS_NXT: FieldDef = FieldDef::new(
+    "ipv6.hopopts.nxt",
+    "Next Header",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(super::ipv4::IP_PROTOCOLS);
 /// `ipv6.hopopts.len`.
-pub static HOPOPTS_LEN: FieldDef = FieldDef::new("ipv6.hopopts.len", "Length", FieldType::UInt(8), Base::Dec);
+pub static HOPOPTS_LEN: FieldDef =
+    FieldDef::new("ipv6.hopopts.len", "Length", FieldType::UInt(8), Base::Dec);
 /// `ipv6.dstopts`.
-pub static DSTOPTS: FieldDef = FieldDef::new("ipv6.dstopts", "Destination Options for IPv6", FieldType::None, Base::None);
+pub static DSTOPTS: FieldDef = FieldDef::new(
+    "ipv6.dstopts",
+    "Destination Options for IPv6",
+    FieldType::None,
+    Base::None,
+);
 /// `ipv6.dstopts.nxt`.
-pub static DSTOPTS_NXT: FieldDef = FieldDef::new("ipv6.dstopts.nxt", "Next Header", FieldType::UInt(8), Base::Dec).named(super::ipv4::IP_PROTOCOLS);
+pub static DSTOPTS_NXT: FieldDef = FieldDef::new(
+    "ipv6.dstopts.nxt",
+    "Next Header",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(super::ipv4::IP_PROTOCOLS);
 /// `ipv6.dstopts.len`.
-pub static DSTOPTS_LEN: FieldDef = FieldDef::new("ipv6.dstopts.len", "Length", FieldType::UInt(8), Base::Dec);
+pub static DSTOPTS_LEN: FieldDef =
+    FieldDef::new("ipv6.dstopts.len", "Length", FieldType::UInt(8), Base::Dec);
 /// `ipv6.routing`.
-pub static ROUTING: FieldDef = FieldDef::new("ipv6.routing", "Routing Header for IPv6", FieldType::None, Base::None);
+pub static ROUTING: FieldDef = FieldDef::new(
+    "ipv6.routing",
+    "Routing Header for IPv6",
+    FieldType::None,
+    Base::None,
+);
 /// `ipv6.routing.nxt`.
-pub static ROUTING_NXT: FieldDef = FieldDef::new("ipv6.routing.nxt", "Next Header", FieldType::UInt(8), Base::Dec).named(super::ipv4::IP_PROTOCOLS);
+pub static ROUTING_NXT: FieldDef = FieldDef::new(
+    "ipv6.routing.nxt",
+    "Next Header",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(super::ipv4::IP_PROTOCOLS);
 /// `ipv6.routing.len`.
-pub static ROUTING_LEN: FieldDef = FieldDef::new("ipv6.routing.len", "Length", FieldType::UInt(8), Base::Dec);
+pub static ROUTING_LEN: FieldDef =
+    FieldDef::new("ipv6.routing.len", "Length", FieldType::UInt(8), Base::Dec);
 /// `ipv6.routing.type`.
-pub static ROUTING_TYPE: FieldDef = FieldDef::new("ipv6.routing.type", "Type", FieldType::UInt(8), Base::Dec);
+pub static ROUTING_TYPE: FieldDef =
+    FieldDef::new("ipv6.routing.type", "Type", FieldType::UInt(8), Base::Dec);
 /// `ipv6.routing.segleft`.
-pub static ROUTING_SEGLEFT: FieldDef = FieldDef::new("ipv6.routing.segleft", "Segments Left", FieldType::UInt(8), Base::Dec);
+pub static ROUTING_SEGLEFT: FieldDef = FieldDef::new(
+    "ipv6.routing.segleft",
+    "Segments Left",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `ipv6.fraghdr`.
-pub static FRAGHDR: FieldDef = FieldDef::new("ipv6.fraghdr", "Fragment Header for IPv6", FieldType::None, Base::None);
+pub static FRAGHDR: FieldDef = FieldDef::new(
+    "ipv6.fraghdr",
+    "Fragment Header for IPv6",
+    FieldType::None,
+    Base::None,
+);
 /// `ipv6.fraghdr.nxt`.
-pub static FRAG_NXT: FieldDef = FieldDef::new("ipv6.fraghdr.nxt", "Next header", FieldType::UInt(8), Base::Dec).named(super::ipv4::IP_PROTOCOLS);
+pub static FRAG_NXT: FieldDef = FieldDef::new(
+    "ipv6.fraghdr.nxt",
+    "Next header",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(super::ipv4::IP_PROTOCOLS);
 /// `ipv6.fraghdr.offset`.
-pub static FRAG_OFFSET: FieldDef = FieldDef::new("ipv6.fraghdr.offset", "Offset", FieldType::UInt(16), Base::Dec).masked(0xfff8);
+pub static FRAG_OFFSET: FieldDef = FieldDef::new(
+    "ipv6.fraghdr.offset",
+    "Offset",
+    FieldType::UInt(16),
+    Base::Dec,
+)
+.masked(0xfff8);
 /// `ipv6.fraghdr.more`.
-pub static FRAG_MORE: FieldDef = FieldDef::new("ipv6.fraghdr.more", "More Fragments", FieldType::Bool, Base::None).masked(0x0001);
+pub static FRAG_MORE: FieldDef = FieldDef::new(
+    "ipv6.fraghdr.more",
+    "More Fragments",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x0001);
 /// `ipv6.fraghdr.ident`.
-pub static FRAG_IDENT: FieldDef = FieldDef::new("ipv6.fraghdr.ident", "Identification", FieldType::UInt(32), Base::Hex);
+pub static FRAG_IDENT: FieldDef = FieldDef::new(
+    "ipv6.fraghdr.ident",
+    "Identification",
+    FieldType::UInt(32),
+    Base::Hex,
+);
 /// `ipv6.opt.type`.
-pub static OPT_TYPE: FieldDef = FieldDef::new("ipv6.opt.type", "Type", FieldType::UInt(8), Base::Hex).named(&[
-    (0x00, "Pad1"),
-    (0x01, "PadN"),
-    (0x04, "Tunnel Encapsulation Limit"),
-    (0x05, "Router Alert"),
-    (0xc2, "Jumbo Payload"),
-    (0xc9, "Home Address"),
-]);
+pub static OPT_TYPE: FieldDef =
+    FieldDef::new("ipv6.opt.type", "Type", FieldType::UInt(8), Base::Hex).named(&[
+        (0x00, "Pad1"),
+        (0x01, "PadN"),
+        (0x04, "Tunnel Encapsulation Limit"),
+        (0x05, "Router Alert"),
+        (0xc2, "Jumbo Payload"),
+        (0xc9, "Home Address"),
+    ]);
 /// `ipv6.opt.length`.
-pub static OPT_LENGTH: FieldDef = FieldDef::new("ipv6.opt.length", "Length", FieldType::UInt(8), Base::Dec);
+pub static OPT_LENGTH: FieldDef =
+    FieldDef::new("ipv6.opt.length", "Length", FieldType::UInt(8), Base::Dec);
 /// `ipv6.opt.jumbo`.
-pub static OPT_JUMBO: FieldDef = FieldDef::new("ipv6.opt.jumbo", "Payload Length", FieldType::UInt(32), Base::Dec);
+pub static OPT_JUMBO: FieldDef = FieldDef::new(
+    "ipv6.opt.jumbo",
+    "Payload Length",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &IPV6, &VERSION, &TCLASS, &DSCP, &ECN, &FLOW, &PLEN, &NXT, &HLIM, &SRC, &DST, &ADDR, &HOPOPTS,
-    &HOPOPTS_NXT, &HOPOPTS_LEN, &DSTOPTS, &DSTOPTS_NXT, &DSTOPTS_LEN, &ROUTING, &ROUTING_NXT,
-    &ROUTING_LEN, &ROUTING_TYPE, &ROUTING_SEGLEFT, &FRAGHDR, &FRAG_NXT, &FRAG_OFFSET, &FRAG_MORE,
-    &FRAG_IDENT, &OPT_TYPE, &OPT_LENGTH, &OPT_JUMBO,
+    &IPV6,
+    &VERSION,
+    &TCLASS,
+    &DSCP,
+    &ECN,
+    &FLOW,
+    &PLEN,
+    &NXT,
+    &HLIM,
+    &SRC,
+    &DST,
+    &ADDR,
+    &HOPOPTS,
+    &HOPOPTS_NXT,
+    &HOPOPTS_LEN,
+    &DSTOPTS,
+    &DSTOPTS_NXT,
+    &DSTOPTS_LEN,
+    &ROUTING,
+    &ROUTING_NXT,
+    &ROUTING_LEN,
+    &ROUTING_TYPE,
+    &ROUTING_SEGLEFT,
+    &FRAGHDR,
+    &FRAG_NXT,
+    &FRAG_OFFSET,
+    &FRAG_MORE,
+    &FRAG_IDENT,
+    &OPT_TYPE,
+    &OPT_LENGTH,
+    &OPT_JUMBO,
 ];
 
 /// An IPv6 header and its extension headers.
@@ -141,18 +284,50 @@ impl<'a> Ipv6<'a> {
 
     pub(crate) fn emit(&self, off: usize, l: &LayerItem<'a>, sink: &mut dyn Sink<'a>) {
         let (src, dst) = (self.src(), self.dst());
-        open!(sink, &IPV6, Value::None, Span::new(off, l.len), "Internet Protocol Version 6, Src: {}, Dst: {}",
-            std::net::Ipv6Addr::from(src), std::net::Ipv6Addr::from(dst));
+        open!(
+            sink,
+            &IPV6,
+            Value::None,
+            Span::new(off, l.len),
+            "Internet Protocol Version 6, Src: {}, Dst: {}",
+            std::net::Ipv6Addr::from(src),
+            std::net::Ipv6Addr::from(dst)
+        );
         let w = u64::from(self.hdr.u32_at(0).unwrap_or(0));
         emit!(sink, &VERSION, Value::UInt(w >> 28), Span::new(off, 1));
-        open!(sink, &TCLASS, Value::UInt((w >> 20) & 0xff), Span::new(off, 4));
-        emit!(sink, &DSCP, Value::UInt((w >> 22) & 0x3f), Span::new(off, 4));
+        open!(
+            sink,
+            &TCLASS,
+            Value::UInt((w >> 20) & 0xff),
+            Span::new(off, 4)
+        );
+        emit!(
+            sink,
+            &DSCP,
+            Value::UInt((w >> 22) & 0x3f),
+            Span::new(off, 4)
+        );
         emit!(sink, &ECN, Value::UInt((w >> 20) & 3), Span::new(off, 4));
         sink.close();
         emit!(sink, &FLOW, Value::UInt(w & 0xfffff), Span::new(off + 1, 3));
-        emit!(sink, &PLEN, Value::UInt(u64::from(self.plen())), Span::new(off + 4, 2));
-        emit!(sink, &NXT, Value::UInt(u64::from(self.nxt())), Span::new(off + 6, 1));
-        emit!(sink, &HLIM, Value::UInt(u64::from(self.hlim())), Span::new(off + 7, 1));
+        emit!(
+            sink,
+            &PLEN,
+            Value::UInt(u64::from(self.plen())),
+            Span::new(off + 4, 2)
+        );
+        emit!(
+            sink,
+            &NXT,
+            Value::UInt(u64::from(self.nxt())),
+            Span::new(off + 6, 1)
+        );
+        emit!(
+            sink,
+            &HLIM,
+            Value::UInt(u64::from(self.hlim())),
+            Span::new(off + 7, 1)
+        );
         emit!(sink, &SRC, Value::Ipv6(src), Span::new(off + 8, 16));
         emit!(sink, &DST, Value::Ipv6(dst), Span::new(off + 24, 16));
         emit!(sink, &ADDR, Value::Ipv6(src), Span::new(off + 8, 16));
@@ -181,7 +356,12 @@ impl<'a> Ipv6<'a> {
                     };
                     open!(sink, pdef, Value::None, Span::new(off + p, len));
                     emit!(sink, ndef, Value::UInt(next), Span::new(off + p, 1));
-                    emit!(sink, ldef, Value::UInt(u64::from(e.u8_at(p + 1).unwrap_or(0))), Span::new(off + p + 1, 1));
+                    emit!(
+                        sink,
+                        ldef,
+                        Value::UInt(u64::from(e.u8_at(p + 1).unwrap_or(0))),
+                        Span::new(off + p + 1, 1)
+                    );
                     let opts = e.get(p + 2..(p + len).min(e.len())).unwrap_or(&[]);
                     emit_tlv_options(opts, off + p + 2, sink);
                     sink.close();
@@ -191,9 +371,24 @@ impl<'a> Ipv6<'a> {
                     let len = (usize::from(e.u8_at(p + 1).unwrap_or(0)) + 1) * 8;
                     open!(sink, &ROUTING, Value::None, Span::new(off + p, len));
                     emit!(sink, &ROUTING_NXT, Value::UInt(next), Span::new(off + p, 1));
-                    emit!(sink, &ROUTING_LEN, Value::UInt(u64::from(e.u8_at(p + 1).unwrap_or(0))), Span::new(off + p + 1, 1));
-                    emit!(sink, &ROUTING_TYPE, Value::UInt(u64::from(e.u8_at(p + 2).unwrap_or(0))), Span::new(off + p + 2, 1));
-                    emit!(sink, &ROUTING_SEGLEFT, Value::UInt(u64::from(e.u8_at(p + 3).unwrap_or(0))), Span::new(off + p + 3, 1));
+                    emit!(
+                        sink,
+                        &ROUTING_LEN,
+                        Value::UInt(u64::from(e.u8_at(p + 1).unwrap_or(0))),
+                        Span::new(off + p + 1, 1)
+                    );
+                    emit!(
+                        sink,
+                        &ROUTING_TYPE,
+                        Value::UInt(u64::from(e.u8_at(p + 2).unwrap_or(0))),
+                        Span::new(off + p + 2, 1)
+                    );
+                    emit!(
+                        sink,
+                        &ROUTING_SEGLEFT,
+                        Value::UInt(u64::from(e.u8_at(p + 3).unwrap_or(0))),
+                        Span::new(off + p + 3, 1)
+                    );
                     sink.close();
                     p += len;
                 }
@@ -201,9 +396,24 @@ impl<'a> Ipv6<'a> {
                     let fo = e.u16_at(p + 2).unwrap_or(0);
                     open!(sink, &FRAGHDR, Value::None, Span::new(off + p, 8));
                     emit!(sink, &FRAG_NXT, Value::UInt(next), Span::new(off + p, 1));
-                    emit!(sink, &FRAG_OFFSET, Value::UInt(u64::from(fo >> 3)), Span::new(off + p + 2, 2));
-                    emit!(sink, &FRAG_MORE, Value::Bool(fo & 1 == 1), Span::new(off + p + 2, 2));
-                    emit!(sink, &FRAG_IDENT, Value::UInt(u64::from(e.u32_at(p + 4).unwrap_or(0))), Span::new(off + p + 4, 4));
+                    emit!(
+                        sink,
+                        &FRAG_OFFSET,
+                        Value::UInt(u64::from(fo >> 3)),
+                        Span::new(off + p + 2, 2)
+                    );
+                    emit!(
+                        sink,
+                        &FRAG_MORE,
+                        Value::Bool(fo & 1 == 1),
+                        Span::new(off + p + 2, 2)
+                    );
+                    emit!(
+                        sink,
+                        &FRAG_IDENT,
+                        Value::UInt(u64::from(e.u32_at(p + 4).unwrap_or(0))),
+                        Span::new(off + p + 4, 4)
+                    );
                     sink.close();
                     p += 8;
                 }
@@ -246,11 +456,26 @@ fn emit_tlv_options<'a>(o: &'a [u8], off: usize, sink: &mut dyn Sink<'a>) {
             continue;
         }
         let len = usize::from(o.u8_at(p + 1).unwrap_or(0));
-        open!(sink, &OPT_TYPE, Value::UInt(u64::from(t)), Span::new(off + p, 2 + len));
-        emit!(sink, &OPT_LENGTH, Value::UInt(len as u64), Span::new(off + p + 1, 1));
+        open!(
+            sink,
+            &OPT_TYPE,
+            Value::UInt(u64::from(t)),
+            Span::new(off + p, 2 + len)
+        );
+        emit!(
+            sink,
+            &OPT_LENGTH,
+            Value::UInt(len as u64),
+            Span::new(off + p + 1, 1)
+        );
         if t == 0xc2 {
             if let Some(j) = o.u32_at(p + 2) {
-                emit!(sink, &OPT_JUMBO, Value::UInt(u64::from(j)), Span::new(off + p + 2, 4));
+                emit!(
+                    sink,
+                    &OPT_JUMBO,
+                    Value::UInt(u64::from(j)),
+                    Span::new(off + p + 2, 4)
+                );
             }
         }
         sink.close();
@@ -291,7 +516,12 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
         });
     }
     let Some(hdr) = data.get(..HEADER_LEN) else {
-        return Err(DecodeError::truncated(Layer::Ipv6, off, HEADER_LEN, data.len()));
+        return Err(DecodeError::truncated(
+            Layer::Ipv6,
+            off,
+            HEADER_LEN,
+            data.len(),
+        ));
     };
     let plen = usize::from(hdr.u16_at(4).unwrap_or(0));
     let mut nh = hdr.u8_at(6).unwrap_or(0);
@@ -304,12 +534,22 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
         match nh {
             0 | 43 | 60 => {
                 let Some(len_byte) = data.u8_at(p + 1) else {
-                    error = Some(DecodeError::truncated(Layer::Ipv6, off + p, 2, data.len().saturating_sub(p)));
+                    error = Some(DecodeError::truncated(
+                        Layer::Ipv6,
+                        off + p,
+                        2,
+                        data.len().saturating_sub(p),
+                    ));
                     break;
                 };
                 let len = (usize::from(len_byte) + 1) * 8;
                 if p + len > data.len() {
-                    error = Some(DecodeError::truncated(Layer::Ipv6, off + p, len, data.len() - p));
+                    error = Some(DecodeError::truncated(
+                        Layer::Ipv6,
+                        off + p,
+                        len,
+                        data.len() - p,
+                    ));
                     break;
                 }
                 if nh == 0 {
@@ -320,7 +560,12 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
             }
             44 => {
                 let Some(fh) = data.get(p..p + 8) else {
-                    error = Some(DecodeError::truncated(Layer::Ipv6, off + p, 8, data.len().saturating_sub(p)));
+                    error = Some(DecodeError::truncated(
+                        Layer::Ipv6,
+                        off + p,
+                        8,
+                        data.len().saturating_sub(p),
+                    ));
                     break;
                 };
                 let fo = fh.u16_at(2).unwrap_or(0);
@@ -337,7 +582,9 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
         (0, None) => data.len() - HEADER_LEN,
         (n, _) => n,
     };
-    let end = (HEADER_LEN + reported).min(data.len()).max(p.min(data.len()));
+    let end = (HEADER_LEN + reported)
+        .min(data.len())
+        .max(p.min(data.len()));
     let ip = Ipv6 {
         hdr,
         exts: data.get(HEADER_LEN..p.min(data.len())).unwrap_or(&[]),

@@ -22,50 +22,94 @@ pub static PKTTYPES: &[(u64, &str)] = &[
 /// `sll`.
 pub static SLL: FieldDef = FieldDef::proto("sll", "Linux cooked capture");
 /// `sll.pkttype`.
-pub static PKTTYPE: FieldDef = FieldDef::new("sll.pkttype", "Packet type", FieldType::UInt(16), Base::Dec).named(PKTTYPES);
+pub static PKTTYPE: FieldDef =
+    FieldDef::new("sll.pkttype", "Packet type", FieldType::UInt(16), Base::Dec).named(PKTTYPES);
 /// `sll.hatype`.
-pub static HATYPE: FieldDef = FieldDef::new("sll.hatype", "Link-layer address type", FieldType::UInt(16), Base::Dec);
+pub static HATYPE: FieldDef = FieldDef::new(
+    "sll.hatype",
+    "Link-layer address type",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `sll.halen`.
-pub static HALEN: FieldDef = FieldDef::new("sll.halen", "Link-layer address length", FieldType::UInt(16), Base::Dec);
+pub static HALEN: FieldDef = FieldDef::new(
+    "sll.halen",
+    "Link-layer address length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `sll.src.eth`.
 pub static SRC_ETH: FieldDef = FieldDef::new("sll.src.eth", "Source", FieldType::Ether, Base::None);
 /// `sll.src.other`.
-pub static SRC_OTHER: FieldDef = FieldDef::new("sll.src.other", "Source", FieldType::Bytes, Base::None);
+pub static SRC_OTHER: FieldDef =
+    FieldDef::new("sll.src.other", "Source", FieldType::Bytes, Base::None);
 /// `sll.unused`.
 pub static UNUSED: FieldDef = FieldDef::new("sll.unused", "Unused", FieldType::Bytes, Base::None);
 /// `sll.etype`.
-pub static ETYPE: FieldDef = FieldDef::new("sll.etype", "Protocol", FieldType::UInt(16), Base::Hex).named(super::ethernet::ETHERTYPES);
+pub static ETYPE: FieldDef = FieldDef::new("sll.etype", "Protocol", FieldType::UInt(16), Base::Hex)
+    .named(super::ethernet::ETHERTYPES);
 /// `sll.ltype`.
 pub static LTYPE: FieldDef = FieldDef::new("sll.ltype", "Protocol", FieldType::UInt(16), Base::Hex);
 /// `sll.ifindex`.
-pub static IFINDEX: FieldDef = FieldDef::new("sll.ifindex", "Interface index", FieldType::UInt(32), Base::Dec);
+pub static IFINDEX: FieldDef = FieldDef::new(
+    "sll.ifindex",
+    "Interface index",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `sll.reserved`.
-pub static RESERVED: FieldDef = FieldDef::new("sll.reserved", "Reserved", FieldType::UInt(16), Base::Hex);
+pub static RESERVED: FieldDef =
+    FieldDef::new("sll.reserved", "Reserved", FieldType::UInt(16), Base::Hex);
 /// `null`.
 pub static NULL: FieldDef = FieldDef::proto("null", "Null/Loopback");
 /// `null.family`.
-pub static FAMILY: FieldDef = FieldDef::new("null.family", "Family", FieldType::UInt(32), Base::Dec).named(&[
-    (2, "IP"),
-    (10, "IPv6 (Linux)"),
-    (24, "IPv6"),
-    (28, "IPv6 (FreeBSD)"),
-    (30, "IPv6 (Darwin)"),
-]);
+pub static FAMILY: FieldDef =
+    FieldDef::new("null.family", "Family", FieldType::UInt(32), Base::Dec).named(&[
+        (2, "IP"),
+        (10, "IPv6 (Linux)"),
+        (24, "IPv6"),
+        (28, "IPv6 (FreeBSD)"),
+        (30, "IPv6 (Darwin)"),
+    ]);
 /// `nflog`.
 pub static NFLOG: FieldDef = FieldDef::proto("nflog", "Linux Netfilter NFLOG");
 /// `nflog.family`.
-pub static NFLOG_FAMILY: FieldDef = FieldDef::new("nflog.family", "Family", FieldType::UInt(8), Base::Dec);
+pub static NFLOG_FAMILY: FieldDef =
+    FieldDef::new("nflog.family", "Family", FieldType::UInt(8), Base::Dec);
 /// `nflog.version`.
-pub static NFLOG_VERSION: FieldDef = FieldDef::new("nflog.version", "Version", FieldType::UInt(8), Base::Dec);
+pub static NFLOG_VERSION: FieldDef =
+    FieldDef::new("nflog.version", "Version", FieldType::UInt(8), Base::Dec);
 /// `nflog.res_id`.
-pub static NFLOG_RES_ID: FieldDef = FieldDef::new("nflog.res_id", "Resource id", FieldType::UInt(16), Base::Dec);
+pub static NFLOG_RES_ID: FieldDef = FieldDef::new(
+    "nflog.res_id",
+    "Resource id",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `nflog.prefix`.
-pub static NFLOG_PREFIX: FieldDef = FieldDef::new("nflog.prefix", "Prefix", FieldType::Str, Base::None);
+pub static NFLOG_PREFIX: FieldDef =
+    FieldDef::new("nflog.prefix", "Prefix", FieldType::Str, Base::None);
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &SLL, &PKTTYPE, &HATYPE, &HALEN, &SRC_ETH, &SRC_OTHER, &UNUSED, &ETYPE, &LTYPE, &IFINDEX, &RESERVED,
-    &NULL, &FAMILY, &NFLOG, &NFLOG_FAMILY, &NFLOG_VERSION, &NFLOG_RES_ID, &NFLOG_PREFIX,
+    &SLL,
+    &PKTTYPE,
+    &HATYPE,
+    &HALEN,
+    &SRC_ETH,
+    &SRC_OTHER,
+    &UNUSED,
+    &ETYPE,
+    &LTYPE,
+    &IFINDEX,
+    &RESERVED,
+    &NULL,
+    &FAMILY,
+    &NFLOG,
+    &NFLOG_FAMILY,
+    &NFLOG_VERSION,
+    &NFLOG_RES_ID,
+    &NFLOG_PREFIX,
 ];
 
 /// A Linux cooked-capture header (v1: 16 bytes, v2: 20 bytes).
@@ -119,34 +163,93 @@ impl<'a> Sll<'a> {
 
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
         let hl = self.hdr.len();
-        open!(sink, &SLL, Value::None, Span::new(off, hl), "{}",
-            if self.v2 { "Linux cooked capture v2" } else { "Linux cooked capture v1" });
+        open!(
+            sink,
+            &SLL,
+            Value::None,
+            Span::new(off, hl),
+            "{}",
+            if self.v2 {
+                "Linux cooked capture v2"
+            } else {
+                "Linux cooked capture v1"
+            }
+        );
         let p = self.protocol();
-        let (pk, ha, hl_off, ad) = if self.v2 { (10, 8, 11, 12) } else { (0, 2, 4, 6) };
+        let (pk, ha, hl_off, ad) = if self.v2 {
+            (10, 8, 11, 12)
+        } else {
+            (0, 2, 4, 6)
+        };
         if self.v2 {
             emit!(sink, &ETYPE, Value::UInt(u64::from(p)), Span::new(off, 2));
-            emit!(sink, &RESERVED, Value::UInt(u64::from(self.hdr.u16_at(2).unwrap_or(0))), Span::new(off + 2, 2));
-            emit!(sink, &IFINDEX, Value::UInt(u64::from(self.ifindex().unwrap_or(0))), Span::new(off + 4, 4));
+            emit!(
+                sink,
+                &RESERVED,
+                Value::UInt(u64::from(self.hdr.u16_at(2).unwrap_or(0))),
+                Span::new(off + 2, 2)
+            );
+            emit!(
+                sink,
+                &IFINDEX,
+                Value::UInt(u64::from(self.ifindex().unwrap_or(0))),
+                Span::new(off + 4, 4)
+            );
         }
-        emit!(sink, &HATYPE, Value::UInt(u64::from(self.hatype())), Span::new(off + ha, 2));
-        emit!(sink, &PKTTYPE, Value::UInt(u64::from(self.pkttype())), Span::new(off + pk, if self.v2 { 1 } else { 2 }));
-        emit!(sink, &HALEN, Value::UInt(u64::from(self.halen())), Span::new(off + hl_off, if self.v2 { 1 } else { 2 }));
+        emit!(
+            sink,
+            &HATYPE,
+            Value::UInt(u64::from(self.hatype())),
+            Span::new(off + ha, 2)
+        );
+        emit!(
+            sink,
+            &PKTTYPE,
+            Value::UInt(u64::from(self.pkttype())),
+            Span::new(off + pk, if self.v2 { 1 } else { 2 })
+        );
+        emit!(
+            sink,
+            &HALEN,
+            Value::UInt(u64::from(self.halen())),
+            Span::new(off + hl_off, if self.v2 { 1 } else { 2 })
+        );
         let addr = self.addr();
         if let Ok(mac) = <[u8; 6]>::try_from(addr) {
             emit!(sink, &SRC_ETH, Value::Ether(mac), Span::new(off + ad, 6));
         } else if !addr.is_empty() {
-            emit!(sink, &SRC_OTHER, Value::Bytes(addr), Span::new(off + ad, addr.len()));
+            emit!(
+                sink,
+                &SRC_OTHER,
+                Value::Bytes(addr),
+                Span::new(off + ad, addr.len())
+            );
         }
         if addr.len() < 8 {
             if let Some(u) = self.hdr.get(ad + addr.len()..ad + 8) {
-                emit!(sink, &UNUSED, Value::Bytes(u), Span::new(off + ad + addr.len(), u.len()));
+                emit!(
+                    sink,
+                    &UNUSED,
+                    Value::Bytes(u),
+                    Span::new(off + ad + addr.len(), u.len())
+                );
             }
         }
         if !self.v2 {
             if p <= 1500 {
-                emit!(sink, &LTYPE, Value::UInt(u64::from(p)), Span::new(off + 14, 2));
+                emit!(
+                    sink,
+                    &LTYPE,
+                    Value::UInt(u64::from(p)),
+                    Span::new(off + 14, 2)
+                );
             } else {
-                emit!(sink, &ETYPE, Value::UInt(u64::from(p)), Span::new(off + 14, 2));
+                emit!(
+                    sink,
+                    &ETYPE,
+                    Value::UInt(u64::from(p)),
+                    Span::new(off + 14, 2)
+                );
             }
         }
         sink.close();
@@ -192,7 +295,12 @@ pub struct Null {
 impl Null {
     pub(crate) fn emit<'a>(&self, off: usize, sink: &mut dyn Sink<'a>) {
         open!(sink, &NULL, Value::None, Span::new(off, 4), "Null/Loopback");
-        emit!(sink, &FAMILY, Value::UInt(u64::from(self.family)), Span::new(off, 4));
+        emit!(
+            sink,
+            &FAMILY,
+            Value::UInt(u64::from(self.family)),
+            Span::new(off, 4)
+        );
         sink.close();
     }
 }
@@ -215,12 +323,21 @@ pub fn dissect_null<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Diss
         return Err(DecodeError::truncated(Layer::Null, off, 4, data.len()));
     };
     let le = u32::from_le_bytes(b);
-    let mut family = if le & 0xffff_0000 != 0 { u32::from_be_bytes(b) } else { le };
+    let mut family = if le & 0xffff_0000 != 0 {
+        u32::from_be_bytes(b)
+    } else {
+        le
+    };
     if family > 0xffff {
         // Neither order gives a family: some writers put an ethertype in the last two bytes.
         family = u32::from(u16::from_be_bytes([b[2], b[3]]));
     }
-    Ok(Some(Dissected::new(Decoded::Null(Null { family }), 4, data.len(), family_next(family))))
+    Ok(Some(Dissected::new(
+        Decoded::Null(Null { family }),
+        4,
+        data.len(),
+        family_next(family),
+    )))
 }
 
 /// Dissects LINKTYPE_LOOP (family in network byte order).
@@ -228,7 +345,12 @@ pub fn dissect_loop<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Diss
     let Some(family) = data.u32_at(0) else {
         return Err(DecodeError::truncated(Layer::Null, off, 4, data.len()));
     };
-    Ok(Some(Dissected::new(Decoded::Null(Null { family }), 4, data.len(), family_next(family))))
+    Ok(Some(Dissected::new(
+        Decoded::Null(Null { family }),
+        4,
+        data.len(),
+        family_next(family),
+    )))
 }
 
 /// Raw IP: the version nibble picks IPv4 or IPv6. Not a layer of its own.
@@ -250,15 +372,36 @@ pub struct Nflog<'a> {
 
 impl<'a> Nflog<'a> {
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
-        open!(sink, &NFLOG, Value::None, Span::new(off, self.hdr.len()), "Linux Netfilter NFLOG");
+        open!(
+            sink,
+            &NFLOG,
+            Value::None,
+            Span::new(off, self.hdr.len()),
+            "Linux Netfilter NFLOG"
+        );
         if let Some(v) = self.hdr.u8_at(0) {
-            emit!(sink, &NFLOG_FAMILY, Value::UInt(u64::from(v)), Span::new(off, 1));
+            emit!(
+                sink,
+                &NFLOG_FAMILY,
+                Value::UInt(u64::from(v)),
+                Span::new(off, 1)
+            );
         }
         if let Some(v) = self.hdr.u8_at(1) {
-            emit!(sink, &NFLOG_VERSION, Value::UInt(u64::from(v)), Span::new(off + 1, 1));
+            emit!(
+                sink,
+                &NFLOG_VERSION,
+                Value::UInt(u64::from(v)),
+                Span::new(off + 1, 1)
+            );
         }
         if let Some(v) = self.hdr.u16_at(2) {
-            emit!(sink, &NFLOG_RES_ID, Value::UInt(u64::from(v)), Span::new(off + 2, 2));
+            emit!(
+                sink,
+                &NFLOG_RES_ID,
+                Value::UInt(u64::from(v)),
+                Span::new(off + 2, 2)
+            );
         }
         if let Some(p) = self.prefix {
             let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
@@ -290,7 +433,10 @@ pub fn dissect_nflog<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Dis
             prefix = Some(value);
         }
         if typ == 9 {
-            let n = Nflog { hdr: data.get(..p + 4).unwrap_or(&[]), prefix };
+            let n = Nflog {
+                hdr: data.get(..p + 4).unwrap_or(&[]),
+                prefix,
+            };
             let next = match family {
                 2 => Next::Ethertype(0x0800),
                 10 => Next::Ethertype(0x86dd),
@@ -303,5 +449,10 @@ pub fn dissect_nflog<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Dis
         p += (len + 3) & !3;
     }
     let n = Nflog { hdr: data, prefix };
-    Ok(Some(Dissected::new(Decoded::Nflog(n), data.len(), data.len(), Next::Done)))
+    Ok(Some(Dissected::new(
+        Decoded::Nflog(n),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
 }

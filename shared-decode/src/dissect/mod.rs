@@ -190,7 +190,8 @@ impl<'a> Dissected<'a> {
 pub type DissectResult<'a> = Result<Option<Dissected<'a>>, DecodeError>;
 
 /// A dissector: decodes the start of `data` (frame offset `off`).
-pub type DissectFn = for<'a> fn(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectResult<'a>;
+pub type DissectFn =
+    for<'a> fn(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectResult<'a>;
 
 /// One decoded layer with its place in the frame.
 #[derive(Clone, Debug)]
@@ -391,10 +392,18 @@ impl<'a> Packet<'a> {
             let name = l.layer().filter_name();
             if !sink.wants(name) {
                 // The protocol is present even if its fields are not wanted.
-                sink.field(registry::proto_def(l.layer()), crate::field::Value::None, crate::field::Span::new(l.off, l.len), None);
+                sink.field(
+                    registry::proto_def(l.layer()),
+                    crate::field::Value::None,
+                    crate::field::Span::new(l.off, l.len),
+                    None,
+                );
                 continue;
             }
-            let cx = EmitCx { pkt: self, index: i };
+            let cx = EmitCx {
+                pkt: self,
+                index: i,
+            };
             emit_layer(l, &cx, sink);
         }
     }
@@ -407,8 +416,10 @@ impl<'a> Packet<'a> {
                 s.push(':');
             }
             s.push_str(l.layer().filter_name());
-            if matches!(l.data, Decoded::Ethernet(_) | Decoded::Sll(_) | Decoded::Vlan(_))
-                && !matches!(l.data, Decoded::Ethernet(ref e) if e.is_8023())
+            if matches!(
+                l.data,
+                Decoded::Ethernet(_) | Decoded::Sll(_) | Decoded::Vlan(_)
+            ) && !matches!(l.data, Decoded::Ethernet(ref e) if e.is_8023())
             {
                 s.push_str(":ethertype");
             }
@@ -432,7 +443,9 @@ impl<'a> EmitCx<'_, 'a> {
     }
     /// The layer before this one.
     pub fn prev_layer(&self) -> Option<&LayerItem<'a>> {
-        self.index.checked_sub(1).and_then(|i| self.pkt.layers.get(i))
+        self.index
+            .checked_sub(1)
+            .and_then(|i| self.pkt.layers.get(i))
     }
 }
 
@@ -531,7 +544,13 @@ pub fn dissect_into(pkt: &mut Packet<'_>, opts: DissectOptions) {
         if depth > opts.max_depth {
             break;
         }
-        match registry::run(next, window, off, &mut cx, pkt.layers.last().map(|l| l.layer())) {
+        match registry::run(
+            next,
+            window,
+            off,
+            &mut cx,
+            pkt.layers.last().map(|l| l.layer()),
+        ) {
             Ok(Some(d)) => {
                 let header_len = d.header_len.min(window.len());
                 let payload = d.payload.start.min(window.len())..d.payload.end.min(window.len());
@@ -560,7 +579,11 @@ pub fn dissect_into(pkt: &mut Packet<'_>, opts: DissectOptions) {
 
 /// Replaces the layers after the (non-quoted) TCP layer with its payload as data.
 pub fn strip_after_tcp(pkt: &mut Packet<'_>) {
-    let Some(i) = pkt.layers.iter().position(|l| matches!(&l.data, Decoded::Tcp(t) if !t.in_error)) else {
+    let Some(i) = pkt
+        .layers
+        .iter()
+        .position(|l| matches!(&l.data, Decoded::Tcp(t) if !t.in_error))
+    else {
         return;
     };
     let payload = match pkt.layers.get(i).map(|l| &l.data) {

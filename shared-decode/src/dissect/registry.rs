@@ -6,8 +6,8 @@
 //! are tried in order. Whatever nobody claims is `data`.
 
 use super::{
-    arp, dhcp, dns, ethernet, http, icmp, ipv4, ipv6, linux, tcp, tls, tunnel, udp, Depth, DissectCx,
-    DissectFn, DissectResult, Next,
+    arp, dhcp, dns, ethernet, http, icmp, ipv4, ipv6, linux, tcp, tls, tunnel, udp, Depth,
+    DissectCx, DissectFn, DissectResult, Next,
 };
 use crate::error::Layer;
 use crate::field::FieldDef;
@@ -132,8 +132,15 @@ fn ports<'a>(
     cx: &mut DissectCx,
 ) -> DissectResult<'a> {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let by_port = [lookup(table, lo), if hi != lo { lookup(table, hi) } else { None }];
-    for f in by_port.into_iter().flatten().chain(heuristics.iter().copied()) {
+    let by_port = [
+        lookup(table, lo),
+        if hi != lo { lookup(table, hi) } else { None },
+    ];
+    for f in by_port
+        .into_iter()
+        .flatten()
+        .chain(heuristics.iter().copied())
+    {
         // Dissectors that decline leave `cx` untouched.
         if let Some(d) = f(data, off, cx)? {
             return Ok(Some(d));

@@ -52,167 +52,539 @@ pub mod flags {
 /// `tcp`.
 pub static TCP: FieldDef = FieldDef::proto("tcp", "Transmission Control Protocol");
 /// `tcp.srcport`.
-pub static SRCPORT: FieldDef = FieldDef::new("tcp.srcport", "Source Port", FieldType::UInt(16), Base::Dec);
+pub static SRCPORT: FieldDef =
+    FieldDef::new("tcp.srcport", "Source Port", FieldType::UInt(16), Base::Dec);
 /// `tcp.dstport`.
-pub static DSTPORT: FieldDef = FieldDef::new("tcp.dstport", "Destination Port", FieldType::UInt(16), Base::Dec);
+pub static DSTPORT: FieldDef = FieldDef::new(
+    "tcp.dstport",
+    "Destination Port",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tcp.port`.
-pub static PORT: FieldDef = FieldDef::new("tcp.port", "Source or Destination Port", FieldType::UInt(16), Base::Dec).hidden();
+pub static PORT: FieldDef = FieldDef::new(
+    "tcp.port",
+    "Source or Destination Port",
+    FieldType::UInt(16),
+    Base::Dec,
+)
+.hidden();
 /// `tcp.stream`.
-pub static STREAM: FieldDef = FieldDef::new("tcp.stream", "Stream index", FieldType::UInt(32), Base::Dec);
+pub static STREAM: FieldDef =
+    FieldDef::new("tcp.stream", "Stream index", FieldType::UInt(32), Base::Dec);
 /// `tcp.len`.
-pub static LEN: FieldDef = FieldDef::new("tcp.len", "TCP Segment Len", FieldType::UInt(32), Base::Dec);
+pub static LEN: FieldDef =
+    FieldDef::new("tcp.len", "TCP Segment Len", FieldType::UInt(32), Base::Dec);
 /// `tcp.seq`.
-pub static SEQ: FieldDef = FieldDef::new("tcp.seq", "Sequence Number", FieldType::UInt(32), Base::Dec);
+pub static SEQ: FieldDef =
+    FieldDef::new("tcp.seq", "Sequence Number", FieldType::UInt(32), Base::Dec);
 /// `tcp.seq_raw`.
-pub static SEQ_RAW: FieldDef = FieldDef::new("tcp.seq_raw", "Sequence Number (raw)", FieldType::UInt(32), Base::Dec);
+pub static SEQ_RAW: FieldDef = FieldDef::new(
+    "tcp.seq_raw",
+    "Sequence Number (raw)",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.nxtseq`.
-pub static NXTSEQ: FieldDef = FieldDef::new("tcp.nxtseq", "Next Sequence Number", FieldType::UInt(32), Base::Dec);
+pub static NXTSEQ: FieldDef = FieldDef::new(
+    "tcp.nxtseq",
+    "Next Sequence Number",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.ack`.
-pub static ACK: FieldDef = FieldDef::new("tcp.ack", "Acknowledgment Number", FieldType::UInt(32), Base::Dec);
+pub static ACK: FieldDef = FieldDef::new(
+    "tcp.ack",
+    "Acknowledgment Number",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.ack_raw`.
-pub static ACK_RAW: FieldDef = FieldDef::new("tcp.ack_raw", "Acknowledgment number (raw)", FieldType::UInt(32), Base::Dec);
+pub static ACK_RAW: FieldDef = FieldDef::new(
+    "tcp.ack_raw",
+    "Acknowledgment number (raw)",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.hdr_len`.
-pub static HDR_LEN: FieldDef = FieldDef::new("tcp.hdr_len", "Header Length", FieldType::UInt(8), Base::Dec);
+pub static HDR_LEN: FieldDef = FieldDef::new(
+    "tcp.hdr_len",
+    "Header Length",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `tcp.flags`.
-pub static FLAGS: FieldDef = FieldDef::new("tcp.flags", "Flags", FieldType::UInt(16), Base::Hex).masked(0x0fff);
+pub static FLAGS: FieldDef =
+    FieldDef::new("tcp.flags", "Flags", FieldType::UInt(16), Base::Hex).masked(0x0fff);
 /// `tcp.flags.res`.
-pub static FLAGS_RES: FieldDef = FieldDef::new("tcp.flags.res", "Reserved", FieldType::Bool, Base::None).masked(0x0e00);
+pub static FLAGS_RES: FieldDef =
+    FieldDef::new("tcp.flags.res", "Reserved", FieldType::Bool, Base::None).masked(0x0e00);
 /// `tcp.flags.ae`.
-pub static FLAGS_AE: FieldDef = FieldDef::new("tcp.flags.ae", "Accurate ECN", FieldType::Bool, Base::None).masked(0x0100);
+pub static FLAGS_AE: FieldDef =
+    FieldDef::new("tcp.flags.ae", "Accurate ECN", FieldType::Bool, Base::None).masked(0x0100);
 /// `tcp.flags.cwr`.
-pub static FLAGS_CWR: FieldDef = FieldDef::new("tcp.flags.cwr", "Congestion Window Reduced", FieldType::Bool, Base::None).masked(0x0080);
+pub static FLAGS_CWR: FieldDef = FieldDef::new(
+    "tcp.flags.cwr",
+    "Congestion Window Reduced",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x0080);
 /// `tcp.flags.ece`.
-pub static FLAGS_ECE: FieldDef = FieldDef::new("tcp.flags.ece", "ECN-Echo", FieldType::Bool, Base::None).masked(0x0040);
+pub static FLAGS_ECE: FieldDef =
+    FieldDef::new("tcp.flags.ece", "ECN-Echo", FieldType::Bool, Base::None).masked(0x0040);
 /// `tcp.flags.urg`.
-pub static FLAGS_URG: FieldDef = FieldDef::new("tcp.flags.urg", "Urgent", FieldType::Bool, Base::None).masked(0x0020);
+pub static FLAGS_URG: FieldDef =
+    FieldDef::new("tcp.flags.urg", "Urgent", FieldType::Bool, Base::None).masked(0x0020);
 /// `tcp.flags.ack`.
-pub static FLAGS_ACK: FieldDef = FieldDef::new("tcp.flags.ack", "Acknowledgment", FieldType::Bool, Base::None).masked(0x0010);
+pub static FLAGS_ACK: FieldDef = FieldDef::new(
+    "tcp.flags.ack",
+    "Acknowledgment",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x0010);
 /// `tcp.flags.push`.
-pub static FLAGS_PUSH: FieldDef = FieldDef::new("tcp.flags.push", "Push", FieldType::Bool, Base::None).masked(0x0008);
+pub static FLAGS_PUSH: FieldDef =
+    FieldDef::new("tcp.flags.push", "Push", FieldType::Bool, Base::None).masked(0x0008);
 /// `tcp.flags.reset`.
-pub static FLAGS_RESET: FieldDef = FieldDef::new("tcp.flags.reset", "Reset", FieldType::Bool, Base::None).masked(0x0004);
+pub static FLAGS_RESET: FieldDef =
+    FieldDef::new("tcp.flags.reset", "Reset", FieldType::Bool, Base::None).masked(0x0004);
 /// `tcp.flags.syn`.
-pub static FLAGS_SYN: FieldDef = FieldDef::new("tcp.flags.syn", "Syn", FieldType::Bool, Base::None).masked(0x0002);
+pub static FLAGS_SYN: FieldDef =
+    FieldDef::new("tcp.flags.syn", "Syn", FieldType::Bool, Base::None).masked(0x0002);
 /// `tcp.flags.fin`.
-pub static FLAGS_FIN: FieldDef = FieldDef::new("tcp.flags.fin", "Fin", FieldType::Bool, Base::None).masked(0x0001);
+pub static FLAGS_FIN: FieldDef =
+    FieldDef::new("tcp.flags.fin", "Fin", FieldType::Bool, Base::None).masked(0x0001);
 /// `tcp.flags.str`.
-pub static FLAGS_STR: FieldDef = FieldDef::new("tcp.flags.str", "TCP Flags", FieldType::Str, Base::None).detail();
+pub static FLAGS_STR: FieldDef =
+    FieldDef::new("tcp.flags.str", "TCP Flags", FieldType::Str, Base::None).detail();
 /// `tcp.window_size_value`.
-pub static WINDOW_SIZE_VALUE: FieldDef = FieldDef::new("tcp.window_size_value", "Window", FieldType::UInt(16), Base::Dec);
+pub static WINDOW_SIZE_VALUE: FieldDef = FieldDef::new(
+    "tcp.window_size_value",
+    "Window",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tcp.window_size`.
-pub static WINDOW_SIZE: FieldDef = FieldDef::new("tcp.window_size", "Calculated window size", FieldType::UInt(32), Base::Dec);
+pub static WINDOW_SIZE: FieldDef = FieldDef::new(
+    "tcp.window_size",
+    "Calculated window size",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.window_size_scalefactor`.
-pub static WINDOW_SCALEFACTOR: FieldDef = FieldDef::new("tcp.window_size_scalefactor", "Window size scaling factor", FieldType::Int(32), Base::Dec);
+pub static WINDOW_SCALEFACTOR: FieldDef = FieldDef::new(
+    "tcp.window_size_scalefactor",
+    "Window size scaling factor",
+    FieldType::Int(32),
+    Base::Dec,
+);
 /// `tcp.checksum`.
-pub static CHECKSUM: FieldDef = FieldDef::new("tcp.checksum", "Checksum", FieldType::UInt(16), Base::Hex);
+pub static CHECKSUM: FieldDef =
+    FieldDef::new("tcp.checksum", "Checksum", FieldType::UInt(16), Base::Hex);
 /// `tcp.checksum.status`.
-pub static CHECKSUM_STATUS: FieldDef = FieldDef::new("tcp.checksum.status", "Checksum Status", FieldType::UInt(8), Base::Dec)
-    .named(&[(0, "Bad"), (1, "Good"), (2, "Unverified")]);
+pub static CHECKSUM_STATUS: FieldDef = FieldDef::new(
+    "tcp.checksum.status",
+    "Checksum Status",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(&[(0, "Bad"), (1, "Good"), (2, "Unverified")]);
 /// `tcp.checksum_calculated`.
-pub static CHECKSUM_CALCULATED: FieldDef = FieldDef::new("tcp.checksum_calculated", "Calculated Checksum", FieldType::UInt(16), Base::Hex);
+pub static CHECKSUM_CALCULATED: FieldDef = FieldDef::new(
+    "tcp.checksum_calculated",
+    "Calculated Checksum",
+    FieldType::UInt(16),
+    Base::Hex,
+);
 /// `tcp.urgent_pointer`.
-pub static URGENT_POINTER: FieldDef = FieldDef::new("tcp.urgent_pointer", "Urgent Pointer", FieldType::UInt(16), Base::Dec);
+pub static URGENT_POINTER: FieldDef = FieldDef::new(
+    "tcp.urgent_pointer",
+    "Urgent Pointer",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tcp.options`.
-pub static OPTIONS: FieldDef = FieldDef::new("tcp.options", "Options", FieldType::Bytes, Base::None).detail();
+pub static OPTIONS: FieldDef =
+    FieldDef::new("tcp.options", "Options", FieldType::Bytes, Base::None).detail();
 /// `tcp.option_kind`.
-pub static OPTION_KIND: FieldDef = FieldDef::new("tcp.option_kind", "Kind", FieldType::UInt(8), Base::Dec).detail();
+pub static OPTION_KIND: FieldDef =
+    FieldDef::new("tcp.option_kind", "Kind", FieldType::UInt(8), Base::Dec).detail();
 /// `tcp.option_len`.
-pub static OPTION_LEN: FieldDef = FieldDef::new("tcp.option_len", "Length", FieldType::UInt(8), Base::Dec).detail();
+pub static OPTION_LEN: FieldDef =
+    FieldDef::new("tcp.option_len", "Length", FieldType::UInt(8), Base::Dec).detail();
 /// `tcp.options.nop`.
-pub static OPT_NOP: FieldDef = FieldDef::new("tcp.options.nop", "TCP Option - No-Operation (NOP)", FieldType::Bytes, Base::None).detail();
+pub static OPT_NOP: FieldDef = FieldDef::new(
+    "tcp.options.nop",
+    "TCP Option - No-Operation (NOP)",
+    FieldType::Bytes,
+    Base::None,
+)
+.detail();
 /// `tcp.options.eol`.
-pub static OPT_EOL: FieldDef = FieldDef::new("tcp.options.eol", "TCP Option - End of Option List (EOL)", FieldType::Bytes, Base::None).detail();
+pub static OPT_EOL: FieldDef = FieldDef::new(
+    "tcp.options.eol",
+    "TCP Option - End of Option List (EOL)",
+    FieldType::Bytes,
+    Base::None,
+)
+.detail();
 /// `tcp.options.mss`.
-pub static OPT_MSS: FieldDef = FieldDef::new("tcp.options.mss", "TCP Option - Maximum segment size", FieldType::Bytes, Base::None).detail();
+pub static OPT_MSS: FieldDef = FieldDef::new(
+    "tcp.options.mss",
+    "TCP Option - Maximum segment size",
+    FieldType::Bytes,
+    Base::None,
+)
+.detail();
 /// `tcp.options.mss_val`.
-pub static OPT_MSS_VAL: FieldDef = FieldDef::new("tcp.options.mss_val", "MSS Value", FieldType::UInt(16), Base::Dec);
+pub static OPT_MSS_VAL: FieldDef = FieldDef::new(
+    "tcp.options.mss_val",
+    "MSS Value",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tcp.options.wscale`.
-pub static OPT_WSCALE: FieldDef = FieldDef::new("tcp.options.wscale", "TCP Option - Window scale", FieldType::Bytes, Base::None).detail();
+pub static OPT_WSCALE: FieldDef = FieldDef::new(
+    "tcp.options.wscale",
+    "TCP Option - Window scale",
+    FieldType::Bytes,
+    Base::None,
+)
+.detail();
 /// `tcp.options.wscale.shift`.
-pub static OPT_WSCALE_SHIFT: FieldDef = FieldDef::new("tcp.options.wscale.shift", "Shift count", FieldType::UInt(8), Base::Dec);
+pub static OPT_WSCALE_SHIFT: FieldDef = FieldDef::new(
+    "tcp.options.wscale.shift",
+    "Shift count",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `tcp.options.wscale.multiplier`.
-pub static OPT_WSCALE_MULT: FieldDef = FieldDef::new("tcp.options.wscale.multiplier", "Multiplier", FieldType::UInt(16), Base::Dec);
+pub static OPT_WSCALE_MULT: FieldDef = FieldDef::new(
+    "tcp.options.wscale.multiplier",
+    "Multiplier",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tcp.options.sack_perm`.
-pub static OPT_SACK_PERM: FieldDef = FieldDef::new("tcp.options.sack_perm", "TCP Option - SACK permitted", FieldType::Bytes, Base::None);
+pub static OPT_SACK_PERM: FieldDef = FieldDef::new(
+    "tcp.options.sack_perm",
+    "TCP Option - SACK permitted",
+    FieldType::Bytes,
+    Base::None,
+);
 /// `tcp.options.sack`.
-pub static OPT_SACK: FieldDef = FieldDef::new("tcp.options.sack", "TCP Option - SACK", FieldType::Bytes, Base::None).detail();
+pub static OPT_SACK: FieldDef = FieldDef::new(
+    "tcp.options.sack",
+    "TCP Option - SACK",
+    FieldType::Bytes,
+    Base::None,
+)
+.detail();
 /// `tcp.options.sack_le`.
-pub static OPT_SACK_LE: FieldDef = FieldDef::new("tcp.options.sack_le", "left edge", FieldType::UInt(32), Base::Dec);
+pub static OPT_SACK_LE: FieldDef = FieldDef::new(
+    "tcp.options.sack_le",
+    "left edge",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.options.sack_re`.
-pub static OPT_SACK_RE: FieldDef = FieldDef::new("tcp.options.sack_re", "right edge", FieldType::UInt(32), Base::Dec);
+pub static OPT_SACK_RE: FieldDef = FieldDef::new(
+    "tcp.options.sack_re",
+    "right edge",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.options.sack.count`.
-pub static OPT_SACK_COUNT: FieldDef = FieldDef::new("tcp.options.sack.count", "number of SACK blocks", FieldType::UInt(8), Base::Dec);
+pub static OPT_SACK_COUNT: FieldDef = FieldDef::new(
+    "tcp.options.sack.count",
+    "number of SACK blocks",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `tcp.options.timestamp.tsval`.
-pub static OPT_TSVAL: FieldDef = FieldDef::new("tcp.options.timestamp.tsval", "Timestamp value", FieldType::UInt(32), Base::Dec);
+pub static OPT_TSVAL: FieldDef = FieldDef::new(
+    "tcp.options.timestamp.tsval",
+    "Timestamp value",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.options.timestamp.tsecr`.
-pub static OPT_TSECR: FieldDef = FieldDef::new("tcp.options.timestamp.tsecr", "Timestamp echo reply", FieldType::UInt(32), Base::Dec);
+pub static OPT_TSECR: FieldDef = FieldDef::new(
+    "tcp.options.timestamp.tsecr",
+    "Timestamp echo reply",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.options.time_stamp`.
-pub static OPT_TIMESTAMP: FieldDef = FieldDef::new("tcp.options.time_stamp", "TCP Option - Timestamps", FieldType::Bytes, Base::None).detail();
+pub static OPT_TIMESTAMP: FieldDef = FieldDef::new(
+    "tcp.options.time_stamp",
+    "TCP Option - Timestamps",
+    FieldType::Bytes,
+    Base::None,
+)
+.detail();
 /// `tcp.options.tfo`.
-pub static OPT_TFO: FieldDef = FieldDef::new("tcp.options.tfo", "TCP Option - TCP Fast Open", FieldType::Bytes, Base::None).detail();
+pub static OPT_TFO: FieldDef = FieldDef::new(
+    "tcp.options.tfo",
+    "TCP Option - TCP Fast Open",
+    FieldType::Bytes,
+    Base::None,
+)
+.detail();
 /// `tcp.options.unknown`.
-pub static OPT_UNKNOWN: FieldDef = FieldDef::new("tcp.options.unknown", "TCP Option - Unknown", FieldType::Bytes, Base::None).detail();
+pub static OPT_UNKNOWN: FieldDef = FieldDef::new(
+    "tcp.options.unknown",
+    "TCP Option - Unknown",
+    FieldType::Bytes,
+    Base::None,
+)
+.detail();
 /// `tcp.analysis`.
-pub static ANALYSIS: FieldDef = FieldDef::new("tcp.analysis", "SEQ/ACK analysis", FieldType::None, Base::None).detail();
+pub static ANALYSIS: FieldDef = FieldDef::new(
+    "tcp.analysis",
+    "SEQ/ACK analysis",
+    FieldType::None,
+    Base::None,
+)
+.detail();
 /// `tcp.analysis.flags`.
-pub static ANALYSIS_FLAGS: FieldDef = FieldDef::new("tcp.analysis.flags", "TCP Analysis Flags", FieldType::None, Base::None).detail();
+pub static ANALYSIS_FLAGS: FieldDef = FieldDef::new(
+    "tcp.analysis.flags",
+    "TCP Analysis Flags",
+    FieldType::None,
+    Base::None,
+)
+.detail();
 /// `tcp.analysis.retransmission`.
-pub static RETRANSMISSION: FieldDef = FieldDef::new("tcp.analysis.retransmission", "This frame is a (suspected) retransmission", FieldType::None, Base::None);
+pub static RETRANSMISSION: FieldDef = FieldDef::new(
+    "tcp.analysis.retransmission",
+    "This frame is a (suspected) retransmission",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.fast_retransmission`.
-pub static FAST_RETRANSMISSION: FieldDef = FieldDef::new("tcp.analysis.fast_retransmission", "This frame is a (suspected) fast retransmission", FieldType::None, Base::None);
+pub static FAST_RETRANSMISSION: FieldDef = FieldDef::new(
+    "tcp.analysis.fast_retransmission",
+    "This frame is a (suspected) fast retransmission",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.spurious_retransmission`.
-pub static SPURIOUS_RETRANSMISSION: FieldDef = FieldDef::new("tcp.analysis.spurious_retransmission", "This frame is a (suspected) spurious retransmission", FieldType::None, Base::None);
+pub static SPURIOUS_RETRANSMISSION: FieldDef = FieldDef::new(
+    "tcp.analysis.spurious_retransmission",
+    "This frame is a (suspected) spurious retransmission",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.out_of_order`.
-pub static OUT_OF_ORDER: FieldDef = FieldDef::new("tcp.analysis.out_of_order", "This frame is a (suspected) out-of-order segment", FieldType::None, Base::None);
+pub static OUT_OF_ORDER: FieldDef = FieldDef::new(
+    "tcp.analysis.out_of_order",
+    "This frame is a (suspected) out-of-order segment",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.lost_segment`.
-pub static LOST_SEGMENT: FieldDef = FieldDef::new("tcp.analysis.lost_segment", "Previous segment(s) not captured (common at capture start)", FieldType::None, Base::None);
+pub static LOST_SEGMENT: FieldDef = FieldDef::new(
+    "tcp.analysis.lost_segment",
+    "Previous segment(s) not captured (common at capture start)",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.ack_lost_segment`.
-pub static ACK_LOST_SEGMENT: FieldDef = FieldDef::new("tcp.analysis.ack_lost_segment", "ACKed segment that wasn't captured (common at capture start)", FieldType::None, Base::None);
+pub static ACK_LOST_SEGMENT: FieldDef = FieldDef::new(
+    "tcp.analysis.ack_lost_segment",
+    "ACKed segment that wasn't captured (common at capture start)",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.duplicate_ack`.
-pub static DUPLICATE_ACK: FieldDef = FieldDef::new("tcp.analysis.duplicate_ack", "Duplicate ACK", FieldType::None, Base::None);
+pub static DUPLICATE_ACK: FieldDef = FieldDef::new(
+    "tcp.analysis.duplicate_ack",
+    "Duplicate ACK",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.duplicate_ack_num`.
-pub static DUPLICATE_ACK_NUM: FieldDef = FieldDef::new("tcp.analysis.duplicate_ack_num", "Duplicate ACK #", FieldType::UInt(32), Base::Dec);
+pub static DUPLICATE_ACK_NUM: FieldDef = FieldDef::new(
+    "tcp.analysis.duplicate_ack_num",
+    "Duplicate ACK #",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.analysis.duplicate_ack_frame`.
-pub static DUPLICATE_ACK_FRAME: FieldDef = FieldDef::new("tcp.analysis.duplicate_ack_frame", "Duplicate to the ACK in frame", FieldType::FrameNum, Base::Dec);
+pub static DUPLICATE_ACK_FRAME: FieldDef = FieldDef::new(
+    "tcp.analysis.duplicate_ack_frame",
+    "Duplicate to the ACK in frame",
+    FieldType::FrameNum,
+    Base::Dec,
+);
 /// `tcp.analysis.zero_window`.
-pub static ZERO_WINDOW: FieldDef = FieldDef::new("tcp.analysis.zero_window", "This is a ZeroWindow segment", FieldType::None, Base::None);
+pub static ZERO_WINDOW: FieldDef = FieldDef::new(
+    "tcp.analysis.zero_window",
+    "This is a ZeroWindow segment",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.zero_window_probe`.
-pub static ZERO_WINDOW_PROBE: FieldDef = FieldDef::new("tcp.analysis.zero_window_probe", "This is a ZeroWindowProbe segment", FieldType::None, Base::None);
+pub static ZERO_WINDOW_PROBE: FieldDef = FieldDef::new(
+    "tcp.analysis.zero_window_probe",
+    "This is a ZeroWindowProbe segment",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.window_update`.
-pub static WINDOW_UPDATE: FieldDef = FieldDef::new("tcp.analysis.window_update", "This is a tcp window update", FieldType::None, Base::None);
+pub static WINDOW_UPDATE: FieldDef = FieldDef::new(
+    "tcp.analysis.window_update",
+    "This is a tcp window update",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.window_full`.
-pub static WINDOW_FULL: FieldDef = FieldDef::new("tcp.analysis.window_full", "The transmission window is now completely full", FieldType::None, Base::None);
+pub static WINDOW_FULL: FieldDef = FieldDef::new(
+    "tcp.analysis.window_full",
+    "The transmission window is now completely full",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.keep_alive`.
-pub static KEEP_ALIVE: FieldDef = FieldDef::new("tcp.analysis.keep_alive", "This is a TCP keep-alive segment", FieldType::None, Base::None);
+pub static KEEP_ALIVE: FieldDef = FieldDef::new(
+    "tcp.analysis.keep_alive",
+    "This is a TCP keep-alive segment",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.keep_alive_ack`.
-pub static KEEP_ALIVE_ACK: FieldDef = FieldDef::new("tcp.analysis.keep_alive_ack", "This is an ACK to a TCP keep-alive segment", FieldType::None, Base::None);
+pub static KEEP_ALIVE_ACK: FieldDef = FieldDef::new(
+    "tcp.analysis.keep_alive_ack",
+    "This is an ACK to a TCP keep-alive segment",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.reused_ports`.
-pub static REUSED_PORTS: FieldDef = FieldDef::new("tcp.analysis.reused_ports", "A new tcp session is started with the same ports as an earlier session in this trace", FieldType::None, Base::None);
+pub static REUSED_PORTS: FieldDef = FieldDef::new(
+    "tcp.analysis.reused_ports",
+    "A new tcp session is started with the same ports as an earlier session in this trace",
+    FieldType::None,
+    Base::None,
+);
 /// `tcp.analysis.acks_frame`.
-pub static ACKS_FRAME: FieldDef = FieldDef::new("tcp.analysis.acks_frame", "This is an ACK to the segment in frame", FieldType::FrameNum, Base::Dec);
+pub static ACKS_FRAME: FieldDef = FieldDef::new(
+    "tcp.analysis.acks_frame",
+    "This is an ACK to the segment in frame",
+    FieldType::FrameNum,
+    Base::Dec,
+);
 /// `tcp.analysis.ack_rtt`.
-pub static ACK_RTT: FieldDef = FieldDef::new("tcp.analysis.ack_rtt", "The RTT to ACK the segment was", FieldType::RelTime, Base::None);
+pub static ACK_RTT: FieldDef = FieldDef::new(
+    "tcp.analysis.ack_rtt",
+    "The RTT to ACK the segment was",
+    FieldType::RelTime,
+    Base::None,
+);
 /// `tcp.analysis.bytes_in_flight`.
-pub static BYTES_IN_FLIGHT: FieldDef = FieldDef::new("tcp.analysis.bytes_in_flight", "Bytes in flight", FieldType::UInt(32), Base::Dec);
+pub static BYTES_IN_FLIGHT: FieldDef = FieldDef::new(
+    "tcp.analysis.bytes_in_flight",
+    "Bytes in flight",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `tcp.time_relative`.
-pub static TIME_RELATIVE: FieldDef = FieldDef::new("tcp.time_relative", "Time since first frame in this TCP stream", FieldType::RelTime, Base::None);
+pub static TIME_RELATIVE: FieldDef = FieldDef::new(
+    "tcp.time_relative",
+    "Time since first frame in this TCP stream",
+    FieldType::RelTime,
+    Base::None,
+);
 /// `tcp.time_delta`.
-pub static TIME_DELTA: FieldDef = FieldDef::new("tcp.time_delta", "Time since previous frame in this TCP stream", FieldType::RelTime, Base::None);
+pub static TIME_DELTA: FieldDef = FieldDef::new(
+    "tcp.time_delta",
+    "Time since previous frame in this TCP stream",
+    FieldType::RelTime,
+    Base::None,
+);
 /// `tcp.payload`.
-pub static PAYLOAD: FieldDef = FieldDef::new("tcp.payload", "TCP payload", FieldType::Bytes, Base::None).bulk();
+pub static PAYLOAD: FieldDef =
+    FieldDef::new("tcp.payload", "TCP payload", FieldType::Bytes, Base::None).bulk();
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &TCP, &SRCPORT, &DSTPORT, &PORT, &STREAM, &LEN, &SEQ, &SEQ_RAW, &NXTSEQ, &ACK, &ACK_RAW, &HDR_LEN, &FLAGS,
-    &FLAGS_RES, &FLAGS_AE, &FLAGS_CWR, &FLAGS_ECE, &FLAGS_URG, &FLAGS_ACK, &FLAGS_PUSH, &FLAGS_RESET,
-    &FLAGS_SYN, &FLAGS_FIN, &FLAGS_STR, &WINDOW_SIZE_VALUE, &WINDOW_SIZE, &WINDOW_SCALEFACTOR, &CHECKSUM,
-    &CHECKSUM_STATUS, &CHECKSUM_CALCULATED, &URGENT_POINTER, &OPTIONS, &OPTION_KIND, &OPTION_LEN, &OPT_NOP,
-    &OPT_EOL, &OPT_MSS, &OPT_MSS_VAL, &OPT_WSCALE, &OPT_WSCALE_SHIFT, &OPT_WSCALE_MULT, &OPT_SACK_PERM,
-    &OPT_SACK, &OPT_SACK_LE, &OPT_SACK_RE, &OPT_SACK_COUNT, &OPT_TSVAL, &OPT_TSECR, &OPT_TIMESTAMP, &OPT_TFO,
-    &OPT_UNKNOWN, &ANALYSIS, &ANALYSIS_FLAGS, &RETRANSMISSION, &FAST_RETRANSMISSION, &SPURIOUS_RETRANSMISSION,
-    &OUT_OF_ORDER, &LOST_SEGMENT, &ACK_LOST_SEGMENT, &DUPLICATE_ACK, &DUPLICATE_ACK_NUM, &DUPLICATE_ACK_FRAME,
-    &ZERO_WINDOW, &ZERO_WINDOW_PROBE, &WINDOW_UPDATE, &WINDOW_FULL, &KEEP_ALIVE, &KEEP_ALIVE_ACK,
-    &REUSED_PORTS, &ACKS_FRAME, &ACK_RTT, &BYTES_IN_FLIGHT, &TIME_RELATIVE, &TIME_DELTA, &PAYLOAD,
+    &TCP,
+    &SRCPORT,
+    &DSTPORT,
+    &PORT,
+    &STREAM,
+    &LEN,
+    &SEQ,
+    &SEQ_RAW,
+    &NXTSEQ,
+    &ACK,
+    &ACK_RAW,
+    &HDR_LEN,
+    &FLAGS,
+    &FLAGS_RES,
+    &FLAGS_AE,
+    &FLAGS_CWR,
+    &FLAGS_ECE,
+    &FLAGS_URG,
+    &FLAGS_ACK,
+    &FLAGS_PUSH,
+    &FLAGS_RESET,
+    &FLAGS_SYN,
+    &FLAGS_FIN,
+    &FLAGS_STR,
+    &WINDOW_SIZE_VALUE,
+    &WINDOW_SIZE,
+    &WINDOW_SCALEFACTOR,
+    &CHECKSUM,
+    &CHECKSUM_STATUS,
+    &CHECKSUM_CALCULATED,
+    &URGENT_POINTER,
+    &OPTIONS,
+    &OPTION_KIND,
+    &OPTION_LEN,
+    &OPT_NOP,
+    &OPT_EOL,
+    &OPT_MSS,
+    &OPT_MSS_VAL,
+    &OPT_WSCALE,
+    &OPT_WSCALE_SHIFT,
+    &OPT_WSCALE_MULT,
+    &OPT_SACK_PERM,
+    &OPT_SACK,
+    &OPT_SACK_LE,
+    &OPT_SACK_RE,
+    &OPT_SACK_COUNT,
+    &OPT_TSVAL,
+    &OPT_TSECR,
+    &OPT_TIMESTAMP,
+    &OPT_TFO,
+    &OPT_UNKNOWN,
+    &ANALYSIS,
+    &ANALYSIS_FLAGS,
+    &RETRANSMISSION,
+    &FAST_RETRANSMISSION,
+    &SPURIOUS_RETRANSMISSION,
+    &OUT_OF_ORDER,
+    &LOST_SEGMENT,
+    &ACK_LOST_SEGMENT,
+    &DUPLICATE_ACK,
+    &DUPLICATE_ACK_NUM,
+    &DUPLICATE_ACK_FRAME,
+    &ZERO_WINDOW,
+    &ZERO_WINDOW_PROBE,
+    &WINDOW_UPDATE,
+    &WINDOW_FULL,
+    &KEEP_ALIVE,
+    &KEEP_ALIVE_ACK,
+    &REUSED_PORTS,
+    &ACKS_FRAME,
+    &ACK_RTT,
+    &BYTES_IN_FLIGHT,
+    &TIME_RELATIVE,
+    &TIME_DELTA,
+    &PAYLOAD,
 ];
 
 /// A TCP segment.
@@ -294,7 +666,9 @@ impl<'a> Iterator for Options<'a> {
                     (3, 3) => TcpOption::WindowScale(v.u8_at(0).unwrap_or(0)),
                     (4, 2) => TcpOption::SackPermitted,
                     (5, _) if (l - 2) % 8 == 0 && l > 2 => TcpOption::Sack(v),
-                    (8, 10) => TcpOption::Timestamp(v.u32_at(0).unwrap_or(0), v.u32_at(4).unwrap_or(0)),
+                    (8, 10) => {
+                        TcpOption::Timestamp(v.u32_at(0).unwrap_or(0), v.u32_at(4).unwrap_or(0))
+                    }
                     (34, _) => TcpOption::FastOpen(v),
                     (2 | 3 | 4 | 5 | 8, _) => TcpOption::Bad(kind, len),
                     _ => TcpOption::Other(kind, v),
@@ -363,7 +737,10 @@ impl<'a> Tcp<'a> {
     /// Checksum verdict when the whole segment was captured.
     pub fn verify(&self) -> Option<checksum::Verdict> {
         let ip = self.ip?;
-        if self.in_error || self.payload.len() < self.seg_len as usize || self.hdr.len() < HEADER_LEN {
+        if self.in_error
+            || self.payload.len() < self.seg_len as usize
+            || self.hdr.len() < HEADER_LEN
+        {
             return None;
         }
         let total = self.hdr.len() + self.payload.len();
@@ -426,7 +803,11 @@ impl<'a> Tcp<'a> {
 
     pub(crate) fn emit(&self, off: usize, cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'a>) {
         let h = self.hdr;
-        let an: Option<&TcpAnalysis> = if self.in_error { None } else { cx.pkt.analysis.tcp.as_ref() };
+        let an: Option<&TcpAnalysis> = if self.in_error {
+            None
+        } else {
+            cx.pkt.analysis.tcp.as_ref()
+        };
         let (sp, dp) = (self.src_port(), self.dst_port());
         let rel_seq = an.map_or(self.seq(), |a| self.seq().wrapping_sub(a.seq_base));
         let rel_ack = an.map_or(self.ack(), |a| self.ack().wrapping_sub(a.ack_base));
@@ -436,16 +817,37 @@ impl<'a> Tcp<'a> {
                 "Transmission Control Protocol, Src Port: {sp}, Dst Port: {dp}, Seq: {rel_seq}{}, Len: {}",
                 if self.has(flags::ACK) { format!(", Ack: {rel_ack}") } else { String::new() }, self.seg_len);
         } else {
-            open!(sink, &TCP, Value::None, Span::new(off, h.len()), "Transmission Control Protocol, Src Port: {sp}, Dst Port: {dp}");
+            open!(
+                sink,
+                &TCP,
+                Value::None,
+                Span::new(off, h.len()),
+                "Transmission Control Protocol, Src Port: {sp}, Dst Port: {dp}"
+            );
         }
         if h.len() < 4 {
             sink.close();
             return;
         }
-        emit!(sink, &SRCPORT, Value::UInt(u64::from(sp)), Span::new(off, 2));
-        emit!(sink, &DSTPORT, Value::UInt(u64::from(dp)), Span::new(off + 2, 2));
+        emit!(
+            sink,
+            &SRCPORT,
+            Value::UInt(u64::from(sp)),
+            Span::new(off, 2)
+        );
+        emit!(
+            sink,
+            &DSTPORT,
+            Value::UInt(u64::from(dp)),
+            Span::new(off + 2, 2)
+        );
         emit!(sink, &PORT, Value::UInt(u64::from(sp)), Span::new(off, 2));
-        emit!(sink, &PORT, Value::UInt(u64::from(dp)), Span::new(off + 2, 2));
+        emit!(
+            sink,
+            &PORT,
+            Value::UInt(u64::from(dp)),
+            Span::new(off + 2, 2)
+        );
         if let Some(a) = an {
             emit!(sink, &STREAM, Value::UInt(u64::from(a.stream)), Span::NONE);
         }
@@ -453,10 +855,20 @@ impl<'a> Tcp<'a> {
             if h.len() >= HEADER_LEN {
                 emit!(sink, &LEN, Value::UInt(u64::from(self.seg_len)), Span::NONE);
             }
-            emit!(sink, &SEQ, Value::UInt(u64::from(rel_seq)), Span::new(off + 4, 4),
-                "Sequence Number: {rel_seq}    (relative sequence number)");
+            emit!(
+                sink,
+                &SEQ,
+                Value::UInt(u64::from(rel_seq)),
+                Span::new(off + 4, 4),
+                "Sequence Number: {rel_seq}    (relative sequence number)"
+            );
             if !self.in_error {
-                emit!(sink, &SEQ_RAW, Value::UInt(u64::from(self.seq())), Span::new(off + 4, 4));
+                emit!(
+                    sink,
+                    &SEQ_RAW,
+                    Value::UInt(u64::from(self.seq())),
+                    Span::new(off + 4, 4)
+                );
             }
         }
         if h.len() < HEADER_LEN {
@@ -466,21 +878,55 @@ impl<'a> Tcp<'a> {
         let syn_fin = u32::from(self.has(flags::SYN)) + u32::from(self.has(flags::FIN));
         if self.seg_len > 0 || syn_fin > 0 {
             let nxt = rel_seq.wrapping_add(self.seg_len).wrapping_add(syn_fin);
-            emit!(sink, &NXTSEQ, Value::UInt(u64::from(nxt)), Span::NONE,
-                "[Next Sequence Number: {nxt}    (relative sequence number)]");
+            emit!(
+                sink,
+                &NXTSEQ,
+                Value::UInt(u64::from(nxt)),
+                Span::NONE,
+                "[Next Sequence Number: {nxt}    (relative sequence number)]"
+            );
         }
         let ackv = if self.has(flags::ACK) { rel_ack } else { 0 };
-        emit!(sink, &ACK, Value::UInt(u64::from(ackv)), Span::new(off + 8, 4),
-            "Acknowledgment Number: {ackv}    (relative ack number)");
-        emit!(sink, &ACK_RAW, Value::UInt(u64::from(self.ack())), Span::new(off + 8, 4));
+        emit!(
+            sink,
+            &ACK,
+            Value::UInt(u64::from(ackv)),
+            Span::new(off + 8, 4),
+            "Acknowledgment Number: {ackv}    (relative ack number)"
+        );
+        emit!(
+            sink,
+            &ACK_RAW,
+            Value::UInt(u64::from(self.ack())),
+            Span::new(off + 8, 4)
+        );
         let hlen = self.header_len();
-        emit!(sink, &HDR_LEN, Value::UInt(hlen as u64), Span::new(off + 12, 1),
-            "{:04b} .... = Header Length: {} bytes ({})", hlen / 4, hlen, hlen / 4);
+        emit!(
+            sink,
+            &HDR_LEN,
+            Value::UInt(hlen as u64),
+            Span::new(off + 12, 1),
+            "{:04b} .... = Header Length: {} bytes ({})",
+            hlen / 4,
+            hlen,
+            hlen / 4
+        );
         let f = self.flags();
         let mut names = String::new();
         self.write_flag_names(&mut names);
-        open!(sink, &FLAGS, Value::UInt(u64::from(f)), Span::new(off + 12, 2), "Flags: 0x{f:03x} ({names})");
-        emit!(sink, &FLAGS_RES, Value::Bool(f & 0x0e00 != 0), Span::new(off + 12, 2));
+        open!(
+            sink,
+            &FLAGS,
+            Value::UInt(u64::from(f)),
+            Span::new(off + 12, 2),
+            "Flags: 0x{f:03x} ({names})"
+        );
+        emit!(
+            sink,
+            &FLAGS_RES,
+            Value::Bool(f & 0x0e00 != 0),
+            Span::new(off + 12, 2)
+        );
         for (def, bit) in [
             (&FLAGS_AE, flags::AE),
             (&FLAGS_CWR, flags::CWR),
@@ -495,57 +941,126 @@ impl<'a> Tcp<'a> {
             emit!(sink, def, Value::Bool(f & bit != 0), Span::new(off + 12, 2));
             if bit == flags::SYN && f & bit != 0 {
                 if f & flags::ACK != 0 {
-                    sink.expert(Severity::Chat, format_args!("Connection establish acknowledge (SYN+ACK): server port {sp}"), Span::new(off + 12, 2));
+                    sink.expert(
+                        Severity::Chat,
+                        format_args!(
+                            "Connection establish acknowledge (SYN+ACK): server port {sp}"
+                        ),
+                        Span::new(off + 12, 2),
+                    );
                 } else {
-                    sink.expert(Severity::Chat, format_args!("Connection establish request (SYN): server port {dp}"), Span::new(off + 12, 2));
+                    sink.expert(
+                        Severity::Chat,
+                        format_args!("Connection establish request (SYN): server port {dp}"),
+                        Span::new(off + 12, 2),
+                    );
                 }
             }
             if bit == flags::RST && f & bit != 0 {
-                sink.expert(Severity::Warn, format_args!("Connection reset (RST)"), Span::new(off + 12, 2));
+                sink.expert(
+                    Severity::Warn,
+                    format_args!("Connection reset (RST)"),
+                    Span::new(off + 12, 2),
+                );
             }
             if bit == flags::FIN && f & bit != 0 {
-                sink.expert(Severity::Chat, format_args!("Connection finish (FIN)"), Span::new(off + 12, 2));
+                sink.expert(
+                    Severity::Chat,
+                    format_args!("Connection finish (FIN)"),
+                    Span::new(off + 12, 2),
+                );
             }
         }
         if sink.wants_labels() || sink.wants("tcp.flags.str") {
-            emit!(sink, &FLAGS_STR, Value::Str(self.flags_str().into()), Span::new(off + 12, 2));
+            emit!(
+                sink,
+                &FLAGS_STR,
+                Value::Str(self.flags_str().into()),
+                Span::new(off + 12, 2)
+            );
         }
         sink.close();
         let win = self.window();
-        emit!(sink, &WINDOW_SIZE_VALUE, Value::UInt(u64::from(win)), Span::new(off + 14, 2));
+        emit!(
+            sink,
+            &WINDOW_SIZE_VALUE,
+            Value::UInt(u64::from(win)),
+            Span::new(off + 14, 2)
+        );
         match an.and_then(|a| a.win_scale) {
             Some(shift) if !self.has(flags::SYN) => {
                 let w = u64::from(win) << shift;
                 emit!(sink, &WINDOW_SIZE, Value::UInt(w), Span::NONE);
-                emit!(sink, &WINDOW_SCALEFACTOR, Value::Int(1i64 << shift), Span::NONE);
+                emit!(
+                    sink,
+                    &WINDOW_SCALEFACTOR,
+                    Value::Int(1i64 << shift),
+                    Span::NONE
+                );
             }
             _ => {
                 emit!(sink, &WINDOW_SIZE, Value::UInt(u64::from(win)), Span::NONE);
                 if !self.has(flags::SYN) {
-                    emit!(sink, &WINDOW_SCALEFACTOR, Value::Int(-1), Span::NONE,
-                        "[Window size scaling factor: -1 (unknown)]");
+                    emit!(
+                        sink,
+                        &WINDOW_SCALEFACTOR,
+                        Value::Int(-1),
+                        Span::NONE,
+                        "[Window size scaling factor: -1 (unknown)]"
+                    );
                 }
             }
         }
-        emit!(sink, &CHECKSUM, Value::UInt(u64::from(self.checksum())), Span::new(off + 16, 2));
+        emit!(
+            sink,
+            &CHECKSUM,
+            Value::UInt(u64::from(self.checksum())),
+            Span::new(off + 16, 2)
+        );
         match self.verify() {
             Some(v) => {
-                emit!(sink, &CHECKSUM_STATUS, Value::UInt(u64::from(v.ok())), Span::NONE);
+                emit!(
+                    sink,
+                    &CHECKSUM_STATUS,
+                    Value::UInt(u64::from(v.ok())),
+                    Span::NONE
+                );
                 if !v.ok() {
-                    emit!(sink, &CHECKSUM_CALCULATED, Value::UInt(u64::from(v.expected)), Span::NONE);
-                    sink.expert(Severity::Error, format_args!("Bad checksum [should be 0x{:04x}]", v.expected), Span::new(off + 16, 2));
+                    emit!(
+                        sink,
+                        &CHECKSUM_CALCULATED,
+                        Value::UInt(u64::from(v.expected)),
+                        Span::NONE
+                    );
+                    sink.expert(
+                        Severity::Error,
+                        format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
+                        Span::new(off + 16, 2),
+                    );
                 }
             }
             None => emit!(sink, &CHECKSUM_STATUS, Value::UInt(2), Span::NONE),
         }
-        emit!(sink, &URGENT_POINTER, Value::UInt(u64::from(self.urgent())), Span::new(off + 18, 2));
+        emit!(
+            sink,
+            &URGENT_POINTER,
+            Value::UInt(u64::from(self.urgent())),
+            Span::new(off + 18, 2)
+        );
         self.emit_options(off + field::OPTIONS, sink);
         if let Some(a) = an {
             emit_analysis(a, self, sink);
         }
         if !self.payload.is_empty() {
-            emit!(sink, &PAYLOAD, Value::Bytes(self.payload), Span::new(off + hl, self.payload.len()),
-                "TCP payload ({} byte{})", self.payload.len(), if self.payload.len() == 1 { "" } else { "s" });
+            emit!(
+                sink,
+                &PAYLOAD,
+                Value::Bytes(self.payload),
+                Span::new(off + hl, self.payload.len()),
+                "TCP payload ({} byte{})",
+                self.payload.len(),
+                if self.payload.len() == 1 { "" } else { "s" }
+            );
         }
         sink.close();
     }
@@ -555,14 +1070,31 @@ impl<'a> Tcp<'a> {
         if o.is_empty() {
             return;
         }
-        open!(sink, &OPTIONS, Value::Bytes(o), Span::new(off, o.len()), "Options: ({} bytes)", o.len());
+        open!(
+            sink,
+            &OPTIONS,
+            Value::Bytes(o),
+            Span::new(off, o.len()),
+            "Options: ({} bytes)",
+            o.len()
+        );
         for (p, len, opt) in self.options() {
             let bytes = o.get(p..p + len).unwrap_or(&[]);
             let span = Span::new(off + p, len);
             let kind_len = |sink: &mut dyn Sink<'a>, with_len: bool| {
-                emit!(sink, &OPTION_KIND, Value::UInt(u64::from(o.u8_at(p).unwrap_or(0))), Span::new(off + p, 1));
+                emit!(
+                    sink,
+                    &OPTION_KIND,
+                    Value::UInt(u64::from(o.u8_at(p).unwrap_or(0))),
+                    Span::new(off + p, 1)
+                );
                 if with_len {
-                    emit!(sink, &OPTION_LEN, Value::UInt(u64::from(o.u8_at(p + 1).unwrap_or(0))), Span::new(off + p + 1, 1));
+                    emit!(
+                        sink,
+                        &OPTION_LEN,
+                        Value::UInt(u64::from(o.u8_at(p + 1).unwrap_or(0))),
+                        Span::new(off + p + 1, 1)
+                    );
                 }
             };
             match opt {
@@ -575,15 +1107,43 @@ impl<'a> Tcp<'a> {
                     kind_len(sink, false);
                 }
                 TcpOption::Mss(m) => {
-                    open!(sink, &OPT_MSS, Value::Bytes(bytes), span, "TCP Option - Maximum segment size: {m} bytes");
+                    open!(
+                        sink,
+                        &OPT_MSS,
+                        Value::Bytes(bytes),
+                        span,
+                        "TCP Option - Maximum segment size: {m} bytes"
+                    );
                     kind_len(sink, true);
-                    emit!(sink, &OPT_MSS_VAL, Value::UInt(u64::from(m)), Span::new(off + p + 2, 2));
+                    emit!(
+                        sink,
+                        &OPT_MSS_VAL,
+                        Value::UInt(u64::from(m)),
+                        Span::new(off + p + 2, 2)
+                    );
                 }
                 TcpOption::WindowScale(s) => {
-                    open!(sink, &OPT_WSCALE, Value::Bytes(bytes), span, "TCP Option - Window scale: {s} (multiply by {})", 1u64 << s.min(14));
+                    open!(
+                        sink,
+                        &OPT_WSCALE,
+                        Value::Bytes(bytes),
+                        span,
+                        "TCP Option - Window scale: {s} (multiply by {})",
+                        1u64 << s.min(14)
+                    );
                     kind_len(sink, true);
-                    emit!(sink, &OPT_WSCALE_SHIFT, Value::UInt(u64::from(s)), Span::new(off + p + 2, 1));
-                    emit!(sink, &OPT_WSCALE_MULT, Value::UInt(1u64 << s.min(14)), Span::new(off + p + 2, 1));
+                    emit!(
+                        sink,
+                        &OPT_WSCALE_SHIFT,
+                        Value::UInt(u64::from(s)),
+                        Span::new(off + p + 2, 1)
+                    );
+                    emit!(
+                        sink,
+                        &OPT_WSCALE_MULT,
+                        Value::UInt(1u64 << s.min(14)),
+                        Span::new(off + p + 2, 1)
+                    );
                 }
                 TcpOption::SackPermitted => {
                     open!(sink, &OPT_SACK_PERM, Value::Bytes(bytes), span);
@@ -596,28 +1156,70 @@ impl<'a> Tcp<'a> {
                     for i in 0..n {
                         let le = v.u32_at(i * 8).unwrap_or(0);
                         let re = v.u32_at(i * 8 + 4).unwrap_or(0);
-                        emit!(sink, &OPT_SACK_LE, Value::UInt(u64::from(le)), Span::new(off + p + 2 + i * 8, 4));
-                        emit!(sink, &OPT_SACK_RE, Value::UInt(u64::from(re)), Span::new(off + p + 6 + i * 8, 4));
+                        emit!(
+                            sink,
+                            &OPT_SACK_LE,
+                            Value::UInt(u64::from(le)),
+                            Span::new(off + p + 2 + i * 8, 4)
+                        );
+                        emit!(
+                            sink,
+                            &OPT_SACK_RE,
+                            Value::UInt(u64::from(re)),
+                            Span::new(off + p + 6 + i * 8, 4)
+                        );
                     }
                     emit!(sink, &OPT_SACK_COUNT, Value::UInt(n as u64), Span::NONE);
                 }
                 TcpOption::Timestamp(tsval, tsecr) => {
-                    open!(sink, &OPT_TIMESTAMP, Value::Bytes(bytes), span, "TCP Option - Timestamps: TSval {tsval}, TSecr {tsecr}");
+                    open!(
+                        sink,
+                        &OPT_TIMESTAMP,
+                        Value::Bytes(bytes),
+                        span,
+                        "TCP Option - Timestamps: TSval {tsval}, TSecr {tsecr}"
+                    );
                     kind_len(sink, true);
-                    emit!(sink, &OPT_TSVAL, Value::UInt(u64::from(tsval)), Span::new(off + p + 2, 4));
-                    emit!(sink, &OPT_TSECR, Value::UInt(u64::from(tsecr)), Span::new(off + p + 6, 4));
+                    emit!(
+                        sink,
+                        &OPT_TSVAL,
+                        Value::UInt(u64::from(tsval)),
+                        Span::new(off + p + 2, 4)
+                    );
+                    emit!(
+                        sink,
+                        &OPT_TSECR,
+                        Value::UInt(u64::from(tsecr)),
+                        Span::new(off + p + 6, 4)
+                    );
                 }
                 TcpOption::FastOpen(_) => {
                     open!(sink, &OPT_TFO, Value::Bytes(bytes), span);
                     kind_len(sink, true);
                 }
                 TcpOption::Other(k, _) => {
-                    open!(sink, &OPT_UNKNOWN, Value::Bytes(bytes), span, "TCP Option - Unknown ({k})");
+                    open!(
+                        sink,
+                        &OPT_UNKNOWN,
+                        Value::Bytes(bytes),
+                        span,
+                        "TCP Option - Unknown ({k})"
+                    );
                     kind_len(sink, true);
                 }
                 TcpOption::Bad(k, l) => {
-                    open!(sink, &OPT_UNKNOWN, Value::Bytes(bytes), span, "TCP Option - kind {k} with bad length {l}");
-                    sink.expert(Severity::Error, format_args!("option kind {k}: bad length {l}"), span);
+                    open!(
+                        sink,
+                        &OPT_UNKNOWN,
+                        Value::Bytes(bytes),
+                        span,
+                        "TCP Option - kind {k} with bad length {l}"
+                    );
+                    sink.expert(
+                        Severity::Error,
+                        format_args!("option kind {k}: bad length {l}"),
+                        span,
+                    );
                 }
             }
             sink.close();
@@ -641,7 +1243,10 @@ impl<'a> Tcp<'a> {
         push_u64(out, u64::from(rel_seq));
         if self.has(flags::ACK) {
             out.push_str(" Ack=");
-            push_u64(out, u64::from(an.map_or(self.ack(), |a| self.ack().wrapping_sub(a.ack_base))));
+            push_u64(
+                out,
+                u64::from(an.map_or(self.ack(), |a| self.ack().wrapping_sub(a.ack_base))),
+            );
         }
         out.push_str(" Win=");
         let win = match an.and_then(|a| a.win_scale) {
@@ -676,9 +1281,15 @@ impl<'a> Tcp<'a> {
                     for i in 0..v.len() / 8 {
                         let base = an.map_or(0, |a| a.ack_base);
                         out.push_str(" SLE=");
-                        push_u64(out, u64::from(v.u32_at(i * 8).unwrap_or(0).wrapping_sub(base)));
+                        push_u64(
+                            out,
+                            u64::from(v.u32_at(i * 8).unwrap_or(0).wrapping_sub(base)),
+                        );
                         out.push_str(" SRE=");
-                        push_u64(out, u64::from(v.u32_at(i * 8 + 4).unwrap_or(0).wrapping_sub(base)));
+                        push_u64(
+                            out,
+                            u64::from(v.u32_at(i * 8 + 4).unwrap_or(0).wrapping_sub(base)),
+                        );
                     }
                 }
                 TcpOption::FastOpen(c) => {
@@ -742,12 +1353,23 @@ pub fn write_analysis_prefix(a: &TcpAnalysis, out: &mut String) {
 
 fn emit_analysis<'a>(a: &TcpAnalysis, t: &Tcp<'a>, sink: &mut dyn Sink<'a>) {
     let f = a.flags;
-    if a.acks_frame.is_none() && f.is_empty() && a.time_rel_ns == 0 && a.time_delta_ns == 0 && a.bytes_in_flight.is_none() {
+    if a.acks_frame.is_none()
+        && f.is_empty()
+        && a.time_rel_ns == 0
+        && a.time_delta_ns == 0
+        && a.bytes_in_flight.is_none()
+    {
         emit!(sink, &TIME_RELATIVE, Value::RelTime(0), Span::NONE);
         emit!(sink, &TIME_DELTA, Value::RelTime(0), Span::NONE);
         return;
     }
-    open!(sink, &ANALYSIS, Value::None, Span::NONE, "[SEQ/ACK analysis]");
+    open!(
+        sink,
+        &ANALYSIS,
+        Value::None,
+        Span::NONE,
+        "[SEQ/ACK analysis]"
+    );
     if let Some(fr) = a.acks_frame {
         emit!(sink, &ACKS_FRAME, Value::UInt(u64::from(fr)), Span::NONE);
         if let Some(rtt) = a.ack_rtt_ns {
@@ -755,10 +1377,21 @@ fn emit_analysis<'a>(a: &TcpAnalysis, t: &Tcp<'a>, sink: &mut dyn Sink<'a>) {
         }
     }
     if let Some(b) = a.bytes_in_flight {
-        emit!(sink, &BYTES_IN_FLIGHT, Value::UInt(u64::from(b)), Span::NONE);
+        emit!(
+            sink,
+            &BYTES_IN_FLIGHT,
+            Value::UInt(u64::from(b)),
+            Span::NONE
+        );
     }
     if !f.is_empty() {
-        open!(sink, &ANALYSIS_FLAGS, Value::None, Span::NONE, "[TCP Analysis Flags]");
+        open!(
+            sink,
+            &ANALYSIS_FLAGS,
+            Value::None,
+            Span::NONE,
+            "[TCP Analysis Flags]"
+        );
         let items: [(A, &'static FieldDef, Severity, &str); 14] = [
             (A::RETRANSMISSION, &RETRANSMISSION, Severity::Note, "This frame is a (suspected) retransmission"),
             (A::FAST_RETRANSMISSION, &FAST_RETRANSMISSION, Severity::Note, "This frame is a (suspected) fast retransmission"),
@@ -788,13 +1421,33 @@ fn emit_analysis<'a>(a: &TcpAnalysis, t: &Tcp<'a>, sink: &mut dyn Sink<'a>) {
         sink.close();
     }
     if f.contains(A::DUP_ACK) {
-        emit!(sink, &DUPLICATE_ACK_NUM, Value::UInt(u64::from(a.dup_ack_num)), Span::NONE);
-        emit!(sink, &DUPLICATE_ACK_FRAME, Value::UInt(u64::from(a.dup_ack_frame)), Span::NONE);
+        emit!(
+            sink,
+            &DUPLICATE_ACK_NUM,
+            Value::UInt(u64::from(a.dup_ack_num)),
+            Span::NONE
+        );
+        emit!(
+            sink,
+            &DUPLICATE_ACK_FRAME,
+            Value::UInt(u64::from(a.dup_ack_frame)),
+            Span::NONE
+        );
     }
     sink.close();
     let _ = t;
-    emit!(sink, &TIME_RELATIVE, Value::RelTime(i128::from(a.time_rel_ns)), Span::NONE);
-    emit!(sink, &TIME_DELTA, Value::RelTime(i128::from(a.time_delta_ns)), Span::NONE);
+    emit!(
+        sink,
+        &TIME_RELATIVE,
+        Value::RelTime(i128::from(a.time_rel_ns)),
+        Span::NONE
+    );
+    emit!(
+        sink,
+        &TIME_DELTA,
+        Value::RelTime(i128::from(a.time_delta_ns)),
+        Span::NONE
+    );
 }
 
 /// Dissects a TCP header.
@@ -803,34 +1456,82 @@ pub fn dissect<'a>(data: &'a [u8], off: usize, cx: &mut DissectCx) -> DissectRes
     if data.len() < HEADER_LEN {
         if cx.in_error && data.len() >= 4 {
             // ICMP errors quote at least 8 bytes: ports and sequence number.
-            let t = Tcp { hdr: data, payload: &[], seg_len: 0, ip: cx.ip, in_error: true };
-            return Ok(Some(Dissected::new(Decoded::Tcp(t), data.len(), data.len(), Next::Done)));
+            let t = Tcp {
+                hdr: data,
+                payload: &[],
+                seg_len: 0,
+                ip: cx.ip,
+                in_error: true,
+            };
+            return Ok(Some(Dissected::new(
+                Decoded::Tcp(t),
+                data.len(),
+                data.len(),
+                Next::Done,
+            )));
         }
-        let t = Tcp { hdr: data, payload: &[], seg_len: 0, ip: cx.ip, in_error: cx.in_error };
+        let t = Tcp {
+            hdr: data,
+            payload: &[],
+            seg_len: 0,
+            ip: cx.ip,
+            in_error: cx.in_error,
+        };
         let d = Dissected::new(Decoded::Tcp(t), data.len(), data.len(), Next::Done);
-        return Ok(Some(d.with_error(DecodeError::truncated(Layer::Tcp, off, HEADER_LEN, data.len()))));
+        return Ok(Some(d.with_error(DecodeError::truncated(
+            Layer::Tcp,
+            off,
+            HEADER_LEN,
+            data.len(),
+        ))));
     }
     let hl = usize::from(data.u8_at(12).unwrap_or(0) >> 4) * 4;
     if hl < HEADER_LEN {
-        let t = Tcp { hdr: data.get(..HEADER_LEN).unwrap_or(data), payload: &[], seg_len: 0, ip: cx.ip, in_error: cx.in_error };
+        let t = Tcp {
+            hdr: data.get(..HEADER_LEN).unwrap_or(data),
+            payload: &[],
+            seg_len: 0,
+            ip: cx.ip,
+            in_error: cx.in_error,
+        };
         let d = Dissected::new(Decoded::Tcp(t), HEADER_LEN, HEADER_LEN, Next::Done);
         return Ok(Some(d.with_error(DecodeError {
             layer: Layer::Tcp,
             offset: off + 12,
-            kind: DecodeErrorKind::BadLength { field: "header length", value: hl as u64 },
+            kind: DecodeErrorKind::BadLength {
+                field: "header length",
+                value: hl as u64,
+            },
         })));
     }
     let Some(hdr) = data.get(..hl) else {
-        let t = Tcp { hdr: data, payload: &[], seg_len: 0, ip: cx.ip, in_error: cx.in_error };
+        let t = Tcp {
+            hdr: data,
+            payload: &[],
+            seg_len: 0,
+            ip: cx.ip,
+            in_error: cx.in_error,
+        };
         let d = Dissected::new(Decoded::Tcp(t), data.len(), data.len(), Next::Done);
         if cx.in_error {
             return Ok(Some(d));
         }
-        return Ok(Some(d.with_error(DecodeError::truncated(Layer::Tcp, off, hl, data.len()))));
+        return Ok(Some(d.with_error(DecodeError::truncated(
+            Layer::Tcp,
+            off,
+            hl,
+            data.len(),
+        ))));
     };
     let payload = data.get(hl..).unwrap_or(&[]);
     let seg_len = reported.saturating_sub(hl) as u32;
-    let t = Tcp { hdr, payload, seg_len, ip: cx.ip, in_error: cx.in_error };
+    let t = Tcp {
+        hdr,
+        payload,
+        seg_len,
+        ip: cx.ip,
+        in_error: cx.in_error,
+    };
     let next = if payload.is_empty() || cx.in_error {
         Next::Done
     } else {

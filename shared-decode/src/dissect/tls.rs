@@ -53,35 +53,113 @@ pub static VERSIONS: &[(u64, &str)] = &[
 /// `tls`.
 pub static TLS: FieldDef = FieldDef::proto("tls", "Transport Layer Security");
 /// `tls.record`.
-pub static RECORD: FieldDef = FieldDef::new("tls.record", "Record Layer", FieldType::None, Base::None).detail();
+pub static RECORD: FieldDef =
+    FieldDef::new("tls.record", "Record Layer", FieldType::None, Base::None).detail();
 /// `tls.record.content_type`.
-pub static CONTENT_TYPE: FieldDef = FieldDef::new("tls.record.content_type", "Content Type", FieldType::UInt(8), Base::Dec).named(CONTENT_TYPES);
+pub static CONTENT_TYPE: FieldDef = FieldDef::new(
+    "tls.record.content_type",
+    "Content Type",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(CONTENT_TYPES);
 /// `tls.record.version`.
-pub static RECORD_VERSION: FieldDef = FieldDef::new("tls.record.version", "Version", FieldType::UInt(16), Base::Hex).named(VERSIONS);
+pub static RECORD_VERSION: FieldDef = FieldDef::new(
+    "tls.record.version",
+    "Version",
+    FieldType::UInt(16),
+    Base::Hex,
+)
+.named(VERSIONS);
 /// `tls.record.length`.
-pub static RECORD_LENGTH: FieldDef = FieldDef::new("tls.record.length", "Length", FieldType::UInt(16), Base::Dec);
+pub static RECORD_LENGTH: FieldDef = FieldDef::new(
+    "tls.record.length",
+    "Length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tls.handshake`.
-pub static HANDSHAKE: FieldDef = FieldDef::new("tls.handshake", "Handshake Protocol", FieldType::None, Base::None).detail();
+pub static HANDSHAKE: FieldDef = FieldDef::new(
+    "tls.handshake",
+    "Handshake Protocol",
+    FieldType::None,
+    Base::None,
+)
+.detail();
 /// `tls.handshake.type`.
-pub static HS_TYPE: FieldDef = FieldDef::new("tls.handshake.type", "Handshake Type", FieldType::UInt(8), Base::Dec).named(HANDSHAKE_TYPES);
+pub static HS_TYPE: FieldDef = FieldDef::new(
+    "tls.handshake.type",
+    "Handshake Type",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(HANDSHAKE_TYPES);
 /// `tls.handshake.length`.
-pub static HS_LENGTH: FieldDef = FieldDef::new("tls.handshake.length", "Length", FieldType::UInt(24), Base::Dec);
+pub static HS_LENGTH: FieldDef = FieldDef::new(
+    "tls.handshake.length",
+    "Length",
+    FieldType::UInt(24),
+    Base::Dec,
+);
 /// `tls.handshake.version`.
-pub static HS_VERSION: FieldDef = FieldDef::new("tls.handshake.version", "Version", FieldType::UInt(16), Base::Hex).named(VERSIONS);
+pub static HS_VERSION: FieldDef = FieldDef::new(
+    "tls.handshake.version",
+    "Version",
+    FieldType::UInt(16),
+    Base::Hex,
+)
+.named(VERSIONS);
 /// `tls.handshake.random`.
-pub static HS_RANDOM: FieldDef = FieldDef::new("tls.handshake.random", "Random", FieldType::Bytes, Base::None).bulk();
+pub static HS_RANDOM: FieldDef = FieldDef::new(
+    "tls.handshake.random",
+    "Random",
+    FieldType::Bytes,
+    Base::None,
+)
+.bulk();
 /// `tls.handshake.session_id_length`.
-pub static HS_SID_LEN: FieldDef = FieldDef::new("tls.handshake.session_id_length", "Session ID Length", FieldType::UInt(8), Base::Dec);
+pub static HS_SID_LEN: FieldDef = FieldDef::new(
+    "tls.handshake.session_id_length",
+    "Session ID Length",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `tls.handshake.session_id`.
-pub static HS_SID: FieldDef = FieldDef::new("tls.handshake.session_id", "Session ID", FieldType::Bytes, Base::None);
+pub static HS_SID: FieldDef = FieldDef::new(
+    "tls.handshake.session_id",
+    "Session ID",
+    FieldType::Bytes,
+    Base::None,
+);
 /// `tls.handshake.cipher_suites_length`.
-pub static HS_CS_LEN: FieldDef = FieldDef::new("tls.handshake.cipher_suites_length", "Cipher Suites Length", FieldType::UInt(16), Base::Dec);
+pub static HS_CS_LEN: FieldDef = FieldDef::new(
+    "tls.handshake.cipher_suites_length",
+    "Cipher Suites Length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tls.handshake.ciphersuite`.
-pub static HS_CIPHERSUITE: FieldDef = FieldDef::new("tls.handshake.ciphersuite", "Cipher Suite", FieldType::UInt(16), Base::Hex);
+pub static HS_CIPHERSUITE: FieldDef = FieldDef::new(
+    "tls.handshake.ciphersuite",
+    "Cipher Suite",
+    FieldType::UInt(16),
+    Base::Hex,
+);
 /// `tls.handshake.extensions_length`.
-pub static HS_EXT_LEN: FieldDef = FieldDef::new("tls.handshake.extensions_length", "Extensions Length", FieldType::UInt(16), Base::Dec);
+pub static HS_EXT_LEN: FieldDef = FieldDef::new(
+    "tls.handshake.extensions_length",
+    "Extensions Length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tls.handshake.extension.type`.
-pub static EXT_TYPE: FieldDef = FieldDef::new("tls.handshake.extension.type", "Type", FieldType::UInt(16), Base::Dec).named(&[
+pub static EXT_TYPE: FieldDef = FieldDef::new(
+    "tls.handshake.extension.type",
+    "Type",
+    FieldType::UInt(16),
+    Base::Dec,
+)
+.named(&[
     (0, "server_name"),
     (5, "status_request"),
     (10, "supported_groups"),
@@ -100,29 +178,99 @@ pub static EXT_TYPE: FieldDef = FieldDef::new("tls.handshake.extension.type", "T
     (65281, "renegotiation_info"),
 ]);
 /// `tls.handshake.extension.len`.
-pub static EXT_LEN: FieldDef = FieldDef::new("tls.handshake.extension.len", "Length", FieldType::UInt(16), Base::Dec);
+pub static EXT_LEN: FieldDef = FieldDef::new(
+    "tls.handshake.extension.len",
+    "Length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tls.handshake.extensions_server_name`.
-pub static SNI: FieldDef = FieldDef::new("tls.handshake.extensions_server_name", "Server Name", FieldType::Str, Base::None);
+pub static SNI: FieldDef = FieldDef::new(
+    "tls.handshake.extensions_server_name",
+    "Server Name",
+    FieldType::Str,
+    Base::None,
+);
 /// `tls.handshake.extensions_server_name_len`.
-pub static SNI_LEN: FieldDef = FieldDef::new("tls.handshake.extensions_server_name_len", "Server Name length", FieldType::UInt(16), Base::Dec);
+pub static SNI_LEN: FieldDef = FieldDef::new(
+    "tls.handshake.extensions_server_name_len",
+    "Server Name length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `tls.handshake.extensions.supported_version`.
-pub static SUPPORTED_VERSION: FieldDef = FieldDef::new("tls.handshake.extensions.supported_version", "Supported Version", FieldType::UInt(16), Base::Hex).named(VERSIONS);
+pub static SUPPORTED_VERSION: FieldDef = FieldDef::new(
+    "tls.handshake.extensions.supported_version",
+    "Supported Version",
+    FieldType::UInt(16),
+    Base::Hex,
+)
+.named(VERSIONS);
 /// `tls.handshake.extensions_alpn_str`.
-pub static ALPN: FieldDef = FieldDef::new("tls.handshake.extensions_alpn_str", "ALPN Next Protocol", FieldType::Str, Base::None);
+pub static ALPN: FieldDef = FieldDef::new(
+    "tls.handshake.extensions_alpn_str",
+    "ALPN Next Protocol",
+    FieldType::Str,
+    Base::None,
+);
 /// `tls.app_data`.
-pub static APP_DATA: FieldDef = FieldDef::new("tls.app_data", "Encrypted Application Data", FieldType::Bytes, Base::None).bulk();
+pub static APP_DATA: FieldDef = FieldDef::new(
+    "tls.app_data",
+    "Encrypted Application Data",
+    FieldType::Bytes,
+    Base::None,
+)
+.bulk();
 /// `tls.alert_message.level`.
-pub static ALERT_LEVEL: FieldDef = FieldDef::new("tls.alert_message.level", "Level", FieldType::UInt(8), Base::Dec).named(&[(1, "Warning"), (2, "Fatal")]);
+pub static ALERT_LEVEL: FieldDef = FieldDef::new(
+    "tls.alert_message.level",
+    "Level",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(&[(1, "Warning"), (2, "Fatal")]);
 /// `tls.alert_message.desc`.
-pub static ALERT_DESC: FieldDef = FieldDef::new("tls.alert_message.desc", "Description", FieldType::UInt(8), Base::Dec);
+pub static ALERT_DESC: FieldDef = FieldDef::new(
+    "tls.alert_message.desc",
+    "Description",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `tls.change_cipher_spec`.
-pub static CCS: FieldDef = FieldDef::new("tls.change_cipher_spec", "Change Cipher Spec Message", FieldType::None, Base::None);
+pub static CCS: FieldDef = FieldDef::new(
+    "tls.change_cipher_spec",
+    "Change Cipher Spec Message",
+    FieldType::None,
+    Base::None,
+);
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &TLS, &RECORD, &CONTENT_TYPE, &RECORD_VERSION, &RECORD_LENGTH, &HANDSHAKE, &HS_TYPE, &HS_LENGTH, &HS_VERSION,
-    &HS_RANDOM, &HS_SID_LEN, &HS_SID, &HS_CS_LEN, &HS_CIPHERSUITE, &HS_EXT_LEN, &EXT_TYPE, &EXT_LEN, &SNI, &SNI_LEN,
-    &SUPPORTED_VERSION, &ALPN, &APP_DATA, &ALERT_LEVEL, &ALERT_DESC, &CCS,
+    &TLS,
+    &RECORD,
+    &CONTENT_TYPE,
+    &RECORD_VERSION,
+    &RECORD_LENGTH,
+    &HANDSHAKE,
+    &HS_TYPE,
+    &HS_LENGTH,
+    &HS_VERSION,
+    &HS_RANDOM,
+    &HS_SID_LEN,
+    &HS_SID,
+    &HS_CS_LEN,
+    &HS_CIPHERSUITE,
+    &HS_EXT_LEN,
+    &EXT_TYPE,
+    &EXT_LEN,
+    &SNI,
+    &SNI_LEN,
+    &SUPPORTED_VERSION,
+    &ALPN,
+    &APP_DATA,
+    &ALERT_LEVEL,
+    &ALERT_DESC,
+    &CCS,
 ];
 
 /// TLS records in one segment.
@@ -241,10 +389,16 @@ impl<'a> Tls<'a> {
                     } else {
                         let mut p = 0;
                         // Terminates: each message advances by >= 4 bytes.
-                        while let (Some(t), Some(l)) = (r.fragment.u8_at(p), r.fragment.u24_at(p + 1)) {
+                        while let (Some(t), Some(l)) =
+                            (r.fragment.u8_at(p), r.fragment.u24_at(p + 1))
+                        {
                             let name = HS_TYPE.value_name(u64::from(t));
                             match name {
-                                Some(n) if !(t == 2 && is_hrr(r.fragment.get(p..).unwrap_or(&[]))) => names.push(n),
+                                Some(n)
+                                    if !(t == 2 && is_hrr(r.fragment.get(p..).unwrap_or(&[]))) =>
+                                {
+                                    names.push(n)
+                                }
                                 Some(_) => names.push("Hello Retry Request"),
                                 None => {
                                     names.push("Encrypted Handshake Message");
@@ -276,24 +430,69 @@ impl<'a> Tls<'a> {
     }
 
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
-        open!(sink, &TLS, Value::None, Span::new(off, self.data.len()), "Transport Layer Security");
+        open!(
+            sink,
+            &TLS,
+            Value::None,
+            Span::new(off, self.data.len()),
+            "Transport Layer Security"
+        );
         for r in self.records() {
             let ro = off + r.off;
             let rlen = 5 + r.fragment.len();
-            open!(sink, &RECORD, Value::None, Span::new(ro, rlen), "{} Record Layer: {}",
-                Self::version_name(r.version), CONTENT_TYPE.value_name(u64::from(r.content_type)).unwrap_or("Unknown"));
-            emit!(sink, &CONTENT_TYPE, Value::UInt(u64::from(r.content_type)), Span::new(ro, 1));
-            emit!(sink, &RECORD_VERSION, Value::UInt(u64::from(r.version)), Span::new(ro + 1, 2));
-            emit!(sink, &RECORD_LENGTH, Value::UInt(u64::from(r.length)), Span::new(ro + 3, 2));
+            open!(
+                sink,
+                &RECORD,
+                Value::None,
+                Span::new(ro, rlen),
+                "{} Record Layer: {}",
+                Self::version_name(r.version),
+                CONTENT_TYPE
+                    .value_name(u64::from(r.content_type))
+                    .unwrap_or("Unknown")
+            );
+            emit!(
+                sink,
+                &CONTENT_TYPE,
+                Value::UInt(u64::from(r.content_type)),
+                Span::new(ro, 1)
+            );
+            emit!(
+                sink,
+                &RECORD_VERSION,
+                Value::UInt(u64::from(r.version)),
+                Span::new(ro + 1, 2)
+            );
+            emit!(
+                sink,
+                &RECORD_LENGTH,
+                Value::UInt(u64::from(r.length)),
+                Span::new(ro + 3, 2)
+            );
             let fo = ro + 5;
             match r.content_type {
                 20 => emit!(sink, &CCS, Value::None, Span::new(fo, r.fragment.len())),
                 21 if r.fragment.len() == 2 && !r.after_ccs => {
-                    emit!(sink, &ALERT_LEVEL, Value::UInt(u64::from(r.fragment.u8_at(0).unwrap_or(0))), Span::new(fo, 1));
-                    emit!(sink, &ALERT_DESC, Value::UInt(u64::from(r.fragment.u8_at(1).unwrap_or(0))), Span::new(fo + 1, 1));
+                    emit!(
+                        sink,
+                        &ALERT_LEVEL,
+                        Value::UInt(u64::from(r.fragment.u8_at(0).unwrap_or(0))),
+                        Span::new(fo, 1)
+                    );
+                    emit!(
+                        sink,
+                        &ALERT_DESC,
+                        Value::UInt(u64::from(r.fragment.u8_at(1).unwrap_or(0))),
+                        Span::new(fo + 1, 1)
+                    );
                 }
                 22 if !r.after_ccs => emit_handshakes(r.fragment, fo, sink),
-                23 => emit!(sink, &APP_DATA, Value::Bytes(r.fragment), Span::new(fo, r.fragment.len())),
+                23 => emit!(
+                    sink,
+                    &APP_DATA,
+                    Value::Bytes(r.fragment),
+                    Span::new(fo, r.fragment.len())
+                ),
                 _ => {}
             }
             sink.close();
@@ -303,7 +502,8 @@ impl<'a> Tls<'a> {
 }
 
 fn is_hello(frag: &[u8]) -> bool {
-    matches!(frag.u8_at(0), Some(1 | 2)) && frag.u24_at(1).is_some_and(|l| l as usize + 4 <= frag.len())
+    matches!(frag.u8_at(0), Some(1 | 2))
+        && frag.u24_at(1).is_some_and(|l| l as usize + 4 <= frag.len())
 }
 
 /// HelloRetryRequest: a ServerHello whose random is this fixed value (RFC 8446 §4.1.3).
@@ -360,7 +560,9 @@ pub fn hello(frag: &[u8]) -> Option<Hello<'_>> {
         match et {
             0 if t == 1 => {
                 if let (Some(0), Some(nl)) = (v.u8_at(2), v.u16_at(3)) {
-                    h.sni = v.get(5..5 + usize::from(nl)).and_then(|n| std::str::from_utf8(n).ok());
+                    h.sni = v
+                        .get(5..5 + usize::from(nl))
+                        .and_then(|n| std::str::from_utf8(n).ok());
                 }
             }
             43 if t == 2 => h.selected_version = v.u16_at(0),
@@ -380,9 +582,25 @@ fn emit_handshakes<'a>(frag: &'a [u8], off: usize, sink: &mut dyn Sink<'a>) {
         };
         let l = l as usize;
         let mlen = (4 + l).min(frag.len() - p);
-        open!(sink, &HANDSHAKE, Value::None, Span::new(off + p, mlen), "Handshake Protocol: {name}");
-        emit!(sink, &HS_TYPE, Value::UInt(u64::from(t)), Span::new(off + p, 1));
-        emit!(sink, &HS_LENGTH, Value::UInt(l as u64), Span::new(off + p + 1, 3));
+        open!(
+            sink,
+            &HANDSHAKE,
+            Value::None,
+            Span::new(off + p, mlen),
+            "Handshake Protocol: {name}"
+        );
+        emit!(
+            sink,
+            &HS_TYPE,
+            Value::UInt(u64::from(t)),
+            Span::new(off + p, 1)
+        );
+        emit!(
+            sink,
+            &HS_LENGTH,
+            Value::UInt(l as u64),
+            Span::new(off + p + 1, 3)
+        );
         if t == 1 || t == 2 {
             let body = frag.get(p + 4..p + mlen).unwrap_or(&[]);
             emit_hello(t, body, off + p + 4, sink);
@@ -394,12 +612,22 @@ fn emit_handshakes<'a>(frag: &'a [u8], off: usize, sink: &mut dyn Sink<'a>) {
 
 fn emit_hello<'a>(t: u8, b: &'a [u8], off: usize, sink: &mut dyn Sink<'a>) {
     let Some(v) = b.u16_at(0) else { return };
-    emit!(sink, &HS_VERSION, Value::UInt(u64::from(v)), Span::new(off, 2));
+    emit!(
+        sink,
+        &HS_VERSION,
+        Value::UInt(u64::from(v)),
+        Span::new(off, 2)
+    );
     if let Some(r) = b.get(2..34) {
         emit!(sink, &HS_RANDOM, Value::Bytes(r), Span::new(off + 2, 32));
     }
     let Some(sl) = b.u8_at(34) else { return };
-    emit!(sink, &HS_SID_LEN, Value::UInt(u64::from(sl)), Span::new(off + 34, 1));
+    emit!(
+        sink,
+        &HS_SID_LEN,
+        Value::UInt(u64::from(sl)),
+        Span::new(off + 34, 1)
+    );
     let sl = usize::from(sl);
     if sl > 0 {
         if let Some(s) = b.get(35..35 + sl) {
@@ -409,11 +637,21 @@ fn emit_hello<'a>(t: u8, b: &'a [u8], off: usize, sink: &mut dyn Sink<'a>) {
     let mut p = 35 + sl;
     if t == 1 {
         let Some(cl) = b.u16_at(p) else { return };
-        emit!(sink, &HS_CS_LEN, Value::UInt(u64::from(cl)), Span::new(off + p, 2));
+        emit!(
+            sink,
+            &HS_CS_LEN,
+            Value::UInt(u64::from(cl)),
+            Span::new(off + p, 2)
+        );
         let cl = usize::from(cl);
         for i in 0..cl / 2 {
             if let Some(c) = b.u16_at(p + 2 + 2 * i) {
-                emit!(sink, &HS_CIPHERSUITE, Value::UInt(u64::from(c)), Span::new(off + p + 2 + 2 * i, 2));
+                emit!(
+                    sink,
+                    &HS_CIPHERSUITE,
+                    Value::UInt(u64::from(c)),
+                    Span::new(off + p + 2 + 2 * i, 2)
+                );
             }
         }
         p += 2 + cl;
@@ -421,27 +659,64 @@ fn emit_hello<'a>(t: u8, b: &'a [u8], off: usize, sink: &mut dyn Sink<'a>) {
         p += 1 + usize::from(ml);
     } else {
         if let Some(c) = b.u16_at(p) {
-            emit!(sink, &HS_CIPHERSUITE, Value::UInt(u64::from(c)), Span::new(off + p, 2));
+            emit!(
+                sink,
+                &HS_CIPHERSUITE,
+                Value::UInt(u64::from(c)),
+                Span::new(off + p, 2)
+            );
         }
         p += 3;
     }
     let Some(el) = b.u16_at(p) else { return };
-    emit!(sink, &HS_EXT_LEN, Value::UInt(u64::from(el)), Span::new(off + p, 2));
+    emit!(
+        sink,
+        &HS_EXT_LEN,
+        Value::UInt(u64::from(el)),
+        Span::new(off + p, 2)
+    );
     p += 2;
     let end = (p + usize::from(el)).min(b.len());
     // Terminates: each extension advances by >= 4 bytes.
     while p + 4 <= end {
-        let (Some(et), Some(l)) = (b.u16_at(p), b.u16_at(p + 2)) else { break };
+        let (Some(et), Some(l)) = (b.u16_at(p), b.u16_at(p + 2)) else {
+            break;
+        };
         let l = usize::from(l);
         let v = b.get(p + 4..(p + 4 + l).min(b.len())).unwrap_or(&[]);
         let name = EXT_TYPE.value_name(u64::from(et)).unwrap_or("Unknown");
-        open!(sink, &EXT_TYPE, Value::UInt(u64::from(et)), Span::new(off + p, 4 + v.len()), "Extension: {name} (len={l})");
-        emit!(sink, &EXT_LEN, Value::UInt(l as u64), Span::new(off + p + 2, 2));
+        open!(
+            sink,
+            &EXT_TYPE,
+            Value::UInt(u64::from(et)),
+            Span::new(off + p, 4 + v.len()),
+            "Extension: {name} (len={l})"
+        );
+        emit!(
+            sink,
+            &EXT_LEN,
+            Value::UInt(l as u64),
+            Span::new(off + p + 2, 2)
+        );
         let vo = off + p + 4;
         match et {
             0 => {
-                if let (Some(nl), Some(n)) = (v.u16_at(3), v.get(5..).and_then(|x| std::str::from_utf8(x.get(..usize::from(v.u16_at(3).unwrap_or(0))).unwrap_or(&[])).ok())) {
-                    emit!(sink, &SNI_LEN, Value::UInt(u64::from(nl)), Span::new(vo + 3, 2));
+                if let (Some(nl), Some(n)) = (
+                    v.u16_at(3),
+                    v.get(5..).and_then(|x| {
+                        std::str::from_utf8(
+                            x.get(..usize::from(v.u16_at(3).unwrap_or(0)))
+                                .unwrap_or(&[]),
+                        )
+                        .ok()
+                    }),
+                ) {
+                    emit!(
+                        sink,
+                        &SNI_LEN,
+                        Value::UInt(u64::from(nl)),
+                        Span::new(vo + 3, 2)
+                    );
                     emit!(sink, &SNI, Value::Str(n.into()), Span::new(vo + 5, n.len()));
                 }
             }
@@ -449,8 +724,16 @@ fn emit_hello<'a>(t: u8, b: &'a [u8], off: usize, sink: &mut dyn Sink<'a>) {
                 let mut q = 2;
                 // Terminates: each protocol name advances by >= 1 byte.
                 while let Some(&pl) = v.get(q) {
-                    if let Some(s) = v.get(q + 1..q + 1 + usize::from(pl)).and_then(|x| std::str::from_utf8(x).ok()) {
-                        emit!(sink, &ALPN, Value::Str(s.into()), Span::new(vo + q + 1, s.len()));
+                    if let Some(s) = v
+                        .get(q + 1..q + 1 + usize::from(pl))
+                        .and_then(|x| std::str::from_utf8(x).ok())
+                    {
+                        emit!(
+                            sink,
+                            &ALPN,
+                            Value::Str(s.into()),
+                            Span::new(vo + q + 1, s.len())
+                        );
                     }
                     q += 1 + usize::from(pl);
                 }
@@ -458,13 +741,23 @@ fn emit_hello<'a>(t: u8, b: &'a [u8], off: usize, sink: &mut dyn Sink<'a>) {
             43 => {
                 if t == 2 {
                     if let Some(sv) = v.u16_at(0) {
-                        emit!(sink, &SUPPORTED_VERSION, Value::UInt(u64::from(sv)), Span::new(vo, 2));
+                        emit!(
+                            sink,
+                            &SUPPORTED_VERSION,
+                            Value::UInt(u64::from(sv)),
+                            Span::new(vo, 2)
+                        );
                     }
                 } else {
                     let n = usize::from(v.u8_at(0).unwrap_or(0));
                     for i in 0..n / 2 {
                         if let Some(sv) = v.u16_at(1 + 2 * i) {
-                            emit!(sink, &SUPPORTED_VERSION, Value::UInt(u64::from(sv)), Span::new(vo + 1 + 2 * i, 2));
+                            emit!(
+                                sink,
+                                &SUPPORTED_VERSION,
+                                Value::UInt(u64::from(sv)),
+                                Span::new(vo + 1 + 2 * i, 2)
+                            );
                         }
                     }
                 }
@@ -487,5 +780,10 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectR
     if !looks_like_tls(data) {
         return Ok(None);
     }
-    Ok(Some(Dissected::new(Decoded::Tls(Tls { data }), data.len(), data.len(), Next::Done)))
+    Ok(Some(Dissected::new(
+        Decoded::Tls(Tls { data }),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
 }

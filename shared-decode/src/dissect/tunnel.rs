@@ -10,95 +10,223 @@ use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 /// `gre`.
 pub static GRE: FieldDef = FieldDef::proto("gre", "Generic Routing Encapsulation");
 /// `gre.flags_and_version`.
-pub static GRE_FLAGS: FieldDef = FieldDef::new("gre.flags_and_version", "Flags and Version", FieldType::UInt(16), Base::Hex);
+pub static GRE_FLAGS: FieldDef = FieldDef::new(
+    "gre.flags_and_version",
+    "Flags and Version",
+    FieldType::UInt(16),
+    Base::Hex,
+);
 /// `gre.flags.checksum`.
-pub static GRE_FLAG_C: FieldDef = FieldDef::new("gre.flags.checksum", "Checksum Bit", FieldType::Bool, Base::None).masked(0x8000);
+pub static GRE_FLAG_C: FieldDef = FieldDef::new(
+    "gre.flags.checksum",
+    "Checksum Bit",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x8000);
 /// `gre.flags.key`.
-pub static GRE_FLAG_K: FieldDef = FieldDef::new("gre.flags.key", "Key Bit", FieldType::Bool, Base::None).masked(0x2000);
+pub static GRE_FLAG_K: FieldDef =
+    FieldDef::new("gre.flags.key", "Key Bit", FieldType::Bool, Base::None).masked(0x2000);
 /// `gre.flags.sequence_number`.
-pub static GRE_FLAG_S: FieldDef = FieldDef::new("gre.flags.sequence_number", "Sequence Number Bit", FieldType::Bool, Base::None).masked(0x1000);
+pub static GRE_FLAG_S: FieldDef = FieldDef::new(
+    "gre.flags.sequence_number",
+    "Sequence Number Bit",
+    FieldType::Bool,
+    Base::None,
+)
+.masked(0x1000);
 /// `gre.flags.version`.
-pub static GRE_VERSION: FieldDef = FieldDef::new("gre.flags.version", "Version", FieldType::UInt(16), Base::Dec).masked(0x0007);
+pub static GRE_VERSION: FieldDef = FieldDef::new(
+    "gre.flags.version",
+    "Version",
+    FieldType::UInt(16),
+    Base::Dec,
+)
+.masked(0x0007);
 /// `gre.proto`.
-pub static GRE_PROTO: FieldDef = FieldDef::new("gre.proto", "Protocol Type", FieldType::UInt(16), Base::Hex).named(super::ethernet::ETHERTYPES);
+pub static GRE_PROTO: FieldDef =
+    FieldDef::new("gre.proto", "Protocol Type", FieldType::UInt(16), Base::Hex)
+        .named(super::ethernet::ETHERTYPES);
 /// `gre.key`.
 pub static GRE_KEY: FieldDef = FieldDef::new("gre.key", "Key", FieldType::UInt(32), Base::Hex);
 /// `gre.sequence_number`.
-pub static GRE_SEQ: FieldDef = FieldDef::new("gre.sequence_number", "Sequence Number", FieldType::UInt(32), Base::Dec);
+pub static GRE_SEQ: FieldDef = FieldDef::new(
+    "gre.sequence_number",
+    "Sequence Number",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `vxlan`.
 pub static VXLAN: FieldDef = FieldDef::proto("vxlan", "Virtual eXtensible Local Area Network");
 /// `vxlan.flags`.
-pub static VXLAN_FLAGS: FieldDef = FieldDef::new("vxlan.flags", "Flags", FieldType::UInt(16), Base::Hex);
+pub static VXLAN_FLAGS: FieldDef =
+    FieldDef::new("vxlan.flags", "Flags", FieldType::UInt(16), Base::Hex);
 /// `vxlan.vni`.
-pub static VXLAN_VNI: FieldDef = FieldDef::new("vxlan.vni", "VXLAN Network Identifier (VNI)", FieldType::UInt(24), Base::Dec);
+pub static VXLAN_VNI: FieldDef = FieldDef::new(
+    "vxlan.vni",
+    "VXLAN Network Identifier (VNI)",
+    FieldType::UInt(24),
+    Base::Dec,
+);
 /// `pppoes`.
 pub static PPPOES: FieldDef = FieldDef::proto("pppoes", "PPP-over-Ethernet Session");
 /// `pppoe.code`.
-pub static PPPOE_CODE: FieldDef = FieldDef::new("pppoe.code", "Code", FieldType::UInt(8), Base::Hex);
+pub static PPPOE_CODE: FieldDef =
+    FieldDef::new("pppoe.code", "Code", FieldType::UInt(8), Base::Hex);
 /// `pppoe.session_id`.
-pub static PPPOE_SESSION: FieldDef = FieldDef::new("pppoe.session_id", "Session ID", FieldType::UInt(16), Base::Hex);
+pub static PPPOE_SESSION: FieldDef = FieldDef::new(
+    "pppoe.session_id",
+    "Session ID",
+    FieldType::UInt(16),
+    Base::Hex,
+);
 /// `pppoe.payload_length`.
-pub static PPPOE_LEN: FieldDef = FieldDef::new("pppoe.payload_length", "Payload Length", FieldType::UInt(16), Base::Dec);
+pub static PPPOE_LEN: FieldDef = FieldDef::new(
+    "pppoe.payload_length",
+    "Payload Length",
+    FieldType::UInt(16),
+    Base::Dec,
+);
 /// `ppp`.
 pub static PPP: FieldDef = FieldDef::proto("ppp", "Point-to-Point Protocol");
 /// `ppp.protocol`.
-pub static PPP_PROTOCOL: FieldDef = FieldDef::new("ppp.protocol", "Protocol", FieldType::UInt(16), Base::Hex).named(&[
-    (0x0021, "Internet Protocol version 4"),
-    (0x0057, "Internet Protocol version 6"),
-    (0xc021, "Link Control Protocol"),
-    (0x8021, "Internet Protocol Control Protocol"),
-    (0x8057, "IPv6 Control Protocol"),
-    (0xc023, "Password Authentication Protocol"),
-    (0xc223, "Challenge Handshake Authentication Protocol"),
-]);
+pub static PPP_PROTOCOL: FieldDef =
+    FieldDef::new("ppp.protocol", "Protocol", FieldType::UInt(16), Base::Hex).named(&[
+        (0x0021, "Internet Protocol version 4"),
+        (0x0057, "Internet Protocol version 6"),
+        (0xc021, "Link Control Protocol"),
+        (0x8021, "Internet Protocol Control Protocol"),
+        (0x8057, "IPv6 Control Protocol"),
+        (0xc023, "Password Authentication Protocol"),
+        (0xc223, "Challenge Handshake Authentication Protocol"),
+    ]);
 /// `mpls`.
 pub static MPLS: FieldDef = FieldDef::proto("mpls", "MultiProtocol Label Switching Header");
 /// `mpls.label`.
-pub static MPLS_LABEL: FieldDef = FieldDef::new("mpls.label", "MPLS Label", FieldType::UInt(32), Base::Dec).masked(0xffff_f000);
+pub static MPLS_LABEL: FieldDef =
+    FieldDef::new("mpls.label", "MPLS Label", FieldType::UInt(32), Base::Dec).masked(0xffff_f000);
 /// `mpls.exp`.
-pub static MPLS_EXP: FieldDef = FieldDef::new("mpls.exp", "MPLS Experimental Bits", FieldType::UInt(32), Base::Dec).masked(0xe00);
+pub static MPLS_EXP: FieldDef = FieldDef::new(
+    "mpls.exp",
+    "MPLS Experimental Bits",
+    FieldType::UInt(32),
+    Base::Dec,
+)
+.masked(0xe00);
 /// `mpls.bottom`.
-pub static MPLS_BOTTOM: FieldDef = FieldDef::new("mpls.bottom", "MPLS Bottom Of Label Stack", FieldType::UInt(32), Base::Dec).masked(0x100);
+pub static MPLS_BOTTOM: FieldDef = FieldDef::new(
+    "mpls.bottom",
+    "MPLS Bottom Of Label Stack",
+    FieldType::UInt(32),
+    Base::Dec,
+)
+.masked(0x100);
 /// `mpls.ttl`.
-pub static MPLS_TTL: FieldDef = FieldDef::new("mpls.ttl", "MPLS TTL", FieldType::UInt(32), Base::Dec).masked(0xff);
+pub static MPLS_TTL: FieldDef =
+    FieldDef::new("mpls.ttl", "MPLS TTL", FieldType::UInt(32), Base::Dec).masked(0xff);
 /// `ah`.
 pub static AH: FieldDef = FieldDef::proto("ah", "Authentication Header");
 /// `ah.spi`.
 pub static AH_SPI: FieldDef = FieldDef::new("ah.spi", "AH SPI", FieldType::UInt(32), Base::Hex);
 /// `ah.sequence`.
-pub static AH_SEQ: FieldDef = FieldDef::new("ah.sequence", "AH Sequence", FieldType::UInt(32), Base::Dec);
+pub static AH_SEQ: FieldDef =
+    FieldDef::new("ah.sequence", "AH Sequence", FieldType::UInt(32), Base::Dec);
 /// `ah.next_header`.
-pub static AH_NEXT: FieldDef = FieldDef::new("ah.next_header", "Next header", FieldType::UInt(8), Base::Dec).named(super::ipv4::IP_PROTOCOLS);
+pub static AH_NEXT: FieldDef = FieldDef::new(
+    "ah.next_header",
+    "Next header",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(super::ipv4::IP_PROTOCOLS);
 /// `esp`.
 pub static ESP: FieldDef = FieldDef::proto("esp", "Encapsulating Security Payload");
 /// `esp.spi`.
 pub static ESP_SPI: FieldDef = FieldDef::new("esp.spi", "ESP SPI", FieldType::UInt(32), Base::Hex);
 /// `esp.sequence`.
-pub static ESP_SEQ: FieldDef = FieldDef::new("esp.sequence", "ESP Sequence", FieldType::UInt(32), Base::Dec);
+pub static ESP_SEQ: FieldDef = FieldDef::new(
+    "esp.sequence",
+    "ESP Sequence",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 
 /// `geneve`.
-pub static GENEVE: FieldDef = FieldDef::proto("geneve", "Generic Network Virtualization Encapsulation");
+pub static GENEVE: FieldDef =
+    FieldDef::proto("geneve", "Generic Network Virtualization Encapsulation");
 /// `geneve.version`.
-pub static GENEVE_VERSION: FieldDef = FieldDef::new("geneve.version", "Version", FieldType::UInt(8), Base::Dec).masked(0xc0);
+pub static GENEVE_VERSION: FieldDef =
+    FieldDef::new("geneve.version", "Version", FieldType::UInt(8), Base::Dec).masked(0xc0);
 /// `geneve.opt_len`.
-pub static GENEVE_OPT_LEN: FieldDef = FieldDef::new("geneve.opt_len", "Options length", FieldType::UInt(8), Base::Dec);
+pub static GENEVE_OPT_LEN: FieldDef = FieldDef::new(
+    "geneve.opt_len",
+    "Options length",
+    FieldType::UInt(8),
+    Base::Dec,
+);
 /// `geneve.proto_type`.
-pub static GENEVE_PROTO: FieldDef = FieldDef::new("geneve.proto_type", "Protocol Type", FieldType::UInt(16), Base::Hex).named(super::ethernet::ETHERTYPES);
+pub static GENEVE_PROTO: FieldDef = FieldDef::new(
+    "geneve.proto_type",
+    "Protocol Type",
+    FieldType::UInt(16),
+    Base::Hex,
+)
+.named(super::ethernet::ETHERTYPES);
 /// `geneve.vni`.
-pub static GENEVE_VNI: FieldDef = FieldDef::new("geneve.vni", "Virtual Network Identifier (VNI)", FieldType::UInt(24), Base::HexDec);
+pub static GENEVE_VNI: FieldDef = FieldDef::new(
+    "geneve.vni",
+    "Virtual Network Identifier (VNI)",
+    FieldType::UInt(24),
+    Base::HexDec,
+);
 /// `lisp-data`.
-pub static LISP_DATA: FieldDef = FieldDef::proto("lisp-data", "Locator/ID Separation Protocol (Data)");
+pub static LISP_DATA: FieldDef =
+    FieldDef::proto("lisp-data", "Locator/ID Separation Protocol (Data)");
 /// `lisp-data.flags`.
-pub static LISP_FLAGS: FieldDef = FieldDef::new("lisp-data.flags", "Flags", FieldType::UInt(8), Base::Hex);
+pub static LISP_FLAGS: FieldDef =
+    FieldDef::new("lisp-data.flags", "Flags", FieldType::UInt(8), Base::Hex);
 /// `teredo`.
 pub static TEREDO: FieldDef = FieldDef::proto("teredo", "Teredo IPv6 over UDP tunneling");
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
-    &GENEVE, &GENEVE_VERSION, &GENEVE_OPT_LEN, &GENEVE_PROTO, &GENEVE_VNI, &LISP_DATA, &LISP_FLAGS, &TEREDO,
-    &GRE, &GRE_FLAGS, &GRE_FLAG_C, &GRE_FLAG_K, &GRE_FLAG_S, &GRE_VERSION, &GRE_PROTO, &GRE_KEY, &GRE_SEQ,
-    &VXLAN, &VXLAN_FLAGS, &VXLAN_VNI, &PPPOES, &PPPOE_CODE, &PPPOE_SESSION, &PPPOE_LEN, &PPP, &PPP_PROTOCOL,
-    &MPLS, &MPLS_LABEL, &MPLS_EXP, &MPLS_BOTTOM, &MPLS_TTL, &AH, &AH_SPI, &AH_SEQ, &AH_NEXT, &ESP, &ESP_SPI,
+    &GENEVE,
+    &GENEVE_VERSION,
+    &GENEVE_OPT_LEN,
+    &GENEVE_PROTO,
+    &GENEVE_VNI,
+    &LISP_DATA,
+    &LISP_FLAGS,
+    &TEREDO,
+    &GRE,
+    &GRE_FLAGS,
+    &GRE_FLAG_C,
+    &GRE_FLAG_K,
+    &GRE_FLAG_S,
+    &GRE_VERSION,
+    &GRE_PROTO,
+    &GRE_KEY,
+    &GRE_SEQ,
+    &VXLAN,
+    &VXLAN_FLAGS,
+    &VXLAN_VNI,
+    &PPPOES,
+    &PPPOE_CODE,
+    &PPPOE_SESSION,
+    &PPPOE_LEN,
+    &PPP,
+    &PPP_PROTOCOL,
+    &MPLS,
+    &MPLS_LABEL,
+    &MPLS_EXP,
+    &MPLS_BOTTOM,
+    &MPLS_TTL,
+    &AH,
+    &AH_SPI,
+    &AH_SEQ,
+    &AH_NEXT,
+    &ESP,
+    &ESP_SPI,
     &ESP_SEQ,
 ];
 
@@ -122,28 +250,74 @@ impl<'a> Gre<'a> {
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
         let f = self.flags();
         let p = self.proto();
-        open!(sink, &GRE, Value::None, Span::new(off, self.hdr.len()), "Generic Routing Encapsulation ({})",
-            GRE_PROTO.value_name(u64::from(p)).unwrap_or("Unknown"));
-        open!(sink, &GRE_FLAGS, Value::UInt(u64::from(f)), Span::new(off, 2));
-        emit!(sink, &GRE_FLAG_C, Value::Bool(f & 0x8000 != 0), Span::new(off, 2));
-        emit!(sink, &GRE_FLAG_K, Value::Bool(f & 0x2000 != 0), Span::new(off, 2));
-        emit!(sink, &GRE_FLAG_S, Value::Bool(f & 0x1000 != 0), Span::new(off, 2));
-        emit!(sink, &GRE_VERSION, Value::UInt(u64::from(f & 7)), Span::new(off, 2));
+        open!(
+            sink,
+            &GRE,
+            Value::None,
+            Span::new(off, self.hdr.len()),
+            "Generic Routing Encapsulation ({})",
+            GRE_PROTO.value_name(u64::from(p)).unwrap_or("Unknown")
+        );
+        open!(
+            sink,
+            &GRE_FLAGS,
+            Value::UInt(u64::from(f)),
+            Span::new(off, 2)
+        );
+        emit!(
+            sink,
+            &GRE_FLAG_C,
+            Value::Bool(f & 0x8000 != 0),
+            Span::new(off, 2)
+        );
+        emit!(
+            sink,
+            &GRE_FLAG_K,
+            Value::Bool(f & 0x2000 != 0),
+            Span::new(off, 2)
+        );
+        emit!(
+            sink,
+            &GRE_FLAG_S,
+            Value::Bool(f & 0x1000 != 0),
+            Span::new(off, 2)
+        );
+        emit!(
+            sink,
+            &GRE_VERSION,
+            Value::UInt(u64::from(f & 7)),
+            Span::new(off, 2)
+        );
         sink.close();
-        emit!(sink, &GRE_PROTO, Value::UInt(u64::from(p)), Span::new(off + 2, 2));
+        emit!(
+            sink,
+            &GRE_PROTO,
+            Value::UInt(u64::from(p)),
+            Span::new(off + 2, 2)
+        );
         let mut o = 4;
         if f & 0x8000 != 0 {
             o += 4;
         }
         if f & 0x2000 != 0 {
             if let Some(k) = self.hdr.u32_at(o) {
-                emit!(sink, &GRE_KEY, Value::UInt(u64::from(k)), Span::new(off + o, 4));
+                emit!(
+                    sink,
+                    &GRE_KEY,
+                    Value::UInt(u64::from(k)),
+                    Span::new(off + o, 4)
+                );
             }
             o += 4;
         }
         if f & 0x1000 != 0 {
             if let Some(s) = self.hdr.u32_at(o) {
-                emit!(sink, &GRE_SEQ, Value::UInt(u64::from(s)), Span::new(off + o, 4));
+                emit!(
+                    sink,
+                    &GRE_SEQ,
+                    Value::UInt(u64::from(s)),
+                    Span::new(off + o, 4)
+                );
             }
         }
         sink.close();
@@ -152,8 +326,12 @@ impl<'a> Gre<'a> {
 
 /// Dissects GRE.
 pub fn dissect_gre<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> DissectResult<'a> {
-    let f = data.u16_at(0).ok_or_else(|| DecodeError::truncated(Layer::Gre, off, 4, data.len()))?;
-    let proto = data.u16_at(2).ok_or_else(|| DecodeError::truncated(Layer::Gre, off, 4, data.len()))?;
+    let f = data
+        .u16_at(0)
+        .ok_or_else(|| DecodeError::truncated(Layer::Gre, off, 4, data.len()))?;
+    let proto = data
+        .u16_at(2)
+        .ok_or_else(|| DecodeError::truncated(Layer::Gre, off, 4, data.len()))?;
     let version = f & 7;
     let mut hl = 4;
     if f & 0x8000 != 0 || (f & 0x4000 != 0 && version == 0) {
@@ -175,7 +353,12 @@ pub fn dissect_gre<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Disse
         0x880b => Next::Layer(Layer::Ppp),
         p => Next::Ethertype(p),
     };
-    Ok(Some(Dissected::new(Decoded::Gre(Gre { hdr }), hl, data.len(), next)))
+    Ok(Some(Dissected::new(
+        Decoded::Gre(Gre { hdr }),
+        hl,
+        data.len(),
+        next,
+    )))
 }
 
 /// A VXLAN header.
@@ -192,9 +375,25 @@ impl<'a> Vxlan<'a> {
     }
 
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
-        open!(sink, &VXLAN, Value::None, Span::new(off, 8), "Virtual eXtensible Local Area Network");
-        emit!(sink, &VXLAN_FLAGS, Value::UInt(u64::from(self.hdr.u16_at(0).unwrap_or(0))), Span::new(off, 2));
-        emit!(sink, &VXLAN_VNI, Value::UInt(u64::from(self.vni())), Span::new(off + 4, 3));
+        open!(
+            sink,
+            &VXLAN,
+            Value::None,
+            Span::new(off, 8),
+            "Virtual eXtensible Local Area Network"
+        );
+        emit!(
+            sink,
+            &VXLAN_FLAGS,
+            Value::UInt(u64::from(self.hdr.u16_at(0).unwrap_or(0))),
+            Span::new(off, 2)
+        );
+        emit!(
+            sink,
+            &VXLAN_VNI,
+            Value::UInt(u64::from(self.vni())),
+            Span::new(off + 4, 3)
+        );
         sink.close();
     }
 }
@@ -204,7 +403,12 @@ pub fn dissect_vxlan<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Dis
     let Some(hdr) = data.get(..8) else {
         return Err(DecodeError::truncated(Layer::Vxlan, off, 8, data.len()));
     };
-    Ok(Some(Dissected::new(Decoded::Vxlan(Vxlan { hdr }), 8, data.len(), Next::Layer(Layer::Ethernet))))
+    Ok(Some(Dissected::new(
+        Decoded::Vxlan(Vxlan { hdr }),
+        8,
+        data.len(),
+        Next::Layer(Layer::Ethernet),
+    )))
 }
 
 /// A PPPoE session header.
@@ -216,10 +420,31 @@ pub struct Pppoe<'a> {
 
 impl<'a> Pppoe<'a> {
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
-        open!(sink, &PPPOES, Value::None, Span::new(off, 6), "PPP-over-Ethernet Session");
-        emit!(sink, &PPPOE_CODE, Value::UInt(u64::from(self.hdr.u8_at(1).unwrap_or(0))), Span::new(off + 1, 1));
-        emit!(sink, &PPPOE_SESSION, Value::UInt(u64::from(self.hdr.u16_at(2).unwrap_or(0))), Span::new(off + 2, 2));
-        emit!(sink, &PPPOE_LEN, Value::UInt(u64::from(self.hdr.u16_at(4).unwrap_or(0))), Span::new(off + 4, 2));
+        open!(
+            sink,
+            &PPPOES,
+            Value::None,
+            Span::new(off, 6),
+            "PPP-over-Ethernet Session"
+        );
+        emit!(
+            sink,
+            &PPPOE_CODE,
+            Value::UInt(u64::from(self.hdr.u8_at(1).unwrap_or(0))),
+            Span::new(off + 1, 1)
+        );
+        emit!(
+            sink,
+            &PPPOE_SESSION,
+            Value::UInt(u64::from(self.hdr.u16_at(2).unwrap_or(0))),
+            Span::new(off + 2, 2)
+        );
+        emit!(
+            sink,
+            &PPPOE_LEN,
+            Value::UInt(u64::from(self.hdr.u16_at(4).unwrap_or(0))),
+            Span::new(off + 4, 2)
+        );
         sink.close();
     }
 }
@@ -231,7 +456,12 @@ pub fn dissect_pppoe<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Dis
     };
     let len = usize::from(hdr.u16_at(4).unwrap_or(0));
     let end = (6 + len).min(data.len());
-    let mut d = Dissected::new(Decoded::Pppoe(Pppoe { hdr }), 6, end, Next::Layer(Layer::Ppp));
+    let mut d = Dissected::new(
+        Decoded::Pppoe(Pppoe { hdr }),
+        6,
+        end,
+        Next::Layer(Layer::Ppp),
+    );
     d.payload = 6..end;
     Ok(Some(d))
 }
@@ -247,8 +477,19 @@ pub struct Ppp {
 
 impl Ppp {
     pub(crate) fn emit<'a>(&self, off: usize, sink: &mut dyn Sink<'a>) {
-        open!(sink, &PPP, Value::None, Span::new(off, self.len), "Point-to-Point Protocol");
-        emit!(sink, &PPP_PROTOCOL, Value::UInt(u64::from(self.protocol)), Span::new(off + self.len.saturating_sub(2), 2));
+        open!(
+            sink,
+            &PPP,
+            Value::None,
+            Span::new(off, self.len),
+            "Point-to-Point Protocol"
+        );
+        emit!(
+            sink,
+            &PPP_PROTOCOL,
+            Value::UInt(u64::from(self.protocol)),
+            Span::new(off + self.len.saturating_sub(2), 2)
+        );
         sink.close();
     }
 }
@@ -275,7 +516,12 @@ pub fn dissect_ppp<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Disse
         0x0057 => Next::Ethertype(0x86dd),
         _ => Next::Done,
     };
-    Ok(Some(Dissected::new(Decoded::Ppp(Ppp { protocol, len }), len, data.len(), next)))
+    Ok(Some(Dissected::new(
+        Decoded::Ppp(Ppp { protocol, len }),
+        len,
+        data.len(),
+        next,
+    )))
 }
 
 /// An MPLS label stack.
@@ -290,11 +536,25 @@ impl<'a> Mpls<'a> {
         for (i, e) in self.stack.chunks_exact(4).enumerate() {
             let v = u64::from(e.u32_at(0).unwrap_or(0));
             let o = off + i * 4;
-            open!(sink, &MPLS, Value::None, Span::new(o, 4), "MultiProtocol Label Switching Header, Label: {}, Exp: {}, S: {}, TTL: {}",
-                v >> 12, (v >> 9) & 7, (v >> 8) & 1, v & 0xff);
+            open!(
+                sink,
+                &MPLS,
+                Value::None,
+                Span::new(o, 4),
+                "MultiProtocol Label Switching Header, Label: {}, Exp: {}, S: {}, TTL: {}",
+                v >> 12,
+                (v >> 9) & 7,
+                (v >> 8) & 1,
+                v & 0xff
+            );
             emit!(sink, &MPLS_LABEL, Value::UInt(v >> 12), Span::new(o, 4));
             emit!(sink, &MPLS_EXP, Value::UInt((v >> 9) & 7), Span::new(o, 4));
-            emit!(sink, &MPLS_BOTTOM, Value::UInt((v >> 8) & 1), Span::new(o, 4));
+            emit!(
+                sink,
+                &MPLS_BOTTOM,
+                Value::UInt((v >> 8) & 1),
+                Span::new(o, 4)
+            );
             emit!(sink, &MPLS_TTL, Value::UInt(v & 0xff), Span::new(o, 4));
             sink.close();
         }
@@ -307,7 +567,12 @@ pub fn dissect_mpls<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Diss
     // Terminates: p grows by 4 each step and is bounded by the data and 16 labels.
     loop {
         let Some(e) = data.u32_at(p) else {
-            return Err(DecodeError::truncated(Layer::Mpls, off + p, 4, data.len().saturating_sub(p)));
+            return Err(DecodeError::truncated(
+                Layer::Mpls,
+                off + p,
+                4,
+                data.len().saturating_sub(p),
+            ));
         };
         p += 4;
         if e & 0x100 != 0 || p >= 64 {
@@ -320,7 +585,12 @@ pub fn dissect_mpls<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Diss
         _ => Next::Done,
     };
     let stack = data.get(..p).unwrap_or(&[]);
-    Ok(Some(Dissected::new(Decoded::Mpls(Mpls { stack }), p, data.len(), next)))
+    Ok(Some(Dissected::new(
+        Decoded::Mpls(Mpls { stack }),
+        p,
+        data.len(),
+        next,
+    )))
 }
 
 /// An IPsec Authentication Header or ESP header.
@@ -344,14 +614,51 @@ impl<'a> Ipsec<'a> {
 
     pub(crate) fn emit(&self, off: usize, sink: &mut dyn Sink<'a>) {
         if self.esp {
-            open!(sink, &ESP, Value::None, Span::new(off, self.hdr.len()), "Encapsulating Security Payload");
-            emit!(sink, &ESP_SPI, Value::UInt(u64::from(self.spi())), Span::new(off, 4));
-            emit!(sink, &ESP_SEQ, Value::UInt(u64::from(self.sequence())), Span::new(off + 4, 4));
+            open!(
+                sink,
+                &ESP,
+                Value::None,
+                Span::new(off, self.hdr.len()),
+                "Encapsulating Security Payload"
+            );
+            emit!(
+                sink,
+                &ESP_SPI,
+                Value::UInt(u64::from(self.spi())),
+                Span::new(off, 4)
+            );
+            emit!(
+                sink,
+                &ESP_SEQ,
+                Value::UInt(u64::from(self.sequence())),
+                Span::new(off + 4, 4)
+            );
         } else {
-            open!(sink, &AH, Value::None, Span::new(off, self.hdr.len()), "Authentication Header");
-            emit!(sink, &AH_NEXT, Value::UInt(u64::from(self.hdr.u8_at(0).unwrap_or(0))), Span::new(off, 1));
-            emit!(sink, &AH_SPI, Value::UInt(u64::from(self.spi())), Span::new(off + 4, 4));
-            emit!(sink, &AH_SEQ, Value::UInt(u64::from(self.sequence())), Span::new(off + 8, 4));
+            open!(
+                sink,
+                &AH,
+                Value::None,
+                Span::new(off, self.hdr.len()),
+                "Authentication Header"
+            );
+            emit!(
+                sink,
+                &AH_NEXT,
+                Value::UInt(u64::from(self.hdr.u8_at(0).unwrap_or(0))),
+                Span::new(off, 1)
+            );
+            emit!(
+                sink,
+                &AH_SPI,
+                Value::UInt(u64::from(self.spi())),
+                Span::new(off + 4, 4)
+            );
+            emit!(
+                sink,
+                &AH_SEQ,
+                Value::UInt(u64::from(self.sequence())),
+                Span::new(off + 8, 4)
+            );
         }
         sink.close();
     }
@@ -366,7 +673,12 @@ pub fn dissect_ah<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Dissec
     let Some(hdr) = data.get(..hl) else {
         return Err(DecodeError::truncated(Layer::Ah, off, hl, data.len()));
     };
-    Ok(Some(Dissected::new(Decoded::Ipsec(Ipsec { hdr, esp: false }), hl, data.len(), Next::IpProto(nh))))
+    Ok(Some(Dissected::new(
+        Decoded::Ipsec(Ipsec { hdr, esp: false }),
+        hl,
+        data.len(),
+        Next::IpProto(nh),
+    )))
 }
 
 /// Dissects ESP: SPI and sequence; the rest is encrypted.
@@ -374,7 +686,12 @@ pub fn dissect_esp<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Disse
     let Some(hdr) = data.get(..8) else {
         return Err(DecodeError::truncated(Layer::Esp, off, 8, data.len()));
     };
-    Ok(Some(Dissected::new(Decoded::Ipsec(Ipsec { hdr, esp: true }), 8, data.len(), Next::Done)))
+    Ok(Some(Dissected::new(
+        Decoded::Ipsec(Ipsec { hdr, esp: true }),
+        8,
+        data.len(),
+        Next::Done,
+    )))
 }
 
 /// Which simple encapsulation a [`Shim`] is.
@@ -413,18 +730,62 @@ impl<'a> Shim<'a> {
         let h = self.hdr;
         match self.kind {
             ShimKind::Geneve => {
-                open!(sink, &GENEVE, Value::None, Span::new(off, h.len()), "Generic Network Virtualization Encapsulation, VNI: 0x{:06x}", h.u24_at(4).unwrap_or(0));
-                emit!(sink, &GENEVE_VERSION, Value::UInt(u64::from(h.u8_at(0).unwrap_or(0) >> 6)), Span::new(off, 1));
-                emit!(sink, &GENEVE_OPT_LEN, Value::UInt(u64::from(h.u8_at(0).unwrap_or(0) & 0x3f) * 4), Span::new(off, 1));
-                emit!(sink, &GENEVE_PROTO, Value::UInt(u64::from(h.u16_at(2).unwrap_or(0))), Span::new(off + 2, 2));
-                emit!(sink, &GENEVE_VNI, Value::UInt(u64::from(h.u24_at(4).unwrap_or(0))), Span::new(off + 4, 3));
+                open!(
+                    sink,
+                    &GENEVE,
+                    Value::None,
+                    Span::new(off, h.len()),
+                    "Generic Network Virtualization Encapsulation, VNI: 0x{:06x}",
+                    h.u24_at(4).unwrap_or(0)
+                );
+                emit!(
+                    sink,
+                    &GENEVE_VERSION,
+                    Value::UInt(u64::from(h.u8_at(0).unwrap_or(0) >> 6)),
+                    Span::new(off, 1)
+                );
+                emit!(
+                    sink,
+                    &GENEVE_OPT_LEN,
+                    Value::UInt(u64::from(h.u8_at(0).unwrap_or(0) & 0x3f) * 4),
+                    Span::new(off, 1)
+                );
+                emit!(
+                    sink,
+                    &GENEVE_PROTO,
+                    Value::UInt(u64::from(h.u16_at(2).unwrap_or(0))),
+                    Span::new(off + 2, 2)
+                );
+                emit!(
+                    sink,
+                    &GENEVE_VNI,
+                    Value::UInt(u64::from(h.u24_at(4).unwrap_or(0))),
+                    Span::new(off + 4, 3)
+                );
             }
             ShimKind::LispData => {
-                open!(sink, &LISP_DATA, Value::None, Span::new(off, h.len()), "Locator/ID Separation Protocol (Data)");
-                emit!(sink, &LISP_FLAGS, Value::UInt(u64::from(h.u8_at(0).unwrap_or(0))), Span::new(off, 1));
+                open!(
+                    sink,
+                    &LISP_DATA,
+                    Value::None,
+                    Span::new(off, h.len()),
+                    "Locator/ID Separation Protocol (Data)"
+                );
+                emit!(
+                    sink,
+                    &LISP_FLAGS,
+                    Value::UInt(u64::from(h.u8_at(0).unwrap_or(0))),
+                    Span::new(off, 1)
+                );
             }
             ShimKind::Teredo => {
-                open!(sink, &TEREDO, Value::None, Span::new(off, h.len()), "Teredo IPv6 over UDP tunneling");
+                open!(
+                    sink,
+                    &TEREDO,
+                    Value::None,
+                    Span::new(off, h.len()),
+                    "Teredo IPv6 over UDP tunneling"
+                );
             }
         }
         sink.close();
@@ -447,7 +808,15 @@ pub fn dissect_geneve<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) -> Di
         0x6558 => Next::Layer(Layer::Ethernet),
         p => Next::Ethertype(p),
     };
-    Ok(Some(Dissected::new(Decoded::Shim(Shim { kind: ShimKind::Geneve, hdr }), hl, data.len(), next)))
+    Ok(Some(Dissected::new(
+        Decoded::Shim(Shim {
+            kind: ShimKind::Geneve,
+            hdr,
+        }),
+        hl,
+        data.len(),
+        next,
+    )))
 }
 
 /// LISP data: an 8-byte header, then an IPv4 or IPv6 packet.
@@ -460,7 +829,15 @@ pub fn dissect_lisp_data<'a>(data: &'a [u8], off: usize, _cx: &mut DissectCx) ->
         Some(6) => Next::Ethertype(0x86dd),
         _ => Next::Done,
     };
-    Ok(Some(Dissected::new(Decoded::Shim(Shim { kind: ShimKind::LispData, hdr }), 8, data.len(), next)))
+    Ok(Some(Dissected::new(
+        Decoded::Shim(Shim {
+            kind: ShimKind::LispData,
+            hdr,
+        }),
+        8,
+        data.len(),
+        next,
+    )))
 }
 
 /// Teredo: optional authentication (type 0x0001) and origin indication (0x0000) headers,
@@ -479,5 +856,13 @@ pub fn dissect_teredo<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> D
         return Ok(None);
     }
     let hdr = data.get(..p).unwrap_or(&[]);
-    Ok(Some(Dissected::new(Decoded::Shim(Shim { kind: ShimKind::Teredo, hdr }), p, data.len(), Next::Ethertype(0x86dd))))
+    Ok(Some(Dissected::new(
+        Decoded::Shim(Shim {
+            kind: ShimKind::Teredo,
+            hdr,
+        }),
+        p,
+        data.len(),
+        Next::Ethertype(0x86dd),
+    )))
 }

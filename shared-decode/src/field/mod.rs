@@ -126,7 +126,12 @@ pub struct FieldDef {
 
 impl FieldDef {
     /// A field with no mask and no value names.
-    pub const fn new(name: &'static str, label: &'static str, ftype: FieldType, base: Base) -> Self {
+    pub const fn new(
+        name: &'static str,
+        label: &'static str,
+        ftype: FieldType,
+        base: Base,
+    ) -> Self {
         FieldDef {
             name,
             label,
@@ -205,10 +210,7 @@ impl FieldDef {
 
     /// The name of an integer value, if the field has value names.
     pub fn value_name(&self, v: u64) -> Option<&'static str> {
-        self.names?
-            .iter()
-            .find(|(k, _)| *k == v)
-            .map(|(_, n)| *n)
+        self.names?.iter().find(|(k, _)| *k == v).map(|(_, n)| *n)
     }
 }
 
@@ -356,7 +358,10 @@ impl Schema {
     }
 
     /// Fields whose names start with `prefix` (autocompletion).
-    pub fn completions<'s>(&'s self, prefix: &'s str) -> impl Iterator<Item = &'static FieldDef> + 's {
+    pub fn completions<'s>(
+        &'s self,
+        prefix: &'s str,
+    ) -> impl Iterator<Item = &'static FieldDef> + 's {
         let start = self.all.partition_point(|f| f.name < prefix);
         self.all
             .get(start..)

@@ -50,7 +50,9 @@ pub enum FileErrorKind {
         len: u64,
     },
     /// Leading and trailing pcapng block lengths differ.
-    #[error("pcapng block type 0x{block_type:x}: leading length {first} != trailing length {second}")]
+    #[error(
+        "pcapng block type 0x{block_type:x}: leading length {first} != trailing length {second}"
+    )]
     LengthMismatch {
         /// Block type.
         block_type: u32,

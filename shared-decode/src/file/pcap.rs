@@ -210,17 +210,9 @@ impl PcapParser {
         }
         self.records += 1;
         self.last_secs = Some(secs);
-        let units = if self.nanos {
-            1_000_000_000
-        } else {
-            1_000_000
-        };
+        let units = if self.nanos { 1_000_000_000 } else { 1_000_000 };
         // Fractions >= one second are invalid; like Wireshark we carry them into the seconds.
-        let ts = Timestamp::from_ticks(
-            u64::from(secs) * units + u64::from(frac),
-            units,
-            0,
-        );
+        let ts = Timestamp::from_ticks(u64::from(secs) * units + u64::from(frac), units, 0);
         Step::Record(RawRecord {
             consumed: total,
             interface: 0,

@@ -143,7 +143,9 @@ impl CaptureParser {
                     self.state = State::Pcapng(PcapngParser::default());
                     return self.next(buf, offset, eof);
                 }
-                if buf.len() >= 4 && PcapParser::sniff(buf).is_some() || buf.len() < 4 && eof && !buf.is_empty() {
+                if buf.len() >= 4 && PcapParser::sniff(buf).is_some()
+                    || buf.len() < 4 && eof && !buf.is_empty()
+                {
                     match PcapParser::parse_header(buf, eof) {
                         Ok(None) => {
                             return Step::NeedMore {
@@ -391,7 +393,10 @@ impl<R: Read> Reader<R> {
                     } else {
                         FileErrorKind::Io(e.to_string())
                     };
-                    return Err(FileError::new(self.offset + (self.end - self.pos) as u64, kind));
+                    return Err(FileError::new(
+                        self.offset + (self.end - self.pos) as u64,
+                        kind,
+                    ));
                 }
             }
         }

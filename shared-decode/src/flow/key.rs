@@ -15,7 +15,10 @@ pub struct Endpoint {
 impl Endpoint {
     /// An endpoint from 16 address bytes and a port.
     pub fn new(addr: [u8; 16], port: u16) -> Endpoint {
-        Endpoint { addr: u128::from_be_bytes(addr), port }
+        Endpoint {
+            addr: u128::from_be_bytes(addr),
+            port,
+        }
     }
 }
 
@@ -34,26 +37,38 @@ impl FlowKey {
     /// The key of a packet from `src` to `dst`.
     pub fn new(src: Endpoint, dst: Endpoint, proto: u8) -> FlowKey {
         if src <= dst {
-            FlowKey { a: src, b: dst, proto }
+            FlowKey {
+                a: src,
+                b: dst,
+                proto,
+            }
         } else {
-            FlowKey { a: dst, b: src, proto }
+            FlowKey {
+                a: dst,
+                b: src,
+                proto,
+            }
         }
     }
 }
 
 /// Addresses of the innermost IP layer before layer index `before`.
 pub(crate) fn ip_addrs(pkt: &Packet<'_>, before: usize) -> Option<([u8; 16], [u8; 16])> {
-    pkt.layers.get(..before)?.iter().rev().find_map(|l| match &l.data {
-        Decoded::Ipv4(ip) => {
-            let mut s = [0u8; 16];
-            let mut d = [0u8; 16];
-            s[12..].copy_from_slice(&ip.src());
-            d[12..].copy_from_slice(&ip.dst());
-            Some((s, d))
-        }
-        Decoded::Ipv6(ip) => Some((ip.src(), ip.dst())),
-        _ => None,
-    })
+    pkt.layers
+        .get(..before)?
+        .iter()
+        .rev()
+        .find_map(|l| match &l.data {
+            Decoded::Ipv4(ip) => {
+                let mut s = [0u8; 16];
+                let mut d = [0u8; 16];
+                s[12..].copy_from_slice(&ip.src());
+                d[12..].copy_from_slice(&ip.dst());
+                Some((s, d))
+            }
+            Decoded::Ipv6(ip) => Some((ip.src(), ip.dst())),
+            _ => None,
+        })
 }
 
 /// What the TCP analysis needs from a segment.
@@ -85,7 +100,10 @@ impl TcpSeg {
 
 /// The TCP flow of a packet: key, source endpoint and segment facts.
 pub(crate) fn tcp_key(pkt: &Packet<'_>) -> Option<(FlowKey, Endpoint, TcpSeg)> {
-    let i = pkt.layers.iter().position(|l| matches!(&l.data, Decoded::Tcp(t) if !t.in_error && t.hdr.len() >= 20))?;
+    let i = pkt
+        .layers
+        .iter()
+        .position(|l| matches!(&l.data, Decoded::Tcp(t) if !t.in_error && t.hdr.len() >= 20))?;
     let Decoded::Tcp(t) = &pkt.layers.get(i)?.data else {
         return None;
     };
@@ -97,7 +115,10 @@ pub(crate) fn tcp_key(pkt: &Packet<'_>) -> Option<(FlowKey, Endpoint, TcpSeg)> {
 
 /// The UDP flow of a packet.
 pub(crate) fn udp_key(pkt: &Packet<'_>) -> Option<(FlowKey, Endpoint)> {
-    let i = pkt.layers.iter().position(|l| matches!(&l.data, Decoded::Udp(u) if !u.in_error))?;
+    let i = pkt
+        .layers
+        .iter()
+        .position(|l| matches!(&l.data, Decoded::Udp(u) if !u.in_error))?;
     let Decoded::Udp(u) = &pkt.layers.get(i)?.data else {
         return None;
     };
@@ -111,8 +132,12 @@ pub(crate) fn udp_key(pkt: &Packet<'_>) -> Option<(FlowKey, Endpoint)> {
 pub(crate) fn echo_key(pkt: &Packet<'_>) -> Option<(FlowKey, u16, u16, bool)> {
     for (i, l) in pkt.layers.iter().enumerate() {
         let (id, seq, req, proto) = match &l.data {
-            Decoded::Icmp(m) if !m.in_error && m.is_echo() => (m.ident(), m.seq(), m.icmp_type() == 8, 1),
-            Decoded::Icmpv6(m) if !m.in_error && m.is_echo() => (m.ident(), m.seq(), m.icmp_type() == 128, 58),
+            Decoded::Icmp(m) if !m.in_error && m.is_echo() => {
+                (m.ident(), m.seq(), m.icmp_type() == 8, 1)
+            }
+            Decoded::Icmpv6(m) if !m.in_error && m.is_echo() => {
+                (m.ident(), m.seq(), m.icmp_type() == 128, 58)
+            }
             _ => continue,
         };
         let (s, d) = ip_addrs(pkt, i)?;

@@ -63,7 +63,11 @@ impl TcpFlags {
     }
     /// Any retransmission kind (plain, fast, spurious).
     pub fn any_retransmission(self) -> bool {
-        self.0 & (Self::RETRANSMISSION.0 | Self::FAST_RETRANSMISSION.0 | Self::SPURIOUS_RETRANSMISSION.0) != 0
+        self.0
+            & (Self::RETRANSMISSION.0
+                | Self::FAST_RETRANSMISSION.0
+                | Self::SPURIOUS_RETRANSMISSION.0)
+            != 0
     }
 }
 
@@ -251,7 +255,11 @@ impl Tracker {
             let s = self.udp.entry(key).or_insert_with(|| {
                 let id = *next;
                 *next += 1;
-                UdpStream { id, first_ts: ts, last_ts: ts }
+                UdpStream {
+                    id,
+                    first_ts: ts,
+                    last_ts: ts,
+                }
             });
             analysis.udp = Some(UdpAnalysis {
                 stream: s.id,
@@ -287,7 +295,9 @@ impl Tracker {
             if syn_only {
                 let dir = s.dirs.get(d);
                 let base = dir.and_then(|x| x.base);
-                if base.is_some_and(|b| b != t.seq) && (s.closed || dir.is_some_and(|x| x.syn_seen || x.fin_seen)) {
+                if base.is_some_and(|b| b != t.seq)
+                    && (s.closed || dir.is_some_and(|x| x.syn_seen || x.fin_seen))
+                {
                     new_stream = true;
                     flags.insert(TcpFlags::REUSED_PORTS);
                 }
@@ -337,7 +347,11 @@ impl Tracker {
 
         // Sequence bases (relative numbers).
         if fwd.base.is_none() {
-            fwd.base = Some(if has(F::SYN) { seq } else { seq.wrapping_sub(1) });
+            fwd.base = Some(if has(F::SYN) {
+                seq
+            } else {
+                seq.wrapping_sub(1)
+            });
         }
         if rev.base.is_none() && has(F::ACK) {
             rev.base = Some(ack.wrapping_sub(1));
@@ -389,7 +403,11 @@ impl Tracker {
             // WINDOW FULL
             if seglen > 0 && rev.win_scale != -1 && !has(F::SYN | F::FIN | F::RST) {
                 if let (Some(la), Some(w)) = (rev.lastack, rev.window) {
-                    let shift = if rev.win_scale < 0 { 0 } else { rev.win_scale as u32 };
+                    let shift = if rev.win_scale < 0 {
+                        0
+                    } else {
+                        rev.win_scale as u32
+                    };
                     if seq.wrapping_add(seglen) == la.wrapping_add(u32::from(w) << shift) {
                         flags.insert(TcpFlags::WINDOW_FULL);
                     }
@@ -432,7 +450,11 @@ impl Tracker {
                 && Some(ack) == fwd.lastack
                 && !has(F::SYN | F::FIN | F::RST)
             {
-                fwd.dupacknum = if fwd.dupacknum == -1 { 1 } else { fwd.dupacknum + 1 };
+                fwd.dupacknum = if fwd.dupacknum == -1 {
+                    1
+                } else {
+                    fwd.dupacknum + 1
+                };
                 flags.insert(TcpFlags::DUP_ACK);
                 dup_ack_num = fwd.dupacknum.max(0) as u32;
                 dup_ack_frame = fwd.lastnondupack;
@@ -468,7 +490,10 @@ impl Tracker {
             if seglen > 1 && nextseq_known.is_some_and(|n| n.wrapping_sub(1) == seq) {
                 seq_not_advanced = false;
             }
-            let spurious = seglen > 0 && rev.lastack.is_some_and(|la| la != 0 && le(seq.wrapping_add(seglen), la));
+            let spurious = seglen > 0
+                && rev
+                    .lastack
+                    .is_some_and(|la| la != 0 && le(seq.wrapping_add(seglen), la));
             if spurious {
                 flags.insert(TcpFlags::SPURIOUS_RETRANSMISSION);
             } else {
@@ -476,7 +501,11 @@ impl Tracker {
                 let since_next = ns_between(fwd.nextseq_time, ts);
                 let ooo_thres = i128::from(s.first_rtt_ns.filter(|&r| r > 0).unwrap_or(3_000_000));
                 let syn_fin = u32::from(has(F::SYN | F::FIN));
-                if seq_not_advanced && rev.dupacknum >= 2 && rev.lastack == Some(seq) && since_dupack < 20_000_000 {
+                if seq_not_advanced
+                    && rev.dupacknum >= 2
+                    && rev.lastack == Some(seq)
+                    && since_dupack < 20_000_000
+                {
                     flags.insert(TcpFlags::FAST_RETRANSMISSION);
                 } else if seq_not_advanced
                     && since_next < ooo_thres
@@ -497,7 +526,12 @@ impl Tracker {
             if fwd.segments.len() >= MAX_UNACKED {
                 fwd.segments.pop_front();
             }
-            fwd.segments.push_back(Unacked { seq, nextseq: next, frame, ts });
+            fwd.segments.push_back(Unacked {
+                seq,
+                nextseq: next,
+                frame,
+                ts,
+            });
         }
         let zwp = flags.contains(TcpFlags::ZERO_WINDOW_PROBE);
         if fwd.nextseq.is_none_or(|n| gt(next, n)) && !zwp {
@@ -526,7 +560,9 @@ impl Tracker {
         // Terminates: i decreases every step.
         while i > 0 {
             i -= 1;
-            let Some(u) = rev.segments.get_mut(i) else { break };
+            let Some(u) = rev.segments.get_mut(i) else {
+                break;
+            };
             if ack == u.nextseq {
                 acks_frame = Some(u.frame);
                 ack_rtt_ns = Some(ns_u64(u.ts, ts));

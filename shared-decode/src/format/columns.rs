@@ -89,11 +89,15 @@ fn set_addrs(pkt: &Packet<'_>, c: &mut Columns) {
 }
 
 fn ip_ttl_before(pkt: &Packet<'_>, i: usize) -> Option<u8> {
-    pkt.layers.get(..i)?.iter().rev().find_map(|l| match &l.data {
-        Decoded::Ipv4(ip) => Some(ip.ttl()),
-        Decoded::Ipv6(ip) => Some(ip.hlim()),
-        _ => None,
-    })
+    pkt.layers
+        .get(..i)?
+        .iter()
+        .rev()
+        .find_map(|l| match &l.data {
+            Decoded::Ipv4(ip) => Some(ip.ttl()),
+            Decoded::Ipv6(ip) => Some(ip.hlim()),
+            _ => None,
+        })
 }
 
 /// Fills `c` with the columns of `pkt`.
@@ -129,8 +133,11 @@ pub fn columns(pkt: &Packet<'_>, c: &mut Columns) {
             h.write_info(&mut c.info);
         }
         Decoded::Tls(t) => {
-            let v = tcp_an.and_then(|a| a.tls_version).unwrap_or_else(|| t.record_version());
-            c.protocol.push_str(crate::dissect::tls::Tls::version_name(v));
+            let v = tcp_an
+                .and_then(|a| a.tls_version)
+                .unwrap_or_else(|| t.record_version());
+            c.protocol
+                .push_str(crate::dissect::tls::Tls::version_name(v));
             if tcp_an.is_some_and(|a| !a.flags.is_empty()) {
                 tcp_prefix(&mut c.info);
                 c.info.push_str(", ");
@@ -187,7 +194,8 @@ pub fn columns(pkt: &Packet<'_>, c: &mut Columns) {
         }
         Decoded::Ipsec(s) => {
             c.protocol.push_str(if s.esp { "ESP" } else { "AH" });
-            c.info.push_str(if s.esp { "ESP (SPI=0x" } else { "AH (SPI=0x" });
+            c.info
+                .push_str(if s.esp { "ESP (SPI=0x" } else { "AH (SPI=0x" });
             push_hex(&mut c.info, u64::from(s.spi()), 8);
             c.info.push(')');
         }

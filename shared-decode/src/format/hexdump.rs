@@ -35,7 +35,11 @@ pub fn tcpdump_hex_ascii(data: &[u8], out: &mut String) {
         }
         out.push_str("  ");
         for &b in chunk {
-            out.push(if (0x21..0x7f).contains(&b) { char::from(b) } else { '.' });
+            out.push(if (0x21..0x7f).contains(&b) {
+                char::from(b)
+            } else {
+                '.'
+            });
         }
     }
 }
@@ -59,7 +63,10 @@ mod tests {
 
     #[test]
     fn matches_tcpdump_layout() {
-        let d = [0x45, 0x00, 0x00, 0x3c, 0x1b, 0x68, 0x40, 0x00, 0x40, 0x06, 0x21, 0x52, 0x7f, 0x00, 0x00, 0x01, 0x7f];
+        let d = [
+            0x45, 0x00, 0x00, 0x3c, 0x1b, 0x68, 0x40, 0x00, 0x40, 0x06, 0x21, 0x52, 0x7f, 0x00,
+            0x00, 0x01, 0x7f,
+        ];
         let mut s = String::new();
         tcpdump_hex_ascii(&d, &mut s);
         assert_eq!(

@@ -53,7 +53,13 @@ impl<'a> Sink<'a> for Collect<'_> {
         proto != "_ws"
     }
 
-    fn field(&mut self, def: &'static FieldDef, value: Value<'a>, _span: Span, _label: Option<fmt::Arguments<'_>>) {
+    fn field(
+        &mut self,
+        def: &'static FieldDef,
+        value: Value<'a>,
+        _span: Span,
+        _label: Option<fmt::Arguments<'_>>,
+    ) {
         let w = &mut *self.w;
         let id = def.id_fast();
         let idx = id as usize;
@@ -61,7 +67,10 @@ impl<'a> Sink<'a> for Collect<'_> {
             Some(false) => {}
             Some(true) => return,
             None => {
-                if def.ftype == FieldType::Protocol || def.has(FieldDef::DETAIL) || def.has(FieldDef::BULK) {
+                if def.ftype == FieldType::Protocol
+                    || def.has(FieldDef::DETAIL)
+                    || def.has(FieldDef::BULK)
+                {
                     return;
                 }
             }
@@ -96,7 +105,11 @@ impl<'a> Sink<'a> for Collect<'_> {
             w.line.push(b',');
         }
         w.any = true;
-        match w.key_at.get(idx).and_then(|&(s, e)| w.keys.get(s as usize..e as usize)) {
+        match w
+            .key_at
+            .get(idx)
+            .and_then(|&(s, e)| w.keys.get(s as usize..e as usize))
+        {
             Some(k) => w.line.extend_from_slice(k),
             None => {
                 w.line.push(b'"');
@@ -291,7 +304,9 @@ impl JsonWriter {
         let skip = schema
             .all()
             .iter()
-            .map(|f| f.ftype == FieldType::Protocol || f.has(FieldDef::DETAIL) || f.has(FieldDef::BULK))
+            .map(|f| {
+                f.ftype == FieldType::Protocol || f.has(FieldDef::DETAIL) || f.has(FieldDef::BULK)
+            })
             .collect();
         JsonWriter {
             keys,
@@ -307,8 +322,14 @@ impl JsonWriter {
     /// Include payload bytes (`tcp.payload`, `data.data`, ...).
     pub fn set_payloads(&mut self, on: bool) {
         self.payloads = on;
-        for (f, s) in crate::field::schema().all().iter().zip(self.skip.iter_mut()) {
-            *s = f.ftype == FieldType::Protocol || f.has(FieldDef::DETAIL) || (f.has(FieldDef::BULK) && !on);
+        for (f, s) in crate::field::schema()
+            .all()
+            .iter()
+            .zip(self.skip.iter_mut())
+        {
+            *s = f.ftype == FieldType::Protocol
+                || f.has(FieldDef::DETAIL)
+                || (f.has(FieldDef::BULK) && !on);
         }
     }
 
@@ -358,24 +379,32 @@ impl JsonWriter {
         self.merged.clear();
         let mut pos = 0usize;
         for id in ids {
-            let Some(&(s, e, is_array)) = self.range.get(id as usize) else { continue };
+            let Some(&(s, e, is_array)) = self.range.get(id as usize) else {
+                continue;
+            };
             let (s, e) = (s as usize, e as usize);
-            self.merged.extend_from_slice(self.line.get(pos..s).unwrap_or(&[]));
+            self.merged
+                .extend_from_slice(self.line.get(pos..s).unwrap_or(&[]));
             if is_array {
-                self.merged.extend_from_slice(self.line.get(s..e.saturating_sub(1)).unwrap_or(&[]));
+                self.merged
+                    .extend_from_slice(self.line.get(s..e.saturating_sub(1)).unwrap_or(&[]));
             } else {
                 self.merged.push(b'[');
-                self.merged.extend_from_slice(self.line.get(s..e).unwrap_or(&[]));
+                self.merged
+                    .extend_from_slice(self.line.get(s..e).unwrap_or(&[]));
             }
             for &(xid, xs, xe) in &self.extra {
                 if xid == id {
                     self.merged.push(b',');
-                    self.merged.extend_from_slice(self.extra_buf.get(xs as usize..xe as usize).unwrap_or(&[]));
+                    self.merged.extend_from_slice(
+                        self.extra_buf.get(xs as usize..xe as usize).unwrap_or(&[]),
+                    );
                 }
             }
             self.merged.push(b']');
             pos = e;
         }
-        self.merged.extend_from_slice(self.line.get(pos..).unwrap_or(&[]));
+        self.merged
+            .extend_from_slice(self.line.get(pos..).unwrap_or(&[]));
     }
 }

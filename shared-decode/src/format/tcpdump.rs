@@ -170,8 +170,14 @@ impl Printer {
                 out.push(' ');
             }
             TimeFormat::Delta | TimeFormat::SinceFirst => {
-                let base = if self.opts.time == TimeFormat::Delta { self.prev.unwrap_or(ts) } else { first };
-                let d = ts.as_nanos() - base.as_nanos();
+                let base = if self.opts.time == TimeFormat::Delta {
+                    self.prev.unwrap_or(ts)
+                } else {
+                    first
+                };
+                // tcpdump subtracts time stamps already reduced to the printed precision.
+                let q = if nano { 1 } else { 1000 };
+                let d = (ts.as_nanos().div_euclid(q) - base.as_nanos().div_euclid(q)) * q;
                 if d >= 0 {
                     out.push(' ');
                 }
@@ -199,13 +205,16 @@ impl Printer {
             pkt,
             i: 0,
             out,
+            link_printed: false,
         };
         w.link();
         let net_off = net_offset(pkt);
         match self.opts.dump {
             Dump::None => {}
             Dump::Hex { link } => hexdump::tcpdump_hex(dump_bytes(pkt, link, net_off), out),
-            Dump::HexAscii { link } => hexdump::tcpdump_hex_ascii(dump_bytes(pkt, link, net_off), out),
+            Dump::HexAscii { link } => {
+                hexdump::tcpdump_hex_ascii(dump_bytes(pkt, link, net_off), out)
+            }
             Dump::Ascii => hexdump::tcpdump_ascii(dump_bytes(pkt, false, net_off), out),
         }
         out.push('\n');
@@ -215,7 +224,17 @@ impl Printer {
 fn net_offset(pkt: &Packet<'_>) -> usize {
     pkt.layers
         .iter()
-        .find(|l| !matches!(l.data, Decoded::Ethernet(_) | Decoded::Vlan(_) | Decoded::Sll(_) | Decoded::Null(_) | Decoded::Nflog(_) | Decoded::Llc(_)))
+        .find(|l| {
+            !matches!(
+                l.data,
+                Decoded::Ethernet(_)
+                    | Decoded::Vlan(_)
+                    | Decoded::Sll(_)
+                    | Decoded::Null(_)
+                    | Decoded::Nflog(_)
+                    | Decoded::Llc(_)
+            )
+        })
         .map_or(pkt.data.len(), |l| l.off)
 }
 
@@ -233,6 +252,9 @@ struct Walk<'p, 'k, 'a, 'o> {
     pkt: &'k Packet<'a>,
     i: usize,
     out: &'o mut String,
+    /// An Ethernet header was printed with its ethertype (`-e`): the next protocol name is
+    /// left out, as tcpdump does.
+    link_printed: bool,
 }
 
 impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
@@ -265,8 +287,11 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                         push_ethertype(self.out, eth.ethertype());
                     }
                     self.out.push_str(", length ");
-                    push_u64(self.out, u64::from(self.pkt.meta.orig_len));
+                    // Inner frames (VXLAN) report their own length.
+                    let len = u64::from(self.pkt.meta.orig_len).saturating_sub(l.off as u64);
+                    push_u64(self.out, len);
                     self.out.push_str(": ");
+                    self.link_printed = true;
                 }
                 self.i += 1;
                 self.after_ethertype(e, v);
@@ -335,7 +360,8 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 self.out.push_str(", p ");
                 push_u64(self.out, u64::from(vl.pcp()));
                 self.out.push_str(", ethertype ");
-                self.out.push_str(ethertype_name(vl.ethertype()).unwrap_or("Unknown"));
+                self.out
+                    .push_str(ethertype_name(vl.ethertype()).unwrap_or("Unknown"));
                 self.out.push_str(", ");
             }
             self.i += 1;
@@ -350,16 +376,18 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         let off = l.off;
         match &l.data {
             Decoded::Arp(a) => {
-                if self.p.opts.verbose > 0 && a.is_eth_ipv4() {
-                    let prefix = if a.rarp { "RARP, " } else { "ARP, " };
+                // With -e the ethertype was printed already, so tcpdump drops "ARP, ".
+                let prefix = if a.rarp { "RARP, " } else { "ARP, " };
+                let mut s = String::new();
+                a.write_tcpdump(&mut s);
+                let body = s.strip_prefix(prefix).unwrap_or(&s);
+                if !self.link_printed {
                     self.out.push_str(prefix);
-                    self.out.push_str("Ethernet (len 6), IPv4 (len 4), ");
-                    let mut s = String::new();
-                    a.write_tcpdump(&mut s);
-                    self.out.push_str(s.strip_prefix(prefix).unwrap_or(&s));
-                } else {
-                    a.write_tcpdump(self.out);
                 }
+                if self.p.opts.verbose > 0 && a.is_eth_ipv4() {
+                    self.out.push_str("Ethernet (len 6), IPv4 (len 4), ");
+                }
+                self.out.push_str(body);
                 self.out.push_str(", length ");
                 push_u64(self.out, self.wire_len_from(off));
             }
@@ -380,7 +408,12 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
             }
             Decoded::Mpls(m) => {
                 for (k, e) in m.stack.chunks_exact(4).enumerate() {
-                    let v = u32::from_be_bytes([e.first().copied().unwrap_or(0), e.get(1).copied().unwrap_or(0), e.get(2).copied().unwrap_or(0), e.get(3).copied().unwrap_or(0)]);
+                    let v = u32::from_be_bytes([
+                        e.first().copied().unwrap_or(0),
+                        e.get(1).copied().unwrap_or(0),
+                        e.get(2).copied().unwrap_or(0),
+                        e.get(3).copied().unwrap_or(0),
+                    ]);
                     if k > 0 {
                         self.out.push_str(", ");
                     }
@@ -418,7 +451,9 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         let mut frag_info = None;
         match &l.data {
             Decoded::Ipv4(ip) => {
-                self.out.push_str("IP ");
+                if !self.link_printed {
+                    self.out.push_str("IP ");
+                }
                 if v > 0 {
                     self.out.push_str("(tos 0x");
                     push_hex(self.out, u64::from(ip.tos() & 0xfc), 1);
@@ -451,7 +486,8 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                         self.out.push_str(&fl.join(""));
                     }
                     self.out.push_str("], proto ");
-                    self.out.push_str(ip_proto_name(ip.proto()).unwrap_or("unknown"));
+                    self.out
+                        .push_str(ip_proto_name(ip.proto()).unwrap_or("unknown"));
                     self.out.push_str(" (");
                     push_u64(self.out, u64::from(ip.proto()));
                     self.out.push_str("), length ");
@@ -480,7 +516,9 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 v6 = false;
             }
             Decoded::Ipv6(ip) => {
-                self.out.push_str("IP6 ");
+                if !self.link_printed {
+                    self.out.push_str("IP6 ");
+                }
                 if v > 0 {
                     self.out.push('(');
                     if ip.flow() != 0 {
@@ -491,7 +529,8 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                     self.out.push_str("hlim ");
                     push_u64(self.out, u64::from(ip.hlim()));
                     self.out.push_str(", next-header ");
-                    self.out.push_str(ip_proto_name(ip.nxt()).unwrap_or("unknown"));
+                    self.out
+                        .push_str(ip_proto_name(ip.nxt()).unwrap_or("unknown"));
                     self.out.push_str(" (");
                     push_u64(self.out, u64::from(ip.nxt()));
                     self.out.push_str(") payload length: ");
@@ -516,14 +555,14 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 self.out.push_str(" > ");
                 push_endpoint(self.out, &dst, Some(t.dst_port()));
                 self.out.push_str(": ");
-                self.tcp(&t, &src, &dst);
+                self.tcp(t, &src, &dst);
             }
             Some(Decoded::Udp(u)) if !u.in_error => {
                 push_endpoint(self.out, &src, Some(u.src_port()));
                 self.out.push_str(" > ");
                 push_endpoint(self.out, &dst, Some(u.dst_port()));
                 self.out.push_str(": ");
-                self.udp(&u);
+                self.udp(u);
             }
             _ => {
                 push_endpoint(self.out, &src, None);
@@ -550,14 +589,9 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                     }
                 }
                 match next {
-                    Some(Decoded::Icmp(m)) => self.icmp(&m),
-                    Some(Decoded::Icmpv6(m)) => self.icmpv6(&m),
-                    Some(Decoded::Igmp(g)) => {
-                        self.out.push_str("igmp ");
-                        let mut s = String::new();
-                        g.write_info(&mut s);
-                        self.out.push_str(&s.to_lowercase());
-                    }
+                    Some(Decoded::Icmp(m)) => self.icmp(m),
+                    Some(Decoded::Icmpv6(m)) => self.icmpv6(m),
+                    Some(Decoded::Igmp(g)) => igmp(g, self.out),
                     Some(Decoded::Gre(g)) => {
                         self.out.push_str("GREv");
                         push_u64(self.out, u64::from(g.flags() & 7));
@@ -568,7 +602,8 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                         self.inner_after_gre();
                     }
                     Some(Decoded::Ipsec(s)) => {
-                        self.out.push_str(if s.esp { "ESP(spi=0x" } else { "AH(spi=0x" });
+                        self.out
+                            .push_str(if s.esp { "ESP(spi=0x" } else { "AH(spi=0x" });
                         push_hex(self.out, u64::from(s.spi()), 8);
                         self.out.push_str(",seq=0x");
                         push_hex(self.out, u64::from(s.sequence()), 1);
@@ -597,10 +632,10 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
     fn transport_only(&mut self, src: &IpText, dst: &IpText) {
         let next = self.layer().map(|l| &l.data);
         match next {
-            Some(Decoded::Tcp(t)) => self.tcp(&t, src, dst),
-            Some(Decoded::Udp(u)) => self.udp(&u),
-            Some(Decoded::Icmp(m)) => self.icmp(&m),
-            Some(Decoded::Icmpv6(m)) => self.icmpv6(&m),
+            Some(Decoded::Tcp(t)) => self.tcp(t, src, dst),
+            Some(Decoded::Udp(u)) => self.udp(u),
+            Some(Decoded::Icmp(m)) => self.icmp(m),
+            Some(Decoded::Icmpv6(m)) => self.icmpv6(m),
             _ => {}
         }
     }
@@ -787,7 +822,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         match app {
             Some(Decoded::Dns(d)) => {
                 self.out.push(' ');
-                dns_summary(&d, self.p.opts.verbose, self.out);
+                dns_summary(d, self.p.opts.verbose, self.out);
             }
             Some(Decoded::Http(h)) => {
                 self.out.push_str(": HTTP: ");
@@ -813,7 +848,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         }
         self.i += 1;
         let app = self.layer().map(|l| &l.data);
-        if self.p.opts.verbose > 0 {
+        if self.p.opts.verbose > 1 {
             match u.verify() {
                 Some(v) if v.ok() => {
                     if matches!(app, Some(Decoded::Dns(_))) {
@@ -831,10 +866,14 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
             }
         }
         match app {
-            Some(Decoded::Dns(d)) => dns_summary(&d, self.p.opts.verbose, self.out),
+            Some(Decoded::Dns(d)) => dns_summary(d, self.p.opts.verbose, self.out),
             Some(Decoded::Dhcp(d)) => {
                 self.out.push_str("BOOTP/DHCP, ");
-                self.out.push_str(if d.data.first() == Some(&1) { "Request" } else { "Reply" });
+                self.out.push_str(if d.data.first() == Some(&1) {
+                    "Request"
+                } else {
+                    "Reply"
+                });
                 if let Ok(m) = <[u8; 6]>::try_from(d.data.get(28..34).unwrap_or(&[])) {
                     self.out.push_str(" from ");
                     push_mac(self.out, m);
@@ -864,7 +903,11 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         self.out.push_str("ICMP ");
         match m.icmp_type() {
             0 | 8 => {
-                self.out.push_str(if m.icmp_type() == 8 { "echo request" } else { "echo reply" });
+                self.out.push_str(if m.icmp_type() == 8 {
+                    "echo request"
+                } else {
+                    "echo reply"
+                });
                 self.out.push_str(", id ");
                 push_u64(self.out, u64::from(m.ident()));
                 self.out.push_str(", seq ");
@@ -885,7 +928,8 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 match (m.code(), qip, qudp) {
                     (3, Some(ip), Some((p, port))) => {
                         push_ipv4(self.out, ip.dst());
-                        self.out.push_str(if p == 17 { " udp port " } else { " tcp port " });
+                        self.out
+                            .push_str(if p == 17 { " udp port " } else { " tcp port " });
                         push_u64(self.out, u64::from(port));
                         self.out.push_str(" unreachable");
                     }
@@ -908,7 +952,11 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                     _ => self.out.push_str("destination unreachable"),
                 }
             }
-            11 => self.out.push_str(if m.code() == 0 { "time exceeded in-transit" } else { "ip reassembly time exceeded" }),
+            11 => self.out.push_str(if m.code() == 0 {
+                "time exceeded in-transit"
+            } else {
+                "ip reassembly time exceeded"
+            }),
             5 => {
                 self.out.push_str("redirect");
             }
@@ -929,7 +977,11 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         self.out.push_str("ICMP6, ");
         match m.icmp_type() {
             128 | 129 => {
-                self.out.push_str(if m.icmp_type() == 128 { "echo request" } else { "echo reply" });
+                self.out.push_str(if m.icmp_type() == 128 {
+                    "echo request"
+                } else {
+                    "echo reply"
+                });
                 self.out.push_str(", id ");
                 push_u64(self.out, u64::from(m.ident()));
                 self.out.push_str(", seq ");
@@ -966,6 +1018,58 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         }
         self.out.push_str(", length ");
         push_u64(self.out, m.data.len() as u64);
+    }
+}
+
+/// tcpdump's `igmp_print` for the common messages.
+fn igmp(g: &icmp::Igmp<'_>, out: &mut String) {
+    let d = g.data;
+    let group = g.group();
+    match d.first().copied().unwrap_or(0) {
+        0x11 if d.len() >= 12 => {
+            out.push_str("igmp query v3");
+            if group != [0; 4] {
+                out.push_str(" [gaddr ");
+                push_ipv4(out, group);
+                out.push(']');
+            }
+        }
+        0x11 => {
+            let mrt = d.get(1).copied().unwrap_or(0);
+            out.push_str("igmp query");
+            if mrt != 0 {
+                out.push_str(" v2");
+                if mrt != 100 {
+                    out.push_str(" [max resp time ");
+                    push_u64(out, u64::from(mrt));
+                    out.push(']');
+                }
+            } else {
+                out.push_str(" v1");
+            }
+            if group != [0; 4] {
+                out.push_str(" [gaddr ");
+                push_ipv4(out, group);
+                out.push(']');
+            }
+        }
+        0x12 => {
+            out.push_str("igmp v1 report ");
+            push_ipv4(out, group);
+        }
+        0x16 => {
+            out.push_str("igmp v2 report ");
+            push_ipv4(out, group);
+        }
+        0x17 => {
+            out.push_str("igmp leave ");
+            push_ipv4(out, group);
+        }
+        0x22 => out.push_str("igmp v3 report"),
+        t => {
+            out.push_str("igmp-");
+            push_u64(out, u64::from(t));
+        }
     }
 }
 
@@ -1015,7 +1119,11 @@ fn write_ip_options(o: &[u8], out: &mut String) {
             out.push(',');
         }
         first = false;
-        let len = if t <= 1 { 1 } else { usize::from(o.get(p + 1).copied().unwrap_or(0)).max(2) };
+        let len = if t <= 1 {
+            1
+        } else {
+            usize::from(o.get(p + 1).copied().unwrap_or(0)).max(2)
+        };
         out.push_str(match t {
             0 => "EOL",
             1 => "NOP",
@@ -1039,13 +1147,51 @@ pub fn dns_summary(d: &dns::Dns<'_>, v: u8, out: &mut String) {
     let m = d.msg;
     let [qd, an, ns, ar] = d.counts();
     let f = d.flags();
-    let ops = [" ", " inv_q", " stat", " op3", " notify", " update", " op6", " op7", " op8", " updateA", " updateD", " updateDA", " updateM", " updateMA", " zoneInit", " zoneRef"];
-    let op = ops.get(usize::from(d.opcode())).copied().unwrap_or("").trim_end();
+    let ops = [
+        " ",
+        " inv_q",
+        " stat",
+        " op3",
+        " notify",
+        " update",
+        " op6",
+        " op7",
+        " op8",
+        " updateA",
+        " updateD",
+        " updateDA",
+        " updateM",
+        " updateMA",
+        " zoneInit",
+        " zoneRef",
+    ];
+    let op = ops
+        .get(usize::from(d.opcode()))
+        .copied()
+        .unwrap_or("")
+        .trim_end();
     push_u64(out, u64::from(d.id()));
     let parsed = d.parse();
     if d.is_response() {
         out.push_str(op);
-        let rcodes = ["", " FormErr", " ServFail", " NXDomain", " NotImp", " Refused", " YXDomain", " YXRRSet", " NXRRSet", " NotAuth", " NotZone", " Resp11", " Resp12", " Resp13", " Resp14", " NoChange"];
+        let rcodes = [
+            "",
+            " FormErr",
+            " ServFail",
+            " NXDomain",
+            " NotImp",
+            " Refused",
+            " YXDomain",
+            " YXRRSet",
+            " NXRRSet",
+            " NotAuth",
+            " NotZone",
+            " Resp11",
+            " Resp12",
+            " Resp13",
+            " Resp14",
+            " NoChange",
+        ];
         out.push_str(rcodes.get(usize::from(d.rcode())).copied().unwrap_or(""));
         if f & 0x0400 != 0 {
             out.push('*');
@@ -1092,7 +1238,8 @@ pub fn dns_summary(d: &dns::Dns<'_>, v: u8, out: &mut String) {
         }
         if v > 1 {
             for (sec, label) in [(2u8, " ns:"), (3u8, " ar:")] {
-                let rs: Vec<&dns::Record> = parsed.records.iter().filter(|r| r.section == sec).collect();
+                let rs: Vec<&dns::Record> =
+                    parsed.records.iter().filter(|r| r.section == sec).collect();
                 if !rs.is_empty() {
                     out.push_str(label);
                     for (i, r) in rs.iter().enumerate() {
@@ -1203,14 +1350,17 @@ fn write_rr(d: &dns::Dns<'_>, r: &dns::Record, v: u8, out: &mut String) {
         push_u64(out, u64::from(r.class));
         out.push(')');
     }
-    if v > 0 && r.rtype != 41 {
+    if v > 2 && r.rtype != 41 {
         out.push_str(" [");
         write_ttl(r.ttl, out);
         out.push(']');
     }
     out.push(' ');
     out.push_str(&tcpdump_type(r.rtype));
-    let rd = d.msg.get(r.rdata_off..r.rdata_off + r.rdata_len).unwrap_or(&[]);
+    let rd = d
+        .msg
+        .get(r.rdata_off..r.rdata_off + r.rdata_len)
+        .unwrap_or(&[]);
     let name_at = |o: usize| dns::read_name(d.msg, o).map(|n| n.text);
     match r.rtype {
         1 => {
@@ -1236,12 +1386,23 @@ fn write_rr(d: &dns::Dns<'_>, r: &dns::Record, v: u8, out: &mut String) {
                 out.push(' ');
                 fqdn(&n, out);
                 out.push(' ');
-                push_u64(out, u64::from(u16::from_be_bytes([rd.first().copied().unwrap_or(0), rd.get(1).copied().unwrap_or(0)])));
+                push_u64(
+                    out,
+                    u64::from(u16::from_be_bytes([
+                        rd.first().copied().unwrap_or(0),
+                        rd.get(1).copied().unwrap_or(0),
+                    ])),
+                );
             }
         }
         33 => {
             if let Some(n) = name_at(r.rdata_off + 6) {
-                let g = |o: usize| u64::from(u16::from_be_bytes([rd.get(o).copied().unwrap_or(0), rd.get(o + 1).copied().unwrap_or(0)]));
+                let g = |o: usize| {
+                    u64::from(u16::from_be_bytes([
+                        rd.get(o).copied().unwrap_or(0),
+                        rd.get(o + 1).copied().unwrap_or(0),
+                    ]))
+                };
                 out.push(' ');
                 fqdn(&n, out);
                 out.push(':');
@@ -1256,7 +1417,10 @@ fn write_rr(d: &dns::Dns<'_>, r: &dns::Record, v: u8, out: &mut String) {
             let mut p = 0;
             while let Some(&l) = rd.get(p) {
                 out.push_str(" \"");
-                crate::format::text::push_printable(out, rd.get(p + 1..p + 1 + usize::from(l)).unwrap_or(&[]));
+                crate::format::text::push_printable(
+                    out,
+                    rd.get(p + 1..p + 1 + usize::from(l)).unwrap_or(&[]),
+                );
                 out.push('"');
                 p += 1 + usize::from(l);
             }
@@ -1298,7 +1462,14 @@ fn write_ttl(mut secs: u32, out: &mut String) {
         out.push_str("0s");
         return;
     }
-    let units = [(31_536_000u32, 'y'), (604_800, 'w'), (86_400, 'd'), (3600, 'h'), (60, 'm'), (1, 's')];
+    let units = [
+        (31_536_000u32, 'y'),
+        (604_800, 'w'),
+        (86_400, 'd'),
+        (3600, 'h'),
+        (60, 'm'),
+        (1, 's'),
+    ];
     for (u, c) in units {
         if secs >= u {
             push_u64(out, u64::from(secs / u));

@@ -46,13 +46,21 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends one byte as two lower-case hex digits.
 pub fn push_hex8(out: &mut String, b: u8) {
-    out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-    out.push(char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
+    out.push(char::from(
+        HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+    ));
+    out.push(char::from(
+        HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0'),
+    ));
 }
 
 /// Appends `v` in hex, zero-padded to `width` digits, without `0x`.
 pub fn push_hex(out: &mut String, v: u64, width: usize) {
-    let digits = if v == 0 { 1 } else { (64 - v.leading_zeros()).div_ceil(4) as usize };
+    let digits = if v == 0 {
+        1
+    } else {
+        (64 - v.leading_zeros()).div_ceil(4) as usize
+    };
     for _ in digits..width {
         out.push('0');
     }
@@ -139,7 +147,11 @@ pub fn push_mac(out: &mut String, a: [u8; 6]) {
 /// (packet bytes are never passed through as control characters).
 pub fn push_printable(out: &mut String, b: &[u8]) {
     for &c in b {
-        out.push(if (0x20..0x7f).contains(&c) { char::from(c) } else { '.' });
+        out.push(if (0x20..0x7f).contains(&c) {
+            char::from(c)
+        } else {
+            '.'
+        });
     }
 }
 
@@ -163,7 +175,10 @@ mod tests {
         push_ipv4(&mut s, [10, 0, 255, 1]);
         s.push(' ');
         push_mac(&mut s, [0, 0x1b, 0x21, 0xff, 0, 1]);
-        assert_eq!(s, "0 18446744073709551615 -42 007 0800 10.0.255.1 00:1b:21:ff:00:01");
+        assert_eq!(
+            s,
+            "0 18446744073709551615 -42 007 0800 10.0.255.1 00:1b:21:ff:00:01"
+        );
     }
 
     #[test]
@@ -172,9 +187,14 @@ mod tests {
             [0; 16],
             [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
             [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1],
-            [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x1f, 0xf3, 0xff, 0xfe, 0xcd, 0xf6, 0x17],
+            [
+                0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x1f, 0xf3, 0xff, 0xfe, 0xcd, 0xf6, 0x17,
+            ],
             [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1],
-            [0x20, 1, 0, 0, 0x0d, 0x5d, 0xa5, 0x99, 0x38, 0x90, 0xf3, 0xfd, 0x52, 0x26, 0x27, 0x7a],
+            [
+                0x20, 1, 0, 0, 0x0d, 0x5d, 0xa5, 0x99, 0x38, 0x90, 0xf3, 0xfd, 0x52, 0x26, 0x27,
+                0x7a,
+            ],
         ];
         for a in cases {
             let mut s = String::new();

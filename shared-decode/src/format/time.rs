@@ -53,7 +53,9 @@ pub fn civil(secs: i64, utc_offset: i64) -> Civil {
     }
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// Wireshark's `frame.time` form in UTC: `Apr  6, 2017 22:06:23.931377000 UTC`.
 pub fn utc_long(ts: Timestamp) -> impl fmt::Display {
@@ -61,7 +63,10 @@ pub fn utc_long(ts: Timestamp) -> impl fmt::Display {
     impl fmt::Display for D {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let c = civil(self.0.secs, 0);
-            let mon = MONTHS.get((c.month as usize).saturating_sub(1)).copied().unwrap_or("???");
+            let mon = MONTHS
+                .get((c.month as usize).saturating_sub(1))
+                .copied()
+                .unwrap_or("???");
             write!(
                 f,
                 "{mon} {:>2}, {} {:02}:{:02}:{:02}.{:09} UTC",
@@ -135,11 +140,23 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(17_262), (2017, 4, 6));
         let c = civil(1_491_516_383, 0);
-        assert_eq!((c.year, c.month, c.day, c.hour, c.min, c.sec), (2017, 4, 6, 22, 6, 23));
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.min, c.sec),
+            (2017, 4, 6, 22, 6, 23)
+        );
         // 2106-02-07 06:28:15, the largest u32 time.
         let c = civil(4_294_967_295, 0);
-        assert_eq!((c.year, c.month, c.day, c.hour, c.min, c.sec), (2106, 2, 7, 6, 28, 15));
-        let ts = Timestamp { secs: 1_491_516_383, nanos: 931_377_000 };
-        assert_eq!(utc_long(ts).to_string(), "Apr  6, 2017 22:06:23.931377000 UTC");
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.min, c.sec),
+            (2106, 2, 7, 6, 28, 15)
+        );
+        let ts = Timestamp {
+            secs: 1_491_516_383,
+            nanos: 931_377_000,
+        };
+        assert_eq!(
+            utc_long(ts).to_string(),
+            "Apr  6, 2017 22:06:23.931377000 UTC"
+        );
     }
 }

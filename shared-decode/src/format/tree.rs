@@ -94,7 +94,13 @@ impl<'a> Sink<'a> for TreeBuilder {
         true
     }
 
-    fn field(&mut self, def: &'static FieldDef, value: Value<'a>, span: Span, label: Option<fmt::Arguments<'_>>) {
+    fn field(
+        &mut self,
+        def: &'static FieldDef,
+        value: Value<'a>,
+        span: Span,
+        label: Option<fmt::Arguments<'_>>,
+    ) {
         if def.has(FieldDef::HIDDEN) {
             return;
         }
@@ -107,7 +113,11 @@ impl<'a> Sink<'a> for TreeBuilder {
             None if def.ftype == FieldType::Protocol => def.label.to_string(),
             None => auto_label(def, &value),
         };
-        let filter = if def.ftype == FieldType::Protocol { Some(def.name.to_string()) } else { filter_for(def, &value) };
+        let filter = if def.ftype == FieldType::Protocol {
+            Some(def.name.to_string())
+        } else {
+            filter_for(def, &value)
+        };
         self.nodes.push(Node {
             depth: self.depth,
             field: Some(def.name),
@@ -118,7 +128,13 @@ impl<'a> Sink<'a> for TreeBuilder {
         });
     }
 
-    fn open(&mut self, def: &'static FieldDef, value: Value<'a>, span: Span, label: Option<fmt::Arguments<'_>>) {
+    fn open(
+        &mut self,
+        def: &'static FieldDef,
+        value: Value<'a>,
+        span: Span,
+        label: Option<fmt::Arguments<'_>>,
+    ) {
         self.field(def, value, span, label);
         self.depth += 1;
     }

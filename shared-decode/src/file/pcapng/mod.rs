@@ -16,14 +16,15 @@
 
 mod writer;
 
-pub use writer::{EpbOptions, InterfaceDescription, PcapngWriter, SectionDescription, StatsOptions};
+pub use writer::{
+    EpbOptions, InterfaceDescription, PcapngWriter, SectionDescription, StatsOptions,
+};
 
 use super::bytes::{opt_str, opt_ts, opt_u64, u16_at, u32_at, u64_at};
 use super::reader::{RawRecord, Step};
 use super::{
-    CaptureInfo, Endian, FileError, FileErrorKind, Interface, InterfaceStats, NameEntry,
-    Options, Section, Timestamp, TsResolution, MAX_BLOCK_LEN, MAX_INTERFACES, MAX_NAME_ENTRIES,
-    MAX_STATS,
+    CaptureInfo, Endian, FileError, FileErrorKind, Interface, InterfaceStats, NameEntry, Options,
+    Section, Timestamp, TsResolution, MAX_BLOCK_LEN, MAX_INTERFACES, MAX_NAME_ENTRIES, MAX_STATS,
 };
 
 /// Section Header Block type (a palindrome: the same in both byte orders).
@@ -134,7 +135,10 @@ pub struct PcapngParser {
 
 /// Is `t` a block type we know (used to judge resync candidates)?
 fn known_type(t: u32) -> bool {
-    matches!(t, SHB | IDB | PB | SPB | NRB | ISB | EPB | DSB | CB | DCB | 9)
+    matches!(
+        t,
+        SHB | IDB | PB | SPB | NRB | ISB | EPB | DSB | CB | DCB | 9
+    )
 }
 
 impl PcapngParser {
@@ -324,9 +328,7 @@ impl PcapngParser {
             };
         }
         let limit = buf.len().min(super::pcap::RESYNC_WINDOW);
-        let skip = (4..limit)
-            .step_by(4)
-            .find(|&p| block_is_valid(buf, p, e));
+        let skip = (4..limit).step_by(4).find(|&p| block_is_valid(buf, p, e));
         Step::Error { error, skip }
     }
 }
@@ -632,4 +634,3 @@ fn nrb(block: &[u8], e: Endian, info: &mut CaptureInfo) {
         p += 4 + ((rlen + 3) & !3);
     }
 }
-

@@ -6,8 +6,7 @@
 use super::{
     EPB, EPB_DROPCOUNT, EPB_FLAGS, IDB, IF_DESCRIPTION, IF_FILTER, IF_HARDWARE, IF_NAME, IF_OS,
     IF_SPEED, IF_TSOFFSET, IF_TSRESOL, ISB, ISB_ENDTIME, ISB_FILTERACCEPT, ISB_IFDROP, ISB_IFRECV,
-    ISB_OSDROP, ISB_STARTTIME, ISB_USRDELIV, OPT_COMMENT, SHB, SHB_HARDWARE, SHB_OS,
-    SHB_USERAPPL,
+    ISB_OSDROP, ISB_STARTTIME, ISB_USRDELIV, OPT_COMMENT, SHB, SHB_HARDWARE, SHB_OS, SHB_USERAPPL,
 };
 use crate::file::{LinkType, Timestamp, TsResolution};
 use std::io::{self, Write};
@@ -215,7 +214,8 @@ impl<W: Write> PcapngWriter<W> {
         self.put_u32(orig_len);
         self.scratch.extend_from_slice(data);
         self.pad();
-        let has_opts = opts.flags.is_some() || opts.drop_count.is_some() || !opts.comments.is_empty();
+        let has_opts =
+            opts.flags.is_some() || opts.drop_count.is_some() || !opts.comments.is_empty();
         for c in opts.comments {
             self.opt(OPT_COMMENT, c.as_bytes());
         }

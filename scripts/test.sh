@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: style, lints, the wasm32 build of the decode crate,
+# unit/property/golden tests, differential tests against tshark and tcpdump, and the
+# end-to-end tests (CLI on the shared corpus, live captures in network namespaces, the viewer
+# in headless Chromium). Installs missing tools first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+bash scripts/setup.sh
+
+step() { printf '\n== %s\n' "$*"; }
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --workspace --all-targets -q -- -D warnings
+step "shared-decode builds for wasm32-unknown-unknown"
+cargo build -q -p shared-decode --target wasm32-unknown-unknown
+step "build"
+cargo build -q --workspace
+step "cargo test"
+cargo test -q --workspace
+echo
+echo "all tests passed"
