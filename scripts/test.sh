@@ -13,8 +13,8 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings
-step "shared-decode builds for wasm32-unknown-unknown"
-cargo build -q -p shared-decode --target wasm32-unknown-unknown
+step "shared-decode and the viewer build for wasm32-unknown-unknown"
+cargo build -q -p shared-decode -p viewer-web --target wasm32-unknown-unknown
 step "build"
 cargo build -q --workspace
 step "cargo test"
