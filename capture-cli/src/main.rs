@@ -4,8 +4,12 @@
 //! (live capture). Exit codes: 0 success, 1 usage or runtime error, 2 the input file was
 //! damaged (everything readable was still printed).
 
+mod capture;
+mod interfaces;
 mod output;
 mod read;
+mod savefile;
+mod signals;
 mod tz;
 
 use anyhow::Result;
@@ -23,8 +27,82 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Capture live traffic like tcpdump (pcapng by default, with metadata and rotation).
+    Capture(Box<CaptureArgs>),
     /// Read a capture file (pcap, pcapng, gzip) and print it like tcpdump -r or tshark.
-    Read(ReadArgs),
+    Read(Box<ReadArgs>),
+    /// List the interfaces you can capture on (like tcpdump -D).
+    Interfaces,
+}
+
+/// `paircap capture`: tcpdump's flags, same meaning.
+#[derive(Args, Debug)]
+pub struct CaptureArgs {
+    /// Interface to capture on (repeatable; "any" for all). Default: the first non-loopback one.
+    #[arg(short = 'i', value_name = "IFACE")]
+    pub interfaces: Vec<String>,
+    /// List the interfaces and exit.
+    #[arg(short = 'D')]
+    pub list_interfaces: bool,
+    /// Snapshot length in bytes (0 = 262144, the default).
+    #[arg(short = 's', value_name = "SNAPLEN")]
+    pub snaplen: Option<u32>,
+    /// Stop after this many packets.
+    #[arg(short = 'c', value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Write packets to this file (pcapng unless --pcap) instead of printing them.
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<std::path::PathBuf>,
+    /// Rotate when a file would exceed this size: millions of bytes, or with a k/m/g suffix.
+    #[arg(short = 'C', value_name = "SIZE")]
+    pub file_size: Option<String>,
+    /// Start a new file every this many seconds (file name through strftime).
+    #[arg(short = 'G', value_name = "SECONDS")]
+    pub rotate_secs: Option<u64>,
+    /// With -C: keep this many files (ring); with -G: stop after this many files.
+    #[arg(short = 'W', value_name = "N")]
+    pub max_files: Option<u32>,
+    /// Kernel buffer size in KiB.
+    #[arg(short = 'B', value_name = "KIB")]
+    pub buffer_kib: Option<u64>,
+    /// Don't put the interface into promiscuous mode.
+    #[arg(short = 'p')]
+    pub no_promisc: bool,
+    /// Direction: in, out or inout.
+    #[arg(short = 'Q', value_name = "DIR")]
+    pub direction: Option<String>,
+    /// Deliver packets as soon as they arrive (no kernel batching).
+    #[arg(long = "immediate-mode")]
+    pub immediate: bool,
+    /// Read the capture filter from this file.
+    #[arg(short = 'F', value_name = "FILE")]
+    pub filter_file: Option<std::path::PathBuf>,
+    /// Time stamp precision: micro or nano.
+    #[arg(long = "time-stamp-precision", value_name = "micro|nano", value_parser = ["micro", "nano"])]
+    pub precision: Option<String>,
+    /// Drop root privileges to this user after opening the interfaces.
+    #[arg(short = 'Z', value_name = "USER")]
+    pub user: Option<String>,
+    /// Stop after this many seconds.
+    #[arg(long = "duration", value_name = "SECONDS")]
+    pub duration: Option<f64>,
+    /// Which end of the path this capture is (recorded in the file).
+    #[arg(long = "role", value_parser = ["source", "target"])]
+    pub role: Option<String>,
+    /// The other end, HOST[:PORT]: adds "host HOST [and port PORT]" to the filter and is recorded.
+    #[arg(long = "peer", value_name = "HOST[:PORT]")]
+    pub peer: Option<String>,
+    /// A comment stored in the file.
+    #[arg(long = "comment", value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// Write classic pcap instead of pcapng.
+    #[arg(long = "pcap")]
+    pub classic_pcap: bool,
+    #[command(flatten)]
+    pub print: PrintArgs,
+    /// Capture filter (libpcap/tcpdump syntax), e.g. host 203.0.113.9 and port 443.
+    #[arg(trailing_var_arg = true, value_name = "EXPRESSION")]
+    pub expr: Vec<String>,
 }
 
 /// Output formats of `read`.
@@ -76,7 +154,7 @@ pub struct PrintArgs {
     #[arg(long = "nano")]
     pub nano: bool,
     /// Output format.
-    #[arg(long = "format", short = 'F', value_enum, default_value_t = Format::Text)]
+    #[arg(long = "format", value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Field for --format fields (repeatable), e.g. -E ip.src -E tcp.port.
     #[arg(short = 'E', long = "field")]
@@ -105,7 +183,9 @@ pub struct ReadArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<ExitCode> = match cli.command {
+        Command::Capture(a) => capture::run(&a),
         Command::Read(a) => read::run(&a),
+        Command::Interfaces => interfaces::run(),
     };
     match result {
         Ok(code) => code,
@@ -116,5 +196,45 @@ fn main() -> ExitCode {
             eprintln!("paircap: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn tcpdump_style_arguments_parse() {
+        let c = Cli::try_parse_from([
+            "paircap",
+            "capture",
+            "-i",
+            "eth0",
+            "-s",
+            "0",
+            "-w",
+            "x.pcapng",
+            "-vvv",
+            "-tttt",
+            "dst",
+            "203.0.113.5",
+            "and",
+            "icmp",
+        ])
+        .unwrap();
+        let Command::Capture(a) = c.command else {
+            panic!()
+        };
+        assert_eq!(a.interfaces, ["eth0"]);
+        assert_eq!(a.snaplen, Some(0));
+        assert_eq!(a.print.verbose, 3);
+        assert_eq!(a.print.time, 4);
+        assert_eq!(a.expr.join(" "), "dst 203.0.113.5 and icmp");
     }
 }

@@ -78,3 +78,5 @@ pub fn read_gz(path: &Path) -> String {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     s
 }
+
+pub mod netns;

@@ -336,6 +336,11 @@ impl<W: Write> PcapWriter<W> {
         self.out
     }
 
+    /// The underlying writer, shared.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// The underlying writer.
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.out

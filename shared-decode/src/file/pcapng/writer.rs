@@ -296,6 +296,11 @@ impl<W: Write> PcapngWriter<W> {
         self.out.flush()
     }
 
+    /// The underlying writer, shared.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// The underlying writer.
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.out
