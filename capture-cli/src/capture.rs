@@ -24,6 +24,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// libpcap's default snapshot length (`-s 0`).
 pub const DEFAULT_SNAPLEN: u32 = 262_144;
+/// Kernel buffer when `-B` is not given, in KiB.
+pub const DEFAULT_BUFFER_KIB: u64 = 4096;
 
 /// One interface being captured.
 struct Source {
@@ -157,9 +159,10 @@ fn open_source(name: &str, a: &CaptureArgs, snaplen: u32, filter: &str) -> Resul
         .promisc(!a.no_promisc)
         .immediate_mode(a.immediate)
         .timeout(100);
-    if let Some(kib) = a.buffer_kib {
-        inactive = inactive.buffer_size((kib * 1024).min(i32::MAX as u64) as i32);
-    }
+    // Default kernel buffer 4 MiB (tcpdump: 2 MiB): bursts are what a capture for a comparison
+    // must not miss.
+    let kib = a.buffer_kib.unwrap_or(DEFAULT_BUFFER_KIB);
+    inactive = inactive.buffer_size((kib * 1024).min(i32::MAX as u64) as i32);
     if nano {
         inactive = inactive.precision(pcap::Precision::Nano);
     }

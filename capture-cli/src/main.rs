@@ -62,7 +62,7 @@ pub struct CaptureArgs {
     /// With -C: keep this many files (ring); with -G: stop after this many files.
     #[arg(short = 'W', value_name = "N")]
     pub max_files: Option<u32>,
-    /// Kernel buffer size in KiB.
+    /// Kernel buffer size in KiB (default 4096).
     #[arg(short = 'B', value_name = "KIB")]
     pub buffer_kib: Option<u64>,
     /// Don't put the interface into promiscuous mode.
