@@ -15,6 +15,7 @@ pub mod dissect;
 pub mod error;
 pub mod field;
 pub mod file;
+pub mod filter;
 pub mod flow;
 pub mod format;
 
@@ -23,3 +24,4 @@ pub use dissect::Packet;
 pub use error::{DecodeError, Layer};
 pub use field::{schema, FieldDef, Value};
 pub use file::{Reader, Record, SliceReader};
+pub use filter::{Filter, FilterError};

@@ -87,7 +87,6 @@ enum State {
     Start,
     Pcap(PcapParser),
     Pcapng(PcapngParser),
-    Done,
 }
 
 /// Format-independent push parser. Feed it the bytes from the current file position.
@@ -95,6 +94,8 @@ enum State {
 pub struct CaptureParser {
     state: State,
     info: CaptureInfo,
+    /// Stopped at an unrecoverable error; the state is kept for [`CaptureParser::record_at`].
+    stopped: bool,
 }
 
 impl Default for CaptureParser {
@@ -114,6 +115,7 @@ impl CaptureParser {
         CaptureParser {
             state: State::Start,
             info: CaptureInfo::default(),
+            stopped: false,
         }
     }
 
@@ -130,8 +132,10 @@ impl CaptureParser {
     /// Parses the next item from `buf`, which starts at file offset `offset`. `eof` says no
     /// more bytes will follow `buf`.
     pub fn next(&mut self, buf: &[u8], offset: u64, eof: bool) -> Step {
+        if self.stopped {
+            return Step::End;
+        }
         let step = match &mut self.state {
-            State::Done => Step::End,
             State::Pcap(p) => p.next(buf, offset, eof),
             State::Pcapng(p) => p.next(buf, offset, eof, &mut self.info),
             State::Start => {
@@ -173,7 +177,7 @@ impl CaptureParser {
             }
         };
         if let Step::Error { skip: None, .. } = step {
-            self.state = State::Done;
+            self.stopped = true;
         }
         step
     }
@@ -194,7 +198,7 @@ impl CaptureParser {
                     _ => return Err(not_a_record(offset)),
                 }
             }
-            State::Pcapng(_) | State::Done if self.info.format == Some(super::Format::Pcapng) => {
+            State::Pcapng(_) if self.info.format == Some(super::Format::Pcapng) => {
                 let section = self
                     .info
                     .sections
@@ -210,10 +214,6 @@ impl CaptureParser {
                 let btype = super::bytes::u32_at(block, 0, e).unwrap_or(0);
                 pcapng::parse_packet_block(btype, block, e, &self.info, section, offset)
                     .map_err(|k| FileError::new(offset, k))?
-            }
-            State::Done => {
-                // A pcap file whose parser stopped: rebuild the state from the header info.
-                return Err(not_a_record(offset));
             }
             State::Start | State::Pcapng(_) => return Err(not_a_record(offset)),
         };
@@ -330,7 +330,7 @@ impl<R: Read> Reader<R> {
                 Step::NeedMore { needed } => {
                     if let Err(e) = self.fill(needed) {
                         self.eof = true;
-                        self.parser.state = State::Done;
+                        self.parser.stopped = true;
                         return Some(Err(e));
                     }
                 }

@@ -630,3 +630,122 @@ impl Tracker {
         a
     }
 }
+
+/// A packet's flow analysis in 44 bytes, for viewers that keep it for millions of packets.
+/// Round-trips everything [`PacketAnalysis`] holds except per-stream times and RTT samples,
+/// which a holder of the packets' time stamps rebuilds from `stream_first` / `prev_in_stream`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompactAnalysis {
+    /// `tcp.stream`, or `u32::MAX` for no TCP.
+    pub tcp_stream: u32,
+    /// Relative sequence number base.
+    pub seq_base: u32,
+    /// Relative acknowledgment number base.
+    pub ack_base: u32,
+    /// Analysis flags.
+    pub flags: u16,
+    /// Window scale shift, -1 when unknown.
+    pub win_scale: i8,
+    /// Segment from the first-seen endpoint.
+    pub from_client: bool,
+    /// TLS version on the stream (0 = unknown).
+    pub tls_version: u16,
+    /// Duplicate ACK number.
+    pub dup_ack_num: u16,
+    /// Duplicate ACK's original frame (0 = none).
+    pub dup_ack_frame: u32,
+    /// Frame this packet ACKs (0 = none).
+    pub acks_frame: u32,
+    /// `udp.stream`, or `u32::MAX`.
+    pub udp_stream: u32,
+    /// For an echo reply, the request's frame (0 = none).
+    pub echo_request_frame: u32,
+    /// Previous frame of the same TCP or UDP stream (0 = first).
+    pub prev_in_stream: u32,
+}
+
+impl Default for CompactAnalysis {
+    fn default() -> Self {
+        CompactAnalysis {
+            tcp_stream: u32::MAX,
+            seq_base: 0,
+            ack_base: 0,
+            flags: 0,
+            win_scale: -1,
+            from_client: false,
+            tls_version: 0,
+            dup_ack_num: 0,
+            dup_ack_frame: 0,
+            acks_frame: 0,
+            udp_stream: u32::MAX,
+            echo_request_frame: 0,
+            prev_in_stream: 0,
+        }
+    }
+}
+
+impl CompactAnalysis {
+    /// Packs an analysis (`prev_in_stream` is set by the caller).
+    pub fn pack(a: &PacketAnalysis) -> CompactAnalysis {
+        let mut c = CompactAnalysis::default();
+        if let Some(t) = &a.tcp {
+            c.tcp_stream = t.stream;
+            c.seq_base = t.seq_base;
+            c.ack_base = t.ack_base;
+            c.flags = t.flags.0;
+            c.win_scale = t.win_scale.map_or(-1, |w| w as i8);
+            c.from_client = t.from_client;
+            c.tls_version = t.tls_version.unwrap_or(0);
+            c.dup_ack_num = t.dup_ack_num.min(u32::from(u16::MAX)) as u16;
+            c.dup_ack_frame = t.dup_ack_frame;
+            c.acks_frame = t.acks_frame.unwrap_or(0);
+        }
+        if let Some(u) = &a.udp {
+            c.udp_stream = u.stream;
+        }
+        c.echo_request_frame = a.echo_request_frame.unwrap_or(0);
+        c
+    }
+
+    /// Unpacks; stream times are given by the caller (nanoseconds since the stream's first
+    /// packet and since its previous packet).
+    pub fn unpack(&self, time_rel_ns: u64, time_delta_ns: u64) -> PacketAnalysis {
+        let tcp = (self.tcp_stream != u32::MAX).then(|| TcpAnalysis {
+            stream: self.tcp_stream,
+            seq_base: self.seq_base,
+            ack_base: self.ack_base,
+            win_scale: (self.win_scale >= 0).then_some(self.win_scale as u8),
+            flags: TcpFlags(self.flags),
+            dup_ack_num: u32::from(self.dup_ack_num),
+            dup_ack_frame: self.dup_ack_frame,
+            acks_frame: (self.acks_frame != 0).then_some(self.acks_frame),
+            ack_rtt_ns: None,
+            bytes_in_flight: None,
+            time_rel_ns,
+            time_delta_ns,
+            tls_version: (self.tls_version != 0).then_some(self.tls_version),
+            from_client: self.from_client,
+        });
+        let udp = (self.udp_stream != u32::MAX).then(|| UdpAnalysis {
+            stream: self.udp_stream,
+            time_rel_ns,
+            time_delta_ns,
+        });
+        PacketAnalysis {
+            tcp,
+            udp,
+            echo_request_frame: (self.echo_request_frame != 0).then_some(self.echo_request_frame),
+        }
+    }
+
+    /// The stream this packet belongs to, as a single key (TCP streams even, UDP odd).
+    pub fn stream_key(&self) -> Option<u64> {
+        if self.tcp_stream != u32::MAX {
+            Some(u64::from(self.tcp_stream) * 2)
+        } else if self.udp_stream != u32::MAX {
+            Some(u64::from(self.udp_stream) * 2 + 1)
+        } else {
+            None
+        }
+    }
+}

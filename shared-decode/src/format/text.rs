@@ -33,6 +33,11 @@ pub fn push_i64(out: &mut String, v: i64) {
     push_u64(out, v.unsigned_abs());
 }
 
+/// Appends a time offset in seconds with 9 decimals (`-0.000012000`).
+pub fn push_reltime(out: &mut String, ns: i128) {
+    crate::field::value::write_reltime(ns, out);
+}
+
 /// Appends `v` zero-padded to `width` digits (at most 20).
 pub fn push_u64_pad(out: &mut String, v: u64, width: usize) {
     let mut buf = [b'0'; 20];

@@ -1,0 +1,823 @@
+//! The viewer's capture engine: everything the worker does with a capture, in plain Rust (no
+//! web APIs), so it is tested and benchmarked natively.
+//!
+//! - **Index** while the file streams in (`feed` chunk by chunk, any chunk size): for every
+//!   packet its record position, time, lengths, interface, the first [`Engine::snap_len`] bytes
+//!   ("snap", enough for link/network/transport headers) and its flow analysis, packed
+//!   ([`CompactAnalysis`]). A record that straddles two chunks is assembled from the tail of
+//!   one and the head of the next; nothing else is copied. Gzip input is decompressed as it
+//!   arrives and kept whole (it cannot be re-read at an offset).
+//! - **Rows and details** are decoded from the record bytes, which the caller reads back from
+//!   the file at the positions [`Engine::ranges`] gives (or from memory for gzip).
+//! - **Filters and sorting** run over the snaps in memory; a filter that needs bytes beyond a
+//!   packet's snap asks for that packet's full record ([`Engine::filter_step`]).
+//!
+//! Memory per packet: 8 + 4 + 8 + 4 + 2 + 2 + 48 (analysis) + `snap_len` bytes.
+
+use crate::proto::{Column, DetailNode, Details, InterfaceInfo, Row, Summary, TimeFormat};
+use shared_decode::dissect::Depth;
+use shared_decode::file::Format;
+use shared_decode::filter::Filter;
+use shared_decode::dissect::{self, Decoded, DissectOptions, Packet};
+use shared_decode::file::{CaptureInfo, CaptureParser, FileError, LinkType, Options, Record, Step, Timestamp};
+use shared_decode::flow::CompactAnalysis;
+use shared_decode::format::{columns, tree};
+use shared_decode::Decoder;
+use std::io::Write;
+
+/// Largest gzip-decompressed capture kept in memory.
+pub const MAX_GZIP_BYTES: usize = 1536 << 20;
+
+/// Snap length for a file of `size` bytes: smaller snaps for huge files keep the page under
+/// 1 GiB (5M packets at 64 bytes plus the index is about 600 MB).
+pub fn snap_len_for(size: u64) -> usize {
+    match size {
+        s if s <= 1_200_000_000 => 128,
+        s if s <= 2_500_000_000 => 96,
+        _ => 64,
+    }
+}
+
+/// Wireshark's default colouring rules (first match wins), as (name, background, foreground).
+pub const COLOR_RULES: &[(&str, &str, &str)] = &[
+    ("Bad TCP", "#000000", "#ff5f5f"),
+    ("Checksum errors", "#000000", "#ff5f5f"),
+    ("ICMP errors", "#000000", "#b7f774"),
+    ("TCP RST", "#a40000", "#fffc9c"),
+    ("TTL low or unexpected", "#a40000", "#fffc9c"),
+    ("TCP SYN/FIN", "#a0a0a0", "#12272e"),
+    ("ARP", "#faf0d7", "#12272e"),
+    ("ICMP", "#fce0ff", "#12272e"),
+    ("DNS", "#daeeff", "#12272e"),
+    ("HTTP", "#e4ffc7", "#12272e"),
+    ("TCP", "#e7e6ff", "#12272e"),
+    ("UDP", "#daeeff", "#12272e"),
+    ("Broadcast", "#ffffff", "#babdb6"),
+];
+
+/// Index into [`COLOR_RULES`] for a packet, or `u8::MAX` for none.
+pub fn color_of(pkt: &Packet<'_>) -> u8 {
+    let mut bad_ck = false;
+    let mut tcp_bad = false;
+    let mut icmp_err = false;
+    let (mut rst, mut synfin, mut arp, mut icmp, mut dns, mut http, mut tcp, mut udp) = (false, false, false, false, false, false, false, false);
+    let mut ttl_low = false;
+    let mut bcast = false;
+    if let Some(a) = pkt.analysis.tcp.as_ref() {
+        let f = a.flags;
+        tcp_bad = !f.is_empty() && f.0 & !(shared_decode::flow::TcpFlags::WINDOW_UPDATE.0 | shared_decode::flow::TcpFlags::KEEP_ALIVE.0 | shared_decode::flow::TcpFlags::KEEP_ALIVE_ACK.0) != 0;
+    }
+    for l in &pkt.layers {
+        match &l.data {
+            Decoded::Ethernet(e) => bcast = e.dst()[0] & 1 == 1,
+            Decoded::Ipv4(ip) if !ip.in_error => {
+                bad_ck |= !ip.verify().ok();
+                let d = ip.dst();
+                ttl_low |= ip.ttl() < 5 && !(224..=239).contains(&d[0]);
+            }
+            Decoded::Tcp(t) if !t.in_error => {
+                tcp = true;
+                rst |= t.has(shared_decode::dissect::tcp::flags::RST);
+                synfin |= t.has(shared_decode::dissect::tcp::flags::SYN | shared_decode::dissect::tcp::flags::FIN);
+                http |= t.src_port() == 80 || t.dst_port() == 80;
+                bad_ck |= t.verify().is_some_and(|v| !v.ok());
+            }
+            Decoded::Udp(u) if !u.in_error => {
+                udp = true;
+                bad_ck |= u.verify().is_some_and(|v| !v.ok());
+            }
+            Decoded::Icmp(m) if !m.in_error => {
+                icmp = true;
+                icmp_err |= dissect::icmp::is_error(m.icmp_type());
+            }
+            Decoded::Icmpv6(m) if !m.in_error => {
+                icmp = true;
+                icmp_err |= m.icmp_type() < 128;
+            }
+            Decoded::Arp(_) => arp = true,
+            Decoded::Dns(_) => dns = true,
+            Decoded::Http(_) => http = true,
+            _ => {}
+        }
+    }
+    let order = [tcp_bad, bad_ck, icmp_err, rst, ttl_low, synfin, arp, icmp, dns, http, tcp, udp, bcast];
+    order.iter().position(|&b| b).map_or(u8::MAX, |i| i as u8)
+}
+
+/// A problem the index pass met (the file is still usable up to and around it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexProblem {
+    /// Message with the offset.
+    pub message: String,
+    /// File offset.
+    pub offset: u64,
+}
+
+/// The capture engine.
+pub struct Engine {
+    name: String,
+    size: u64,
+    parser: CaptureParser,
+    decoder: Decoder,
+    /// Bytes of a record that started in the previous chunk.
+    carry: Vec<u8>,
+    carry_off: u64,
+    /// File offset of the next byte to come.
+    pos: u64,
+    gzip: Option<flate2::write::MultiGzDecoder<Vec<u8>>>,
+    /// Whole (decompressed) contents for gzip input.
+    mem: Option<Vec<u8>>,
+    /// Parsed up to here within `mem`.
+    mem_pos: usize,
+    snap_len: usize,
+    offsets: Vec<u64>,
+    lens: Vec<u32>,
+    ts: Vec<i64>,
+    orig: Vec<u32>,
+    ifaces: Vec<u16>,
+    snap_lens: Vec<u16>,
+    snaps: Vec<u8>,
+    analysis: Vec<CompactAnalysis>,
+    stream_first: Vec<u32>,
+    stream_last: std::collections::HashMap<u64, u32, shared_decode::flow::FxBuildHasher>,
+    /// Frame numbers (1-based) in display order; empty = all in file order.
+    view: Option<Vec<u32>>,
+    problems: Vec<IndexProblem>,
+    done: bool,
+    first_sniffed: bool,
+}
+
+/// How `feed` went.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes consumed so far.
+    pub bytes: u64,
+    /// Packets indexed so far.
+    pub packets: u64,
+}
+
+impl Engine {
+    /// An engine for a file of `size` bytes.
+    pub fn new(name: &str, size: u64) -> Engine {
+        Engine {
+            name: name.to_string(),
+            size,
+            parser: CaptureParser::new(),
+            decoder: Decoder::new(),
+            carry: Vec::new(),
+            carry_off: 0,
+            pos: 0,
+            gzip: None,
+            mem: None,
+            mem_pos: 0,
+            snap_len: snap_len_for(size),
+            offsets: Vec::new(),
+            lens: Vec::new(),
+            ts: Vec::new(),
+            orig: Vec::new(),
+            ifaces: Vec::new(),
+            snap_lens: Vec::new(),
+            snaps: Vec::new(),
+            analysis: Vec::new(),
+            stream_first: Vec::new(),
+            stream_last: Default::default(),
+            view: None,
+            problems: Vec::new(),
+            done: false,
+            first_sniffed: false,
+        }
+    }
+
+    /// The file name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The file size.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    /// Bytes kept per packet from its start.
+    pub fn snap_len(&self) -> usize {
+        self.snap_len
+    }
+    /// Packets indexed.
+    pub fn total(&self) -> usize {
+        self.offsets.len()
+    }
+    /// Packets in the current view.
+    pub fn displayed(&self) -> usize {
+        self.view.as_ref().map_or(self.total(), Vec::len)
+    }
+    /// What the file says about itself.
+    pub fn info(&self) -> &CaptureInfo {
+        self.parser.info()
+    }
+    /// Problems met while indexing.
+    pub fn problems(&self) -> &[IndexProblem] {
+        &self.problems
+    }
+    /// Whether indexing finished.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+    /// Whether the input was gzip (records are then read from memory).
+    pub fn in_memory(&self) -> bool {
+        self.mem.is_some()
+    }
+    /// First and last packet time stamps (ns since the epoch).
+    pub fn time_span(&self) -> Option<(i64, i64)> {
+        Some((*self.ts.first()?, *self.ts.iter().max()?))
+    }
+    /// Heap bytes held for the index, snaps and analysis.
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8
+            + self.lens.capacity() * 4
+            + self.ts.capacity() * 8
+            + self.orig.capacity() * 4
+            + self.ifaces.capacity() * 2
+            + self.snap_lens.capacity() * 2
+            + self.snaps.capacity()
+            + self.analysis.capacity() * std::mem::size_of::<CompactAnalysis>()
+            + self.mem.as_ref().map_or(0, Vec::capacity)
+    }
+
+    /// Feeds the next bytes of the file (`eof`: no more will come).
+    pub fn feed(&mut self, chunk: &[u8], eof: bool) -> Progress {
+        if !self.first_sniffed {
+            self.first_sniffed = true;
+            if chunk.starts_with(&[0x1f, 0x8b]) {
+                self.gzip = Some(flate2::write::MultiGzDecoder::new(Vec::new()));
+                self.mem = Some(Vec::new());
+                self.parser.info_mut().gzip = true;
+            }
+        }
+        if let Some(gz) = self.gzip.as_mut() {
+            let r = gz.write_all(chunk).and_then(|()| if eof { gz.try_finish() } else { Ok(()) });
+            let out = std::mem::take(gz.get_mut());
+            if let Err(e) = r {
+                self.problems.push(IndexProblem { message: format!("gzip stream corrupt: {e}"), offset: self.pos });
+            }
+            self.pos += chunk.len() as u64;
+            if let Some(mem) = self.mem.as_mut() {
+                if mem.len() + out.len() > MAX_GZIP_BYTES {
+                    self.problems.push(IndexProblem {
+                        message: format!("the decompressed capture is larger than {} MiB; decompress it first (gunzip) to open it", MAX_GZIP_BYTES >> 20),
+                        offset: mem.len() as u64,
+                    });
+                    self.done = true;
+                    return self.progress();
+                }
+                mem.extend_from_slice(&out);
+            }
+            self.parse_mem(eof);
+            return self.progress();
+        }
+        let base = self.pos;
+        self.pos += chunk.len() as u64;
+        let mut at = 0usize;
+        // Finish a record that started in an earlier chunk: the carry, extended with just as
+        // many bytes of this chunk as the parser asks for. Invariant: the bytes appended to
+        // the carry are exactly `chunk[..at]`.
+        let mut carried_len = self.carry.len();
+        while !self.carry.is_empty() && !self.done {
+            let carry = std::mem::take(&mut self.carry);
+            let last_chance = eof && at >= chunk.len();
+            match self.parser.next(&carry, self.carry_off, last_chance) {
+                Step::NeedMore { needed } if !last_chance => {
+                    let want = needed.saturating_sub(carry.len());
+                    let take = want.min(chunk.len() - at);
+                    self.carry = carry;
+                    self.carry.extend_from_slice(chunk.get(at..at + take).unwrap_or(&[]));
+                    at += take;
+                    if take < want && !eof {
+                        // Still incomplete: wait for the next chunk.
+                        return self.progress();
+                    }
+                }
+                Step::NeedMore { .. } => {
+                    self.done = true;
+                    return self.progress();
+                }
+                step => {
+                    let consumed = self.apply(step, &carry, self.carry_off);
+                    if consumed >= carried_len {
+                        // Consumed all old bytes: continue inside the chunk.
+                        at = consumed - carried_len;
+                        break;
+                    }
+                    // Old bytes remain: they (and nothing of this chunk yet) form the new carry.
+                    self.carry = carry.get(consumed..carried_len).unwrap_or(&[]).to_vec();
+                    self.carry_off += consumed as u64;
+                    carried_len = self.carry.len();
+                    at = 0;
+                }
+            }
+        }
+        // Records fully inside this chunk.
+        loop {
+            if self.done {
+                break;
+            }
+            let rest = chunk.get(at..).unwrap_or(&[]);
+            let off = base + at as u64;
+            match self.parser.next(rest, off, eof) {
+                Step::NeedMore { .. } if !eof => {
+                    self.carry = rest.to_vec();
+                    self.carry_off = off;
+                    break;
+                }
+                Step::NeedMore { .. } => break,
+                Step::End => {
+                    self.done = true;
+                    break;
+                }
+                step => {
+                    let consumed = self.apply(step, rest, off);
+                    at += consumed;
+                }
+            }
+        }
+        if eof {
+            self.done = true;
+        }
+        self.progress()
+    }
+
+    fn parse_mem(&mut self, eof: bool) {
+        let Some(mem) = self.mem.take() else { return };
+        loop {
+            let rest = mem.get(self.mem_pos..).unwrap_or(&[]);
+            match self.parser.next(rest, self.mem_pos as u64, eof) {
+                Step::NeedMore { .. } => break,
+                Step::End => {
+                    self.done = true;
+                    break;
+                }
+                step => {
+                    let off = self.mem_pos as u64;
+                    let consumed = self.apply(step, rest, off);
+                    self.mem_pos += consumed;
+                }
+            }
+        }
+        if eof {
+            self.done = true;
+        }
+        self.mem = Some(mem);
+    }
+
+    /// Applies one parser step taken on `buf` (at file offset `off`); returns bytes consumed.
+    fn apply(&mut self, step: Step, buf: &[u8], off: u64) -> usize {
+        match step {
+            Step::Record(raw) => {
+                let rec = raw.to_record(buf, off);
+                self.index_record(&rec);
+                raw.consumed
+            }
+            Step::Meta { consumed } => consumed,
+            Step::Error { error, skip } => {
+                self.note(&error);
+                match skip {
+                    Some(n) => n,
+                    None => {
+                        self.done = true;
+                        buf.len()
+                    }
+                }
+            }
+            Step::End => {
+                self.done = true;
+                buf.len()
+            }
+            Step::NeedMore { .. } => 0,
+        }
+    }
+
+    fn note(&mut self, e: &FileError) {
+        self.problems.push(IndexProblem { message: e.to_string(), offset: e.offset });
+    }
+
+    fn index_record(&mut self, rec: &Record<'_>) {
+        let frame = self.offsets.len() as u32 + 1;
+        let pkt = self.decoder.decode(rec);
+        self.offsets.push(rec.offset);
+        self.lens.push(rec.block_len);
+        self.ts.push(i64::try_from(pkt.meta.ts.as_nanos()).unwrap_or(i64::MAX));
+        self.orig.push(rec.orig_len);
+        self.ifaces.push(rec.interface.min(u32::from(u16::MAX)) as u16);
+        let n = rec.data.len().min(self.snap_len);
+        self.snap_lens.push(n as u16);
+        let start = self.snaps.len();
+        self.snaps.extend_from_slice(rec.data.get(..n).unwrap_or(&[]));
+        self.snaps.resize(start + self.snap_len, 0);
+        let mut c = CompactAnalysis::pack(&pkt.analysis);
+        if let Some(k) = c.stream_key() {
+            match self.stream_last.insert(k, frame) {
+                Some(prev) => c.prev_in_stream = prev,
+                None => {
+                    // First packet of the stream: remember it for stream-relative times.
+                    let slot = k as usize;
+                    if self.stream_first.len() <= slot {
+                        self.stream_first.resize(slot + 1, 0);
+                    }
+                    if let Some(s) = self.stream_first.get_mut(slot) {
+                        *s = frame;
+                    }
+                }
+            }
+        }
+        self.analysis.push(c);
+    }
+
+    fn progress(&self) -> Progress {
+        Progress { bytes: self.pos, packets: self.offsets.len() as u64 }
+    }
+
+    /// Frame number (1-based) at a display position.
+    pub fn frame_at(&self, display_pos: usize) -> Option<u32> {
+        match &self.view {
+            Some(v) => v.get(display_pos).copied(),
+            None => (display_pos < self.total()).then_some(display_pos as u32 + 1),
+        }
+    }
+
+    /// Display position of a frame, if it is shown.
+    pub fn position_of(&self, frame: u32) -> Option<usize> {
+        match &self.view {
+            Some(v) => v.iter().position(|&f| f == frame),
+            None => (frame >= 1 && (frame as usize) <= self.total()).then(|| frame as usize - 1),
+        }
+    }
+
+    /// File ranges `(offset, len)` holding the records of these frames, merged where they
+    /// touch (rows of a screen are usually one contiguous read).
+    pub fn ranges(&self, frames: &[u32]) -> Vec<(u64, u64)> {
+        let mut r: Vec<(u64, u64)> = frames
+            .iter()
+            .filter_map(|&f| {
+                let i = (f as usize).checked_sub(1)?;
+                Some((*self.offsets.get(i)?, u64::from(*self.lens.get(i)?)))
+            })
+            .collect();
+        r.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(r.len());
+        for (o, l) in r {
+            match merged.last_mut() {
+                Some((mo, ml)) if *mo + *ml >= o && o + l - *mo <= 64 << 20 => *ml = (*ml).max(o + l - *mo),
+                _ => merged.push((o, l)),
+            }
+        }
+        merged
+    }
+
+    /// The record bytes of a frame from buffers read at `ranges` (as returned by
+    /// [`Engine::ranges`]), or from memory for gzip input.
+    pub fn record_bytes<'b>(&'b self, frame: u32, blocks: &'b [(u64, Vec<u8>)]) -> Option<&'b [u8]> {
+        let i = (frame as usize).checked_sub(1)?;
+        let off = *self.offsets.get(i)?;
+        let len = *self.lens.get(i)? as u64;
+        if let Some(mem) = &self.mem {
+            return mem.get(off as usize..(off + len) as usize);
+        }
+        blocks.iter().find_map(|(bo, b)| {
+            if off >= *bo && off + len <= *bo + b.len() as u64 {
+                b.get((off - bo) as usize..(off - bo + len) as usize)
+            } else {
+                None
+            }
+        })
+    }
+
+    fn meta_for(&self, frame: u32, pkt: &mut Packet<'_>) {
+        let i = frame as usize - 1;
+        let t = self.ts.get(i).copied().unwrap_or(0);
+        let first = self.ts.first().copied().unwrap_or(t);
+        let prev = if i > 0 { self.ts.get(i - 1).copied().unwrap_or(t) } else { t };
+        pkt.meta.number = u64::from(frame);
+        pkt.meta.ts = Timestamp::from_nanos(i128::from(t));
+        pkt.meta.rel_ns = i128::from(t) - i128::from(first);
+        pkt.meta.delta_ns = i128::from(t) - i128::from(prev);
+        pkt.meta.has_ts = true;
+        if let Some(c) = self.analysis.get(i) {
+            let stream_first = c.stream_key().and_then(|k| self.stream_first.get(k as usize)).copied().unwrap_or(frame);
+            let ts_of = |f: u32| self.ts.get((f as usize).saturating_sub(1)).copied().unwrap_or(t);
+            let rel = (t - ts_of(stream_first)).max(0) as u64;
+            let delta = if c.prev_in_stream == 0 { 0 } else { (t - ts_of(c.prev_in_stream)).max(0) as u64 };
+            pkt.analysis = c.unpack(rel, delta);
+        }
+    }
+
+    /// Decodes frame `frame` from its full record bytes, or from its snap when `record` is
+    /// `None`.
+    pub fn decode<'a>(&'a self, frame: u32, record: Option<&'a [u8]>, opts: DissectOptions) -> Option<Packet<'a>> {
+        let i = (frame as usize).checked_sub(1)?;
+        let rec = match record {
+            Some(bytes) => self.parser.record_at(bytes, *self.offsets.get(i)?).ok()?,
+            None => {
+                let iface = u32::from(*self.ifaces.get(i)?);
+                let snap = self.snaps.get(i * self.snap_len..i * self.snap_len + usize::from(*self.snap_lens.get(i)?))?;
+                let link = self.info().interfaces.get(iface as usize).map_or(LinkType::ETHERNET, |x| x.link());
+                Record {
+                    offset: *self.offsets.get(i)?,
+                    block_len: *self.lens.get(i)?,
+                    interface: iface,
+                    link_type: link,
+                    ts: None,
+                    orig_len: *self.orig.get(i)?,
+                    data: snap,
+                    flags: None,
+                    drop_count: None,
+                    options: Options::EMPTY,
+                }
+            }
+        };
+        let mut pkt = dissect::dissect(&rec, u64::from(frame), opts);
+        self.meta_for(frame, &mut pkt);
+        if pkt.analysis.tcp.as_ref().is_some_and(|a| a.flags.any_retransmission()) {
+            dissect::strip_after_tcp(&mut pkt);
+        }
+        Some(pkt)
+    }
+
+    /// Whether the snap holds the whole captured packet.
+    pub fn snap_is_whole(&self, frame: u32) -> bool {
+        let i = frame as usize - 1;
+        let caplen = self.lens.get(i).copied().unwrap_or(0);
+        let snap = self.snap_lens.get(i).copied().unwrap_or(0);
+        // The record length includes its header; a snap shorter than the snap length means
+        // the whole packet fitted.
+        usize::from(snap) < self.snap_len || caplen == 0
+    }
+
+    /// Rows for display positions `start..start+count`; `blocks` from [`Engine::ranges`].
+    pub fn rows(&self, start: usize, count: usize, blocks: &[(u64, Vec<u8>)], tf: TimeFormat) -> Vec<Row> {
+        let mut out = Vec::with_capacity(count);
+        let mut cols = columns::Columns::default();
+        for pos in start..start + count {
+            let Some(frame) = self.frame_at(pos) else { break };
+            let rec = self.record_bytes(frame, blocks);
+            let Some(pkt) = self.decode(frame, rec, DissectOptions::default()) else { continue };
+            columns::columns(&pkt, &mut cols);
+            out.push(Row {
+                pos: pos as u32,
+                number: frame,
+                time: format_time(&pkt, tf, self.ts.get(frame as usize - 1).copied().unwrap_or(0)),
+                source: cols.source.clone(),
+                destination: cols.destination.clone(),
+                protocol: cols.protocol.clone(),
+                length: pkt.meta.orig_len,
+                info: cols.info.clone(),
+                color: color_of(&pkt),
+            });
+        }
+        out
+    }
+
+    /// The details tree and bytes of a frame.
+    pub fn details(&self, frame: u32, blocks: &[(u64, Vec<u8>)]) -> Option<Details> {
+        let rec = self.record_bytes(frame, blocks);
+        let pkt = self.decode(frame, rec, DissectOptions::default())?;
+        let nodes = tree::tree(&pkt)
+            .into_iter()
+            .map(|n| DetailNode {
+                depth: n.depth,
+                field: n.field.map(str::to_string),
+                label: n.label,
+                start: n.span.off,
+                len: n.span.len,
+                severity: n.severity.map(|s| s.name().to_string()),
+                filter: n.filter,
+            })
+            .collect();
+        Some(Details { frame, nodes, bytes: pkt.data.to_vec() })
+    }
+
+    /// Sets the displayed frames (filter result, then sorted), `None` for all in order.
+    pub fn set_view(&mut self, view: Option<Vec<u32>>) {
+        self.view = view;
+    }
+
+    /// The current view (frame numbers in display order), `None` for all in order.
+    pub fn view(&self) -> Option<&[u32]> {
+        self.view.as_deref()
+    }
+
+    /// Sorts the current view by a column (stable; by frame number within equal keys).
+    pub fn sort(&mut self, col: Column, ascending: bool) {
+        let mut frames: Vec<u32> = match self.view.take() {
+            Some(v) => v,
+            None => (1..=self.total() as u32).collect(),
+        };
+        match col {
+            Column::Number => frames.sort_unstable(),
+            Column::Time => frames.sort_by_key(|&f| (self.ts.get(f as usize - 1).copied().unwrap_or(0), f)),
+            Column::Length => frames.sort_by_key(|&f| (self.orig.get(f as usize - 1).copied().unwrap_or(0), f)),
+            Column::Source | Column::Destination | Column::Protocol | Column::Info => {
+                let mut cols = columns::Columns::default();
+                let mut keyed: Vec<(String, u32)> = frames
+                    .iter()
+                    .map(|&f| {
+                        let key = self
+                            .decode(f, None, DissectOptions::default())
+                            .map(|p| {
+                                columns::columns(&p, &mut cols);
+                                match col {
+                                    Column::Source => sortable_addr(&cols.source),
+                                    Column::Destination => sortable_addr(&cols.destination),
+                                    Column::Protocol => cols.protocol.clone(),
+                                    _ => cols.info.clone(),
+                                }
+                            })
+                            .unwrap_or_default();
+                        (key, f)
+                    })
+                    .collect();
+                keyed.sort();
+                frames = keyed.into_iter().map(|k| k.1).collect();
+            }
+        }
+        if !ascending {
+            frames.reverse();
+        }
+        let identity = ascending && col == Column::Number && frames.len() == self.total();
+        self.view = if identity { None } else { Some(frames) };
+    }
+}
+
+/// Frames a filter pass decided, and those it needs the full record bytes for.
+#[derive(Debug, Default)]
+pub struct FilterPass {
+    /// Frames that matched on their snap.
+    pub matched: Vec<u32>,
+    /// Frames whose snap was not enough (read their records, then
+    /// [`Engine::filter_records`]).
+    pub need_records: Vec<u32>,
+}
+
+/// Whether a filter can be decided on a packet's first bytes (its snap) when the snap's
+/// dissection reached the transport layer intact: filters that read only link, network and
+/// transport header fields. Anything that reads payload (application fields, `contains`,
+/// `matches`, slices, checksums that need every byte, the captured length) needs the record.
+pub fn decidable_on_snap(f: &Filter) -> bool {
+    if f.depth() == Depth::All {
+        return false;
+    }
+    let text = f.display();
+    if text.contains("contains") || text.contains("matches") || text.contains('[') || text.contains(" ~ ") {
+        return false;
+    }
+    f.fields().iter().all(|d| {
+        let n = d.name;
+        !(n.contains("checksum") || n.contains("cap_len") || n.starts_with("data") || n.ends_with(".payload") || n.contains("_ws.") || n.contains("malformed"))
+    })
+}
+
+impl Engine {
+    /// Runs a filter over frames `from..to` (1-based, file order) using the snaps in memory.
+    pub fn filter_snaps(&self, f: &Filter, on_snap: bool, from: u32, to: u32, pass: &mut FilterPass) {
+        let opts = DissectOptions { max_depth: f.depth() };
+        for frame in from..to.min(self.total() as u32 + 1) {
+            let whole = self.snap_is_whole(frame);
+            if !whole && !on_snap {
+                pass.need_records.push(frame);
+                continue;
+            }
+            let Some(pkt) = self.decode(frame, None, opts) else { continue };
+            if !whole && pkt.stop.is_some() {
+                // The snap cut a header: decide on the whole record.
+                pass.need_records.push(frame);
+                continue;
+            }
+            if f.matches(&pkt) {
+                pass.matched.push(frame);
+            }
+        }
+    }
+
+    /// Runs a filter over frames whose records are in `blocks` (from [`Engine::ranges`]).
+    pub fn filter_records(&self, f: &Filter, frames: &[u32], blocks: &[(u64, Vec<u8>)], matched: &mut Vec<u32>) {
+        let opts = DissectOptions { max_depth: f.depth() };
+        for &frame in frames {
+            let Some(rec) = self.record_bytes(frame, blocks) else { continue };
+            if self.decode(frame, Some(rec), opts).is_some_and(|p| f.matches(&p)) {
+                matched.push(frame);
+            }
+        }
+    }
+
+    /// Applies a filter result: `frames` in file order (`None`: no filter), then the sort.
+    pub fn apply_filter(&mut self, frames: Option<Vec<u32>>, sort: (Column, bool)) {
+        self.view = frames;
+        if sort != (Column::Number, true) {
+            self.sort(sort.0, sort.1);
+        }
+    }
+
+    /// What the file says about itself (like capinfos).
+    pub fn summary(&self) -> Summary {
+        let info = self.info();
+        let format = match info.format {
+            Some(Format::Pcap { nanos, modified, .. }) => {
+                format!("pcap{}{}", if nanos { " (nanosecond)" } else { "" }, if modified { " (modified/Kuznetzov)" } else { "" })
+            }
+            Some(_) => "pcapng".to_string(),
+            None => "unknown".to_string(),
+        };
+        let mut section = Vec::new();
+        for (i, s) in info.sections.iter().enumerate() {
+            let tag = if info.sections.len() > 1 { format!("Section {}: ", i + 1) } else { String::new() };
+            for (k, v) in [("Hardware", &s.hardware), ("OS", &s.os), ("Application", &s.user_appl)] {
+                if let Some(v) = v {
+                    section.push(format!("{tag}{k}: {v}"));
+                }
+            }
+            for c in &s.comments {
+                section.push(format!("{tag}Comment: {c}"));
+            }
+        }
+        let interfaces = info
+            .interfaces
+            .iter()
+            .map(|i| {
+                let stats = info
+                    .stats
+                    .iter()
+                    .filter(|s| s.interface == i.id)
+                    .next_back()
+                    .map(|s| {
+                        let mut v = Vec::new();
+                        for (k, x) in [("Received", s.if_recv), ("Dropped by interface", s.if_drop), ("Dropped by OS", s.os_drop), ("Accepted by filter", s.filter_accept), ("Delivered", s.usr_deliv)] {
+                            if let Some(x) = x {
+                                v.push(format!("{k}: {x}"));
+                            }
+                        }
+                        v.extend(s.comments.iter().map(|c| format!("Comment: {c}")));
+                        v
+                    })
+                    .unwrap_or_default();
+                InterfaceInfo {
+                    name: i.name.clone().unwrap_or_else(|| format!("interface {}", i.id)),
+                    description: i.description.clone().unwrap_or_default(),
+                    link_type: format!("{} ({})", i.link().description(), i.link().name().map_or_else(|| i.link_type.to_string(), str::to_string)),
+                    snaplen: i.snaplen,
+                    filter: i.filter.clone().unwrap_or_default(),
+                    os: i.os.clone().unwrap_or_default(),
+                    resolution: match i.tsresol.units_per_sec {
+                        1_000_000 => "microseconds".to_string(),
+                        1_000_000_000 => "nanoseconds".to_string(),
+                        u => format!("1/{u} s"),
+                    },
+                    stats,
+                }
+            })
+            .collect();
+        let (first_ns, last_ns) = self.time_span().unwrap_or((0, 0));
+        Summary {
+            name: self.name.clone(),
+            size: self.size,
+            format,
+            gzip: info.gzip,
+            packets: self.total() as u64,
+            link_types: info.link_types().iter().map(|l| l.description().to_string()).collect(),
+            first_ns,
+            last_ns,
+            section,
+            interfaces,
+            dropped: info.dropped(),
+            problems: self.problems.iter().map(|p| p.message.clone()).collect(),
+            snap_len: self.snap_len as u32,
+        }
+    }
+}
+
+/// Addresses sort numerically: dotted quads are zero-padded.
+fn sortable_addr(s: &str) -> String {
+    if let Ok(a) = s.parse::<std::net::Ipv4Addr>() {
+        return format!("4{:03}{:03}{:03}{:03}", a.octets()[0], a.octets()[1], a.octets()[2], a.octets()[3]);
+    }
+    if let Ok(a) = s.parse::<std::net::Ipv6Addr>() {
+        return format!("6{:032x}", u128::from(a));
+    }
+    format!("9{s}")
+}
+
+/// The Time column.
+pub fn format_time(pkt: &Packet<'_>, tf: TimeFormat, abs_ns: i64) -> String {
+    use shared_decode::format::time::{civil, push_clock, push_date, push_frac};
+    let mut s = String::new();
+    match tf {
+        TimeFormat::Relative => shared_decode::format::text::push_reltime(&mut s, pkt.meta.rel_ns),
+        TimeFormat::Delta => shared_decode::format::text::push_reltime(&mut s, pkt.meta.delta_ns),
+        TimeFormat::Absolute | TimeFormat::Utc => {
+            let t = Timestamp::from_nanos(i128::from(abs_ns));
+            let c = civil(t.secs, 0);
+            if tf == TimeFormat::Utc {
+                push_date(&mut s, &c);
+                s.push(' ');
+            }
+            push_clock(&mut s, &c);
+            push_frac(&mut s, t.nanos, true);
+        }
+    }
+    s
+}

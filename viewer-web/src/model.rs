@@ -1,0 +1,553 @@
+//! The page's state and its reducer: pure (no web APIs), so every interaction is tested
+//! natively as a sequence of actions. Large data (rows, details) lives in the worker; the
+//! page keeps the rows of the visible window and the selected packet.
+
+use crate::proto::{Column, Details, FilterProblem, Row, Summary, TimeFormat};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Rows kept in the page at most (a few screens).
+pub const ROW_CACHE: usize = 1500;
+/// Row height in pixels (the list is virtualised on it).
+pub const ROW_HEIGHT: f64 = 22.0;
+
+/// Where the page is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    /// Nothing opened yet.
+    Empty,
+    /// Indexing (rows can already be shown).
+    Indexing {
+        /// Bytes read.
+        bytes: u64,
+        /// File size.
+        size: u64,
+    },
+    /// Indexed.
+    Ready,
+}
+
+/// Filter box state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FilterState {
+    /// Empty or not checked yet.
+    Neutral,
+    /// Valid; the display-filter form.
+    Valid(String),
+    /// Invalid.
+    Invalid(FilterProblem),
+    /// Being applied.
+    Applying,
+}
+
+/// Colour theme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    /// Follow the system.
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+/// The page state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    /// Phase.
+    pub phase: Phase,
+    /// File name and size.
+    pub file: Option<(String, u64)>,
+    /// File summary after indexing.
+    pub summary: Option<Rc<Summary>>,
+    /// Packets in the file.
+    pub total: u64,
+    /// Packets displayed.
+    pub displayed: u64,
+    /// Rows by display position (visible window and a bit around it).
+    pub rows: Rc<BTreeMap<u32, Row>>,
+    /// Bumped whenever cached rows become stale (filter, sort, time format).
+    pub view_gen: u32,
+    /// First visible position.
+    pub first: u32,
+    /// Rows that fit in the list.
+    pub visible: u32,
+    /// Selected display position.
+    pub selected_pos: Option<u32>,
+    /// Selected frame.
+    pub selected: Option<u32>,
+    /// Details of the selected frame.
+    pub details: Option<Rc<Details>>,
+    /// Selected tree line.
+    pub node: Option<usize>,
+    /// Filter text in the box.
+    pub filter_text: String,
+    /// Filter applied to the view.
+    pub applied: String,
+    /// Filter box state.
+    pub filter: FilterState,
+    /// Filters applied before (newest first, no duplicates).
+    pub history: Vec<String>,
+    /// Time column style.
+    pub time_format: TimeFormat,
+    /// Sort column and direction.
+    pub sort: (Column, bool),
+    /// SHA-256 of the file.
+    pub sha256: Option<String>,
+    /// Error to show in the banner.
+    pub error: Option<String>,
+    /// Capture-properties dialog open.
+    pub show_properties: bool,
+    /// Colour legend open.
+    pub show_legend: bool,
+    /// Theme.
+    pub theme: Theme,
+    /// Packet list height, percent of the work area.
+    pub list_pct: f64,
+    /// Details width, percent of the lower area.
+    pub details_pct: f64,
+    /// Milliseconds the index took.
+    pub index_ms: Option<f64>,
+    /// Milliseconds the last filter took.
+    pub filter_ms: Option<f64>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            phase: Phase::Empty,
+            file: None,
+            summary: None,
+            total: 0,
+            displayed: 0,
+            rows: Rc::new(BTreeMap::new()),
+            view_gen: 0,
+            first: 0,
+            visible: 30,
+            selected_pos: None,
+            selected: None,
+            details: None,
+            node: None,
+            filter_text: String::new(),
+            applied: String::new(),
+            filter: FilterState::Neutral,
+            history: Vec::new(),
+            time_format: TimeFormat::Relative,
+            sort: (Column::Number, true),
+            sha256: None,
+            error: None,
+            show_properties: false,
+            show_legend: false,
+            theme: Theme::System,
+            list_pct: 55.0,
+            details_pct: 50.0,
+            index_ms: None,
+            filter_ms: None,
+        }
+    }
+}
+
+/// Everything that can happen to the page.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// A file was chosen.
+    Open {
+        /// Name.
+        name: String,
+        /// Size.
+        size: u64,
+    },
+    /// Indexing progress.
+    Progress {
+        /// Bytes read.
+        bytes: u64,
+        /// Size.
+        size: u64,
+        /// Packets.
+        packets: u64,
+    },
+    /// Indexing finished.
+    Indexed(Summary, f64),
+    /// Rows arrived.
+    Rows {
+        /// View generation they were requested for.
+        gen: u32,
+        /// Rows.
+        rows: Vec<Row>,
+        /// Total packets.
+        total: u64,
+        /// Displayed packets.
+        displayed: u64,
+    },
+    /// The list scrolled.
+    Scroll {
+        /// First visible position.
+        first: u32,
+        /// Visible rows.
+        visible: u32,
+    },
+    /// Select a display position (click).
+    Select(u32),
+    /// Keyboard navigation.
+    Key(Nav),
+    /// Details arrived.
+    Details(Details),
+    /// Select a tree line.
+    SelectNode(usize),
+    /// A byte in the hex pane was clicked: select the deepest field covering it.
+    SelectByte(u32),
+    /// The filter box changed.
+    FilterText(String),
+    /// Filter check result.
+    FilterChecked {
+        /// Text checked.
+        text: String,
+        /// Problem, if any.
+        problem: Option<FilterProblem>,
+        /// Display form.
+        display: String,
+    },
+    /// A filter is being applied.
+    FilterApplying,
+    /// A filter was applied.
+    Filtered {
+        /// Filter text.
+        text: String,
+        /// Displayed packets.
+        displayed: u64,
+        /// Display form.
+        display: String,
+        /// Milliseconds.
+        millis: f64,
+    },
+    /// Time column style.
+    SetTimeFormat(TimeFormat),
+    /// Sort by a column (same column again flips the direction).
+    Sort(Column),
+    /// The view was re-sorted by the worker.
+    Sorted {
+        /// Displayed packets.
+        displayed: u64,
+    },
+    /// Jump to a display position (Ctrl+G result).
+    GoTo(u32),
+    /// File hash known.
+    Hash(String),
+    /// Show an error.
+    Error(String),
+    /// Hide the error banner.
+    DismissError,
+    /// Toggle the capture-properties dialog.
+    ToggleProperties,
+    /// Toggle the colour legend.
+    ToggleLegend,
+    /// Theme.
+    SetTheme(Theme),
+    /// Resize the list / details split.
+    Resize {
+        /// List height percent.
+        list_pct: Option<f64>,
+        /// Details width percent.
+        details_pct: Option<f64>,
+    },
+}
+
+/// Keyboard moves in the packet list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nav {
+    /// ↑.
+    Up,
+    /// ↓.
+    Down,
+    /// Page up.
+    PageUp,
+    /// Page down.
+    PageDown,
+    /// Home.
+    Home,
+    /// End.
+    End,
+}
+
+impl State {
+    /// Applies an action (returns the same `Rc` when nothing changes, so Yew skips a render).
+    pub fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Open { name, size } => {
+                s = State {
+                    theme: self.theme,
+                    time_format: self.time_format,
+                    history: self.history.clone(),
+                    list_pct: self.list_pct,
+                    details_pct: self.details_pct,
+                    visible: self.visible,
+                    ..State::default()
+                };
+                s.file = Some((name, size));
+                s.phase = Phase::Indexing { bytes: 0, size };
+                s.view_gen = self.view_gen.wrapping_add(1);
+            }
+            Action::Progress { bytes, size, packets } => {
+                if s.phase == Phase::Ready {
+                    return self;
+                }
+                s.phase = Phase::Indexing { bytes, size };
+                if s.applied.is_empty() {
+                    s.total = packets;
+                    s.displayed = packets;
+                } else {
+                    s.total = packets;
+                }
+            }
+            Action::Indexed(summary, ms) => {
+                s.total = summary.packets;
+                if s.applied.is_empty() {
+                    s.displayed = summary.packets;
+                }
+                if !summary.problems.is_empty() {
+                    s.error = Some(format!("{} — every packet that could be read is shown", summary.problems.join("; ")));
+                }
+                s.summary = Some(Rc::new(summary));
+                s.phase = Phase::Ready;
+                s.index_ms = Some(ms);
+            }
+            Action::Rows { gen, rows, total, displayed } => {
+                if gen != s.view_gen {
+                    return self;
+                }
+                let mut map = (*s.rows).clone();
+                for r in rows {
+                    map.insert(r.pos, r);
+                }
+                // Keep the cache bounded around the visible window.
+                while map.len() > ROW_CACHE {
+                    let center = s.first + s.visible / 2;
+                    let (lo, hi) = (*map.keys().next().unwrap_or(&0), *map.keys().next_back().unwrap_or(&0));
+                    let drop = if center.abs_diff(lo) > center.abs_diff(hi) { lo } else { hi };
+                    map.remove(&drop);
+                }
+                s.rows = Rc::new(map);
+                if s.selected.is_none() {
+                    // A keyboard jump selected a position whose row had not arrived yet.
+                    s.selected = s.selected_pos.and_then(|p| s.rows.get(&p)).map(|r| r.number);
+                }
+                s.total = s.total.max(total);
+                if s.applied.is_empty() {
+                    s.displayed = displayed;
+                }
+            }
+            Action::Scroll { first, visible } => {
+                if first == s.first && visible == s.visible {
+                    return self;
+                }
+                s.first = first;
+                s.visible = visible.max(1);
+            }
+            Action::Select(pos) => {
+                if s.selected_pos == Some(pos) {
+                    return self;
+                }
+                s.select(pos);
+            }
+            Action::Key(nav) => {
+                if s.displayed == 0 {
+                    return self;
+                }
+                let last = (s.displayed - 1) as u32;
+                let cur = s.selected_pos.unwrap_or(s.first);
+                let page = s.visible.saturating_sub(1).max(1);
+                let next = match nav {
+                    Nav::Up => cur.saturating_sub(1),
+                    Nav::Down => (cur + 1).min(last),
+                    Nav::PageUp => cur.saturating_sub(page),
+                    Nav::PageDown => (cur + page).min(last),
+                    Nav::Home => 0,
+                    Nav::End => last,
+                };
+                if s.selected_pos.is_some() && next == cur {
+                    return self;
+                }
+                s.select(next);
+            }
+            Action::GoTo(pos) => s.select(pos),
+            Action::Details(d) => {
+                if s.selected != Some(d.frame) {
+                    return self;
+                }
+                s.details = Some(Rc::new(d));
+                s.node = None;
+            }
+            Action::SelectNode(i) => s.node = Some(i),
+            Action::SelectByte(b) => {
+                let Some(d) = &s.details else { return self };
+                // The deepest line whose byte range covers the byte (ties: the last one).
+                let hit = d
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.len > 0 && n.start <= b && b < n.start + n.len)
+                    .max_by_key(|(i, n)| (n.depth, *i))
+                    .map(|(i, _)| i);
+                if hit.is_none() || hit == s.node {
+                    return self;
+                }
+                s.node = hit;
+            }
+            Action::FilterText(t) => {
+                if t == s.filter_text {
+                    return self;
+                }
+                s.filter = FilterState::Neutral;
+                s.filter_text = t;
+            }
+            Action::FilterChecked { text, problem, display } => {
+                if text != s.filter_text {
+                    return self;
+                }
+                s.filter = match problem {
+                    Some(p) => FilterState::Invalid(p),
+                    None if text.trim().is_empty() => FilterState::Neutral,
+                    None => FilterState::Valid(display),
+                };
+            }
+            Action::FilterApplying => s.filter = FilterState::Applying,
+            Action::Filtered { text, displayed, display, millis } => {
+                s.applied = text.clone();
+                s.displayed = displayed;
+                s.filter = if text.is_empty() { FilterState::Neutral } else { FilterState::Valid(display) };
+                if !text.is_empty() {
+                    s.history.retain(|h| h != &text);
+                    s.history.insert(0, text);
+                    s.history.truncate(30);
+                }
+                s.filter_ms = Some(millis);
+                s.invalidate_rows();
+                s.first = 0;
+                s.selected_pos = None;
+                s.selected = None;
+                s.details = None;
+                s.node = None;
+            }
+            Action::SetTimeFormat(t) => {
+                if t == s.time_format {
+                    return self;
+                }
+                s.time_format = t;
+                s.invalidate_rows();
+            }
+            Action::Sort(c) => {
+                let asc = if s.sort.0 == c { !s.sort.1 } else { true };
+                s.sort = (c, asc);
+            }
+            Action::Sorted { displayed } => {
+                s.displayed = displayed;
+                s.invalidate_rows();
+                s.selected_pos = None;
+            }
+            Action::Hash(h) => s.sha256 = Some(h),
+            Action::Error(e) => s.error = Some(e),
+            Action::DismissError => {
+                if s.error.is_none() {
+                    return self;
+                }
+                s.error = None;
+            }
+            Action::ToggleProperties => s.show_properties = !s.show_properties,
+            Action::ToggleLegend => s.show_legend = !s.show_legend,
+            Action::SetTheme(t) => s.theme = t,
+            Action::Resize { list_pct, details_pct } => {
+                if let Some(p) = list_pct {
+                    s.list_pct = p.clamp(15.0, 85.0);
+                }
+                if let Some(p) = details_pct {
+                    s.details_pct = p.clamp(20.0, 80.0);
+                }
+            }
+        }
+        Rc::new(s)
+    }
+
+    fn select(&mut self, pos: u32) {
+        self.selected_pos = Some(pos);
+        self.selected = self.rows.get(&pos).map(|r| r.number);
+        self.details = None;
+        self.node = None;
+        // Keep the selection on screen.
+        if pos < self.first {
+            self.first = pos;
+        } else if pos >= self.first + self.visible {
+            self.first = pos + 1 - self.visible;
+        }
+    }
+
+    fn invalidate_rows(&mut self) {
+        self.rows = Rc::new(BTreeMap::new());
+        self.view_gen = self.view_gen.wrapping_add(1);
+    }
+
+    /// Display positions in the visible window (plus overscan) that have no row yet.
+    pub fn missing_rows(&self, overscan: u32) -> Option<(u32, u32)> {
+        let start = self.first.saturating_sub(overscan);
+        let end = (self.first + self.visible + overscan).min(self.displayed as u32);
+        let missing: Vec<u32> = (start..end).filter(|p| !self.rows.contains_key(p)).collect();
+        let (lo, hi) = (missing.first()?, missing.last()?);
+        Some((*lo, hi - lo + 1))
+    }
+
+    /// The byte range to highlight in the hex pane.
+    pub fn highlight(&self) -> Option<(u32, u32)> {
+        let d = self.details.as_ref()?;
+        let n = d.nodes.get(self.node?)?;
+        (n.len > 0).then_some((n.start, n.len))
+    }
+}
+
+/// One autocompletion offer for the filter box.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    /// Text that replaces the word under the cursor.
+    pub insert: String,
+    /// What it is (field label or value meaning).
+    pub detail: String,
+}
+
+/// Completions for the filter text with the cursor at byte `cursor`: field names for the
+/// word being typed, or value names after `field ==` when the field has named values.
+/// Returns where the replaced word starts and up to `max` offers.
+pub fn completions(text: &str, cursor: usize, max: usize) -> (usize, Vec<Completion>) {
+    let cursor = cursor.min(text.len());
+    let before = text.get(..cursor).unwrap_or("");
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-';
+    let start = before.rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+    let word = before.get(start..).unwrap_or("");
+    let schema = shared_decode::field::schema();
+    // After "field op": named values of that field.
+    let head = before.get(..start).unwrap_or("").trim_end();
+    let ops = ["==", "!=", "eq", "ne", "in {", "{"];
+    if let Some(op) = ops.iter().find(|o| head.ends_with(*o)) {
+        let lhs = head.get(..head.len() - op.len()).unwrap_or("").trim_end();
+        let fname = lhs.rsplit(|c: char| !is_word(c)).next().unwrap_or("");
+        if let Some(def) = schema.get(fname) {
+            let offers: Vec<Completion> = def
+                .names
+                .unwrap_or(&[])
+                .iter()
+                .filter(|(v, name)| word.is_empty() || v.to_string().starts_with(word) || name.to_ascii_lowercase().starts_with(&word.to_ascii_lowercase()))
+                .take(max)
+                .map(|(v, name)| Completion { insert: v.to_string(), detail: (*name).to_string() })
+                .collect();
+            return (start, offers);
+        }
+    }
+    if word.is_empty() || word.starts_with(|c: char| c.is_ascii_digit()) {
+        return (start, Vec::new());
+    }
+    let offers = schema
+        .completions(word)
+        .filter(|d| d.name != word)
+        .take(max)
+        .map(|d| Completion { insert: d.name.to_string(), detail: d.label.to_string() })
+        .collect();
+    (start, offers)
+}

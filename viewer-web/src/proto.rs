@@ -1,0 +1,348 @@
+//! Messages between the page and the worker. Small, versioned by their shape, serialised with
+//! serde (serde-wasm-bindgen in the browser). The `File` object itself travels beside the
+//! `Open` message as a structured-clone transfer, never as bytes in a message.
+
+use serde::{Deserialize, Serialize};
+
+/// Protocol version; the page refuses a worker that speaks another.
+pub const VERSION: u32 = 1;
+
+/// Time column style.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimeFormat {
+    /// Seconds since the first packet.
+    #[default]
+    Relative,
+    /// Time of day (UTC).
+    Absolute,
+    /// Seconds since the previous packet.
+    Delta,
+    /// Date and time (UTC).
+    Utc,
+}
+
+impl TimeFormat {
+    /// All, in menu order.
+    pub const ALL: [TimeFormat; 4] = [TimeFormat::Relative, TimeFormat::Absolute, TimeFormat::Delta, TimeFormat::Utc];
+
+    /// Menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            TimeFormat::Relative => "Seconds since capture start",
+            TimeFormat::Absolute => "Time of day (UTC)",
+            TimeFormat::Delta => "Seconds since previous packet",
+            TimeFormat::Utc => "Date and time (UTC)",
+        }
+    }
+
+    /// Short key for links.
+    pub fn key(self) -> &'static str {
+        match self {
+            TimeFormat::Relative => "rel",
+            TimeFormat::Absolute => "abs",
+            TimeFormat::Delta => "delta",
+            TimeFormat::Utc => "utc",
+        }
+    }
+
+    /// From [`TimeFormat::key`].
+    pub fn from_key(k: &str) -> Option<TimeFormat> {
+        TimeFormat::ALL.into_iter().find(|t| t.key() == k)
+    }
+}
+
+/// Packet-list columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Column {
+    /// No.
+    Number,
+    /// Time.
+    Time,
+    /// Source.
+    Source,
+    /// Destination.
+    Destination,
+    /// Protocol.
+    Protocol,
+    /// Length.
+    Length,
+    /// Info.
+    Info,
+}
+
+impl Column {
+    /// All, in display order.
+    pub const ALL: [Column; 7] = [Column::Number, Column::Time, Column::Source, Column::Destination, Column::Protocol, Column::Length, Column::Info];
+
+    /// Header text.
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Number => "No.",
+            Column::Time => "Time",
+            Column::Source => "Source",
+            Column::Destination => "Destination",
+            Column::Protocol => "Protocol",
+            Column::Length => "Length",
+            Column::Info => "Info",
+        }
+    }
+}
+
+/// One packet-list row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    /// Display position.
+    pub pos: u32,
+    /// Frame number.
+    pub number: u32,
+    /// Time column.
+    pub time: String,
+    /// Source.
+    pub source: String,
+    /// Destination.
+    pub destination: String,
+    /// Protocol.
+    pub protocol: String,
+    /// Frame length.
+    pub length: u32,
+    /// Info.
+    pub info: String,
+    /// Colouring rule (index into the legend), 255 = none.
+    pub color: u8,
+}
+
+/// One line of the details tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailNode {
+    /// Depth (0 = protocol).
+    pub depth: u16,
+    /// Filter field name.
+    pub field: Option<String>,
+    /// Text.
+    pub label: String,
+    /// First byte in the frame.
+    pub start: u32,
+    /// Bytes covered.
+    pub len: u32,
+    /// Expert severity.
+    pub severity: Option<String>,
+    /// Display filter matching this field's value.
+    pub filter: Option<String>,
+}
+
+/// A selected packet: its tree and bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Details {
+    /// Frame number.
+    pub frame: u32,
+    /// Tree lines.
+    pub nodes: Vec<DetailNode>,
+    /// Captured bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Where a filter error is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterProblem {
+    /// Message.
+    pub message: String,
+    /// Byte position in the filter text.
+    pub start: u32,
+    /// End position.
+    pub end: u32,
+    /// The filter with a caret line under the problem.
+    pub rendered: String,
+}
+
+/// One interface, as the capture-properties view lists it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfaceInfo {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Link type.
+    pub link_type: String,
+    /// Snap length.
+    pub snaplen: u32,
+    /// Capture filter.
+    pub filter: String,
+    /// OS.
+    pub os: String,
+    /// Time stamp resolution.
+    pub resolution: String,
+    /// Statistics (received/dropped...), as text lines.
+    pub stats: Vec<String>,
+}
+
+/// What the file says about itself (like capinfos).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Container.
+    pub format: String,
+    /// Whether it was gzip-compressed.
+    pub gzip: bool,
+    /// Packets.
+    pub packets: u64,
+    /// Link types.
+    pub link_types: Vec<String>,
+    /// First packet (ns since the epoch).
+    pub first_ns: i64,
+    /// Last packet (ns since the epoch).
+    pub last_ns: i64,
+    /// Section comments, hardware, OS, application.
+    pub section: Vec<String>,
+    /// Interfaces.
+    pub interfaces: Vec<InterfaceInfo>,
+    /// Packets the capture tool says it dropped.
+    pub dropped: Option<u64>,
+    /// Problems met while reading (with offsets).
+    pub problems: Vec<String>,
+    /// Bytes of snap kept per packet.
+    pub snap_len: u32,
+}
+
+/// Page → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Open the file sent alongside (index it; compute its hash when `hash`).
+    Open {
+        /// Name.
+        name: String,
+        /// Size.
+        size: u64,
+    },
+    /// Only compute the SHA-256 of the file sent alongside (a second worker does this).
+    Hash,
+    /// Rows for display positions.
+    Rows {
+        /// First position.
+        start: u32,
+        /// How many.
+        count: u32,
+        /// Time format.
+        time: TimeFormat,
+        /// Request id, echoed back.
+        id: u32,
+    },
+    /// Details of a frame.
+    Details {
+        /// Frame number.
+        frame: u32,
+    },
+    /// Apply a display filter ("" clears it).
+    Filter {
+        /// Filter text.
+        text: String,
+        /// Request id (a newer one cancels an older one).
+        id: u32,
+    },
+    /// Check a filter without applying it (live validation).
+    Check {
+        /// Filter text.
+        text: String,
+    },
+    /// Sort the view.
+    Sort {
+        /// Column.
+        column: Column,
+        /// Ascending.
+        ascending: bool,
+    },
+    /// Find the display position of a frame (Ctrl+G).
+    Locate {
+        /// Frame number.
+        frame: u32,
+    },
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker is up (protocol version).
+    Ready {
+        /// [`VERSION`].
+        version: u32,
+    },
+    /// Indexing progress.
+    Progress {
+        /// Bytes read.
+        bytes: u64,
+        /// File size.
+        size: u64,
+        /// Packets so far.
+        packets: u64,
+    },
+    /// Indexing finished (or stopped at a damaged spot; `summary.problems` says where).
+    Indexed {
+        /// What the file says about itself.
+        summary: Summary,
+        /// Milliseconds from open to end of index.
+        millis: f64,
+    },
+    /// Rows.
+    Rows {
+        /// Request id.
+        id: u32,
+        /// Rows.
+        rows: Vec<Row>,
+        /// Packets in the file so far.
+        total: u64,
+        /// Packets displayed.
+        displayed: u64,
+    },
+    /// Details of a frame.
+    Details(Details),
+    /// A filter was applied.
+    Filtered {
+        /// Request id.
+        id: u32,
+        /// The filter text as typed ("" = cleared).
+        text: String,
+        /// Packets displayed.
+        displayed: u64,
+        /// The display-filter form (translated from tcpdump syntax when it was).
+        display: String,
+        /// Whether the input was tcpdump syntax.
+        from_bpf: bool,
+        /// Milliseconds taken.
+        millis: f64,
+    },
+    /// Result of a filter check or a failed filter.
+    FilterStatus {
+        /// Filter text checked.
+        text: String,
+        /// `None`: valid.
+        problem: Option<FilterProblem>,
+        /// Translation, when valid.
+        display: String,
+    },
+    /// The view was re-sorted.
+    Sorted {
+        /// Packets displayed.
+        displayed: u64,
+    },
+    /// A frame's display position (`None`: not displayed or no such frame).
+    Located {
+        /// Frame number.
+        frame: u32,
+        /// Position.
+        pos: Option<u32>,
+    },
+    /// SHA-256 of the file, hex.
+    Hash {
+        /// Hex digest.
+        sha256: String,
+        /// Milliseconds.
+        millis: f64,
+    },
+    /// Something failed.
+    Error {
+        /// Message.
+        message: String,
+    },
+}

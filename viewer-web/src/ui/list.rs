@@ -1,0 +1,178 @@
+//! The packet list: virtualised (only the visible rows exist in the DOM). The scroll area
+//! holds a spacer as tall as all rows; past ~8M pixels (≈360k rows, more than browsers let
+//! an element be) the spacer stays at 8M pixels and scroll positions map proportionally onto
+//! rows, so millions of rows still scroll with the wheel, the scrollbar and the keyboard.
+
+use super::Ctl;
+use crate::engine::COLOR_RULES;
+use crate::model::{Action, Nav, State, ROW_HEIGHT};
+use crate::proto::Column;
+use web_sys::{Element, KeyboardEvent};
+use yew::prelude::*;
+
+const MAX_SPACER: f64 = 8_000_000.0;
+
+#[derive(Properties, PartialEq)]
+pub struct ListProps {
+    pub state: yew::UseReducerHandle<State>,
+    pub ctl: Ctl,
+    pub on_nav: Callback<Nav>,
+}
+
+/// Geometry of the scroll area.
+struct Geo {
+    spacer: f64,
+    scaled: bool,
+}
+
+fn geo(displayed: u64) -> Geo {
+    let full = displayed as f64 * ROW_HEIGHT;
+    Geo { spacer: full.min(MAX_SPACER), scaled: full > MAX_SPACER }
+}
+
+/// First visible row for a scroll position.
+fn first_for(scroll_top: f64, client_h: f64, displayed: u64) -> u32 {
+    let g = geo(displayed);
+    let visible = (client_h / ROW_HEIGHT).floor().max(1.0);
+    let max_first = (displayed as f64 - visible).max(0.0);
+    let f = if g.scaled {
+        let range = (g.spacer - client_h).max(1.0);
+        (scroll_top / range * max_first).round()
+    } else {
+        (scroll_top / ROW_HEIGHT).floor()
+    };
+    f.clamp(0.0, max_first) as u32
+}
+
+/// Scroll position that shows `first` at the top.
+fn top_for(first: u32, client_h: f64, displayed: u64) -> f64 {
+    let g = geo(displayed);
+    if g.scaled {
+        let visible = (client_h / ROW_HEIGHT).floor().max(1.0);
+        let max_first = (displayed as f64 - visible).max(1.0);
+        f64::from(first) / max_first * (g.spacer - client_h).max(1.0)
+    } else {
+        f64::from(first) * ROW_HEIGHT
+    }
+}
+
+#[function_component(PacketList)]
+pub fn packet_list(p: &ListProps) -> Html {
+    let s = &p.state;
+    let scroller = use_node_ref();
+
+    // Measure the visible rows after every render (window resizes, splitter moves).
+    {
+        let scroller = scroller.clone();
+        let d = p.ctl.dispatch.clone();
+        let (first, displayed) = (s.first, s.displayed);
+        use_effect(move || {
+            if let Some(el) = scroller.cast::<Element>() {
+                let h = f64::from(el.client_height());
+                let visible = (h / ROW_HEIGHT).floor().max(1.0) as u32;
+                // Keep the scroll position in step with the selection (keyboard, Ctrl+G).
+                let shown = first_for(f64::from(el.scroll_top()), h, displayed);
+                // Scaled scroll positions are whole pixels worth more than a row: allow one row.
+                let slack = if geo(displayed).scaled { 1 } else { 0 };
+                if shown.abs_diff(first) > slack {
+                    el.set_scroll_top(top_for(first, h, displayed).round() as i32);
+                }
+                d.emit(Action::Scroll { first, visible });
+            }
+        });
+    }
+
+    let onscroll = {
+        let scroller = scroller.clone();
+        let d = p.ctl.dispatch.clone();
+        let displayed = s.displayed;
+        Callback::from(move |_: Event| {
+            if let Some(el) = scroller.cast::<Element>() {
+                let h = f64::from(el.client_height());
+                let first = first_for(f64::from(el.scroll_top()), h, displayed);
+                let visible = (h / ROW_HEIGHT).floor().max(1.0) as u32;
+                d.emit(Action::Scroll { first, visible });
+            }
+        })
+    };
+    let onkeydown = {
+        let nav = p.on_nav.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let n = match e.key().as_str() {
+                "ArrowUp" => Nav::Up,
+                "ArrowDown" => Nav::Down,
+                "PageUp" => Nav::PageUp,
+                "PageDown" => Nav::PageDown,
+                "Home" => Nav::Home,
+                "End" => Nav::End,
+                _ => return,
+            };
+            e.prevent_default();
+            nav.emit(n);
+        })
+    };
+
+    let g = geo(s.displayed);
+    let end = (s.first + s.visible + 1).min(s.displayed as u32);
+    let rows: Html = (s.first..end)
+        .map(|pos| match s.rows.get(&pos) {
+            Some(r) => {
+                let selected = s.selected_pos == Some(pos);
+                let style = COLOR_RULES.get(usize::from(r.color)).map(|(_, bg, fg)| format!("background:{bg};color:{fg}"));
+                let d = p.ctl.dispatch.clone();
+                html! {
+                    <div key={pos} class={classes!("row", selected.then_some("selected"))} style={if selected { None } else { style }}
+                         data-testid="packet-row" data-frame={r.number.to_string()} role="row" aria-selected={selected.to_string()}
+                         onclick={Callback::from(move |_| d.emit(Action::Select(pos)))}>
+                        <span class="c-no">{ r.number }</span>
+                        <span class="c-time">{ r.time.clone() }</span>
+                        <span class="c-src" title={r.source.clone()}>{ r.source.clone() }</span>
+                        <span class="c-dst" title={r.destination.clone()}>{ r.destination.clone() }</span>
+                        <span class="c-proto">{ r.protocol.clone() }</span>
+                        <span class="c-len">{ r.length }</span>
+                        <span class="c-info" title={r.info.clone()}>{ r.info.clone() }</span>
+                    </div>
+                }
+            }
+            None => html! { <div key={pos} class="row pending"><span class="c-no">{ "…" }</span></div> },
+        })
+        .collect();
+
+    let header: Html = Column::ALL
+        .iter()
+        .map(|&c| {
+            let arrow = if s.sort.0 == c { if s.sort.1 { " ▲" } else { " ▼" } } else { "" };
+            let d = p.ctl.dispatch.clone();
+            html! {
+                <span class={classes!("h", col_class(c))} role="columnheader" title={format!("Sort by {}", c.title())}
+                      data-testid={format!("sort-{}", c.title().trim_end_matches('.').to_lowercase())}
+                      onclick={Callback::from(move |_| d.emit(Action::Sort(c)))}>{ c.title() }{ arrow }</span>
+            }
+        })
+        .collect();
+
+    html! {
+        <div class="list-pane" role="grid" aria-rowcount={s.displayed.to_string()}>
+            <div class="row header">{ header }</div>
+            <div class="scroller" ref={scroller} {onscroll} {onkeydown} tabindex="0" data-testid="packet-list">
+                <div class="window">{ rows }</div>
+                <div class="spacer" style={format!("height:{}px", g.spacer)}></div>
+            </div>
+            if s.displayed == 0 && !s.applied.is_empty() {
+                <div class="no-match">{ format!("No packets match \"{}\"", s.applied) }</div>
+            }
+        </div>
+    }
+}
+
+fn col_class(c: Column) -> &'static str {
+    match c {
+        Column::Number => "c-no",
+        Column::Time => "c-time",
+        Column::Source => "c-src",
+        Column::Destination => "c-dst",
+        Column::Protocol => "c-proto",
+        Column::Length => "c-len",
+        Column::Info => "c-info",
+    }
+}

@@ -1,0 +1,348 @@
+//! The page (Yew). State lives in [`State`] and changes only through its reducer; this module
+//! wires the reducer to the DOM and to the two workers (one indexes, decodes and filters; one
+//! computes the file's SHA-256 so hashing never delays the list).
+//!
+//! For tests and benchmarks the page mirrors its progress on `<html>` attributes
+//! (`data-phase`, `data-total`, `data-displayed`, `data-open-seq`, `data-first-rows-ms`,
+//! `data-index-ms`, `data-filter-seq`, `data-filter-ms`); `static/bench.js` reads them.
+
+mod bars;
+mod bridge;
+mod list;
+mod panes;
+pub mod wire;
+pub mod worker;
+
+use crate::model::{Action, Nav, Phase, State, Theme};
+use crate::proto::{FromWorker, ToWorker};
+use bridge::Bridge;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{DragEvent, File, KeyboardEvent};
+use yew::prelude::*;
+
+impl Reducible for State {
+    type Action = Action;
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        State::reduce(self, action)
+    }
+}
+
+/// Rows fetched beyond the visible window on each side.
+const OVERSCAN: u32 = 40;
+
+fn now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+/// Sets `data-<key>` on `<html>`.
+fn mark(key: &str, value: &str) {
+    if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = el.set_attribute(&format!("data-{key}"), value);
+    }
+}
+
+fn mark_get(key: &str) -> Option<String> {
+    web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()).and_then(|el| el.get_attribute(&format!("data-{key}")))
+}
+
+fn bump(key: &str) {
+    let n: u64 = mark_get(key).and_then(|v| v.parse().ok()).unwrap_or(0);
+    mark(key, &(n + 1).to_string());
+}
+
+/// Everything the page holds that is not render state.
+pub struct Runtime {
+    index: Option<Bridge>,
+    hash: Option<Bridge>,
+    open_t0: Cell<f64>,
+    first_rows: Cell<bool>,
+    filter_id: Cell<u32>,
+    /// Last rows request (generation, start, count), to skip duplicates.
+    last_rows: Cell<(u32, u32, u32)>,
+}
+
+impl Runtime {
+    fn send(&self, m: &ToWorker) {
+        if let Some(b) = &self.index {
+            b.send(m);
+        }
+    }
+}
+
+/// Handle passed to components: the state and a way to act.
+#[derive(Clone)]
+pub struct Ctl {
+    /// Dispatch an action.
+    pub dispatch: Callback<Action>,
+    /// Send to the index worker.
+    pub send: Callback<ToWorker>,
+    /// Open a file.
+    pub open: Callback<File>,
+}
+
+impl PartialEq for Ctl {
+    fn eq(&self, other: &Self) -> bool {
+        self.dispatch == other.dispatch && self.send == other.send && self.open == other.open
+    }
+}
+
+fn on_worker_message(rt: &Rc<RefCell<Option<Rc<Runtime>>>>, d: &UseReducerDispatcher<State>, m: FromWorker) {
+    let rt = rt.borrow().clone();
+    match m {
+        FromWorker::Ready { .. } => {}
+        FromWorker::Progress { bytes, size, packets } => d.dispatch(Action::Progress { bytes, size, packets }),
+        FromWorker::Indexed { summary, millis } => {
+            mark("index-ms", &format!("{millis:.1}"));
+            mark("total", &summary.packets.to_string());
+            d.dispatch(Action::Indexed(summary, millis));
+            mark("phase", "ready");
+        }
+        FromWorker::Rows { id, rows, total, displayed } => {
+            if let Some(rt) = &rt {
+                if !rows.is_empty() && !rt.first_rows.get() {
+                    rt.first_rows.set(true);
+                    mark("first-rows-ms", &format!("{:.1}", now() - rt.open_t0.get()));
+                }
+            }
+            d.dispatch(Action::Rows { gen: id, rows, total, displayed });
+        }
+        FromWorker::Details(x) => d.dispatch(Action::Details(x)),
+        FromWorker::Filtered { id, text, displayed, display, millis, .. } => {
+            if rt.as_ref().is_some_and(|rt| rt.filter_id.get() != id) {
+                return;
+            }
+            d.dispatch(Action::Filtered { text, displayed, display, millis });
+            mark("filter-ms", &format!("{millis:.1}"));
+            mark("displayed", &displayed.to_string());
+            bump("filter-seq");
+        }
+        FromWorker::FilterStatus { text, problem, display } => {
+            let failed_apply = problem.is_some();
+            d.dispatch(Action::FilterChecked { text, problem, display });
+            if failed_apply {
+                bump("filter-check-seq");
+            }
+        }
+        FromWorker::Sorted { displayed } => d.dispatch(Action::Sorted { displayed }),
+        FromWorker::Located { frame, pos } => match pos {
+            Some(p) => d.dispatch(Action::GoTo(p)),
+            None => d.dispatch(Action::Error(format!("packet {frame} is not in the list (no such packet, or the filter hides it)"))),
+        },
+        FromWorker::Hash { sha256, .. } => d.dispatch(Action::Hash(sha256)),
+        FromWorker::Error { message } => d.dispatch(Action::Error(message)),
+    }
+}
+
+/// The page.
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(State::default);
+    let rt_cell = use_mut_ref(|| None::<Rc<Runtime>>);
+    if rt_cell.borrow().is_none() {
+        let slot: Rc<RefCell<Option<Rc<Runtime>>>> = Rc::new(RefCell::new(None));
+        let (d1, s1) = (state.dispatcher(), slot.clone());
+        let index = Bridge::new(move |m| on_worker_message(&s1, &d1, m));
+        let (d2, s2) = (state.dispatcher(), slot.clone());
+        let hash = Bridge::new(move |m| on_worker_message(&s2, &d2, m));
+        if let Err(e) = &index {
+            state.dispatch(Action::Error(format!("could not start the worker: {e:?}")));
+        }
+        let rt = Rc::new(Runtime {
+            index: index.ok(),
+            hash: hash.ok(),
+            open_t0: Cell::new(0.0),
+            first_rows: Cell::new(false),
+            filter_id: Cell::new(0),
+            last_rows: Cell::new((u32::MAX, 0, 0)),
+        });
+        *slot.borrow_mut() = Some(rt.clone());
+        *rt_cell.borrow_mut() = Some(rt);
+    }
+    let rt = rt_cell.borrow().clone().expect("runtime created above");
+
+    let ctl = use_memo((), |_| {
+        let dispatch = {
+            let d = state.dispatcher();
+            Callback::from(move |a: Action| d.dispatch(a))
+        };
+        let send = {
+            let rt = rt.clone();
+            let d = state.dispatcher();
+            Callback::from(move |m: ToWorker| {
+                if let ToWorker::Filter { id, .. } = &m {
+                    rt.filter_id.set(*id);
+                    d.dispatch(Action::FilterApplying);
+                }
+                rt.send(&m)
+            })
+        };
+        let open = {
+            let rt = rt.clone();
+            let d = state.dispatcher();
+            Callback::from(move |file: File| {
+                let name = file.name();
+                let size = file.size() as u64;
+                rt.open_t0.set(now());
+                rt.first_rows.set(false);
+                rt.last_rows.set((u32::MAX, 0, 0));
+                mark("phase", "indexing");
+                mark("first-rows-ms", "");
+                bump("open-seq");
+                d.dispatch(Action::Open { name: name.clone(), size });
+                if let Some(b) = &rt.index {
+                    b.send_file(&ToWorker::Open { name, size }, &file);
+                }
+                if let Some(b) = &rt.hash {
+                    b.send_file(&ToWorker::Hash, &file);
+                }
+            })
+        };
+        Ctl { dispatch, send, open }
+    });
+    let ctl = (*ctl).clone();
+
+    // Fetch the rows the list needs.
+    {
+        let rt = rt.clone();
+        let s = state.clone();
+        use_effect_with((state.first, state.visible, state.view_gen, state.displayed, state.time_format), move |_| {
+            if let Some((start, count)) = s.missing_rows(OVERSCAN) {
+                let key = (s.view_gen, start, count);
+                if rt.last_rows.get() != key {
+                    rt.last_rows.set(key);
+                    rt.send(&ToWorker::Rows { start, count, time: s.time_format, id: s.view_gen });
+                }
+            }
+        });
+    }
+    // Details of the selected packet.
+    {
+        let rt = rt.clone();
+        use_effect_with(state.selected, move |sel| {
+            if let Some(frame) = *sel {
+                rt.send(&ToWorker::Details { frame });
+            }
+        });
+    }
+    // Sort requests.
+    {
+        let rt = rt.clone();
+        let first = use_mut_ref(|| true);
+        use_effect_with(state.sort, move |&(column, ascending)| {
+            if !std::mem::replace(&mut *first.borrow_mut(), false) {
+                rt.send(&ToWorker::Sort { column, ascending });
+            }
+        });
+    }
+    // Theme and counters on <html>.
+    {
+        use_effect_with((state.theme, state.total, state.displayed), move |&(theme, total, displayed)| {
+            mark(
+                "theme",
+                match theme {
+                    Theme::System => "system",
+                    Theme::Light => "light",
+                    Theme::Dark => "dark",
+                },
+            );
+            mark("displayed", &displayed.to_string());
+            if mark_get("phase").as_deref() != Some("ready") {
+                mark("total", &total.to_string());
+            }
+        });
+    }
+    // Ctrl+G, Escape for dialogs: on the window.
+    {
+        let d = state.dispatcher();
+        use_effect_with((), move |_| {
+            let cb = wasm_bindgen::closure::Closure::<dyn FnMut(KeyboardEvent)>::new(move |e: KeyboardEvent| {
+                if (e.ctrl_key() || e.meta_key()) && e.key().eq_ignore_ascii_case("g") {
+                    e.prevent_default();
+                    if let Some(el) = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| d.query_selector("[data-testid=goto-input]").ok().flatten())
+                        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+                    {
+                        let _ = el.focus();
+                    }
+                } else if e.key() == "Escape" {
+                    d.dispatch(Action::DismissError);
+                }
+            });
+            let w = web_sys::window();
+            if let Some(w) = &w {
+                let _ = w.add_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = w {
+                    let _ = w.remove_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
+                }
+            }
+        });
+    }
+
+    let ondragover = Callback::from(|e: DragEvent| e.prevent_default());
+    let ondrop = {
+        let open = ctl.open.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            if let Some(f) = e.data_transfer().and_then(|t| t.files()).and_then(|l| l.get(0)) {
+                open.emit(f);
+            }
+        })
+    };
+
+    let on_nav = {
+        let d = ctl.dispatch.clone();
+        Callback::from(move |n: Nav| d.emit(Action::Key(n)))
+    };
+
+    html! {
+        <div class="app" {ondragover} {ondrop}>
+            <bars::Toolbar state={state.clone()} ctl={ctl.clone()} />
+            if let Some(err) = &state.error {
+                <div class="error-banner" data-testid="error-banner" role="alert">
+                    <span class="msg">{ err.clone() }</span>
+                    <button class="dismiss" onclick={ctl.dispatch.reform(|_| Action::DismissError)} title="Dismiss (Esc)">{ "×" }</button>
+                </div>
+            }
+            if let Phase::Indexing { bytes, size } = state.phase {
+                <div class="progress" data-testid="progress"><div class="bar" style={format!("width:{:.1}%", if size == 0 { 100.0 } else { bytes as f64 * 100.0 / size as f64 })}></div></div>
+            }
+            if state.phase == Phase::Empty {
+                <bars::EmptyState ctl={ctl.clone()} />
+            } else {
+                <div class="work" style={format!("grid-template-rows: {:.1}% 6px 1fr", state.list_pct)}>
+                    <list::PacketList state={state.clone()} ctl={ctl.clone()} on_nav={on_nav} />
+                    <bars::Splitter vertical={false} ctl={ctl.clone()} />
+                    <div class="lower" style={format!("grid-template-columns: {:.1}% 6px 1fr", state.details_pct)}>
+                        <panes::DetailsPane state={state.clone()} ctl={ctl.clone()} />
+                        <bars::Splitter vertical={true} ctl={ctl.clone()} />
+                        <panes::HexPane state={state.clone()} ctl={ctl.clone()} />
+                    </div>
+                </div>
+            }
+            <bars::StatusBar state={state.clone()} ctl={ctl.clone()} />
+            if state.show_properties {
+                <bars::Properties state={state.clone()} ctl={ctl.clone()} />
+            }
+            if state.show_legend {
+                <bars::Legend ctl={ctl.clone()} />
+            }
+        </div>
+    }
+}
+
+/// Mounts the page on `#app` (or `<body>`).
+pub fn start_app() {
+    let doc = web_sys::window().and_then(|w| w.document());
+    let root = doc.as_ref().and_then(|d| d.get_element_by_id("app")).or_else(|| doc.and_then(|d| d.body()).map(Into::into));
+    match root {
+        Some(r) => {
+            yew::Renderer::<App>::with_root(r).render();
+        }
+        None => web_sys::console::error_1(&"paircap: no #app element".into()),
+    }
+}

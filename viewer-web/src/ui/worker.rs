@@ -1,0 +1,338 @@
+//! The Web Worker: owns the [`Engine`], reads the `File` in slices (never whole), and answers
+//! the page. Every request is async so row and detail requests are answered while a big
+//! file is still indexing or a filter is running.
+
+use super::wire;
+use crate::engine::{decidable_on_snap, Engine, FilterPass};
+use crate::proto::{Column, FilterProblem, FromWorker, ToWorker, VERSION};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
+
+/// Bytes read per slice while indexing (the first slice is small so rows show at once).
+const CHUNK: u64 = 16 << 20;
+const FIRST_CHUNK: u64 = 1 << 20;
+/// Frames a filter pass evaluates before it lets other requests in.
+const FILTER_BATCH: u32 = 200_000;
+/// Bytes of records read at once when a filter needs whole records.
+const RECORD_BATCH: u64 = 32 << 20;
+
+#[derive(Default)]
+struct Ctx {
+    engine: Option<Engine>,
+    file: Option<File>,
+    /// Bumped per opened file: tasks of an older file stop.
+    file_gen: u32,
+    /// Newest filter request: older filter tasks stop.
+    filter_id: u32,
+    sort: (Option<Column>, bool),
+}
+
+type Shared = Rc<RefCell<Ctx>>;
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(msg: &FromWorker) {
+    if let Ok(v) = wire::encode(msg) {
+        let _ = scope().post_message(&v);
+    }
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Reads `len` bytes at `off` from the file.
+async fn read(blob: &Blob, off: u64, len: u64) -> Result<Vec<u8>, JsValue> {
+    let part = blob.slice_with_f64_and_f64(off as f64, (off + len) as f64)?;
+    let buf = JsFuture::from(part.array_buffer()).await?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// Reads the file ranges holding these frames' records.
+async fn read_blocks(ctx: &Shared, frames: &[u32]) -> Result<Vec<(u64, Vec<u8>)>, JsValue> {
+    let (ranges, file) = {
+        let c = ctx.borrow();
+        let Some(e) = c.engine.as_ref() else { return Ok(Vec::new()) };
+        if e.in_memory() {
+            return Ok(Vec::new());
+        }
+        (e.ranges(frames), c.file.clone())
+    };
+    let Some(file) = file else { return Ok(Vec::new()) };
+    let mut out = Vec::with_capacity(ranges.len());
+    for (off, len) in ranges {
+        out.push((off, read(&file, off, len).await?));
+    }
+    Ok(out)
+}
+
+/// Starts the worker: installs the message handler and says it is ready.
+pub fn start_worker() {
+    console_error_panic_hook();
+    let ctx: Shared = Rc::new(RefCell::new(Ctx::default()));
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = ev.data();
+        let (msg, file) = if let Some(arr) = data.dyn_ref::<js_sys::Array>() {
+            (arr.get(0), arr.get(1).dyn_into::<File>().ok())
+        } else {
+            (data, None)
+        };
+        match wire::decode::<ToWorker>(&msg) {
+            Ok(m) => handle(&ctx, m, file),
+            Err(e) => post(&FromWorker::Error { message: format!("bad message from the page: {e}") }),
+        }
+    });
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    post(&FromWorker::Ready { version: VERSION });
+}
+
+fn console_error_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = format!("worker panicked: {info}");
+        web_sys::console::error_1(&msg.clone().into());
+        post(&FromWorker::Error { message: msg });
+    }));
+}
+
+fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
+    match msg {
+        ToWorker::Open { name, size } => {
+            let Some(file) = file else {
+                post(&FromWorker::Error { message: "no file came with the open request".into() });
+                return;
+            };
+            let gen = {
+                let mut c = ctx.borrow_mut();
+                c.file_gen = c.file_gen.wrapping_add(1);
+                c.engine = Some(Engine::new(&name, size));
+                c.file = Some(file.clone());
+                c.sort = (None, true);
+                c.file_gen
+            };
+            spawn_local(index(ctx.clone(), file, size, gen));
+        }
+        ToWorker::Hash => {
+            if let Some(file) = file {
+                spawn_local(hash(file));
+            }
+        }
+        ToWorker::Rows { start, count, time, id } => {
+            let ctx = ctx.clone();
+            spawn_local(async move {
+                let frames: Vec<u32> = {
+                    let c = ctx.borrow();
+                    let Some(e) = c.engine.as_ref() else { return };
+                    (start..start.saturating_add(count.min(2000))).map_while(|p| e.frame_at(p as usize)).collect()
+                };
+                let blocks = match read_blocks(&ctx, &frames).await {
+                    Ok(b) => b,
+                    Err(e) => return post(&FromWorker::Error { message: format!("reading the file failed: {e:?}") }),
+                };
+                let c = ctx.borrow();
+                let Some(e) = c.engine.as_ref() else { return };
+                let rows = e.rows(start as usize, frames.len(), &blocks, time);
+                post(&FromWorker::Rows { id, rows, total: e.total() as u64, displayed: e.displayed() as u64 });
+            });
+        }
+        ToWorker::Details { frame } => {
+            let ctx = ctx.clone();
+            spawn_local(async move {
+                let blocks = match read_blocks(&ctx, &[frame]).await {
+                    Ok(b) => b,
+                    Err(e) => return post(&FromWorker::Error { message: format!("reading the file failed: {e:?}") }),
+                };
+                let c = ctx.borrow();
+                if let Some(d) = c.engine.as_ref().and_then(|e| e.details(frame, &blocks)) {
+                    post(&FromWorker::Details(d));
+                }
+            });
+        }
+        ToWorker::Check { text } => post(&check(&text)),
+        ToWorker::Filter { text, id } => {
+            ctx.borrow_mut().filter_id = id;
+            spawn_local(run_filter(ctx.clone(), text, id));
+        }
+        ToWorker::Sort { column, ascending } => {
+            let mut c = ctx.borrow_mut();
+            c.sort = (Some(column), ascending);
+            if let Some(e) = c.engine.as_mut() {
+                e.sort(column, ascending);
+                post(&FromWorker::Sorted { displayed: e.displayed() as u64 });
+            }
+        }
+        ToWorker::Locate { frame } => {
+            let c = ctx.borrow();
+            let pos = c.engine.as_ref().and_then(|e| e.position_of(frame)).map(|p| p as u32);
+            post(&FromWorker::Located { frame, pos });
+        }
+    }
+}
+
+fn check(text: &str) -> FromWorker {
+    match shared_decode::filter::compile(text) {
+        _ if text.trim().is_empty() => FromWorker::FilterStatus { text: text.to_string(), problem: None, display: String::new() },
+        Ok(f) => FromWorker::FilterStatus { text: text.to_string(), problem: None, display: f.display() },
+        Err(e) => FromWorker::FilterStatus {
+            text: text.to_string(),
+            problem: Some(FilterProblem { message: e.message.clone(), start: e.start as u32, end: e.end as u32, rendered: e.render() }),
+            display: String::new(),
+        },
+    }
+}
+
+async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
+    let t0 = now();
+    let mut off = 0u64;
+    let mut len = FIRST_CHUNK.min(size);
+    // Read ahead: the next slice is being read while this one is parsed.
+    let mut next = Some(read(&file, 0, len));
+    while let Some(pending) = next.take() {
+        let bytes = match pending.await {
+            Ok(b) => b,
+            Err(e) => {
+                post(&FromWorker::Error { message: format!("reading the file failed at offset {off}: {e:?}") });
+                break;
+            }
+        };
+        if ctx.borrow().file_gen != gen {
+            return;
+        }
+        let end = off + len;
+        let eof = end >= size;
+        if !eof {
+            let n = CHUNK.min(size - end);
+            next = Some(read(&file, end, n));
+            len = n;
+        }
+        let (progress, done) = {
+            let mut c = ctx.borrow_mut();
+            let Some(e) = c.engine.as_mut() else { return };
+            (e.feed(&bytes, eof), e.is_done())
+        };
+        off = end;
+        post(&FromWorker::Progress { bytes: progress.bytes, size, packets: progress.packets });
+        if done || eof {
+            break;
+        }
+    }
+    let c = ctx.borrow();
+    if c.file_gen != gen {
+        return;
+    }
+    if let Some(e) = c.engine.as_ref() {
+        post(&FromWorker::Indexed { summary: e.summary(), millis: now() - t0 });
+    }
+}
+
+async fn hash(file: File) {
+    let t0 = now();
+    let size = file.size() as u64;
+    let mut h = Sha256::new();
+    let mut off = 0;
+    while off < size {
+        let n = CHUNK.min(size - off);
+        match read(&file, off, n).await {
+            Ok(b) => h.update(&b),
+            Err(e) => return post(&FromWorker::Error { message: format!("hashing failed at offset {off}: {e:?}") }),
+        }
+        off += n;
+    }
+    let digest = h.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    post(&FromWorker::Hash { sha256: hex, millis: now() - t0 });
+}
+
+/// Yields to the event loop so queued requests (rows, a newer filter) run.
+async fn yield_now() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+async fn run_filter(ctx: Shared, text: String, id: u32) {
+    let t0 = now();
+    let stale = |ctx: &Shared| ctx.borrow().filter_id != id;
+    if text.trim().is_empty() {
+        let mut c = ctx.borrow_mut();
+        let sort = c.sort;
+        if let Some(e) = c.engine.as_mut() {
+            e.apply_filter(None, (sort.0.unwrap_or(Column::Number), sort.1));
+            post(&FromWorker::Filtered { id, text, displayed: e.displayed() as u64, display: String::new(), from_bpf: false, millis: now() - t0 });
+        }
+        return;
+    }
+    let f = match shared_decode::filter::compile(&text) {
+        Ok(f) => f,
+        Err(_) => return post(&check(&text)),
+    };
+    let on_snap = decidable_on_snap(&f);
+    let mut pass = FilterPass::default();
+    let mut from = 1u32;
+    loop {
+        let (total, done) = {
+            let c = ctx.borrow();
+            let Some(e) = c.engine.as_ref() else { return };
+            let to = from.saturating_add(FILTER_BATCH).min(e.total() as u32 + 1);
+            e.filter_snaps(&f, on_snap, from, to, &mut pass);
+            from = to;
+            (e.total() as u32, e.is_done())
+        };
+        if from > total && done {
+            break;
+        }
+        yield_now().await;
+        if stale(&ctx) {
+            return;
+        }
+    }
+    // Frames the snaps could not decide: read their records in batches.
+    let mut matched = std::mem::take(&mut pass.matched);
+    let need = std::mem::take(&mut pass.need_records);
+    let mut i = 0;
+    while i < need.len() {
+        let mut j = i;
+        let mut bytes = 0u64;
+        {
+            let c = ctx.borrow();
+            let Some(e) = c.engine.as_ref() else { return };
+            while j < need.len() && bytes < RECORD_BATCH {
+                bytes += e.ranges(&need[j..j + 1]).first().map_or(0, |r| r.1);
+                j += 1;
+            }
+        }
+        let blocks = match read_blocks(&ctx, &need[i..j]).await {
+            Ok(b) => b,
+            Err(e) => return post(&FromWorker::Error { message: format!("reading the file failed: {e:?}") }),
+        };
+        if stale(&ctx) {
+            return;
+        }
+        let c = ctx.borrow();
+        let Some(e) = c.engine.as_ref() else { return };
+        e.filter_records(&f, &need[i..j], &blocks, &mut matched);
+        i = j;
+    }
+    matched.sort_unstable();
+    let mut c = ctx.borrow_mut();
+    let sort = c.sort;
+    if let Some(e) = c.engine.as_mut() {
+        e.apply_filter(Some(matched), (sort.0.unwrap_or(Column::Number), sort.1));
+        post(&FromWorker::Filtered {
+            id,
+            text,
+            displayed: e.displayed() as u64,
+            display: f.display(),
+            from_bpf: f.translated_from_bpf(),
+            millis: now() - t0,
+        });
+    }
+}

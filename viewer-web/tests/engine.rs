@@ -1,0 +1,229 @@
+//! The viewer's engine against the CLI's decode path, on every corpus file: fed in chunks of
+//! many sizes (records straddle chunk boundaries at every possible byte), it indexes the same
+//! packets, keeps every packet the file reader keeps, reports the same damage, and its rows,
+//! details and filters equal what `paircap read` computes from the same bytes.
+
+use shared_decode::dissect::DissectOptions;
+use shared_decode::file::{Reader, SliceReader};
+use shared_decode::format::columns;
+use shared_decode::{filter, Decoder};
+use std::path::PathBuf;
+use viewer_web::engine::{decidable_on_snap, Engine, FilterPass};
+use viewer_web::proto::{Column, TimeFormat};
+
+fn corpus_dir() -> PathBuf {
+    let d = std::env::var_os("PAIRCAP_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+        .join("corpus/public");
+    assert!(d.join("MANIFEST.tsv").exists(), "corpus not found at {} (set PAIRCAP_SHARED)", d.display());
+    d
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().to_string();
+            n.ends_with(".pcap") || n.ends_with(".pcapng") || n.ends_with(".gz") || n.ends_with(".cap")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Feeds `bytes` in chunks whose sizes cycle through `sizes`.
+fn index(name: &str, bytes: &[u8], sizes: &[usize]) -> Engine {
+    let mut e = Engine::new(name, bytes.len() as u64);
+    let mut at = 0;
+    let mut i = 0;
+    while at < bytes.len() && !e.is_done() {
+        let n = sizes[i % sizes.len()].max(1).min(bytes.len() - at);
+        i += 1;
+        e.feed(&bytes[at..at + n], at + n == bytes.len());
+        at += n;
+    }
+    if bytes.is_empty() {
+        e.feed(&[], true);
+    }
+    assert!(e.is_done(), "{name}: not done after the last chunk");
+    e
+}
+
+/// The whole file as blocks the engine reads records from.
+fn whole(bytes: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    vec![(0, bytes.to_vec())]
+}
+
+/// What the CLI path gives: per packet (offset, source, destination, protocol, info).
+fn cli_columns(bytes: &[u8]) -> (Vec<(String, String, String, String)>, usize) {
+    let mut out = Vec::new();
+    let mut errors = 0;
+    let mut dec = Decoder::new();
+    let mut cols = columns::Columns::default();
+    let mut r = Reader::new(bytes);
+    while let Some(x) = r.next_record() {
+        match x {
+            Ok(rec) => {
+                let pkt = dec.decode(&rec);
+                columns::columns(&pkt, &mut cols);
+                out.push((cols.source.clone(), cols.destination.clone(), cols.protocol.clone(), cols.info.clone()));
+            }
+            Err(_) => errors += 1,
+        }
+    }
+    (out, errors)
+}
+
+#[test]
+fn every_corpus_file_indexes_like_the_reader_in_any_chunking() {
+    let mut checked = 0;
+    for path in corpus_files() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        let (cli, cli_errors) = cli_columns(&bytes);
+        // Whole file at once, then awkward chunkings.
+        for sizes in [vec![bytes.len().max(1)], vec![1, 2, 3, 5, 7, 11, 13], vec![4096], vec![100, 33, 1500, 17]] {
+            let e = index(&name, &bytes, &sizes);
+            assert_eq!(e.total(), cli.len(), "{name} chunks {sizes:?}: packet count");
+            assert_eq!(e.problems().is_empty(), cli_errors == 0, "{name} chunks {sizes:?}: problems {:?}", e.problems());
+            if sizes.len() > 1 || sizes[0] == 4096 {
+                continue;
+            }
+            let blocks = if e.in_memory() { Vec::new() } else { whole(&bytes) };
+            let rows = e.rows(0, e.total(), &blocks, TimeFormat::Relative);
+            assert_eq!(rows.len(), cli.len(), "{name}: rows");
+            for (row, (src, dst, proto, info)) in rows.iter().zip(&cli) {
+                assert_eq!((&row.source, &row.destination, &row.protocol, &row.info), (src, dst, proto, info), "{name}: frame {}", row.number);
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 250, "only {checked} corpus files");
+}
+
+#[test]
+fn gzip_input_is_read_in_memory_and_matches_the_plain_file() {
+    use std::io::Write;
+    let plain: Vec<PathBuf> = corpus_files().into_iter().filter(|p| !p.to_string_lossy().contains("derived__")).take(40).collect();
+    for path in plain {
+        let raw = std::fs::read(&path).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&raw).unwrap();
+        let bytes = gz.finish().unwrap();
+        let e = index("x.gz", &bytes, &[777]);
+        assert!(e.in_memory());
+        let (cli, _) = cli_columns(&bytes);
+        assert_eq!(e.total(), cli.len(), "{}", path.display());
+        assert!(e.summary().gzip);
+        let rows = e.rows(0, e.total(), &[], TimeFormat::Absolute);
+        assert_eq!(rows.len(), cli.len());
+    }
+}
+
+#[test]
+fn malformed_files_keep_every_readable_packet_and_say_where() {
+    let mut seen = 0;
+    for path in corpus_files() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("derived__") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let reader_ok = SliceReader::new(&bytes).filter(|r| r.is_ok()).count();
+        let e = index(&name, &bytes, &[64]);
+        assert_eq!(e.total(), reader_ok, "{name}");
+        let s = e.summary();
+        if !e.problems().is_empty() {
+            assert!(s.problems.iter().all(|p| p.contains("offset")), "{name}: {:?}", s.problems);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 3, "only {seen} damaged files reported problems");
+}
+
+#[test]
+fn details_cover_the_packet_bytes_and_carry_filter_names() {
+    let path = corpus_files().into_iter().find(|p| p.to_string_lossy().contains("dns")).expect("a DNS capture");
+    let bytes = std::fs::read(&path).unwrap();
+    let e = index("dns", &bytes, &[1 << 20]);
+    let blocks = if e.in_memory() { Vec::new() } else { whole(&bytes) };
+    let d = e.details(1, &blocks).unwrap();
+    assert_eq!(d.frame, 1);
+    assert!(!d.bytes.is_empty());
+    assert!(d.nodes.iter().any(|n| n.depth == 0 && n.label.starts_with("Frame 1")));
+    for n in &d.nodes {
+        assert!((n.start + n.len) as usize <= d.bytes.len() || n.len == 0, "{n:?} past the bytes");
+    }
+    assert!(d.nodes.iter().any(|n| n.field.as_deref() == Some("ipv6.src") && n.filter.as_deref().is_some_and(|f| f.starts_with("ipv6.src == "))));
+    assert!(d.nodes.iter().any(|n| n.field.as_deref() == Some("dns.qry.name")));
+}
+
+/// Filters in the engine (snaps, records read on demand) give what the CLI path gives
+/// (decode every record fully, then filter).
+#[test]
+fn filters_on_snaps_equal_filters_on_full_records() {
+    let filters = [
+        "tcp",
+        "udp.port == 53",
+        "ip.addr == 10.0.0.0/8",
+        "tcp.flags.syn == 1 && tcp.flags.ack == 0",
+        "dns.qry.name contains \"a\"",
+        "http.request",
+        "frame.len > 100",
+        "tcp.analysis.retransmission",
+        "host 192.168.1.1 or port 80",
+        "ipv6",
+        "tcp.payload",
+        "tcp.checksum.status == \"Bad\"",
+    ];
+    let compiled: Vec<_> = filters.iter().map(|t| filter::compile(t).unwrap_or_else(|e| panic!("{t}: {}", e.render()))).collect();
+    let mut compared = 0usize;
+    for path in corpus_files().into_iter().filter(|p| !p.to_string_lossy().contains("derived__")) {
+        let bytes = std::fs::read(&path).unwrap();
+        let e = index("f", &bytes, &[1 << 16]);
+        if e.in_memory() || e.total() == 0 {
+            continue;
+        }
+        let blocks = whole(&bytes);
+        for (text, f) in filters.iter().zip(&compiled) {
+            // Reference: every record decoded fully with flows, like `paircap read -Y`.
+            let mut want = Vec::new();
+            let mut dec = Decoder::new();
+            for (i, r) in SliceReader::new(&bytes).filter_map(Result::ok).enumerate() {
+                if f.matches(&dec.decode(&r)) {
+                    want.push(i as u32 + 1);
+                }
+            }
+            let mut pass = FilterPass::default();
+            e.filter_snaps(f, decidable_on_snap(f), 1, e.total() as u32 + 1, &mut pass);
+            let mut got = pass.matched;
+            e.filter_records(f, &pass.need_records, &blocks, &mut got);
+            got.sort_unstable();
+            assert_eq!(got, want, "{}: {text}", path.display());
+            compared += 1;
+        }
+    }
+    assert!(compared > 1000, "only {compared} comparisons");
+}
+
+#[test]
+fn sorting_orders_the_view_and_keeps_every_frame() {
+    let path = corpus_files().into_iter().find(|p| p.to_string_lossy().contains("http")).expect("an HTTP capture");
+    let bytes = std::fs::read(&path).unwrap();
+    let mut e = index("s", &bytes, &[1 << 20]);
+    let n = e.total();
+    e.sort(Column::Length, false);
+    let v = e.view().unwrap().to_vec();
+    assert_eq!(v.len(), n);
+    let blocks = whole(&bytes);
+    let rows = e.rows(0, n, &blocks, TimeFormat::Relative);
+    assert!(rows.windows(2).all(|w| w[0].length >= w[1].length));
+    e.sort(Column::Number, true);
+    assert!(e.view().is_none());
+    assert_eq!(e.position_of(3), Some(2));
+    e.sort(Column::Source, true);
+    assert_eq!(e.displayed(), n);
+    let _ = DissectOptions::default();
+}
