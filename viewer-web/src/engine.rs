@@ -15,7 +15,7 @@
 //! Memory per packet: 8 + 4 + 8 + 4 + 2 + 2 + 48 (analysis) + `snap_len` bytes.
 
 use crate::proto::{Column, DetailNode, Details, InterfaceInfo, Row, Summary, TimeFormat};
-use shared_decode::dissect::Depth;
+use shared_decode::Layer;
 use shared_decode::file::Format;
 use shared_decode::filter::Filter;
 use shared_decode::dissect::{self, Decoded, DissectOptions, Packet};
@@ -138,6 +138,8 @@ pub struct Engine {
     snap_lens: Vec<u16>,
     snaps: Vec<u8>,
     analysis: Vec<CompactAnalysis>,
+    /// Per packet: a bit per [`Layer`] its full dissection at index time contained.
+    layer_masks: Vec<u64>,
     stream_first: Vec<u32>,
     stream_last: std::collections::HashMap<u64, u32, shared_decode::flow::FxBuildHasher>,
     /// Frame numbers (1-based) in display order; empty = all in file order.
@@ -179,6 +181,7 @@ impl Engine {
             snap_lens: Vec::new(),
             snaps: Vec::new(),
             analysis: Vec::new(),
+            layer_masks: Vec::new(),
             stream_first: Vec::new(),
             stream_last: Default::default(),
             view: None,
@@ -238,6 +241,7 @@ impl Engine {
             + self.snap_lens.capacity() * 2
             + self.snaps.capacity()
             + self.analysis.capacity() * std::mem::size_of::<CompactAnalysis>()
+            + self.layer_masks.capacity() * 8
             + self.mem.as_ref().map_or(0, Vec::capacity)
     }
 
@@ -397,8 +401,32 @@ impl Engine {
         self.problems.push(IndexProblem { message: e.to_string(), offset: e.offset });
     }
 
+    /// After the first packets, reserves the per-packet vectors for the whole file (growing
+    /// them by doubling copies hundreds of MB on a million-packet file).
+    fn reserve_estimate(&mut self) {
+        let n = self.offsets.len();
+        let (Some(&first), Some(&last)) = (self.offsets.first(), self.offsets.last()) else { return };
+        let span = last.saturating_sub(first).max(1);
+        let left = self.size.saturating_sub(last);
+        // 16 bytes is the smallest record: never reserve more than the file could hold.
+        let more = ((left as f64 * (n as f64 - 1.0) / span as f64) * 1.05) as u64;
+        let more = more.min(left / 16).min(64 << 20) as usize;
+        self.offsets.reserve_exact(more);
+        self.lens.reserve_exact(more);
+        self.ts.reserve_exact(more);
+        self.orig.reserve_exact(more);
+        self.ifaces.reserve_exact(more);
+        self.snap_lens.reserve_exact(more);
+        self.analysis.reserve_exact(more);
+        self.layer_masks.reserve_exact(more);
+        self.snaps.reserve_exact(more.saturating_mul(self.snap_len));
+    }
+
     fn index_record(&mut self, rec: &Record<'_>) {
         let frame = self.offsets.len() as u32 + 1;
+        if frame == 4097 && self.mem.is_none() {
+            self.reserve_estimate();
+        }
         let pkt = self.decoder.decode(rec);
         self.offsets.push(rec.offset);
         self.lens.push(rec.block_len);
@@ -410,6 +438,7 @@ impl Engine {
         let start = self.snaps.len();
         self.snaps.extend_from_slice(rec.data.get(..n).unwrap_or(&[]));
         self.snaps.resize(start + self.snap_len, 0);
+        self.layer_masks.push(pkt.layers.iter().fold(0u64, |m, l| m | layer_bit(l.layer())));
         let mut c = CompactAnalysis::pack(&pkt.analysis);
         if let Some(k) = c.stream_key() {
             match self.stream_last.insert(k, frame) {
@@ -452,6 +481,13 @@ impl Engine {
     /// File ranges `(offset, len)` holding the records of these frames, merged where they
     /// touch (rows of a screen are usually one contiguous read).
     pub fn ranges(&self, frames: &[u32]) -> Vec<(u64, u64)> {
+        self.ranges_with_gap(frames, 0)
+    }
+
+    /// Like [`Engine::ranges`], also merging ranges less than `gap` bytes apart: one read of
+    /// a few hundred KB costs about what a separate read costs in a browser, so scattered
+    /// records are cheaper to read with the bytes between them.
+    pub fn ranges_with_gap(&self, frames: &[u32], gap: u64) -> Vec<(u64, u64)> {
         let mut r: Vec<(u64, u64)> = frames
             .iter()
             .filter_map(|&f| {
@@ -463,7 +499,7 @@ impl Engine {
         let mut merged: Vec<(u64, u64)> = Vec::with_capacity(r.len());
         for (o, l) in r {
             match merged.last_mut() {
-                Some((mo, ml)) if *mo + *ml >= o && o + l - *mo <= 64 << 20 => *ml = (*ml).max(o + l - *mo),
+                Some((mo, ml)) if *mo + *ml + gap >= o && o + l - *mo <= 64 << 20 => *ml = (*ml).max(o + l - *mo),
                 _ => merged.push((o, l)),
             }
         }
@@ -654,36 +690,53 @@ pub struct FilterPass {
     pub need_records: Vec<u32>,
 }
 
+/// Protocols whose fields sit in link, network and transport headers (the snap holds them).
+const HEADER_PROTOCOLS: &[&str] = &[
+    "eth", "vlan", "ieee8021ad", "llc", "sll", "null", "nflog", "arp", "ip", "ipv6", "icmp", "icmpv6", "igmp", "tcp", "udp", "gre",
+    "pppoes", "pppoe", "ppp", "mpls", "ah", "esp",
+];
+
 /// Whether a filter can be decided on a packet's first bytes (its snap) when the snap's
-/// dissection reached the transport layer intact: filters that read only link, network and
-/// transport header fields. Anything that reads payload (application fields, `contains`,
-/// `matches`, slices, checksums that need every byte, the captured length) needs the record.
+/// dissection got through the transport header: filters that read only header fields and
+/// flow analysis (which the index keeps for every packet). Anything that reads payload
+/// (application fields, `contains`, `matches`, slices, checksums over the payload, the
+/// captured length, the protocol list) needs the record.
 pub fn decidable_on_snap(f: &Filter) -> bool {
-    if f.depth() == Depth::All {
-        return false;
-    }
     let text = f.display();
-    if text.contains("contains") || text.contains("matches") || text.contains('[') || text.contains(" ~ ") {
+    if text.contains("contains") || text.contains("matches") || text.contains('[') {
         return false;
     }
     f.fields().iter().all(|d| {
         let n = d.name;
-        !(n.contains("checksum") || n.contains("cap_len") || n.starts_with("data") || n.ends_with(".payload") || n.contains("_ws.") || n.contains("malformed"))
+        let proto = n.split('.').next().unwrap_or(n);
+        let header = HEADER_PROTOCOLS.contains(&proto) || (proto == "frame" && n != "frame.protocols" && n != "frame.cap_len");
+        header && !(n.contains("checksum") || n.contains("payload") || n.contains("segment") || n.ends_with(".len") && proto != "frame")
     })
+}
+
+/// Whether a dissection stop in this layer hides header fields (a stop in an application
+/// layer does not matter to a header-only filter).
+fn stops_headers(l: Layer) -> bool {
+    !matches!(l, Layer::Dns | Layer::Http | Layer::Tls | Layer::Dhcp | Layer::Ntp | Layer::Data)
 }
 
 impl Engine {
     /// Runs a filter over frames `from..to` (1-based, file order) using the snaps in memory.
     pub fn filter_snaps(&self, f: &Filter, on_snap: bool, from: u32, to: u32, pass: &mut FilterPass) {
         let opts = DissectOptions { max_depth: f.depth() };
+        let need = required_layers(f.expr());
         for frame in from..to.min(self.total() as u32 + 1) {
+            // A packet without a protocol the filter needs cannot match: no decode, no read.
+            if self.layer_masks.get(frame as usize - 1).is_some_and(|&m| m & need != need) {
+                continue;
+            }
             let whole = self.snap_is_whole(frame);
             if !whole && !on_snap {
                 pass.need_records.push(frame);
                 continue;
             }
             let Some(pkt) = self.decode(frame, None, opts) else { continue };
-            if !whole && pkt.stop.is_some() {
+            if !whole && pkt.stop.as_ref().is_some_and(|e| stops_headers(e.layer)) {
                 // The snap cut a header: decide on the whole record.
                 pass.need_records.push(frame);
                 continue;
@@ -786,6 +839,79 @@ impl Engine {
             dropped: info.dropped(),
             problems: self.problems.iter().map(|p| p.message.clone()).collect(),
             snap_len: self.snap_len as u32,
+        }
+    }
+}
+
+/// Every protocol layer, for mapping filter field names to [`Layer`]s.
+const LAYERS: [Layer; 32] = [
+    Layer::Ethernet,
+    Layer::Llc,
+    Layer::Vlan,
+    Layer::Sll,
+    Layer::Sll2,
+    Layer::Null,
+    Layer::Nflog,
+    Layer::Arp,
+    Layer::Ipv4,
+    Layer::Ipv6,
+    Layer::Icmp,
+    Layer::Icmpv6,
+    Layer::Igmp,
+    Layer::Tcp,
+    Layer::Udp,
+    Layer::Gre,
+    Layer::Vxlan,
+    Layer::Geneve,
+    Layer::LispData,
+    Layer::Teredo,
+    Layer::Pppoe,
+    Layer::Ppp,
+    Layer::Mpls,
+    Layer::Ah,
+    Layer::Esp,
+    Layer::Dns,
+    Layer::Http,
+    Layer::Tls,
+    Layer::Dhcp,
+    Layer::Ntp,
+    Layer::Data,
+    Layer::Frame,
+];
+
+fn layer_bit(l: Layer) -> u64 {
+    1u64 << (l as u8 & 63)
+}
+
+/// The layers a field can only come from (0 when it is not tied to one protocol layer:
+/// `frame.*`, `_ws.*`, protocols this crate names differently).
+fn field_layers(name: &str) -> u64 {
+    let proto = name.split('.').next().unwrap_or(name);
+    if proto == "frame" || proto.starts_with('_') {
+        return 0;
+    }
+    LAYERS.iter().filter(|l| l.filter_name() == proto).fold(0, |m, &l| m | layer_bit(l))
+}
+
+/// Layers every matching packet must contain: a necessary condition, so packets without
+/// them are rejected from the index alone. All of `a && b`'s needs, the common needs of
+/// `a || b`, nothing for negations. A field that several layers provide (`sll.*`) needs
+/// any of them, which a single required bit cannot say: such fields require nothing.
+pub fn required_layers(e: &shared_decode::filter::Expr) -> u64 {
+    use shared_decode::filter::Expr;
+    let one = |m: u64| if m.count_ones() == 1 { m } else { 0 };
+    match e {
+        Expr::And(v) => v.iter().fold(0, |m, x| m | required_layers(x)),
+        Expr::Or(v) => v.iter().map(required_layers).reduce(|a, b| a & b).unwrap_or(0),
+        Expr::Xor(..) | Expr::Not(_) => 0,
+        Expr::Exists(r) => one(field_layers(r.def.name)),
+        // A test on an absent field is false, so the field's layer is needed.
+        Expr::Test(t) => {
+            let rhs = match &t.rhs {
+                shared_decode::filter::ast::Rhs::Field(r) => one(field_layers(r.def.name)),
+                _ => 0,
+            };
+            one(field_layers(t.lhs.field.def.name)) | rhs
         }
     }
 }

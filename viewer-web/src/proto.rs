@@ -283,6 +283,10 @@ pub enum FromWorker {
         summary: Summary,
         /// Milliseconds from open to end of index.
         millis: f64,
+        /// Of which waiting for file reads.
+        read_wait_ms: f64,
+        /// Of which indexing (parse, dissect, flow analysis).
+        feed_ms: f64,
     },
     /// Rows.
     Rows {

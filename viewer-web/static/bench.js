@@ -34,6 +34,8 @@
         packet_count: num('total'),
         first_rows_ms: Number(ds('first-rows-ms')),
         index_ms: num('index-ms'),
+        index_read_wait_ms: num('index-read-wait-ms'),
+        index_feed_ms: num('index-feed-ms'),
         open_total_ms: num('index-ms'),
         rows_in_dom: rows,
         js_heap_used: m.usedJSHeapSize || 0,
@@ -47,9 +49,6 @@
       const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
       setter.call(box, expr);
       box.dispatchEvent(new Event('input', { bubbles: true }));
-      box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })); // close completions
-      setter.call(box, expr);
-      box.dispatchEvent(new Event('input', { bubbles: true }));
       box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
       await until(() => num('filter-seq') > seq || box.getAttribute('aria-invalid') === 'true', 10 * 60 * 1000);
       if (box.getAttribute('aria-invalid') === 'true') throw new Error('invalid filter: ' + expr);
@@ -61,7 +60,8 @@
       const sc = document.querySelector('[data-testid=packet-list]');
       const t0 = performance.now();
       sc.scrollTop = (sc.scrollHeight - sc.clientHeight) * to;
-      sc.dispatchEvent(new Event('scroll'));
+      await frame();
+      await frame();
       await until(() => !document.querySelector('.row.pending') && document.querySelector('[data-testid=packet-row]'), 60000);
       await frame();
       const first = document.querySelector('[data-testid=packet-row]');

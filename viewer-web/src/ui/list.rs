@@ -61,29 +61,34 @@ pub fn packet_list(p: &ListProps) -> Html {
     let s = &p.state;
     let scroller = use_node_ref();
 
-    // Measure the visible rows after every render (window resizes, splitter moves).
+    // The `first` row the scroll position was last aligned with. The state moves `first`
+    // on its own only for the keyboard and Ctrl+G; then the scroll position follows it.
+    // (Scroll events arrive a frame after the position changes, so comparing the state with
+    // the DOM would fight the user's scrolling.)
+    let synced = use_mut_ref(|| 0u32);
     {
         let scroller = scroller.clone();
+        let synced = synced.clone();
         let d = p.ctl.dispatch.clone();
-        let (first, displayed) = (s.first, s.displayed);
+        let (first, displayed, visible_now) = (s.first, s.displayed, s.visible);
         use_effect(move || {
             if let Some(el) = scroller.cast::<Element>() {
                 let h = f64::from(el.client_height());
                 let visible = (h / ROW_HEIGHT).floor().max(1.0) as u32;
-                // Keep the scroll position in step with the selection (keyboard, Ctrl+G).
-                let shown = first_for(f64::from(el.scroll_top()), h, displayed);
-                // Scaled scroll positions are whole pixels worth more than a row: allow one row.
-                let slack = if geo(displayed).scaled { 1 } else { 0 };
-                if shown.abs_diff(first) > slack {
+                if first != *synced.borrow() {
+                    *synced.borrow_mut() = first;
                     el.set_scroll_top(top_for(first, h, displayed).round() as i32);
                 }
-                d.emit(Action::Scroll { first, visible });
+                if visible != visible_now {
+                    d.emit(Action::Scroll { first, visible });
+                }
             }
         });
     }
 
     let onscroll = {
         let scroller = scroller.clone();
+        let synced = synced.clone();
         let d = p.ctl.dispatch.clone();
         let displayed = s.displayed;
         Callback::from(move |_: Event| {
@@ -91,6 +96,7 @@ pub fn packet_list(p: &ListProps) -> Html {
                 let h = f64::from(el.client_height());
                 let first = first_for(f64::from(el.scroll_top()), h, displayed);
                 let visible = (h / ROW_HEIGHT).floor().max(1.0) as u32;
+                *synced.borrow_mut() = first;
                 d.emit(Action::Scroll { first, visible });
             }
         })

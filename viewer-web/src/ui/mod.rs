@@ -59,6 +59,8 @@ pub struct Runtime {
     open_t0: Cell<f64>,
     first_rows: Cell<bool>,
     filter_id: Cell<u32>,
+    /// The open file, hashed once indexing is done (so the two do not compete for reads).
+    file: RefCell<Option<File>>,
     /// Last rows request (generation, start, count), to skip duplicates.
     last_rows: Cell<(u32, u32, u32)>,
 }
@@ -93,11 +95,18 @@ fn on_worker_message(rt: &Rc<RefCell<Option<Rc<Runtime>>>>, d: &UseReducerDispat
     match m {
         FromWorker::Ready { .. } => {}
         FromWorker::Progress { bytes, size, packets } => d.dispatch(Action::Progress { bytes, size, packets }),
-        FromWorker::Indexed { summary, millis } => {
+        FromWorker::Indexed { summary, millis, read_wait_ms, feed_ms } => {
             mark("index-ms", &format!("{millis:.1}"));
+            mark("index-read-wait-ms", &format!("{read_wait_ms:.1}"));
+            mark("index-feed-ms", &format!("{feed_ms:.1}"));
             mark("total", &summary.packets.to_string());
             d.dispatch(Action::Indexed(summary, millis));
             mark("phase", "ready");
+            if let Some(rt) = &rt {
+                if let (Some(b), Some(f)) = (&rt.hash, rt.file.borrow_mut().take()) {
+                    b.send_file(&ToWorker::Hash, &f);
+                }
+            }
         }
         FromWorker::Rows { id, rows, total, displayed } => {
             if let Some(rt) = &rt {
@@ -155,6 +164,7 @@ pub fn app() -> Html {
             open_t0: Cell::new(0.0),
             first_rows: Cell::new(false),
             filter_id: Cell::new(0),
+            file: RefCell::new(None),
             last_rows: Cell::new((u32::MAX, 0, 0)),
         });
         *slot.borrow_mut() = Some(rt.clone());
@@ -194,9 +204,7 @@ pub fn app() -> Html {
                 if let Some(b) = &rt.index {
                     b.send_file(&ToWorker::Open { name, size }, &file);
                 }
-                if let Some(b) = &rt.hash {
-                    b.send_file(&ToWorker::Hash, &file);
-                }
+                *rt.file.borrow_mut() = Some(file);
             })
         };
         Ctl { dispatch, send, open }

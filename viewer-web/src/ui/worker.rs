@@ -14,10 +14,15 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
 
 /// Bytes read per slice while indexing (the first slice is small so rows show at once).
-const CHUNK: u64 = 16 << 20;
+const CHUNK: u64 = 32 << 20;
 const FIRST_CHUNK: u64 = 1 << 20;
+/// Slice reads in flight while indexing.
+const READ_AHEAD: usize = 4;
 /// Frames a filter pass evaluates before it lets other requests in.
 const FILTER_BATCH: u32 = 200_000;
+/// Records of a filter pass less than this far apart are read in one slice (a slice read
+/// costs about as much as reading this many more bytes).
+const SCATTER_GAP: u64 = 256 << 10;
 /// Bytes of records read at once when a filter needs whole records.
 const RECORD_BATCH: u64 = 32 << 20;
 
@@ -57,13 +62,18 @@ async fn read(blob: &Blob, off: u64, len: u64) -> Result<Vec<u8>, JsValue> {
 
 /// Reads the file ranges holding these frames' records.
 async fn read_blocks(ctx: &Shared, frames: &[u32]) -> Result<Vec<(u64, Vec<u8>)>, JsValue> {
+    read_blocks_gap(ctx, frames, 0).await
+}
+
+/// Reads these frames' records, merging reads less than `gap` bytes apart.
+async fn read_blocks_gap(ctx: &Shared, frames: &[u32], gap: u64) -> Result<Vec<(u64, Vec<u8>)>, JsValue> {
     let (ranges, file) = {
         let c = ctx.borrow();
         let Some(e) = c.engine.as_ref() else { return Ok(Vec::new()) };
         if e.in_memory() {
             return Ok(Vec::new());
         }
-        (e.ranges(frames), c.file.clone())
+        (e.ranges_with_gap(frames, gap), c.file.clone())
     };
     let Some(file) = file else { return Ok(Vec::new()) };
     let mut out = Vec::with_capacity(ranges.len());
@@ -188,47 +198,75 @@ fn check(text: &str) -> FromWorker {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// Slice channel from `static/worker-boot.js` (reads on a separate thread).
+    type ReadChannel;
+    #[wasm_bindgen(js_name = paircapRead)]
+    fn paircap_read(file: &File, size: f64, first: f64, chunk: f64, ahead: u32) -> ReadChannel;
+    #[wasm_bindgen(method)]
+    fn next(this: &ReadChannel) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn close(this: &ReadChannel);
+}
+
 async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
     let t0 = now();
-    let mut off = 0u64;
-    let mut len = FIRST_CHUNK.min(size);
-    // Read ahead: the next slice is being read while this one is parsed.
-    let mut next = Some(read(&file, 0, len));
-    while let Some(pending) = next.take() {
-        let bytes = match pending.await {
-            Ok(b) => b,
-            Err(e) => {
-                post(&FromWorker::Error { message: format!("reading the file failed at offset {off}: {e:?}") });
+    let (mut read_wait_ms, mut feed_ms) = (0.0, 0.0);
+    let mut buf: Vec<u8> = Vec::new();
+    if size == 0 {
+        if let Some(e) = ctx.borrow_mut().engine.as_mut() {
+            e.feed(&[], true);
+        }
+    } else {
+        // A small first slice so rows show at once, then CHUNK-sized ones, read ahead on the
+        // reader thread while this one indexes.
+        let chan = paircap_read(&file, size as f64, FIRST_CHUNK as f64, CHUNK as f64, READ_AHEAD as u32);
+        loop {
+            let tr = now();
+            let got = JsFuture::from(chan.next()).await;
+            read_wait_ms += now() - tr;
+            let msg = match got {
+                Ok(m) => m,
+                Err(e) => {
+                    post(&FromWorker::Error { message: format!("reading the file failed: {e:?}") });
+                    break;
+                }
+            };
+            let off = js_sys::Reflect::get(&msg, &"off".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
+            let Some(ab) = js_sys::Reflect::get(&msg, &"buf".into()).ok().filter(|v| !v.is_undefined()) else {
+                let err = js_sys::Reflect::get(&msg, &"error".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+                post(&FromWorker::Error { message: format!("reading the file failed at offset {off}: {err}") });
+                break;
+            };
+            if ctx.borrow().file_gen != gen {
+                chan.close();
+                return;
+            }
+            let view = js_sys::Uint8Array::new(&ab);
+            buf.resize(view.length() as usize, 0);
+            view.copy_to(&mut buf);
+            let eof = off + buf.len() as u64 >= size;
+            let tf = now();
+            let (progress, done) = {
+                let mut c = ctx.borrow_mut();
+                let Some(e) = c.engine.as_mut() else { return };
+                (e.feed(&buf, eof), e.is_done())
+            };
+            feed_ms += now() - tf;
+            post(&FromWorker::Progress { bytes: progress.bytes, size, packets: progress.packets });
+            if done || eof {
                 break;
             }
-        };
-        if ctx.borrow().file_gen != gen {
-            return;
         }
-        let end = off + len;
-        let eof = end >= size;
-        if !eof {
-            let n = CHUNK.min(size - end);
-            next = Some(read(&file, end, n));
-            len = n;
-        }
-        let (progress, done) = {
-            let mut c = ctx.borrow_mut();
-            let Some(e) = c.engine.as_mut() else { return };
-            (e.feed(&bytes, eof), e.is_done())
-        };
-        off = end;
-        post(&FromWorker::Progress { bytes: progress.bytes, size, packets: progress.packets });
-        if done || eof {
-            break;
-        }
+        chan.close();
     }
     let c = ctx.borrow();
     if c.file_gen != gen {
         return;
     }
     if let Some(e) = c.engine.as_ref() {
-        post(&FromWorker::Indexed { summary: e.summary(), millis: now() - t0 });
+        post(&FromWorker::Indexed { summary: e.summary(), millis: now() - t0, read_wait_ms, feed_ms });
     }
 }
 
@@ -309,7 +347,7 @@ async fn run_filter(ctx: Shared, text: String, id: u32) {
                 j += 1;
             }
         }
-        let blocks = match read_blocks(&ctx, &need[i..j]).await {
+        let blocks = match read_blocks_gap(&ctx, &need[i..j], SCATTER_GAP).await {
             Ok(b) => b,
             Err(e) => return post(&FromWorker::Error { message: format!("reading the file failed: {e:?}") }),
         };

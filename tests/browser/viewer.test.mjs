@@ -1,0 +1,219 @@
+// End-to-end tests of the viewer in Debian's Chromium (playwright-core), with tshark as the
+// reference: packet counts, fields, filters, damaged files, keyboard, sorting, large files,
+// and that the capture never leaves the tab. Screenshots of each state go to screenshots/.
+//
+//   bash scripts/build-viewer.sh && (cd tests/browser && npm ci && node --test)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { serve, launch, openViewer, openFile, text, CORPUS, HERE, SHARED } from './lib.mjs';
+
+const SHOTS = path.join(HERE, 'screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'paircap-viewer-'));
+let server, browser;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(CORPUS, 'MANIFEST.tsv')), `corpus not found at ${CORPUS}`);
+  server = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  fs.rmSync(TMP, { recursive: true, force: true });
+});
+
+const tshark = (...args) => execFileSync('tshark', ['-n', ...args], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
+const tsharkCount = (file, filter) => {
+  try {
+    return tshark('-r', file, ...(filter ? ['-Y', filter] : []), '-T', 'fields', '-e', 'frame.number').split('\n').filter(Boolean).length;
+  } catch (e) {
+    // tshark exits non-zero on a damaged file but prints what it read.
+    return String(e.stdout || '').split('\n').filter(Boolean).length;
+  }
+};
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+const corpus = (name) => path.join(CORPUS, name);
+const num = async (page, id) => Number((await text(page, id)).replace(/[^0-9]/g, ''));
+
+const FILES = [
+  'pcpp__TwoHttpRequests.pcap',
+  'pcpp__sll.pcap',
+  'pcap-parser__wireshark_samples-test.pcapng',
+  'pcpp__example.pcap',
+  'zeek__tcp_timestamp.pcap',
+];
+
+test('opens corpus files: packet counts equal tshark, rows and details match its fields', async () => {
+  const { page, errors } = await openViewer(browser, server);
+  await shot(page, '00-empty-state');
+  assert.match(await text(page, 'empty-state'), /Open a capture/);
+  for (const name of FILES) {
+    const file = corpus(name);
+    assert.ok(fs.existsSync(file), file);
+    const r = await openFile(page, file);
+    const want = tsharkCount(file);
+    assert.equal(r.packet_count, want, `${name}: bench count`);
+    assert.equal(await num(page, 'status-total'), want, `${name}: status-total`);
+    assert.equal(await num(page, 'status-displayed'), want, `${name}: status-displayed`);
+    // Click the second row (or the first) and compare its details with tshark's fields.
+    const n = Math.min(2, want);
+    await page.locator(`[data-testid=packet-row][data-frame="${n}"]`).click();
+    await page.waitForSelector('[data-testid=details] .node');
+    const details = await text(page, 'details');
+    assert.match(details, new RegExp(`^Frame ${n}:`, 'm'), `${name}: frame line`);
+    const [src, dst, proto] = tshark('-r', file, '-Y', `frame.number == ${n}`, '-T', 'fields', '-E', 'separator=\t',
+      '-e', '_ws.col.Source', '-e', '_ws.col.Destination', '-e', 'frame.protocols').trim().split('\t');
+    const row = await page.locator(`[data-testid=packet-row][data-frame="${n}"]`).innerText();
+    if (src) assert.ok(row.includes(src), `${name}: row ${n} source ${src} in ${row}`);
+    if (dst) assert.ok(row.includes(dst), `${name}: row ${n} destination ${dst} in ${row}`);
+    assert.ok(details.includes(`Protocols in frame: ${proto}`), `${name}: protocols ${proto}`);
+    await shot(page, `01-open-${name}`);
+  }
+  assert.deepEqual(errors, []);
+});
+
+test('selecting a field highlights its bytes; clicking a byte selects its field', async () => {
+  const { page } = await openViewer(browser, server);
+  await openFile(page, corpus('pcpp__TwoHttpRequests.pcap'));
+  await page.locator('[data-testid=packet-row][data-frame="1"]').click();
+  const node = page.locator('[data-testid=details] .node[data-field="ip.src"]');
+  await node.click();
+  const hl = await page.locator('[data-testid=hex] .b.hl').allInnerTexts();
+  // Ethernet (14 bytes) + 12: the IPv4 source address, 10.0.0.1.
+  assert.deepEqual(hl, ['0a', '00', '00', '01']);
+  assert.equal(await node.getAttribute('title').then((t) => t.split(' ')[0]), 'ip.src');
+  await shot(page, '02-field-highlight');
+  // Byte 0x24 (36) is inside the TCP source port (34..36)? 34 and 35 are; take 34.
+  await page.locator('[data-testid=hex] .b[data-off="34"]').click();
+  const sel = await page.locator('[data-testid=details] .node.selected').getAttribute('data-field');
+  assert.equal(sel, 'tcp.srcport');
+  // Apply as filter from the tree.
+  await page.locator('[data-testid=details] .node.selected [data-testid=apply-as-filter]').click();
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-filter-seq') === '1');
+  assert.match(await page.inputValue('[data-testid=filter-input]'), /^tcp\.srcport == \d+$/);
+  assert.equal(await num(page, 'status-displayed'), tsharkCount(corpus('pcpp__TwoHttpRequests.pcap'), await page.inputValue('[data-testid=filter-input]')));
+});
+
+test('a damaged file shows the error with its offset and keeps every readable packet', async () => {
+  const { page } = await openViewer(browser, server);
+  const manifest = fs.readFileSync(path.join(CORPUS, 'MANIFEST.tsv'), 'utf8').split('\n').slice(1).map((l) => l.split('\t'));
+  const damaged = manifest.filter((c) => c[6] === 'malformed-file' && /^\d+ before error/.test(c[4]));
+  assert.ok(damaged.length >= 4);
+  for (const [name, , , , packets] of damaged) {
+    await openFile(page, corpus(name));
+    const banner = await text(page, 'error-banner');
+    assert.match(banner, /offset \d+/, `${name}: ${banner}`);
+    const kept = Number(packets.split(' ')[0]);
+    assert.ok(await num(page, 'status-total') >= kept, `${name}: kept ${await num(page, 'status-total')} < ${kept}`);
+    await shot(page, `03-damaged-${name}`);
+  }
+});
+
+test('filters: display and tcpdump syntax give tshark\'s counts; errors point at the problem', async () => {
+  const { page } = await openViewer(browser, server);
+  const file = corpus('pcap-parser__wireshark_samples-test.pcapng');
+  await openFile(page, file);
+  for (const [expr, ref] of [
+    ['tcp', 'tcp'],
+    ['udp.port == 53 || dns.flags.response == 1', 'udp.port == 53 || dns.flags.response == 1'],
+    ['ip.addr == 10.0.0.0/8 && !arp', 'ip.addr == 10.0.0.0/8 && !arp'],
+    ['host 192.168.1.1 or port 80', 'ip.addr == 192.168.1.1 || tcp.port == 80 || udp.port == 80'],
+    ['frame.len > 200', 'frame.len > 200'],
+  ]) {
+    const r = await page.evaluate((e) => window.bench.filter({ expr: e }), expr);
+    assert.equal(r.matched, tsharkCount(file, ref), expr);
+    assert.equal(await num(page, 'status-displayed'), r.matched);
+  }
+  await shot(page, '04-filter-applied');
+  await page.fill('[data-testid=filter-input]', 'tcp.prot == 80');
+  const err = await text(page, 'filter-error');
+  assert.match(err, /tcp\.prot == 80\n\^~+\nunknown field tcp\.prot \(did you mean tcp\.port\?\)/);
+  await shot(page, '05-filter-error');
+  // Completions for a field prefix.
+  await page.fill('[data-testid=filter-input]', 'tcp.analysis.re');
+  const offers = await page.locator('[data-testid=filter-completions] li code').allInnerTexts();
+  assert.ok(offers.includes('tcp.analysis.retransmission'), offers.join(' '));
+  await shot(page, '06-filter-completions');
+  // Esc clears the filter and shows everything again.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => document.querySelector('[data-testid=filter-input]').value === '');
+  await page.waitForFunction((t) => document.querySelector('[data-testid=status-displayed]').innerText === String(t), tsharkCount(file));
+});
+
+test('keyboard, go-to, sorting and time formats', async () => {
+  const { page } = await openViewer(browser, server);
+  const file = corpus('pcap-parser__wireshark_samples-test.pcapng');
+  const r = await openFile(page, file);
+  await page.locator('[data-testid=packet-row]').first().click();
+  await page.keyboard.press('End');
+  await page.waitForSelector(`[data-testid=packet-row][data-frame="${r.packet_count}"].selected`);
+  await page.keyboard.press('Home');
+  await page.waitForSelector('[data-testid=packet-row][data-frame="1"].selected');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('[data-testid=packet-row][data-frame="2"].selected');
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type(String(Math.min(40, r.packet_count)));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`[data-testid=packet-row][data-frame="${Math.min(40, r.packet_count)}"].selected`);
+  // Sort by length, descending (second click).
+  await page.click('[data-testid=sort-length]');
+  await page.click('[data-testid=sort-length]');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid=packet-row] .c-len')].map((e) => Number(e.innerText));
+    return rows.length > 3 && rows.every((v, i) => i === 0 || rows[i - 1] >= v) && rows[0] > rows[rows.length - 1];
+  });
+  await shot(page, '07-sorted-by-length');
+  await page.selectOption('[data-testid=time-format]', 'utc');
+  await page.waitForFunction(() => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(document.querySelector('[data-testid=packet-row] .c-time')?.innerText || ''));
+  await page.click('[data-testid=show-properties]');
+  assert.match(await text(page, 'properties'), /Interfaces/);
+  await shot(page, '08-properties');
+});
+
+test('dark theme follows the system', async () => {
+  const { page } = await openViewer(browser, server, { colorScheme: 'dark' });
+  await openFile(page, corpus('pcpp__example.pcap'));
+  await page.locator('[data-testid=packet-row]').nth(3).click();
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(13, 17, 23)');
+  await shot(page, '09-dark');
+});
+
+test('gzip captures open; the file never leaves the tab', async () => {
+  const gz = path.join(TMP, 'example.pcap.gz');
+  fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(corpus('pcpp__example.pcap'))));
+  const { page } = await openViewer(browser, server);
+  const before = server.requests.length;
+  const r = await openFile(page, gz);
+  assert.equal(r.packet_count, tsharkCount(corpus('pcpp__example.pcap')));
+  await page.locator('[data-testid=packet-row]').nth(1).click();
+  await page.waitForSelector('[data-testid=details] .node');
+  const after = server.requests.slice(before);
+  assert.deepEqual(after.filter((q) => q.method !== 'GET' || q.length > 0), [], 'a request carried data');
+  assert.deepEqual(after.filter((q) => !/\.(wasm|js|css|html)$|\/$/.test(q.path)), [], 'unexpected requests');
+});
+
+test('a large capture: the list stays virtual and scrolls to any row', async () => {
+  const prefix = path.join(TMP, 'w200k');
+  execFileSync('python3', [path.join(SHARED, 'perf/gen_workload.py'), '-n', '200000', '-o', prefix, '--format', 'pcapng'], { stdio: 'ignore' });
+  const file = `${prefix}.pcapng`;
+  const { page } = await openViewer(browser, server);
+  const r = await openFile(page, file);
+  assert.equal(r.packet_count, 200000);
+  assert.ok(r.rows_in_dom < 120, `rows in DOM: ${r.rows_in_dom}`);
+  const s = await page.evaluate(() => window.bench.scroll({ to: 0.5 }));
+  assert.ok(s.first_frame > 90000 && s.first_frame < 110000, `middle row ${s.first_frame}`);
+  const e = await page.evaluate(() => window.bench.scroll({ to: 1 }));
+  await page.waitForSelector('[data-testid=packet-row][data-frame="200000"]');
+  assert.ok(e.first_frame > 199900);
+  const f = await page.evaluate(() => window.bench.filter({ expr: 'tcp.analysis.retransmission' }));
+  assert.equal(f.matched, tsharkCount(file, 'tcp.analysis.retransmission'));
+  await shot(page, '10-large-file');
+});
