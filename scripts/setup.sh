@@ -2,6 +2,7 @@
 # Installs what paircap's build and tests need on a Debian 12 machine, skipping whatever is
 # already there (safe to run again). Root, or sudo, is needed for apt-get.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -37,3 +38,18 @@ fi
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+# wasm-bindgen's CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+WB=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB" ]; then
+    echo "setup: cargo install wasm-bindgen-cli $WB (a few minutes)" >&2
+    cargo install -q wasm-bindgen-cli --version "$WB" --locked || cargo install -q wasm-bindgen-cli --version "$WB"
+fi
+
+# playwright-core for the browser tests (Debian's chromium is the browser; nothing is downloaded
+# but the npm package).
+for d in tests/browser; do
+    if [ ! -d "$d/node_modules/playwright-core" ]; then
+        (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+done

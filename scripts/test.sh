@@ -13,11 +13,13 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings
-step "shared-decode and the viewer build for wasm32-unknown-unknown"
-cargo build -q -p shared-decode -p viewer-web --target wasm32-unknown-unknown
+step "the viewer (and shared-decode in it) builds for wasm32-unknown-unknown"
+bash scripts/build-viewer.sh
 step "build"
 cargo build -q --workspace
 step "cargo test"
 cargo test -q --workspace
+step "the viewer in Chromium (tests/browser, screenshots in tests/browser/screenshots)"
+(cd tests/browser && node --test --test-concurrency=1 viewer.test.mjs)
 echo
 echo "all tests passed"

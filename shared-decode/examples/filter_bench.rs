@@ -54,7 +54,10 @@ fn main() {
     });
     let packets = SliceReader::new(&bytes).filter(|r| r.is_ok()).count();
     println!("{path}: {packets} packets, {} bytes", bytes.len());
-    println!("{:<58} {:>9} {:>9} {:>9} {:>8} {:>10}", "filter", "depth", "matches", "time", "ns/pkt", "decode-only");
+    println!(
+        "{:<58} {:>9} {:>9} {:>9} {:>8} {:>10}",
+        "filter", "depth", "matches", "time", "ns/pkt", "decode-only"
+    );
     for text in &filters {
         let f = match filter::compile(text) {
             Ok(f) => f,
@@ -63,7 +66,9 @@ fn main() {
                 continue;
             }
         };
-        let opts = DissectOptions { max_depth: f.depth() };
+        let opts = DissectOptions {
+            max_depth: f.depth(),
+        };
         let decoder = || {
             let d = Decoder::with_options(opts);
             if f.needs_flows() {
@@ -88,7 +93,11 @@ fn main() {
             }
             n
         });
-        let label = if f.translated_from_bpf() { format!("{text}  [bpf]") } else { text.clone() };
+        let label = if f.translated_from_bpf() {
+            format!("{text}  [bpf]")
+        } else {
+            text.clone()
+        };
         println!(
             "{:<58} {:>9} {:>9} {:>8.3}s {:>8.1} {:>9.3}s",
             label,

@@ -177,8 +177,12 @@ fn corpus() -> Vec<(String, PathBuf)> {
 }
 
 fn run(cmd: &mut Command) -> std::process::Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {:?}: {e} (tshark, mergecap and tcpdump must be installed)", cmd.get_program()))
+    cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run {:?}: {e} (tshark, mergecap and tcpdump must be installed)",
+            cmd.get_program()
+        )
+    })
 }
 
 /// Frame numbers printed one per line.
@@ -225,7 +229,16 @@ fn lua_script(jobs: &[(usize, String)]) -> String {
 
 /// Which (oracle, filter, file) → frames differences are accepted.
 struct Accepted {
-    rows: Vec<(String, String, String, Option<BTreeSet<u64>>, String)>,
+    rows: Vec<Row>,
+}
+
+/// One line of `filter-differences.tsv`.
+struct Row {
+    oracle: String,
+    filter: String,
+    file: String,
+    /// `None`: every frame.
+    frames: Option<BTreeSet<u64>>,
 }
 
 impl Accepted {
@@ -238,21 +251,44 @@ impl Accepted {
                 continue;
             }
             let c: Vec<&str> = l.split('\t').collect();
-            assert!(c.len() == 5, "{}:{}: expected 5 tab-separated columns", path.display(), i + 1);
+            assert!(
+                c.len() == 5,
+                "{}:{}: expected 5 tab-separated columns",
+                path.display(),
+                i + 1
+            );
             let frames = (c[3] != "*").then(|| {
                 c[3].split(',')
-                    .map(|x| x.trim().parse().unwrap_or_else(|_| panic!("line {}: bad frame {x}", i + 1)))
+                    .map(|x| {
+                        x.trim()
+                            .parse()
+                            .unwrap_or_else(|_| panic!("line {}: bad frame {x}", i + 1))
+                    })
                     .collect()
             });
-            rows.push((c[0].to_string(), c[1].to_string(), c[2].to_string(), frames, c[4].to_string()));
+            assert!(
+                !c[4].trim().is_empty(),
+                "{}:{}: a reason is required",
+                path.display(),
+                i + 1
+            );
+            rows.push(Row {
+                oracle: c[0].to_string(),
+                filter: c[1].to_string(),
+                file: c[2].to_string(),
+                frames,
+            });
         }
         Accepted { rows }
     }
 
     /// The row accepting this difference, if any.
     fn find(&self, oracle: &str, filter: &str, file: &str, frame: u64) -> Option<usize> {
-        self.rows.iter().position(|(o, f, fi, fr, _)| {
-            o == oracle && glob(f, filter) && glob(fi, file) && fr.as_ref().is_none_or(|s| s.contains(&frame))
+        self.rows.iter().position(|r| {
+            r.oracle == oracle
+                && glob(&r.filter, filter)
+                && glob(&r.file, file)
+                && r.frames.as_ref().is_none_or(|s| s.contains(&frame))
         })
     }
 }
@@ -264,7 +300,10 @@ fn glob(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
+    if !text.starts_with(first)
+        || !text[first.len()..].ends_with(last)
+        || text.len() < first.len() + last.len()
+    {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -293,7 +332,11 @@ fn parallel<T: Send + Sync, R: Send>(jobs: Vec<T>, f: impl Fn(&T) -> R + Sync) -
             });
         }
     });
-    out.into_inner().unwrap().into_iter().map(|r| r.unwrap()).collect()
+    out.into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect()
 }
 
 #[test]
@@ -306,17 +349,30 @@ fn filters_agree_with_tshark_and_tcpdump() {
     // Compile everything first (a filter that does not compile fails the test here).
     let display: Vec<(String, Filter)> = DISPLAY
         .iter()
-        .map(|t| (t.to_string(), filter::compile(t).unwrap_or_else(|e| panic!("{}", e.render()))))
+        .map(|t| {
+            (
+                t.to_string(),
+                filter::compile(t).unwrap_or_else(|e| panic!("{}", e.render())),
+            )
+        })
         .collect();
     for (t, f) in &display {
         assert!(!f.translated_from_bpf(), "{t} was read as tcpdump syntax");
     }
     let tcpdump: Vec<(String, Filter)> = TCPDUMP
         .iter()
-        .map(|t| (t.to_string(), filter::compile(t).unwrap_or_else(|e| panic!("{}", e.render()))))
+        .map(|t| {
+            (
+                t.to_string(),
+                filter::compile(t).unwrap_or_else(|e| panic!("{}", e.render())),
+            )
+        })
         .collect();
     for (t, f) in &tcpdump {
-        assert!(f.translated_from_bpf(), "{t} was not read as tcpdump syntax");
+        assert!(
+            f.translated_from_bpf(),
+            "{t} was not read as tcpdump syntax"
+        );
     }
     assert!(display.len() + tcpdump.len() >= 60);
     let all: Vec<&(String, Filter)> = display.iter().chain(tcpdump.iter()).collect();
@@ -343,15 +399,23 @@ fn filters_agree_with_tshark_and_tcpdump() {
     }
     let per_file: Vec<PerFile> = parallel(files.clone(), |(name, path)| {
         let bytes = std::fs::read(path).unwrap();
-        let keys: Vec<(u32, Vec<u8>)> = SliceReader::new(&bytes).flatten().map(|r| content_key(&r)).collect();
+        let keys: Vec<(u32, Vec<u8>)> = SliceReader::new(&bytes)
+            .flatten()
+            .map(|r| content_key(&r))
+            .collect();
         let mut ours = vec![BTreeSet::new(); all.len()];
         let mut configs: BTreeMap<(u8, bool), Vec<usize>> = BTreeMap::new();
         for (i, (_, f)) in all.iter().enumerate() {
-            configs.entry((f.depth() as u8, f.needs_flows())).or_default().push(i);
+            configs
+                .entry((f.depth() as u8, f.needs_flows()))
+                .or_default()
+                .push(i);
         }
         for idx in configs.values() {
             let f0 = &all[idx[0]].1;
-            let mut d = Decoder::with_options(DissectOptions { max_depth: f0.depth() });
+            let mut d = Decoder::with_options(DissectOptions {
+                max_depth: f0.depth(),
+            });
             if !f0.needs_flows() {
                 d = d.without_flows();
             }
@@ -381,7 +445,11 @@ fn filters_agree_with_tshark_and_tcpdump() {
                 map.insert(c[1].parse().unwrap(), n);
             }
         }
-        assert_eq!(n as usize, keys.len(), "{name}: tshark and paircap see different packet counts");
+        assert_eq!(
+            n as usize,
+            keys.len(),
+            "{name}: tshark and paircap see different packet counts"
+        );
         for l in text.lines() {
             let c: Vec<&str> = l.splitn(3, '\t').collect();
             match c.as_slice() {
@@ -400,12 +468,28 @@ fn filters_agree_with_tshark_and_tcpdump() {
     });
 
     // The Lua taps answer as -Y does: check on a sample of filters and files.
-    let sample_files = ["pcpp__http-packets2.pcap", "zeek__icmp_icmp-timeexceeded.pcap", "pcpp__ipv6.pcapng", "zeek__tcp_retransmit-fast009.pcap"];
+    let sample_files = [
+        "pcpp__http-packets2.pcap",
+        "zeek__icmp_icmp-timeexceeded.pcap",
+        "pcpp__ipv6.pcapng",
+        "zeek__tcp_retransmit-fast009.pcap",
+    ];
     let sample_jobs = [0usize, 8, 18, 50, 52];
-    for (fi, (name, path)) in files.iter().enumerate().filter(|(_, (n, _))| sample_files.contains(&n.as_str())) {
+    for (fi, (name, path)) in files
+        .iter()
+        .enumerate()
+        .filter(|(_, (n, _))| sample_files.contains(&n.as_str()))
+    {
         for &k in &sample_jobs {
             let text = &jobs[k].1;
-            let out = run(Command::new("tshark").args(["-n", "-r"]).arg(path).args(["-Y", text, "-T", "fields", "-e", "frame.number"]));
+            let out = run(Command::new("tshark").args(["-n", "-r"]).arg(path).args([
+                "-Y",
+                text,
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ]));
             let y: BTreeSet<u64> = numbers(&out.stdout).into_iter().collect();
             let lua = per_file[fi].tshark[k].as_ref().unwrap();
             // (These sample files have no custom blocks, so frame numbers are the same.)
@@ -420,30 +504,42 @@ fn filters_agree_with_tshark_and_tcpdump() {
             tjobs.push((k, fi, t.trim_start_matches("bpf:").to_string()));
         }
     }
-    let tcpdump_out: Vec<Result<BTreeSet<u64>, String>> = parallel(tjobs.clone(), |(_, fi, expr)| {
-        let out = run(Command::new("tcpdump").args(["-n", "-r"]).arg(&files[*fi].1).args(["-w", "-", expr]));
-        let err = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").to_string();
-        if err.ends_with("expression rejects all packets") {
-            // libpcap proved no packet of this link type can match.
-            return Ok(BTreeSet::new());
-        }
-        if !out.status.success() {
-            return Err(err);
-        }
-        let keys = &per_file[*fi].keys;
-        let mut matched = BTreeSet::new();
-        let mut j = 0usize;
-        for r in SliceReader::new(&out.stdout).flatten() {
-            let r = content_key(&r);
-            while j < keys.len() && keys[j] != r {
+    let tcpdump_out: Vec<Result<BTreeSet<u64>, String>> =
+        parallel(tjobs.clone(), |(_, fi, expr)| {
+            let out = run(Command::new("tcpdump")
+                .args(["-n", "-r"])
+                .arg(&files[*fi].1)
+                .args(["-w", "-", expr]));
+            let err = String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .to_string();
+            if err.ends_with("expression rejects all packets") {
+                // libpcap proved no packet of this link type can match.
+                return Ok(BTreeSet::new());
+            }
+            if !out.status.success() {
+                return Err(err);
+            }
+            let keys = &per_file[*fi].keys;
+            let mut matched = BTreeSet::new();
+            let mut j = 0usize;
+            for r in SliceReader::new(&out.stdout).flatten() {
+                let r = content_key(&r);
+                while j < keys.len() && keys[j] != r {
+                    j += 1;
+                }
+                assert!(
+                    j < keys.len(),
+                    "tcpdump output is not a subsequence of {}",
+                    files[*fi].0
+                );
+                matched.insert(j as u64 + 1);
                 j += 1;
             }
-            assert!(j < keys.len(), "tcpdump output is not a subsequence of {}", files[*fi].0);
-            matched.insert(j as u64 + 1);
-            j += 1;
-        }
-        Ok(matched)
-    });
+            Ok(matched)
+        });
 
     // Compare.
     let accepted = Accepted::load();
@@ -451,7 +547,12 @@ fn filters_agree_with_tshark_and_tcpdump() {
     let mut unexplained: Vec<String> = Vec::new();
     let mut rejected: Vec<String> = Vec::new();
     let mut stats: BTreeMap<&str, (usize, usize, usize, usize)> = BTreeMap::new(); // pairs, equal pairs, frames compared, frames differing
-    let mut record = |oracle: &'static str, filter: &str, file_idx: usize, ours: &BTreeSet<u64>, theirs: &BTreeSet<u64>, frames: u64| {
+    let mut record = |oracle: &'static str,
+                      filter: &str,
+                      file_idx: usize,
+                      ours: &BTreeSet<u64>,
+                      theirs: &BTreeSet<u64>,
+                      frames: u64| {
         let file = &files[file_idx].0;
         let s = stats.entry(oracle).or_default();
         s.0 += 1;
@@ -472,17 +573,31 @@ fn filters_agree_with_tshark_and_tcpdump() {
             }
         }
         if !missing.is_empty() {
-            unexplained.push(format!("{oracle}\t{filter}\t{file}\t{}\t(+ only paircap, - only {oracle})", missing.join(",")));
+            unexplained.push(format!(
+                "{oracle}\t{filter}\t{file}\t{}\t(+ only paircap, - only {oracle})",
+                missing.join(",")
+            ));
         }
     };
     for (k, (i, text)) in jobs.iter().enumerate() {
         let (orig, f) = all[*i];
         // The canonical text must mean the same to tshark as the original.
-        let label = if text == orig { orig.clone() } else { format!("{orig} => {}", f.display()) };
+        let label = if text == orig {
+            orig.clone()
+        } else {
+            format!("{orig} => {}", f.display())
+        };
         let mut reported = false;
         for (fi, pf) in per_file.iter().enumerate() {
             match &pf.tshark[k] {
-                Ok(theirs) => record("tshark", &label, fi, &pf.ours[*i], theirs, pf.keys.len() as u64),
+                Ok(theirs) => record(
+                    "tshark",
+                    &label,
+                    fi,
+                    &pf.ours[*i],
+                    theirs,
+                    pf.keys.len() as u64,
+                ),
                 Err(e) if !reported => {
                     rejected.push(format!("tshark rejects {text:?} (for {orig:?}): {e}"));
                     reported = true;
@@ -495,7 +610,14 @@ fn filters_agree_with_tshark_and_tcpdump() {
     for ((k, fi, _), res) in tjobs.iter().zip(&tcpdump_out) {
         let (orig, _) = &tcpdump[*k];
         match res {
-            Ok(theirs) => record("tcpdump", orig, *fi, &per_file[*fi].ours[display.len() + k], theirs, per_file[*fi].keys.len() as u64),
+            Ok(theirs) => record(
+                "tcpdump",
+                orig,
+                *fi,
+                &per_file[*fi].ours[display.len() + k],
+                theirs,
+                per_file[*fi].keys.len() as u64,
+            ),
             Err(e) => *skipped_tcpdump.entry(e.clone()).or_default() += 1,
         }
     }
@@ -519,14 +641,18 @@ fn filters_agree_with_tshark_and_tcpdump() {
     }
     eprintln!(
         "(expression, file) pairs tcpdump could not run: {}",
-        skipped_tcpdump.iter().map(|(e, n)| format!("{n} × {e}")).collect::<Vec<_>>().join("; ")
+        skipped_tcpdump
+            .iter()
+            .map(|(e, n)| format!("{n} × {e}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     );
     let stale: Vec<String> = accepted
         .rows
         .iter()
         .zip(&used)
         .filter(|(_, u)| !**u)
-        .map(|(r, _)| format!("{}\t{}\t{}", r.0, r.1, r.2))
+        .map(|(r, _)| format!("{}\t{}\t{}", r.oracle, r.filter, r.file))
         .collect();
     assert!(
         unexplained.is_empty() && stale.is_empty(),

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, openViewer, openFile, text, CORPUS, HERE, SHARED } from './lib.mjs';
+import { serve, launch, openViewer, openFile, text, CORPUS, HERE, SHARED, REPO, DIST } from './lib.mjs';
 
 const SHOTS = path.join(HERE, 'screenshots');
 fs.mkdirSync(SHOTS, { recursive: true });
@@ -19,7 +19,7 @@ let server, browser;
 
 before(async () => {
   assert.ok(fs.existsSync(path.join(CORPUS, 'MANIFEST.tsv')), `corpus not found at ${CORPUS}`);
-  server = await serve();
+  server = await serve(DIST, { '/samples/': path.join(REPO, 'samples') });
   browser = await launch();
 });
 after(async () => {
@@ -216,4 +216,18 @@ test('a large capture: the list stays virtual and scrolls to any row', async () 
   const f = await page.evaluate(() => window.bench.filter({ expr: 'tcp.analysis.retransmission' }));
   assert.equal(f.matched, tsharkCount(file, 'tcp.analysis.retransmission'));
   await shot(page, '10-large-file');
+});
+
+test('#open= opens a capture served beside the page (the demo link)', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  await page.goto(server.url + '#open=samples/demo.pcapng');
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'ready', null, { timeout: 60000 });
+  assert.equal(await num(page, 'status-total'), tsharkCount(path.join(REPO, 'samples/demo.pcapng')));
+  await page.locator('[data-testid=packet-row]').nth(4).click();
+  await page.waitForSelector('[data-testid=details] .node');
+  await shot(page, '11-demo');
+  await page.goto(server.url + '#open=https://example.com/x.pcap');
+  await page.waitForSelector('[data-testid=error-banner]');
+  assert.match(await text(page, 'error-banner'), /takes a path on this server/);
 });

@@ -358,6 +358,8 @@ impl State {
                 let cur = s.selected_pos.unwrap_or(s.first);
                 let page = s.visible.saturating_sub(1).max(1);
                 let next = match nav {
+                    // Nothing selected yet: the arrows start at the first visible row.
+                    Nav::Up | Nav::Down | Nav::PageUp | Nav::PageDown if s.selected_pos.is_none() => s.first.min(last),
                     Nav::Up => cur.saturating_sub(1),
                     Nav::Down => (cur + 1).min(last),
                     Nav::PageUp => cur.saturating_sub(page),

@@ -287,6 +287,10 @@ pub enum FromWorker {
         read_wait_ms: f64,
         /// Of which indexing (parse, dissect, flow analysis).
         feed_ms: f64,
+        /// Bytes the index holds (positions, snaps, flow analysis).
+        index_bytes: u64,
+        /// Size of the worker's wasm memory.
+        wasm_bytes: u64,
     },
     /// Rows.
     Rows {

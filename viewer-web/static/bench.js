@@ -36,6 +36,8 @@
         index_ms: num('index-ms'),
         index_read_wait_ms: num('index-read-wait-ms'),
         index_feed_ms: num('index-feed-ms'),
+        index_MiB: num('index-bytes') / 1048576,
+        worker_wasm_MiB: num('wasm-bytes') / 1048576,
         open_total_ms: num('index-ms'),
         rows_in_dom: rows,
         js_heap_used: m.usedJSHeapSize || 0,

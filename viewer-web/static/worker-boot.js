@@ -7,17 +7,17 @@ self.paircapRead = function (file, size, first, chunk, ahead) {
   const w = new Worker(new URL('./reader.js', import.meta.url));
   const queue = [];
   let waiting = null;
-  let taken = 0;
   w.onmessage = (e) => {
     if (waiting) { const r = waiting; waiting = null; r(e.data); } else queue.push(e.data);
   };
   w.postMessage({ file, size, first, chunk, ahead });
   return {
-    // The next slice {off, buf} (or {off, error}); consuming one frees a credit.
+    // The next slice {off, buf, len} (or {off, error}).
     next() {
-      if (taken++ > 0) w.postMessage('ack');
       return queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => { waiting = r; });
     },
+    // Gives a slice's buffer back to the reader's pool once its bytes are copied.
+    recycle(buf) { w.postMessage({ recycle: buf }, [buf]); },
     close() { w.terminate(); },
   };
 };

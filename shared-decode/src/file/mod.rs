@@ -82,7 +82,14 @@ impl Timestamp {
         let units = units_per_sec.max(1);
         let secs = ticks / units;
         let frac = ticks % units;
-        let nanos = ((u128::from(frac) * 1_000_000_000) / u128::from(units)) as u32;
+        // 128-bit division is a library call on wasm32 (and slow everywhere): the common
+        // resolutions and any below 2^34 ticks per second stay in 64 bits.
+        let nanos = match units {
+            1_000_000_000 => frac as u32,
+            1_000_000 => (frac * 1_000) as u32,
+            u if u < (1 << 34) => (frac * 1_000_000_000 / u) as u32,
+            u => ((u128::from(frac) * 1_000_000_000) / u128::from(u)) as u32,
+        };
         Timestamp {
             secs: i64::try_from(secs)
                 .unwrap_or(i64::MAX)
@@ -106,6 +113,13 @@ impl Timestamp {
 
     /// Builds a timestamp from nanoseconds since the epoch.
     pub fn from_nanos(ns: i128) -> Timestamp {
+        if let Ok(n) = i64::try_from(ns) {
+            // 64-bit fast path (128-bit division is a library call on wasm32).
+            return Timestamp {
+                secs: n.div_euclid(1_000_000_000),
+                nanos: n.rem_euclid(1_000_000_000) as u32,
+            };
+        }
         let secs = ns.div_euclid(1_000_000_000);
         let nanos = ns.rem_euclid(1_000_000_000) as u32;
         Timestamp {

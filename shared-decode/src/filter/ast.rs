@@ -240,7 +240,11 @@ impl Expr {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// Integers (unsigned, signed, frame numbers); `hex` prints them in hex.
-    Int { signed: bool, bits: u8, hex: bool },
+    Int {
+        signed: bool,
+        bits: u8,
+        hex: bool,
+    },
     /// Booleans (compared as 0/1).
     Bool,
     Float,
@@ -251,7 +255,9 @@ pub(crate) enum Kind {
     Bytes,
     Str,
     /// Absolute time; `epoch` prints as seconds since the epoch.
-    Time { epoch: bool },
+    Time {
+        epoch: bool,
+    },
     RelTime,
     /// Presence-only fields: no value to compare.
     Label,
@@ -278,15 +284,29 @@ pub(crate) fn kind_of(def: &FieldDef) -> Kind {
         FieldType::Protocol | FieldType::Bytes => Kind::Bytes,
         FieldType::None => Kind::Label,
         FieldType::Bool => Kind::Bool,
-        FieldType::UInt(bits) => Kind::Int { signed: false, bits, hex },
-        FieldType::Int(bits) => Kind::Int { signed: true, bits, hex: false },
-        FieldType::FrameNum => Kind::Int { signed: false, bits: 32, hex: false },
+        FieldType::UInt(bits) => Kind::Int {
+            signed: false,
+            bits,
+            hex,
+        },
+        FieldType::Int(bits) => Kind::Int {
+            signed: true,
+            bits,
+            hex: false,
+        },
+        FieldType::FrameNum => Kind::Int {
+            signed: false,
+            bits: 32,
+            hex: false,
+        },
         FieldType::Float => Kind::Float,
         FieldType::Ipv4 => Kind::Ipv4,
         FieldType::Ipv6 => Kind::Ipv6,
         FieldType::Ether => Kind::Ether,
         FieldType::Str => Kind::Str,
-        FieldType::AbsTime => Kind::Time { epoch: def.base == Base::Dec },
+        FieldType::AbsTime => Kind::Time {
+            epoch: def.base == Base::Dec,
+        },
         FieldType::RelTime => Kind::RelTime,
     }
 }
@@ -335,7 +355,11 @@ fn write_child(child: &Expr, prec: u8, out: &mut String) {
 fn write_expr(e: &Expr, out: &mut String) {
     match e {
         Expr::And(v) | Expr::Or(v) => {
-            let sep = if matches!(e, Expr::And(_)) { " && " } else { " || " };
+            let sep = if matches!(e, Expr::And(_)) {
+                " && "
+            } else {
+                " || "
+            };
             for (i, c) in v.iter().enumerate() {
                 if i > 0 {
                     out.push_str(sep);

@@ -45,7 +45,11 @@ pub(crate) fn translate(text: &str) -> Result<Expr, FilterError> {
     };
     let e = p.expr()?;
     if let Some(t) = p.toks.get(p.pos) {
-        return Err(FilterError::new(format!("unexpected {}", shown(&t.tok)), t.start, t.end));
+        return Err(FilterError::new(
+            format!("unexpected {}", shown(&t.tok)),
+            t.start,
+            t.end,
+        ));
     }
     Ok(e)
 }
@@ -122,9 +126,46 @@ fn proto_word(w: &str) -> Option<Proto> {
 }
 
 const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "host", "net", "port", "portrange", "src", "dst", "proto", "greater", "less", "len", "vlan", "mpls",
-    "pppoes", "broadcast", "multicast", "gateway", "mask", "ether", "link", "ip", "ip6", "arp", "rarp", "tcp", "udp", "icmp",
-    "icmp6", "igmp", "sctp", "gre", "esp", "ah", "decnet", "wlan", "protochain", "inbound", "outbound",
+    "and",
+    "or",
+    "not",
+    "host",
+    "net",
+    "port",
+    "portrange",
+    "src",
+    "dst",
+    "proto",
+    "greater",
+    "less",
+    "len",
+    "vlan",
+    "mpls",
+    "pppoes",
+    "broadcast",
+    "multicast",
+    "gateway",
+    "mask",
+    "ether",
+    "link",
+    "ip",
+    "ip6",
+    "arp",
+    "rarp",
+    "tcp",
+    "udp",
+    "icmp",
+    "icmp6",
+    "igmp",
+    "sctp",
+    "gre",
+    "esp",
+    "ah",
+    "decnet",
+    "wlan",
+    "protochain",
+    "inbound",
+    "outbound",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -169,12 +210,21 @@ fn int_range(name: &str, lo: u64, hi: u64) -> Result<Expr, FilterError> {
         name,
         Quant::Any,
         Op::In,
-        Rhs::Set(vec![SetItem::Range(Const::Int(i128::from(lo)), Const::Int(i128::from(hi)))]),
+        Rhs::Set(vec![SetItem::Range(
+            Const::Int(i128::from(lo)),
+            Const::Int(i128::from(hi)),
+        )]),
     )
 }
 
 /// `src`/`dst`/either/both of a pair of fields (`src and dst` needs both).
-fn directional(dir: Dir, src: &str, dst: &str, either: Option<&str>, c: &Const) -> Result<Expr, FilterError> {
+fn directional(
+    dir: Dir,
+    src: &str,
+    dst: &str,
+    either: Option<&str>,
+    c: &Const,
+) -> Result<Expr, FilterError> {
     Ok(match dir {
         Dir::Src => eq(src, c.clone())?,
         Dir::Dst => eq(dst, c.clone())?,
@@ -187,7 +237,14 @@ fn directional(dir: Dir, src: &str, dst: &str, either: Option<&str>, c: &Const) 
 }
 
 /// Same with a range of ports.
-fn directional_range(dir: Dir, src: &str, dst: &str, either: &str, lo: u64, hi: u64) -> Result<Expr, FilterError> {
+fn directional_range(
+    dir: Dir,
+    src: &str,
+    dst: &str,
+    either: &str,
+    lo: u64,
+    hi: u64,
+) -> Result<Expr, FilterError> {
     Ok(match dir {
         Dir::Src => int_range(src, lo, hi)?,
         Dir::Dst => int_range(dst, lo, hi)?,
@@ -409,7 +466,9 @@ impl Bpf {
     }
 
     fn here(&self) -> (usize, usize) {
-        self.toks.get(self.pos).map_or((self.len, self.len), |t| (t.start, t.end))
+        self.toks
+            .get(self.pos)
+            .map_or((self.len, self.len), |t| (t.start, t.end))
     }
 
     fn err_here(&self, msg: impl Into<String>) -> FilterError {
@@ -458,7 +517,11 @@ impl Bpf {
 
     fn term(&mut self) -> Result<Expr, FilterError> {
         let Some(t) = self.toks.get(self.pos).cloned() else {
-            return Err(FilterError::new("unexpected end of filter", self.len, self.len));
+            return Err(FilterError::new(
+                "unexpected end of filter",
+                self.len,
+                self.len,
+            ));
         };
         match &t.tok {
             Tok::Bang => {
@@ -471,16 +534,20 @@ impl Bpf {
             }
             Tok::LParen => {
                 // `(tcp[13] & 2) != 0` is arithmetic; `(host a or host b)` is grouping.
-                let save = self.pos;
+                let (save, depth) = (self.pos, self.depth);
                 if let Ok(Some(rel)) = self.relation() {
                     return Ok(rel);
                 }
+                // Backtrack (a failed attempt may have left nesting levels entered).
                 self.pos = save + 1;
+                self.depth = depth;
                 self.enter()?;
                 let e = self.expr()?;
                 self.depth -= 1;
                 match self.toks.get(self.pos) {
-                    Some(Token { tok: Tok::RParen, .. }) => {
+                    Some(Token {
+                        tok: Tok::RParen, ..
+                    }) => {
                         self.pos += 1;
                         Ok(e)
                     }
@@ -488,11 +555,12 @@ impl Bpf {
                 }
             }
             _ => {
-                let save = self.pos;
+                let (save, depth) = (self.pos, self.depth);
                 match self.relation()? {
                     Some(rel) => Ok(rel),
                     None => {
                         self.pos = save;
+                        self.depth = depth;
                         self.primitive()
                     }
                 }
@@ -525,9 +593,16 @@ impl Bpf {
         let op_pos = self.here();
         self.pos += 1;
         let rhs = self.arith(0)?;
-        let end = self.toks.get(self.pos.saturating_sub(1)).map_or(self.len, |t| t.end);
+        let end = self
+            .toks
+            .get(self.pos.saturating_sub(1))
+            .map_or(self.len, |t| t.end);
         let Some(value) = rhs.constant() else {
-            return Err(FilterError::new("the right side of a comparison must be a constant", op_pos.1, end));
+            return Err(FilterError::new(
+                "the right side of a comparison must be a constant",
+                op_pos.1,
+                end,
+            ));
         };
         self.rel_to_expr(lhs, op, value, start, end).map(Some)
     }
@@ -536,8 +611,14 @@ impl Bpf {
         match self.peek() {
             Some(Tok::LParen) => true,
             Some(Tok::Word(w)) => {
-                let next_is_slice = matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Slice(_)));
-                (next_is_slice && proto_word(w).is_some()) || w == "len" || number(w).is_some() || named_const(w).is_some()
+                let next_is_slice = matches!(
+                    self.toks.get(self.pos + 1).map(|t| &t.tok),
+                    Some(Tok::Slice(_))
+                );
+                (next_is_slice && proto_word(w).is_some())
+                    || w == "len"
+                    || number(w).is_some()
+                    || named_const(w).is_some()
             }
             _ => false,
         }
@@ -571,7 +652,11 @@ impl Bpf {
 
     fn arith_atom(&mut self) -> Result<Arith, FilterError> {
         let Some(t) = self.toks.get(self.pos).cloned() else {
-            return Err(FilterError::new("unexpected end of filter: expected a value", self.len, self.len));
+            return Err(FilterError::new(
+                "unexpected end of filter: expected a value",
+                self.len,
+                self.len,
+            ));
         };
         self.pos += 1;
         match &t.tok {
@@ -580,7 +665,9 @@ impl Bpf {
                 let a = self.arith(0)?;
                 self.depth -= 1;
                 match self.toks.get(self.pos) {
-                    Some(Token { tok: Tok::RParen, .. }) => {
+                    Some(Token {
+                        tok: Tok::RParen, ..
+                    }) => {
                         self.pos += 1;
                         Ok(a)
                     }
@@ -589,7 +676,12 @@ impl Bpf {
             }
             Tok::Word(w) if w == "len" => Ok(Arith::Len),
             Tok::Word(w) => {
-                if let Some(Token { tok: Tok::Slice(inner), end, .. }) = self.toks.get(self.pos).cloned() {
+                if let Some(Token {
+                    tok: Tok::Slice(inner),
+                    end,
+                    ..
+                }) = self.toks.get(self.pos).cloned()
+                {
                     if let Some(proto) = proto_word(w) {
                         self.pos += 1;
                         let (off, size) = load_spec(&inner, t.end, end)?;
@@ -607,12 +699,23 @@ impl Bpf {
                     .map(Arith::Num)
                     .ok_or_else(|| FilterError::new(format!("{w} is not a number"), t.start, t.end))
             }
-            other => Err(FilterError::new(format!("expected a value, found {}", shown(other)), t.start, t.end)),
+            other => Err(FilterError::new(
+                format!("expected a value, found {}", shown(other)),
+                t.start,
+                t.end,
+            )),
         }
     }
 
     /// Translates `lhs op value`.
-    fn rel_to_expr(&self, lhs: Arith, op: Op, value: u64, start: usize, end: usize) -> Result<Expr, FilterError> {
+    fn rel_to_expr(
+        &self,
+        lhs: Arith,
+        op: Op,
+        value: u64,
+        start: usize,
+        end: usize,
+    ) -> Result<Expr, FilterError> {
         // Split `load & mask` (constant masks only).
         let (base, mask) = match lhs {
             Arith::Bin('&', a, b) => match (a.constant(), b.constant()) {
@@ -692,10 +795,18 @@ impl Bpf {
 
     fn primitive(&mut self) -> Result<Expr, FilterError> {
         let Some(t) = self.toks.get(self.pos).cloned() else {
-            return Err(FilterError::new("unexpected end of filter", self.len, self.len));
+            return Err(FilterError::new(
+                "unexpected end of filter",
+                self.len,
+                self.len,
+            ));
         };
         let Tok::Word(w) = &t.tok else {
-            return Err(FilterError::new(format!("unexpected {}", shown(&t.tok)), t.start, t.end));
+            return Err(FilterError::new(
+                format!("unexpected {}", shown(&t.tok)),
+                t.start,
+                t.end,
+            ));
         };
         let w = w.clone();
         match w.as_str() {
@@ -703,7 +814,12 @@ impl Bpf {
                 self.pos += 1;
                 let n = self.number_arg(&w)?;
                 let op = if w == "greater" { Op::Ge } else { Op::Le };
-                return test("frame.len", Quant::Any, op, Rhs::Const(Const::Int(i128::from(n))));
+                return test(
+                    "frame.len",
+                    Quant::Any,
+                    op,
+                    Rhs::Const(Const::Int(i128::from(n))),
+                );
             }
             "vlan" | "mpls" | "pppoes" => {
                 self.pos += 1;
@@ -727,10 +843,12 @@ impl Bpf {
                 self.pos += 1;
                 return exists(&w);
             }
-            "sctp" | "decnet" | "wlan" | "gateway" | "protochain" | "atalk" | "aarp" | "iso" | "stp" | "ipx" | "netbeui" | "inbound"
-            | "outbound" | "ifname" | "on" | "rnr" | "rulenum" | "reason" | "rset" | "srnr" | "subrulenum" | "action" | "fddi" | "tr"
-            | "type" | "subtype" | "ra" | "ta" | "addr1" | "addr2" | "addr3" | "addr4" | "dir" | "llc" | "geneve" | "vxlan" | "lat"
-            | "moprc" | "mopdl" | "sca" | "clnp" | "esis" | "isis" | "l1" | "l2" | "iih" | "lsp" | "snp" | "csnp" | "psnp" => {
+            "sctp" | "decnet" | "wlan" | "gateway" | "protochain" | "atalk" | "aarp" | "iso"
+            | "stp" | "ipx" | "netbeui" | "inbound" | "outbound" | "ifname" | "on" | "rnr"
+            | "rulenum" | "reason" | "rset" | "srnr" | "subrulenum" | "action" | "fddi" | "tr"
+            | "type" | "subtype" | "ra" | "ta" | "addr1" | "addr2" | "addr3" | "addr4" | "dir"
+            | "llc" | "geneve" | "vxlan" | "lat" | "moprc" | "mopdl" | "sca" | "clnp" | "esis"
+            | "isis" | "l1" | "l2" | "iih" | "lsp" | "snp" | "csnp" | "psnp" => {
                 return Err(FilterError::new(
                     format!("the tcpdump primitive {w} has no display-filter translation here"),
                     t.start,
@@ -782,7 +900,12 @@ impl Bpf {
                 if let Some(c @ ("broadcast" | "multicast")) = self.peek_word() {
                     let c = c.to_string();
                     self.pos += 1;
-                    return cast(p, &c, t.start, self.toks.get(self.pos - 1).map_or(t.end, |x| x.end));
+                    return cast(
+                        p,
+                        &c,
+                        t.start,
+                        self.toks.get(self.pos - 1).map_or(t.end, |x| x.end),
+                    );
                 }
                 if self.value_follows() && p == Proto::Ether {
                     // `ether aa:bb:…` is not valid tcpdump either.
@@ -796,7 +919,11 @@ impl Bpf {
         let quals = if proto.is_none() && dir.is_none() && kind.is_none() {
             // A bare value: the previous primitive's qualifiers, else `host`.
             if KEYWORDS.contains(&w.as_str()) {
-                return Err(FilterError::new(format!("unexpected keyword {w}"), t.start, t.end));
+                return Err(FilterError::new(
+                    format!("unexpected keyword {w}"),
+                    t.start,
+                    t.end,
+                ));
             }
             self.last.unwrap_or(Quals {
                 proto: None,
@@ -811,14 +938,30 @@ impl Bpf {
             }
         };
         let Some(id_tok) = self.toks.get(self.pos).cloned() else {
-            let (s, _) = self.toks.get(q_start).map_or((self.len, self.len), |x| (x.start, x.end));
-            return Err(FilterError::new("unexpected end of filter: expected a value after the qualifiers", s.max(self.len), self.len));
+            let (s, _) = self
+                .toks
+                .get(q_start)
+                .map_or((self.len, self.len), |x| (x.start, x.end));
+            return Err(FilterError::new(
+                "unexpected end of filter: expected a value after the qualifiers",
+                s.max(self.len),
+                self.len,
+            ));
         };
         let Tok::Word(id) = &id_tok.tok else {
-            return Err(FilterError::new(format!("expected a value, found {}", shown(&id_tok.tok)), id_tok.start, id_tok.end));
+            return Err(FilterError::new(
+                format!("expected a value, found {}", shown(&id_tok.tok)),
+                id_tok.start,
+                id_tok.end,
+            ));
         };
-        if KEYWORDS.contains(&id.as_str()) && port_name(id).is_none() && ip_proto_name(id).is_none() {
-            return Err(FilterError::new(format!("expected a value, found the keyword {id}"), id_tok.start, id_tok.end));
+        if KEYWORDS.contains(&id.as_str()) && port_name(id).is_none() && ip_proto_name(id).is_none()
+        {
+            return Err(FilterError::new(
+                format!("expected a value, found the keyword {id}"),
+                id_tok.start,
+                id_tok.end,
+            ));
         }
         self.pos += 1;
         let e = self.qualified(quals, id, id_tok.start, id_tok.end)?;
@@ -836,16 +979,28 @@ impl Bpf {
 
     fn number_arg(&mut self, what: &str) -> Result<u64, FilterError> {
         match self.toks.get(self.pos).cloned() {
-            Some(Token { tok: Tok::Word(w), start, end }) => {
+            Some(Token {
+                tok: Tok::Word(w),
+                start,
+                end,
+            }) => {
                 self.pos += 1;
-                number(&w).ok_or_else(|| FilterError::new(format!("{what} needs a number, {w} is not one"), start, end))
+                number(&w).ok_or_else(|| {
+                    FilterError::new(format!("{what} needs a number, {w} is not one"), start, end)
+                })
             }
             _ => Err(self.err_here(format!("{what} needs a number"))),
         }
     }
 
     /// A value with its qualifiers.
-    fn qualified(&mut self, q: Quals, id: &str, start: usize, end: usize) -> Result<Expr, FilterError> {
+    fn qualified(
+        &mut self,
+        q: Quals,
+        id: &str,
+        start: usize,
+        end: usize,
+    ) -> Result<Expr, FilterError> {
         let kind = q.kind.unwrap_or(Kind::Host);
         let bad = |m: String| FilterError::new(m, start, end);
         match kind {
@@ -857,21 +1012,36 @@ impl Bpf {
                     let mac = check::parse_bytes(id)
                         .and_then(|b| <[u8; 6]>::try_from(b.as_slice()).ok())
                         .ok_or_else(|| bad(format!("{id} is not a MAC address")))?;
-                    return directional(q.dir, "eth.src", "eth.dst", Some("eth.addr"), &Const::Ether(mac));
+                    return directional(
+                        q.dir,
+                        "eth.src",
+                        "eth.dst",
+                        Some("eth.addr"),
+                        &Const::Ether(mac),
+                    );
                 }
-                if matches!(q.proto, Some(Proto::Tcp | Proto::Udp | Proto::Icmp | Proto::Icmp6 | Proto::Igmp)) {
-                    return Err(bad(format!("{} host/net is not valid (use ip host … and {})", proto_name(q.proto), proto_name(q.proto))));
+                if matches!(
+                    q.proto,
+                    Some(Proto::Tcp | Proto::Udp | Proto::Icmp | Proto::Icmp6 | Proto::Igmp)
+                ) {
+                    return Err(bad(format!(
+                        "{} host/net is not valid (use ip host … and {})",
+                        proto_name(q.proto),
+                        proto_name(q.proto)
+                    )));
                 }
                 if let Some((a, p)) = v4_host_or_net(id, kind)? {
                     if p < 32 || kind == Kind::Net {
-                        let bits = u32::from_be_bytes(a) & !(u32::MAX.checked_shl(32 - u32::from(p)).unwrap_or(0));
+                        let bits = u32::from_be_bytes(a)
+                            & !(u32::MAX.checked_shl(32 - u32::from(p)).unwrap_or(0));
                         if bits != 0 {
                             return Err(bad(format!("non-network bits set in {id}")));
                         }
                     }
                     let c = Const::Ipv4(a, p);
                     let ip = || directional(q.dir, "ip.src", "ip.dst", Some("ip.addr"), &c);
-                    let arp = || directional(q.dir, "arp.src.proto_ipv4", "arp.dst.proto_ipv4", None, &c);
+                    let arp =
+                        || directional(q.dir, "arp.src.proto_ipv4", "arp.dst.proto_ipv4", None, &c);
                     return match q.proto {
                         None => {
                             let mut v = vec![ip()?];
@@ -899,31 +1069,56 @@ impl Bpf {
                     if u128::from_be_bytes(a) & !mask != 0 {
                         return Err(bad(format!("non-network bits set in {id}")));
                     }
-                    return directional(q.dir, "ipv6.src", "ipv6.dst", Some("ipv6.addr"), &Const::Ipv6(a, p));
+                    return directional(
+                        q.dir,
+                        "ipv6.src",
+                        "ipv6.dst",
+                        Some("ipv6.addr"),
+                        &Const::Ipv6(a, p),
+                    );
                 }
                 if kind == Kind::Host && q.proto.is_none() {
-                    if let Some(mac) = check::parse_bytes(id).and_then(|b| <[u8; 6]>::try_from(b.as_slice()).ok()) {
-                        return directional(q.dir, "eth.src", "eth.dst", Some("eth.addr"), &Const::Ether(mac));
+                    if let Some(mac) =
+                        check::parse_bytes(id).and_then(|b| <[u8; 6]>::try_from(b.as_slice()).ok())
+                    {
+                        return directional(
+                            q.dir,
+                            "eth.src",
+                            "eth.dst",
+                            Some("eth.addr"),
+                            &Const::Ether(mac),
+                        );
                     }
                 }
                 if number(id).is_some() && kind == Kind::Host {
-                    return Err(bad(format!("{id} needs a qualifier such as port (a host is an address)")));
+                    return Err(bad(format!(
+                        "{id} needs a qualifier such as port (a host is an address)"
+                    )));
                 }
-                Err(bad(format!("{id} is not an address (host names are not looked up; use an address)")))
+                Err(bad(format!(
+                    "{id} is not an address (host names are not looked up; use an address)"
+                )))
             }
             Kind::Port | Kind::PortRange => {
                 let (lo, hi) = if kind == Kind::PortRange {
                     let (a, b) = id
                         .split_once('-')
                         .ok_or_else(|| bad(format!("portrange needs low-high, {id} is not")))?;
-                    (port(a).ok_or_else(|| bad(format!("{a} is not a port")))?, port(b).ok_or_else(|| bad(format!("{b} is not a port")))?)
+                    (
+                        port(a).ok_or_else(|| bad(format!("{a} is not a port")))?,
+                        port(b).ok_or_else(|| bad(format!("{b} is not a port")))?,
+                    )
                 } else {
-                    let p = port(id).ok_or_else(|| bad(format!("{id} is not a port number or known service name")))?;
+                    let p = port(id).ok_or_else(|| {
+                        bad(format!("{id} is not a port number or known service name"))
+                    })?;
                     (p, p)
                 };
                 let (lo, hi) = (lo.min(hi), lo.max(hi));
-                let tcp = || directional_range(q.dir, "tcp.srcport", "tcp.dstport", "tcp.port", lo, hi);
-                let udp = || directional_range(q.dir, "udp.srcport", "udp.dstport", "udp.port", lo, hi);
+                let tcp =
+                    || directional_range(q.dir, "tcp.srcport", "tcp.dstport", "tcp.port", lo, hi);
+                let udp =
+                    || directional_range(q.dir, "udp.srcport", "udp.dstport", "udp.port", lo, hi);
                 match q.proto {
                     None | Some(Proto::Ip) | Some(Proto::Ip6) => {
                         let both = Expr::or(vec![tcp()?, udp()?]);
@@ -938,33 +1133,37 @@ impl Bpf {
                     Some(p) => Err(bad(format!("{} port is not valid", proto_name(Some(p))))),
                 }
             }
-            Kind::Proto => {
-                match q.proto {
-                    Some(Proto::Ether) => {
-                        let n = number(id)
-                            .or_else(|| ether_proto_name(id))
-                            .ok_or_else(|| bad(format!("{id} is not an ethertype")))?;
-                        if n > 0xffff {
-                            return Err(bad(format!("{id} does not fit in 16 bits")));
-                        }
-                        int_eq("eth.type", n)
+            Kind::Proto => match q.proto {
+                Some(Proto::Ether) => {
+                    let n = number(id)
+                        .or_else(|| ether_proto_name(id))
+                        .ok_or_else(|| bad(format!("{id} is not an ethertype")))?;
+                    if n > 0xffff {
+                        return Err(bad(format!("{id} does not fit in 16 bits")));
                     }
-                    None | Some(Proto::Ip) | Some(Proto::Ip6) => {
-                        let n = number(id)
-                            .or_else(|| ip_proto_name(id))
-                            .ok_or_else(|| bad(format!("{id} is not an IP protocol")))?;
-                        if n > 0xff {
-                            return Err(bad(format!("{id} does not fit in 8 bits")));
-                        }
-                        match q.proto {
-                            Some(Proto::Ip) => int_eq("ip.proto", n),
-                            Some(Proto::Ip6) => int_eq("ipv6.nxt", n),
-                            _ => Ok(Expr::or(vec![int_eq("ip.proto", n)?, int_eq("ipv6.nxt", n)?])),
-                        }
-                    }
-                    Some(p) => Err(bad(format!("{} proto is not supported", proto_name(Some(p))))),
+                    int_eq("eth.type", n)
                 }
-            }
+                None | Some(Proto::Ip) | Some(Proto::Ip6) => {
+                    let n = number(id)
+                        .or_else(|| ip_proto_name(id))
+                        .ok_or_else(|| bad(format!("{id} is not an IP protocol")))?;
+                    if n > 0xff {
+                        return Err(bad(format!("{id} does not fit in 8 bits")));
+                    }
+                    match q.proto {
+                        Some(Proto::Ip) => int_eq("ip.proto", n),
+                        Some(Proto::Ip6) => int_eq("ipv6.nxt", n),
+                        _ => Ok(Expr::or(vec![
+                            int_eq("ip.proto", n)?,
+                            int_eq("ipv6.nxt", n)?,
+                        ])),
+                    }
+                }
+                Some(p) => Err(bad(format!(
+                    "{} proto is not supported",
+                    proto_name(Some(p))
+                ))),
+            },
         }
     }
 }
@@ -1003,7 +1202,10 @@ fn rarp() -> Result<Expr, FilterError> {
         "arp.opcode",
         Quant::Any,
         Op::In,
-        Rhs::Set(vec![SetItem::One(Const::Int(3)), SetItem::One(Const::Int(4))]),
+        Rhs::Set(vec![
+            SetItem::One(Const::Int(3)),
+            SetItem::One(Const::Int(4)),
+        ]),
     )
 }
 
@@ -1042,7 +1244,10 @@ fn cast(p: Proto, w: &str, start: usize, end: usize) -> Result<Expr, FilterError
             eq("ipv6.dst", Const::Ipv6(a, 8))
         }
         _ => Err(FilterError::new(
-            format!("{} {w} is not supported (it depends on the capture interface's netmask)", proto_name(Some(p))),
+            format!(
+                "{} {w} is not supported (it depends on the capture interface's netmask)",
+                proto_name(Some(p))
+            ),
             start,
             end,
         )),
@@ -1063,7 +1268,12 @@ fn v4_host_or_net(id: &str, kind: Kind) -> Result<Option<([u8; 4], u8)>, FilterE
         None => (id, None),
     };
     let parts: Vec<&str> = addr.split('.').collect();
-    if parts.is_empty() || parts.len() > 4 || parts.iter().any(|p| p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.is_empty()
+        || parts.len() > 4
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Ok(None);
     }
     let mut a = [0u8; 4];
@@ -1096,7 +1306,9 @@ fn load_spec(inner: &str, start: usize, end: usize) -> Result<(u64, u8), FilterE
     }
     let toks = lex(off_text, Mode::Bpf).map_err(|_| bad("not a constant"))?;
     if toks.iter().any(|t| matches!(t.tok, Tok::Slice(_))) {
-        return Err(bad("offsets that read the packet (such as tcp[tcp[12]]) are not supported"));
+        return Err(bad(
+            "offsets that read the packet (such as tcp[tcp[12]]) are not supported",
+        ));
     }
     let mut p = Bpf {
         toks,
@@ -1109,7 +1321,9 @@ fn load_spec(inner: &str, start: usize, end: usize) -> Result<(u64, u8), FilterE
     if p.pos != p.toks.len() {
         return Err(bad("not a constant"));
     }
-    let off = a.constant().ok_or_else(|| bad("offsets must be constants"))?;
+    let off = a
+        .constant()
+        .ok_or_else(|| bad("offsets must be constants"))?;
     if off > 0xffff {
         return Err(bad("offset too large"));
     }
@@ -1133,9 +1347,15 @@ mod tests {
             t("host 10.0.0.1 and port 22"),
             "(ip.addr == 10.0.0.1 || arp.src.proto_ipv4 == 10.0.0.1 || arp.dst.proto_ipv4 == 10.0.0.1) && (tcp.port == 22 || udp.port == 22)"
         );
-        assert_eq!(t("src host 10.0.0.1"), "ip.src == 10.0.0.1 || arp.src.proto_ipv4 == 10.0.0.1");
+        assert_eq!(
+            t("src host 10.0.0.1"),
+            "ip.src == 10.0.0.1 || arp.src.proto_ipv4 == 10.0.0.1"
+        );
         assert_eq!(t("ip dst 10.0.0.1"), "ip.dst == 10.0.0.1");
-        assert_eq!(t("ip src and dst 10.0.0.1"), "ip.src == 10.0.0.1 && ip.dst == 10.0.0.1");
+        assert_eq!(
+            t("ip src and dst 10.0.0.1"),
+            "ip.src == 10.0.0.1 && ip.dst == 10.0.0.1"
+        );
         assert_eq!(t("ip6 host fe80::1"), "ipv6.addr == fe80::1");
         assert_eq!(t("host fe80::1"), "ipv6.addr == fe80::1");
         assert_eq!(t("net 10.0.0.0/8"), "ip.addr == 10.0.0.0/8 || arp.src.proto_ipv4 == 10.0.0.0/8 || arp.dst.proto_ipv4 == 10.0.0.0/8");
@@ -1144,11 +1364,26 @@ mod tests {
         assert_eq!(t("tcp port 443"), "tcp.port == 443");
         assert_eq!(t("tcp dst port https"), "tcp.dstport == 443");
         assert_eq!(t("udp src or dst port 53"), "udp.port == 53");
-        assert_eq!(t("tcp src and dst port 80"), "tcp.srcport == 80 && tcp.dstport == 80");
-        assert_eq!(t("portrange 8000-8080"), "tcp.port in {8000..8080} || udp.port in {8000..8080}");
-        assert_eq!(t("ether host 00:11:22:33:44:55"), "eth.addr == 00:11:22:33:44:55");
-        assert_eq!(t("ether src 00:11:22:33:44:55"), "eth.src == 00:11:22:33:44:55");
-        assert_eq!(t("ip host 1.2.3.4 or 5.6.7.8"), "ip.addr == 1.2.3.4 || ip.addr == 5.6.7.8");
+        assert_eq!(
+            t("tcp src and dst port 80"),
+            "tcp.srcport == 80 && tcp.dstport == 80"
+        );
+        assert_eq!(
+            t("portrange 8000-8080"),
+            "tcp.port in {8000..8080} || udp.port in {8000..8080}"
+        );
+        assert_eq!(
+            t("ether host 00:11:22:33:44:55"),
+            "eth.addr == 00:11:22:33:44:55"
+        );
+        assert_eq!(
+            t("ether src 00:11:22:33:44:55"),
+            "eth.src == 00:11:22:33:44:55"
+        );
+        assert_eq!(
+            t("ip host 1.2.3.4 or 5.6.7.8"),
+            "ip.addr == 1.2.3.4 || ip.addr == 5.6.7.8"
+        );
         assert_eq!(t("tcp port 80 or 443"), "tcp.port == 80 || tcp.port == 443");
     }
 
@@ -1175,12 +1410,18 @@ mod tests {
         assert_eq!(t("tcp[tcpflags] & tcp-syn != 0"), "tcp.flags & 0x2 != 0x0");
         assert_eq!(t("tcp[13] & 2 != 0"), "tcp.flags & 0x2 != 0x0");
         assert_eq!(t("tcp[13] = 0x12"), "tcp.flags & 0xff == 0x12");
-        assert_eq!(t("tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)"), "tcp.flags & 0x12 == 0x12");
+        assert_eq!(
+            t("tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)"),
+            "tcp.flags & 0x12 == 0x12"
+        );
         assert_eq!(t("(tcp[13] & 2) != 0"), "tcp.flags & 0x2 != 0x0");
         assert_eq!(t("ip[8] < 64"), "ip[8] < 40");
         assert_eq!(t("ip[2:2] > 1000"), "ip[2:2] > 03:e8");
         assert_eq!(t("icmp[icmptype] == icmp-echo"), "icmp.type == 8");
-        assert_eq!(t("icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply"), "icmp.type != 8 && icmp.type != 0");
+        assert_eq!(
+            t("icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply"),
+            "icmp.type != 8 && icmp.type != 0"
+        );
         assert_eq!(t("ether[0] & 1 != 0"), "eth[0] & 01 != 00");
         assert_eq!(t("udp[8:4] = 0x12345678"), "udp[8:4] == 12:34:56:78");
     }
@@ -1195,6 +1436,20 @@ mod tests {
             "((ip.addr == 1.2.3.4 || arp.src.proto_ipv4 == 1.2.3.4 || arp.dst.proto_ipv4 == 1.2.3.4) || \
              (ip.addr == 5.6.7.8 || arp.src.proto_ipv4 == 5.6.7.8 || arp.dst.proto_ipv4 == 5.6.7.8)) && tcp"
         );
+    }
+
+    #[test]
+    fn backtracking_keeps_the_nesting_count() {
+        let deep = format!("{}tcp{}", "(".repeat(60), ")".repeat(60));
+        assert_eq!(t(&deep), "tcp");
+        let rel = format!("{}tcp[13] & 2{} != 0", "(".repeat(30), ")".repeat(30));
+        assert_eq!(t(&rel), "tcp.flags & 0x2 != 0x0");
+        let mixed = format!(
+            "{}host 1.2.3.4 and (tcp[13] & 2) != 0{}",
+            "(".repeat(30),
+            ")".repeat(30)
+        );
+        assert!(translate(&mixed).is_ok());
     }
 
     #[test]

@@ -40,14 +40,20 @@ impl Lit<'_> {
 }
 
 /// The field called `name`, or an "unknown field" error with a suggestion.
-pub(crate) fn resolve_field(name: &str, start: usize, end: usize) -> Result<&'static FieldDef, FilterError> {
+pub(crate) fn resolve_field(
+    name: &str,
+    start: usize,
+    end: usize,
+) -> Result<&'static FieldDef, FilterError> {
     let s = schema();
     if let Some(f) = s.get(name) {
         return Ok(f);
     }
     if looks_like_value(name) {
         return Err(FilterError::new(
-            format!("{name} is not a field name (a test starts with a field, as in ip.addr == {name})"),
+            format!(
+                "{name} is not a field name (a test starts with a field, as in ip.addr == {name})"
+            ),
             start,
             end,
         ));
@@ -61,7 +67,9 @@ pub(crate) fn resolve_field(name: &str, start: usize, end: usize) -> Result<&'st
 }
 
 fn looks_like_value(w: &str) -> bool {
-    w.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'-')
+    w.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'-')
 }
 
 /// Parses slice text (between the brackets): `i`, `i:n`, `i-j`, `:n`, `i:`.
@@ -95,15 +103,26 @@ pub(crate) fn parse_slice(text: &str, start: usize, end: usize) -> Result<Slice,
         if i < 0 || j < i {
             return Err(bad("a range i-j needs 0 <= i <= j"));
         }
-        Slice { start: i, len: Some((j - i + 1) as u32) }
+        Slice {
+            start: i,
+            len: Some((j - i + 1) as u32),
+        }
     } else {
-        Slice { start: num(t)?, len: Some(1) }
+        Slice {
+            start: num(t)?,
+            len: Some(1),
+        }
     };
     Ok(slice)
 }
 
 /// Whether `op` applies to values of `field`.
-pub(crate) fn check_op(field: &FieldRef, op: Op, start: usize, end: usize) -> Result<(), FilterError> {
+pub(crate) fn check_op(
+    field: &FieldRef,
+    op: Op,
+    start: usize,
+    end: usize,
+) -> Result<(), FilterError> {
     let kind = field.kind();
     let ok = match op {
         Op::Contains | Op::Matches => matches!(kind, Kind::Bytes | Kind::Str),
@@ -134,23 +153,43 @@ pub(crate) fn type_name(field: &FieldRef) -> String {
     } else {
         field.def.ftype.name()
     };
-    let article = if n.starts_with(['a', 'e', 'i', 'o', 'u', 'I']) { "an" } else { "a" };
+    let article = if n.starts_with(['a', 'e', 'i', 'o', 'u', 'I']) {
+        "an"
+    } else {
+        "a"
+    };
     format!("{article} {n}")
 }
 
 fn not_a(field: &FieldRef, lit: &Lit<'_>, start: usize, end: usize) -> FilterError {
-    FilterError::new(format!("{field} is {}, {} is not", type_name(field), lit.shown()), start, end)
+    FilterError::new(
+        format!("{field} is {}, {} is not", type_name(field), lit.shown()),
+        start,
+        end,
+    )
 }
 
 /// A literal compared (with `op`) against `field`.
-pub(crate) fn literal(lit: Lit<'_>, field: &FieldRef, op: Op, start: usize, end: usize) -> Result<Const, FilterError> {
+pub(crate) fn literal(
+    lit: Lit<'_>,
+    field: &FieldRef,
+    op: Op,
+    start: usize,
+    end: usize,
+) -> Result<Const, FilterError> {
     let kind = field.kind();
     let err = || not_a(field, &lit, start, end);
     if op == Op::Matches {
         let Lit::Str(b) = lit else {
-            return Err(FilterError::new("matches needs a quoted regular expression", start, end));
+            return Err(FilterError::new(
+                "matches needs a quoted regular expression",
+                start,
+                end,
+            ));
         };
-        let src = std::str::from_utf8(b).map_err(|_| FilterError::new("the regular expression is not valid UTF-8", start, end))?;
+        let src = std::str::from_utf8(b).map_err(|_| {
+            FilterError::new("the regular expression is not valid UTF-8", start, end)
+        })?;
         return regex(src, start, end).map(Const::Regex);
     }
     match kind {
@@ -216,7 +255,12 @@ pub(crate) fn literal(lit: Lit<'_>, field: &FieldRef, op: Op, start: usize, end:
 }
 
 /// A mask after `&`: an integer for integer fields, bytes for byte fields and slices.
-pub(crate) fn mask(lit: Lit<'_>, field: &FieldRef, start: usize, end: usize) -> Result<Const, FilterError> {
+pub(crate) fn mask(
+    lit: Lit<'_>,
+    field: &FieldRef,
+    start: usize,
+    end: usize,
+) -> Result<Const, FilterError> {
     check_op(field, Op::Nonzero, start, end)?;
     literal(lit, field, Op::Eq, start, end)
 }
@@ -243,8 +287,19 @@ pub(crate) fn regex(src: &str, start: usize, end: usize) -> Result<Pattern, Filt
         })
         .map_err(|e| {
             let detail = e.to_string();
-            let last = detail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid");
-            FilterError::new(format!("bad regular expression: {}", last.trim().trim_start_matches("error: ")), start, end)
+            let last = detail
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid");
+            FilterError::new(
+                format!(
+                    "bad regular expression: {}",
+                    last.trim().trim_start_matches("error: ")
+                ),
+                start,
+                end,
+            )
         })
 }
 
@@ -302,7 +357,11 @@ pub(crate) fn parse_bytes(w: &str) -> Option<Vec<u8>> {
         if h.is_empty() || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let padded = if h.len() % 2 == 1 { format!("0{h}") } else { h.to_string() };
+        let padded = if h.len() % 2 == 1 {
+            format!("0{h}")
+        } else {
+            h.to_string()
+        };
         return hex_run(&padded);
     }
     if w.is_empty() {
@@ -337,7 +396,10 @@ fn hex_run(h: &str) -> Option<Vec<u8>> {
         return None;
     }
     (0..h.len() / 2)
-        .map(|i| h.get(2 * i..2 * i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
+        .map(|i| {
+            h.get(2 * i..2 * i + 2)
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+        })
         .collect()
 }
 
@@ -378,7 +440,11 @@ pub(crate) fn parse_decimal_ns(w: &str) -> Option<i128> {
     if int.is_empty() && frac.is_empty() {
         return None;
     }
-    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 9 || int.len() > 18 {
+    if !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 9
+        || int.len() > 18
+    {
         return None;
     }
     let i: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
@@ -395,7 +461,10 @@ pub(crate) fn parse_decimal_ns(w: &str) -> Option<i128> {
 /// `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][Z]` as UTC nanoseconds since the epoch.
 pub(crate) fn parse_time(s: &str) -> Option<i128> {
     let s = s.trim();
-    let s = s.strip_suffix('Z').or_else(|| s.strip_suffix('z')).unwrap_or(s);
+    let s = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix('z'))
+        .unwrap_or(s);
     let (date, time) = match s.find(['T', 't', ' ']) {
         Some(i) => (s.get(..i)?, s.get(i + 1..)?.trim()),
         None => (s, "00:00:00"),
@@ -404,7 +473,11 @@ pub(crate) fn parse_time(s: &str) -> Option<i128> {
     let y: i64 = d.next()?.parse().ok()?;
     let m: u32 = d.next()?.parse().ok()?;
     let day: u32 = d.next()?.parse().ok()?;
-    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) || !(0..=9999).contains(&y) {
+    if d.next().is_some()
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || !(0..=9999).contains(&y)
+    {
         return None;
     }
     let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
@@ -464,7 +537,10 @@ mod tests {
         assert_eq!(parse_bytes("2"), Some(vec![2]));
         assert_eq!(parse_bytes("0x0102"), Some(vec![1, 2]));
         assert_eq!(parse_bytes("0x2"), Some(vec![2]));
-        assert_eq!(parse_bytes("0011.2233.4455"), Some(vec![0, 0x11, 0x22, 0x33, 0x44, 0x55]));
+        assert_eq!(
+            parse_bytes("0011.2233.4455"),
+            Some(vec![0, 0x11, 0x22, 0x33, 0x44, 0x55])
+        );
         assert_eq!(parse_bytes("00:1b-21"), None);
         assert_eq!(parse_bytes("abc"), None);
         assert_eq!(parse_bytes("0g"), None);
@@ -483,13 +559,55 @@ mod tests {
     #[test]
     fn parses_slices() {
         let s = |t| parse_slice(t, 0, 0).unwrap();
-        assert_eq!(s("0:3"), Slice { start: 0, len: Some(3) });
-        assert_eq!(s("1-2"), Slice { start: 1, len: Some(2) });
-        assert_eq!(s(":4"), Slice { start: 0, len: Some(4) });
-        assert_eq!(s("4:"), Slice { start: 4, len: None });
-        assert_eq!(s("-1"), Slice { start: -1, len: Some(1) });
-        assert_eq!(s("-3:2"), Slice { start: -3, len: Some(2) });
-        assert_eq!(s("7"), Slice { start: 7, len: Some(1) });
+        assert_eq!(
+            s("0:3"),
+            Slice {
+                start: 0,
+                len: Some(3)
+            }
+        );
+        assert_eq!(
+            s("1-2"),
+            Slice {
+                start: 1,
+                len: Some(2)
+            }
+        );
+        assert_eq!(
+            s(":4"),
+            Slice {
+                start: 0,
+                len: Some(4)
+            }
+        );
+        assert_eq!(
+            s("4:"),
+            Slice {
+                start: 4,
+                len: None
+            }
+        );
+        assert_eq!(
+            s("-1"),
+            Slice {
+                start: -1,
+                len: Some(1)
+            }
+        );
+        assert_eq!(
+            s("-3:2"),
+            Slice {
+                start: -3,
+                len: Some(2)
+            }
+        );
+        assert_eq!(
+            s("7"),
+            Slice {
+                start: 7,
+                len: Some(1)
+            }
+        );
         assert!(parse_slice("2-1", 0, 0).is_err());
         assert!(parse_slice("a", 0, 0).is_err());
         assert!(parse_slice("1:0", 0, 0).is_err());
@@ -499,7 +617,10 @@ mod tests {
     #[test]
     fn parses_times() {
         assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_time("2010-01-01 00:00:01.5"), Some(1_262_304_001_500_000_000));
+        assert_eq!(
+            parse_time("2010-01-01 00:00:01.5"),
+            Some(1_262_304_001_500_000_000)
+        );
         assert_eq!(parse_time("2024-02-30"), parse_time("2024-03-01"));
         assert_eq!(parse_decimal_ns("1.5"), Some(1_500_000_000));
         assert_eq!(parse_decimal_ns("-0.000000001"), Some(-1));

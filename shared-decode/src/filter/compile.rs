@@ -107,9 +107,15 @@ enum Access {
     Frame,
     /// Layers of one protocol: their bytes (`whole`: to the end of the layer's data, for
     /// `contains`/`matches`; else the protocol item, as Wireshark slices it).
-    Layer { sel: LayerSel, whole: bool },
+    Layer {
+        sel: LayerSel,
+        whole: bool,
+    },
     /// Collected by the sink; `proto`: the value is the bytes of the span.
-    Generic { slot: u16, proto: bool },
+    Generic {
+        slot: u16,
+        proto: bool,
+    },
 }
 
 /// Which layers a protocol field stands for.
@@ -156,16 +162,22 @@ enum Fast {
     TcpStream,
     /// A `tcp.analysis.*` flag (`retrans`: `tcp.analysis.retransmission`, which fast and
     /// spurious retransmissions also set).
-    TcpAnalysis { bit: u16, retrans: bool },
+    TcpAnalysis {
+        bit: u16,
+        retrans: bool,
+    },
     UdpStream,
 }
 
 impl Fast {
     fn of(def: &FieldDef) -> Option<Fast> {
-        use crate::dissect::{ethernet as e, frame as fr, icmp, ipv4, ipv6, tcp, udp};
         use crate::dissect::arp;
+        use crate::dissect::{ethernet as e, frame as fr, icmp, ipv4, ipv6, tcp, udp};
         use crate::flow::TcpFlags as A;
-        let flag = |f: A| Fast::TcpAnalysis { bit: f.0, retrans: false };
+        let flag = |f: A| Fast::TcpAnalysis {
+            bit: f.0,
+            retrans: false,
+        };
         let pairs: [(&FieldDef, Fast); 51] = [
             (&arp::SRC_PROTO_IPV4, Fast::ArpSpa),
             (&arp::DST_PROTO_IPV4, Fast::ArpTpa),
@@ -179,7 +191,10 @@ impl Fast {
                 },
             ),
             (&tcp::FAST_RETRANSMISSION, flag(A::FAST_RETRANSMISSION)),
-            (&tcp::SPURIOUS_RETRANSMISSION, flag(A::SPURIOUS_RETRANSMISSION)),
+            (
+                &tcp::SPURIOUS_RETRANSMISSION,
+                flag(A::SPURIOUS_RETRANSMISSION),
+            ),
             (&tcp::OUT_OF_ORDER, flag(A::OUT_OF_ORDER)),
             (&tcp::LOST_SEGMENT, flag(A::LOST_SEGMENT)),
             (&tcp::ACK_LOST_SEGMENT, flag(A::ACK_LOST_SEGMENT)),
@@ -323,7 +338,11 @@ fn layer_index(l: Layer) -> usize {
 fn layer_sel(def: &'static FieldDef) -> Option<LayerSel> {
     use crate::dissect::{ethernet, frame};
     // MPLS: one layer holds the whole label stack, but each label is a protocol item.
-    if def.ftype != FieldType::Protocol || def == &frame::DATA || def == &frame::FRAME || def == &crate::dissect::tunnel::MPLS {
+    if def.ftype != FieldType::Protocol
+        || def == &frame::DATA
+        || def == &frame::FRAME
+        || def == &crate::dissect::tunnel::MPLS
+    {
         return None;
     }
     if def == &ethernet::VLAN {
@@ -363,9 +382,16 @@ impl LayerSel {
 /// network and transport headers, the whole message otherwise.
 fn item_len(l: &LayerItem<'_>) -> usize {
     match l.layer() {
-        Layer::Ethernet | Layer::Vlan | Layer::Ipv4 | Layer::Tcp | Layer::Udp | Layer::Sll | Layer::Sll2 | Layer::Null | Layer::Llc | Layer::Gre => {
-            l.header_len
-        }
+        Layer::Ethernet
+        | Layer::Vlan
+        | Layer::Ipv4
+        | Layer::Tcp
+        | Layer::Udp
+        | Layer::Sll
+        | Layer::Sll2
+        | Layer::Null
+        | Layer::Llc
+        | Layer::Gre => l.header_len,
         // Extension headers are separate protocols in Wireshark.
         Layer::Ipv6 => l.header_len.min(40),
         _ => l.len,
@@ -375,8 +401,28 @@ fn item_len(l: &LayerItem<'_>) -> usize {
 /// Protocols whose fields may need more than the link and network layers, but no
 /// application dissector (everything else except `frame` needs [`Depth::All`]).
 const TRANSPORT_PROTOCOLS: &[&str] = &[
-    "eth", "vlan", "ieee8021ad", "llc", "sll", "null", "nflog", "arp", "ip", "ipv6", "icmp", "icmpv6", "igmp", "tcp", "udp",
-    "gre", "pppoes", "pppoe", "ppp", "mpls", "ah", "esp",
+    "eth",
+    "vlan",
+    "ieee8021ad",
+    "llc",
+    "sll",
+    "null",
+    "nflog",
+    "arp",
+    "ip",
+    "ipv6",
+    "icmp",
+    "icmpv6",
+    "igmp",
+    "tcp",
+    "udp",
+    "gre",
+    "pppoes",
+    "pppoe",
+    "ppp",
+    "mpls",
+    "ah",
+    "esp",
 ];
 
 /// How deep a field needs dissection. Network- and transport-layer fields ask for
@@ -415,7 +461,9 @@ pub(crate) fn field_needs_flows(def: &FieldDef) -> bool {
         "icmpv6.resp_to",
         "icmpv6.resptime",
     ];
-    def.name.starts_with("tcp.analysis") || FLOW_FIELDS.contains(&def.name) || field_depth(def) == Depth::All
+    def.name.starts_with("tcp.analysis")
+        || FLOW_FIELDS.contains(&def.name)
+        || field_depth(def) == Depth::All
 }
 
 /// The protocols whose emitters produce a field with this prefix (most fields are emitted
@@ -466,7 +514,12 @@ impl Program {
                 stop: None,
                 analysis: pkt.analysis.clone(),
             };
-            dissect::dissect_into(&mut full, DissectOptions { max_depth: Depth::All });
+            dissect::dissect_into(
+                &mut full,
+                DissectOptions {
+                    max_depth: Depth::All,
+                },
+            );
             let mut cx = Cx::new(&full, &self.plan);
             return eval(&self.root, &mut cx);
         }
@@ -651,7 +704,11 @@ pub(crate) struct Collector<'p, 'a> {
 
 impl fmt::Debug for Collector<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Collector({} values)", self.vals.len() + self.spill.len())
+        write!(
+            f,
+            "Collector({} values)",
+            self.vals.len() + self.spill.len()
+        )
     }
 }
 
@@ -660,8 +717,19 @@ impl<'a> Sink<'a> for Collector<'_, 'a> {
         self.plan.emitters.contains(&proto) || self.plan.names.contains(&proto)
     }
 
-    fn field(&mut self, def: &'static FieldDef, value: Value<'a>, span: Span, _label: Option<fmt::Arguments<'_>>) {
-        let slot = self.plan.slot_of.get(def.id_fast() as usize).copied().unwrap_or(NO_SLOT);
+    fn field(
+        &mut self,
+        def: &'static FieldDef,
+        value: Value<'a>,
+        span: Span,
+        _label: Option<fmt::Arguments<'_>>,
+    ) {
+        let slot = self
+            .plan
+            .slot_of
+            .get(def.id_fast() as usize)
+            .copied()
+            .unwrap_or(NO_SLOT);
         if slot == NO_SLOT {
             return;
         }
@@ -684,7 +752,8 @@ fn eval(n: &Node, cx: &mut Cx<'_, '_>) -> bool {
             visit(*acc, cx, |v| {
                 found = match slice {
                     None => true,
-                    Some(s) => with_bytes(v, |b| slice_of(b, *s).is_some_and(|x| !x.is_empty())).unwrap_or(false),
+                    Some(s) => with_bytes(v, |b| slice_of(b, *s).is_some_and(|x| !x.is_empty()))
+                        .unwrap_or(false),
                 };
                 !found
             });
@@ -738,10 +807,20 @@ fn visit<'c, F: FnMut(Sc<'c>) -> bool>(acc: Access, cx: &'c Cx<'_, '_>, mut f: F
             }
         }
         Access::Generic { slot, proto } => {
-            for e in cx.col.vals.iter().chain(cx.col.spill.iter()).filter(|e| e.slot == slot) {
+            for e in cx
+                .col
+                .vals
+                .iter()
+                .chain(cx.col.spill.iter())
+                .filter(|e| e.slot == slot)
+            {
                 let v = if proto {
                     let end = (e.span.off as usize).saturating_add(e.span.len as usize);
-                    Sc::Bytes(pkt.data.get(e.span.off as usize..end.min(pkt.data.len())).unwrap_or(&[]))
+                    Sc::Bytes(
+                        pkt.data
+                            .get(e.span.off as usize..end.min(pkt.data.len()))
+                            .unwrap_or(&[]),
+                    )
                 } else {
                     scalar(&e.value)
                 };
@@ -813,14 +892,22 @@ fn visit_fast<'c, F: FnMut(Sc<'c>) -> bool>(fast: Fast, pkt: &'c Packet<'_>, mut
             }
             (Decoded::Ipv4(ip), Fast::IpProto) => yield_sc!(f, int(u64::from(ip.proto()))),
             (Decoded::Ipv4(ip), Fast::IpTtl) => yield_sc!(f, int(u64::from(ip.ttl()))),
-            (Decoded::Ipv6(ip), Fast::Ip6Src) => yield_sc!(f, Sc::Ip6(u128::from_be_bytes(ip.src()))),
-            (Decoded::Ipv6(ip), Fast::Ip6Dst) => yield_sc!(f, Sc::Ip6(u128::from_be_bytes(ip.dst()))),
+            (Decoded::Ipv6(ip), Fast::Ip6Src) => {
+                yield_sc!(f, Sc::Ip6(u128::from_be_bytes(ip.src())))
+            }
+            (Decoded::Ipv6(ip), Fast::Ip6Dst) => {
+                yield_sc!(f, Sc::Ip6(u128::from_be_bytes(ip.dst())))
+            }
             (Decoded::Ipv6(ip), Fast::Ip6Addr) => {
                 yield_sc!(f, Sc::Ip6(u128::from_be_bytes(ip.src())));
                 yield_sc!(f, Sc::Ip6(u128::from_be_bytes(ip.dst())));
             }
-            (Decoded::Tcp(t), Fast::TcpSrc) if t.hdr.len() >= 4 => yield_sc!(f, int(u64::from(t.src_port()))),
-            (Decoded::Tcp(t), Fast::TcpDst) if t.hdr.len() >= 4 => yield_sc!(f, int(u64::from(t.dst_port()))),
+            (Decoded::Tcp(t), Fast::TcpSrc) if t.hdr.len() >= 4 => {
+                yield_sc!(f, int(u64::from(t.src_port())))
+            }
+            (Decoded::Tcp(t), Fast::TcpDst) if t.hdr.len() >= 4 => {
+                yield_sc!(f, int(u64::from(t.dst_port())))
+            }
             (Decoded::Tcp(t), Fast::TcpPort) if t.hdr.len() >= 4 => {
                 yield_sc!(f, int(u64::from(t.src_port())));
                 yield_sc!(f, int(u64::from(t.dst_port())));
@@ -831,9 +918,15 @@ fn visit_fast<'c, F: FnMut(Sc<'c>) -> bool>(fast: Fast, pkt: &'c Packet<'_>, mut
             (Decoded::Tcp(t), Fast::TcpFlag(bit)) if t.hdr.len() >= dissect::tcp::HEADER_LEN => {
                 yield_sc!(f, int(u64::from(t.flags() & bit != 0)))
             }
-            (Decoded::Tcp(t), Fast::TcpLen) if t.hdr.len() >= dissect::tcp::HEADER_LEN => yield_sc!(f, int(u64::from(t.seg_len))),
-            (Decoded::Udp(u), Fast::UdpSrc) if u.hdr.len() >= 4 => yield_sc!(f, int(u64::from(u.src_port()))),
-            (Decoded::Udp(u), Fast::UdpDst) if u.hdr.len() >= 4 => yield_sc!(f, int(u64::from(u.dst_port()))),
+            (Decoded::Tcp(t), Fast::TcpLen) if t.hdr.len() >= dissect::tcp::HEADER_LEN => {
+                yield_sc!(f, int(u64::from(t.seg_len)))
+            }
+            (Decoded::Udp(u), Fast::UdpSrc) if u.hdr.len() >= 4 => {
+                yield_sc!(f, int(u64::from(u.src_port())))
+            }
+            (Decoded::Udp(u), Fast::UdpDst) if u.hdr.len() >= 4 => {
+                yield_sc!(f, int(u64::from(u.dst_port())))
+            }
             (Decoded::Udp(u), Fast::UdpPort) if u.hdr.len() >= 4 => {
                 yield_sc!(f, int(u64::from(u.src_port())));
                 yield_sc!(f, int(u64::from(u.dst_port())));
@@ -855,7 +948,9 @@ fn visit_fast<'c, F: FnMut(Sc<'c>) -> bool>(fast: Fast, pkt: &'c Packet<'_>, mut
                     yield_sc!(f, int(u64::from(a.stream)));
                 }
             }
-            (Decoded::Tcp(t), Fast::TcpAnalysis { bit, retrans }) if !t.in_error && t.hdr.len() >= dissect::tcp::HEADER_LEN => {
+            (Decoded::Tcp(t), Fast::TcpAnalysis { bit, retrans })
+                if !t.in_error && t.hdr.len() >= dissect::tcp::HEADER_LEN =>
+            {
                 if let Some(a) = &pkt.analysis.tcp {
                     use crate::flow::TcpFlags as A;
                     let flags = a.flags;
@@ -953,7 +1048,9 @@ fn test_value(t: &TestNode, v: Sc<'_>, cx: &Cx<'_, '_>) -> bool {
                 let mut tmp2 = [0u8; 16];
                 let w = match oslice {
                     None => Some(w),
-                    Some(s) => bytes_of(&w, &mut tmp2).and_then(|b| slice_of(b, *s)).map(Sc::Bytes),
+                    Some(s) => bytes_of(&w, &mut tmp2)
+                        .and_then(|b| slice_of(b, *s))
+                        .map(Sc::Bytes),
                 };
                 let r = w.is_some_and(|w| cmp_sc(*op, &v, &w));
                 // Any: one pair is enough. All: every pair must hold.
@@ -1020,7 +1117,10 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     };
     let mut from = 0usize;
     // Terminates: `from` grows by at least one each round.
-    while let Some(i) = hay.get(from..).and_then(|h| h.iter().position(|b| *b == first)) {
+    while let Some(i) = hay
+        .get(from..)
+        .and_then(|h| h.iter().position(|b| *b == first))
+    {
         let at = from + i;
         if hay.get(at + 1..at + 1 + rest.len()) == Some(rest) {
             return true;
@@ -1141,7 +1241,11 @@ pub(crate) mod testing {
 
     /// Values of each of `defs` in one emission; `restricted`: the sink wants only the
     /// protocols of `defs` (as a compiled filter's would), else everything.
-    pub(crate) fn collect(defs: &[&'static FieldDef], pkt: &Packet<'_>, restricted: bool) -> Vec<Vec<Owned>> {
+    pub(crate) fn collect(
+        defs: &[&'static FieldDef],
+        pkt: &Packet<'_>,
+        restricted: bool,
+    ) -> Vec<Vec<Owned>> {
         let mut plan = Plan {
             slot_of: vec![NO_SLOT; schema().len()],
             ..Plan::default()
@@ -1163,7 +1267,13 @@ pub(crate) mod testing {
             fn wants(&self, proto: &str) -> bool {
                 !self.1 || self.0.wants(proto)
             }
-            fn field(&mut self, d: &'static FieldDef, v: Value<'a>, s: Span, l: Option<fmt::Arguments<'_>>) {
+            fn field(
+                &mut self,
+                d: &'static FieldDef,
+                v: Value<'a>,
+                s: Span,
+                l: Option<fmt::Arguments<'_>>,
+            ) {
                 self.0.field(d, v, s, l);
             }
         }
@@ -1183,7 +1293,11 @@ pub(crate) mod testing {
             };
             let v = if def.ftype == FieldType::Protocol {
                 let end = (e.span.off as usize).saturating_add(e.span.len as usize);
-                own(Sc::Bytes(pkt.data.get(e.span.off as usize..end.min(pkt.data.len())).unwrap_or(&[])))
+                own(Sc::Bytes(
+                    pkt.data
+                        .get(e.span.off as usize..end.min(pkt.data.len()))
+                        .unwrap_or(&[]),
+                ))
             } else {
                 own(scalar(&e.value))
             };
@@ -1200,6 +1314,9 @@ pub(crate) mod testing {
             slot_of: vec![NO_SLOT; schema().len()],
             ..Plan::default()
         };
-        !matches!(access(&FieldRef::new(def), None, &mut plan), Access::Generic { .. })
+        !matches!(
+            access(&FieldRef::new(def), None, &mut plan),
+            Access::Generic { .. }
+        )
     }
 }

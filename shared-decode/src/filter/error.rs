@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn renders_caret_under_the_range() {
         let e = FilterError::new("unknown field tcp.prot", 0, 8).in_text("tcp.prot == 80");
-        assert_eq!(e.render(), "tcp.prot == 80\n^~~~~~~~\nunknown field tcp.prot");
+        assert_eq!(
+            e.render(),
+            "tcp.prot == 80\n^~~~~~~~\nunknown field tcp.prot"
+        );
         let e = FilterError::new("unexpected end", 6, 6).in_text("tcp ==");
         assert_eq!(e.render(), "tcp ==\n      ^\nunexpected end");
         assert_eq!(e.to_string(), "unexpected end (at byte 6)");

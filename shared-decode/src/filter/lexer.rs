@@ -115,7 +115,11 @@ pub(crate) fn lex(text: &str, mode: Mode) -> Result<Vec<Token>, FilterError> {
             (b'=', Some(b'='), _) => (Tok::Eq, 2),
             (b'=', ..) if mode == Mode::Bpf => (Tok::Eq, 1),
             (b'=', ..) => {
-                return Err(FilterError::new("use == to compare (a single = is tcpdump syntax)", i, i + 1));
+                return Err(FilterError::new(
+                    "use == to compare (a single = is tcpdump syntax)",
+                    i,
+                    i + 1,
+                ));
             }
             (b'!', Some(b'='), Some(b'=')) if mode == Mode::Display => (Tok::AnyNe, 3),
             (b'!', Some(b'='), _) => (Tok::Ne, 2),
@@ -146,7 +150,10 @@ pub(crate) fn lex(text: &str, mode: Mode) -> Result<Vec<Token>, FilterError> {
                 let (ch, len) = char_const(text, i)?;
                 (Tok::Char(ch), len)
             }
-            (b'-', ..) if mode == Mode::Bpf && !b.get(i + 1).is_some_and(|x| x.is_ascii_alphanumeric()) => {
+            (b'-', ..)
+                if mode == Mode::Bpf
+                    && !b.get(i + 1).is_some_and(|x| x.is_ascii_alphanumeric()) =>
+            {
                 (Tok::Arith('-'), 1)
             }
             _ if is_word_byte(c, mode) => {
@@ -330,7 +337,11 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<Tok> {
-        lex(s, Mode::Display).unwrap().into_iter().map(|t| t.tok).collect()
+        lex(s, Mode::Display)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.tok)
+            .collect()
     }
 
     fn w(s: &str) -> Tok {
@@ -341,20 +352,57 @@ mod tests {
     fn lexes_operators_and_words() {
         assert_eq!(
             toks("tcp.port==80&&!ip.addr~=10.0.0.0/8"),
-            vec![w("tcp.port"), Tok::Eq, w("80"), Tok::AndAnd, Tok::Bang, w("ip.addr"), Tok::AnyNe, w("10.0.0.0/8")]
+            vec![
+                w("tcp.port"),
+                Tok::Eq,
+                w("80"),
+                Tok::AndAnd,
+                Tok::Bang,
+                w("ip.addr"),
+                Tok::AnyNe,
+                w("10.0.0.0/8")
+            ]
         );
         assert_eq!(
             toks("a === b !== c ^^ d || e & 0x02"),
-            vec![w("a"), Tok::AllEq, w("b"), Tok::AnyNe, w("c"), Tok::XorXor, w("d"), Tok::OrOr, w("e"), Tok::Amp, w("0x02")]
+            vec![
+                w("a"),
+                Tok::AllEq,
+                w("b"),
+                Tok::AnyNe,
+                w("c"),
+                Tok::XorXor,
+                w("d"),
+                Tok::OrOr,
+                w("e"),
+                Tok::Amp,
+                w("0x02")
+            ]
         );
-        assert_eq!(toks("{80 8000..8080}"), vec![Tok::LBrace, w("80"), w("8000"), Tok::DotDot, w("8080"), Tok::RBrace]);
-        assert_eq!(toks("eth.src[0:3]"), vec![w("eth.src"), Tok::Slice("0:3".into())]);
+        assert_eq!(
+            toks("{80 8000..8080}"),
+            vec![
+                Tok::LBrace,
+                w("80"),
+                w("8000"),
+                Tok::DotDot,
+                w("8080"),
+                Tok::RBrace
+            ]
+        );
+        assert_eq!(
+            toks("eth.src[0:3]"),
+            vec![w("eth.src"), Tok::Slice("0:3".into())]
+        );
         assert_eq!(toks("fe80::1"), vec![w("fe80::1")]);
     }
 
     #[test]
     fn unescapes_strings() {
-        assert_eq!(toks(r#""a\"b\\c\x41\101\n""#), vec![Tok::Str(b"a\"b\\cAA\n".to_vec())]);
+        assert_eq!(
+            toks(r#""a\"b\\c\x41\101\n""#),
+            vec![Tok::Str(b"a\"b\\cAA\n".to_vec())]
+        );
         assert_eq!(toks(r#"r"a\d""#), vec![Tok::Str(b"a\\d".to_vec())]);
         assert_eq!(toks(r"'A' '\x42'"), vec![Tok::Char(b'A'), Tok::Char(b'B')]);
         assert!(lex(r#""abc"#, Mode::Display).is_err());
@@ -366,11 +414,14 @@ mod tests {
 
     #[test]
     fn lexes_tcpdump() {
-        let t: Vec<Tok> = lex("tcp[tcpflags] & (tcp-syn|tcp-ack) != 0 and ip proto \\tcp", Mode::Bpf)
-            .unwrap()
-            .into_iter()
-            .map(|t| t.tok)
-            .collect();
+        let t: Vec<Tok> = lex(
+            "tcp[tcpflags] & (tcp-syn|tcp-ack) != 0 and ip proto \\tcp",
+            Mode::Bpf,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tok)
+        .collect();
         assert_eq!(
             t,
             vec![

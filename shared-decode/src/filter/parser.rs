@@ -142,12 +142,19 @@ impl Parser {
     }
 
     fn unexpected_end(&self, what: &str) -> FilterError {
-        FilterError::new(format!("unexpected end of filter: expected {what}"), self.end_pos(), self.end_pos())
+        FilterError::new(
+            format!("unexpected end of filter: expected {what}"),
+            self.end_pos(),
+            self.end_pos(),
+        )
     }
 
     fn expr(&mut self) -> Result<Expr, FilterError> {
         let mut v = vec![self.xor()?];
-        while self.peek_tok().is_some_and(|t| *t == Tok::OrOr || is_word(t, "or")) {
+        while self
+            .peek_tok()
+            .is_some_and(|t| *t == Tok::OrOr || is_word(t, "or"))
+        {
             self.pos += 1;
             v.push(self.xor()?);
         }
@@ -156,17 +163,29 @@ impl Parser {
 
     fn xor(&mut self) -> Result<Expr, FilterError> {
         let mut e = self.and()?;
-        while self.peek_tok().is_some_and(|t| *t == Tok::XorXor || is_word(t, "xor")) {
+        let depth = self.depth;
+        while let Some(t) = self
+            .peek()
+            .filter(|t| t.tok == Tok::XorXor || is_word(&t.tok, "xor"))
+        {
+            // Xor is binary: a chain nests one level per operator (bounded like parentheses,
+            // since printing and evaluating recurse through it).
+            let at = t.start;
             self.pos += 1;
+            self.enter(at)?;
             let r = self.and()?;
             e = Expr::Xor(Box::new(e), Box::new(r));
         }
+        self.depth = depth;
         Ok(e)
     }
 
     fn and(&mut self) -> Result<Expr, FilterError> {
         let mut v = vec![self.unary()?];
-        while self.peek_tok().is_some_and(|t| *t == Tok::AndAnd || is_word(t, "and")) {
+        while self
+            .peek_tok()
+            .is_some_and(|t| *t == Tok::AndAnd || is_word(t, "and"))
+        {
             self.pos += 1;
             v.push(self.unary()?);
         }
@@ -176,7 +195,11 @@ impl Parser {
     fn enter(&mut self, at: usize) -> Result<(), FilterError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(FilterError::new(format!("filter nested deeper than {MAX_DEPTH} levels"), at, at + 1));
+            return Err(FilterError::new(
+                format!("filter nested deeper than {MAX_DEPTH} levels"),
+                at,
+                at + 1,
+            ));
         }
         Ok(())
     }
@@ -198,10 +221,16 @@ impl Parser {
             let e = self.expr()?;
             self.depth -= 1;
             match self.next() {
-                Some(Token { tok: Tok::RParen, .. }) => return Ok(e),
+                Some(Token {
+                    tok: Tok::RParen, ..
+                }) => return Ok(e),
                 Some(x) => {
                     return Err(FilterError::new(
-                        format!("expected ) to close the ( at byte {}, found {}", t.start, describe(&x.tok)),
+                        format!(
+                            "expected ) to close the ( at byte {}, found {}",
+                            t.start,
+                            describe(&x.tok)
+                        ),
                         x.start,
                         x.end,
                     ))
@@ -229,12 +258,21 @@ impl Parser {
         let def = check::resolve_field(name, t.start, t.end)?;
         let mut end = t.end;
         let mut slice = None;
-        if let Some(Token { tok: Tok::Slice(s), start, end: e }) = self.peek().cloned() {
+        if let Some(Token {
+            tok: Tok::Slice(s),
+            start,
+            end: e,
+        }) = self.peek().cloned()
+        {
             self.pos += 1;
             let r = FieldRef { def, slice: None };
             if !slice_ok(&r) {
                 return Err(FilterError::new(
-                    format!("{} is {} and cannot be sliced", def.name, check::type_name(&r)),
+                    format!(
+                        "{} is {} and cannot be sliced",
+                        def.name,
+                        check::type_name(&r)
+                    ),
                     start,
                     e,
                 ));
@@ -248,7 +286,11 @@ impl Parser {
     fn literal_token(&mut self, what: &str) -> Result<Token, FilterError> {
         match self.next() {
             Some(t) if matches!(t.tok, Tok::Word(_) | Tok::Str(_) | Tok::Char(_)) => Ok(t),
-            Some(t) => Err(FilterError::new(format!("expected {what}, found {}", describe(&t.tok)), t.start, t.end)),
+            Some(t) => Err(FilterError::new(
+                format!("expected {what}, found {}", describe(&t.tok)),
+                t.start,
+                t.end,
+            )),
             None => Err(self.unexpected_end(what)),
         }
     }
@@ -257,11 +299,18 @@ impl Parser {
         let mut explicit = None;
         if let Some(t) = self.peek().cloned() {
             // `any`/`all` are quantifiers unless they are the whole test (no such fields).
-            if is_word(&t.tok, "any") || is_word(&t.tok, "all") {
-                if matches!(self.toks.get(self.pos + 1).map(|x| &x.tok), Some(Tok::Word(_))) {
-                    self.pos += 1;
-                    explicit = Some((if is_word(&t.tok, "any") { Quant::Any } else { Quant::All }, t.start, t.end));
-                }
+            let next_is_word = matches!(
+                self.toks.get(self.pos + 1).map(|x| &x.tok),
+                Some(Tok::Word(_))
+            );
+            if (is_word(&t.tok, "any") || is_word(&t.tok, "all")) && next_is_word {
+                self.pos += 1;
+                let q = if is_word(&t.tok, "any") {
+                    Quant::Any
+                } else {
+                    Quant::All
+                };
+                explicit = Some((q, t.start, t.end));
             }
         }
         let (field, fstart, fend) = self.field()?;
@@ -276,7 +325,11 @@ impl Parser {
             return self.bare(explicit, field, mask, fstart, fend);
         };
         // `a not in {…}` is `!(a in {…})`.
-        let negate_in = is_word(&op_tok.tok, "not") && self.toks.get(self.pos + 1).is_some_and(|t| is_word(&t.tok, "in"));
+        let negate_in = is_word(&op_tok.tok, "not")
+            && self
+                .toks
+                .get(self.pos + 1)
+                .is_some_and(|t| is_word(&t.tok, "in"));
         let (def_quant, op, fixed) = if negate_in {
             self.pos += 1;
             (Quant::Any, Op::In, false)
@@ -291,7 +344,10 @@ impl Parser {
             Some((q, s, e)) => {
                 if fixed {
                     return Err(FilterError::new(
-                        format!("{} already says any/all; drop the quantifier", describe(&op_tok.tok)),
+                        format!(
+                            "{} already says any/all; drop the quantifier",
+                            describe(&op_tok.tok)
+                        ),
                         s,
                         e,
                     ));
@@ -329,19 +385,30 @@ impl Parser {
             let quant = explicit.map_or(Quant::Any, |x| x.0);
             return Ok(Expr::Test(Box::new(Test {
                 quant,
-                lhs: Operand { field, mask: Some(m) },
+                lhs: Operand {
+                    field,
+                    mask: Some(m),
+                },
                 op: Op::Nonzero,
                 rhs: Rhs::None,
             })));
         }
         if let Some((_, s, e)) = explicit {
-            return Err(FilterError::new("any/all needs a comparison after the field", s, e.max(fend)));
+            return Err(FilterError::new(
+                "any/all needs a comparison after the field",
+                s,
+                e.max(fend),
+            ));
         }
         if let Some(t) = self.peek() {
             let joins = ["and", "or", "xor"].iter().any(|k| is_word(&t.tok, k));
             if matches!(t.tok, Tok::Word(_) | Tok::Str(_) | Tok::Char(_)) && !joins {
                 return Err(FilterError::new(
-                    format!("expected an operator (==, !=, contains, …) after {}, found {}", field, describe(&t.tok)),
+                    format!(
+                        "expected an operator (==, !=, contains, …) after {}, found {}",
+                        field,
+                        describe(&t.tok)
+                    ),
                     t.start,
                     t.end,
                 ));
@@ -359,23 +426,40 @@ impl Parser {
                 if let Some(def) = crate::field::schema().get(w) {
                     let mut other = FieldRef { def, slice: None };
                     let mut end = t.end;
-                    if let Some(Token { tok: Tok::Slice(s), start, end: e }) = self.peek().cloned() {
+                    if let Some(Token {
+                        tok: Tok::Slice(s),
+                        start,
+                        end: e,
+                    }) = self.peek().cloned()
+                    {
                         self.pos += 1;
                         if !slice_ok(&other) {
-                            return Err(FilterError::new(format!("{} cannot be sliced", def.name), start, e));
+                            return Err(FilterError::new(
+                                format!("{} cannot be sliced", def.name),
+                                start,
+                                e,
+                            ));
                         }
                         other.slice = Some(check::parse_slice(&s, start, e)?);
                         end = e;
                     }
                     if !compatible(field, &other) {
                         return Err(FilterError::new(
-                            format!("{field} and {other} are not of compatible types ({} vs {})", check::type_name(field), check::type_name(&other)),
+                            format!(
+                                "{field} and {other} are not of compatible types ({} vs {})",
+                                check::type_name(field),
+                                check::type_name(&other)
+                            ),
                             t.start,
                             end,
                         ));
                     }
                     if matches!(op, Op::Contains) && other.kind() != field.kind() {
-                        return Err(FilterError::new("contains needs two values of the same type", t.start, end));
+                        return Err(FilterError::new(
+                            "contains needs two values of the same type",
+                            t.start,
+                            end,
+                        ));
                     }
                     return Ok(Rhs::Field(other));
                 }
@@ -389,7 +473,13 @@ impl Parser {
     fn set(&mut self, field: &FieldRef) -> Result<Vec<SetItem>, FilterError> {
         let open = match self.next() {
             Some(t) if t.tok == Tok::LBrace => t,
-            Some(t) => return Err(FilterError::new(format!("expected {{ after in, found {}", describe(&t.tok)), t.start, t.end)),
+            Some(t) => {
+                return Err(FilterError::new(
+                    format!("expected {{ after in, found {}", describe(&t.tok)),
+                    t.start,
+                    t.end,
+                ))
+            }
             None => return Err(self.unexpected_end("{ after in")),
         };
         let mut items = Vec::new();
@@ -403,7 +493,13 @@ impl Parser {
                     self.pos += 1;
                     continue;
                 }
-                None => return Err(FilterError::new("missing } for this {", open.start, open.end)),
+                None => {
+                    return Err(FilterError::new(
+                        "missing } for this {",
+                        open.start,
+                        open.end,
+                    ))
+                }
                 _ => {}
             }
             let t = self.literal_token("a set member")?;
@@ -438,7 +534,10 @@ fn lit_of(t: &Tok) -> Lit<'_> {
 /// Which fields can be sliced: anything with a byte representation.
 fn slice_ok(r: &FieldRef) -> bool {
     use crate::field::FieldType as T;
-    matches!(r.def.ftype, T::Protocol | T::Bytes | T::Str | T::Ether | T::Ipv4 | T::Ipv6)
+    matches!(
+        r.def.ftype,
+        T::Protocol | T::Bytes | T::Str | T::Ether | T::Ipv4 | T::Ipv6
+    )
 }
 
 /// Two fields can be compared when their values have the same kind (integers of any width
@@ -455,9 +554,14 @@ fn compatible(a: &FieldRef, b: &FieldRef) -> bool {
 
 /// A network (`/n`) only makes sense with equality.
 fn check_prefix(c: &Const, op: Op, start: usize, end: usize) -> Result<(), FilterError> {
-    let net = matches!(c, Const::Ipv4(_, p) if *p < 32) || matches!(c, Const::Ipv6(_, p) if *p < 128);
+    let net =
+        matches!(c, Const::Ipv4(_, p) if *p < 32) || matches!(c, Const::Ipv6(_, p) if *p < 128);
     if net && !matches!(op, Op::Eq | Op::Ne | Op::In) {
-        return Err(FilterError::new("a network (/prefix) can only be compared with ==, != or in", start, end));
+        return Err(FilterError::new(
+            "a network (/prefix) can only be compared with ==, != or in",
+            start,
+            end,
+        ));
     }
     Ok(())
 }
@@ -483,12 +587,18 @@ mod tests {
     #[test]
     fn canonical_text() {
         assert_eq!(ok("tcp.port==80"), "tcp.port == 80");
-        assert_eq!(ok("tcp.port eq 80 and not ip.ttl lt 5"), "tcp.port == 80 && !(ip.ttl < 5)");
+        assert_eq!(
+            ok("tcp.port eq 80 and not ip.ttl lt 5"),
+            "tcp.port == 80 && !(ip.ttl < 5)"
+        );
         assert_eq!(ok("ip.addr != 10.0.0.1"), "ip.addr != 10.0.0.1");
         assert_eq!(ok("any ip.addr != 10.0.0.1"), "ip.addr ~= 10.0.0.1");
         assert_eq!(ok("all ip.addr == 10.0.0.0/8"), "ip.addr === 10.0.0.0/8");
         assert_eq!(ok("all tcp.port > 1024"), "all tcp.port > 1024");
-        assert_eq!(ok("tcp.port in {80 443 8000..8080}"), "tcp.port in {80, 443, 8000..8080}");
+        assert_eq!(
+            ok("tcp.port in {80 443 8000..8080}"),
+            "tcp.port in {80, 443, 8000..8080}"
+        );
         assert_eq!(ok("tcp.port not in {80,443}"), "!(tcp.port in {80, 443})");
         assert_eq!(ok("tcp.flags & 0x02"), "tcp.flags & 0x2");
         assert_eq!(ok("tcp.flags & 0x12 == 0x12"), "tcp.flags & 0x12 == 0x12");
@@ -498,11 +608,23 @@ mod tests {
         assert_eq!(ok("ip.proto == TCP"), "ip.proto == 6");
         assert_eq!(ok("ip.proto == \"udp\""), "ip.proto == 17");
         assert_eq!(ok("tcp.flags.syn == True"), "tcp.flags.syn == 1");
-        assert_eq!(ok("http.request.method == GET"), "http.request.method == \"GET\"");
-        assert_eq!(ok("dns.qry.name contains \"ex\\x41\""), "dns.qry.name contains \"exA\"");
+        assert_eq!(
+            ok("http.request.method == GET"),
+            "http.request.method == \"GET\""
+        );
+        assert_eq!(
+            ok("dns.qry.name contains \"ex\\x41\""),
+            "dns.qry.name contains \"exA\""
+        );
         assert_eq!(ok("frame contains \"GET\""), "frame contains \"GET\"");
-        assert_eq!(ok("http.request.uri matches \"\\\\.jpg$\""), "http.request.uri matches \"\\\\.jpg$\"");
-        assert_eq!(ok("tcp.srcport == tcp.dstport"), "tcp.srcport == tcp.dstport");
+        assert_eq!(
+            ok("http.request.uri matches \"\\\\.jpg$\""),
+            "http.request.uri matches \"\\\\.jpg$\""
+        );
+        assert_eq!(
+            ok("tcp.srcport == tcp.dstport"),
+            "tcp.srcport == tcp.dstport"
+        );
     }
 
     #[test]
@@ -525,17 +647,25 @@ mod tests {
         assert_eq!(e.message, "ip.src is an IPv4 address, \"abc\" is not");
         assert_eq!((e.start, e.end), (10, 15));
         let e = err("tcp.port == 70000");
-        assert!(e.message.contains("unsigned integer (16 bits)"), "{}", e.message);
+        assert!(
+            e.message.contains("unsigned integer (16 bits)"),
+            "{}",
+            e.message
+        );
         assert_eq!(err("tcp.port ==").start, 11);
         assert!(err("(tcp").message.contains("missing )"));
         assert!(err("tcp)").message.contains("unbalanced"));
         assert!(err("tcp.port 80").message.contains("expected an operator"));
         assert!(err("ip.addr > 10.0.0.0/8").message.contains("network"));
         assert!(err("ip.proto == tcp").message.contains("compatible"));
-        assert!(err("tcp.analysis.retransmission == 1").message.contains("no value"));
+        assert!(err("tcp.analysis.retransmission == 1")
+            .message
+            .contains("no value"));
         assert!(err("ip.ttl contains 3").message.contains("contains"));
         assert!(err("ip.ttl[0] == 1").message.contains("cannot be sliced"));
-        assert!(err("http.host matches \"(\"").message.contains("regular expression"));
+        assert!(err("http.host matches \"(\"")
+            .message
+            .contains("regular expression"));
         assert!(err("tcp.port in {}").message.contains("empty set"));
         assert!(err("80 == tcp.port").message.contains("not a field name"));
         assert!(err("").message.contains("empty"));
@@ -546,7 +676,11 @@ mod tests {
     fn nesting_is_bounded() {
         let deep = format!("{}tcp{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
         assert!(parse(&deep).is_ok());
-        let deeper = format!("{}tcp{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        let deeper = format!(
+            "{}tcp{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
         assert!(parse(&deeper).unwrap_err().message.contains("nested"));
         let nots = format!("{}tcp", "!".repeat(10_000));
         assert!(parse(&nots).is_err());

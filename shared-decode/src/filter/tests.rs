@@ -52,7 +52,10 @@ fn get() -> Vec<u8> {
         .tcp(51000, 80, 1001, 64240)
         .ack(5000)
         .psh()
-        .write(&mut v, b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
+        .write(
+            &mut v,
+            b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
+        )
         .unwrap();
     v
 }
@@ -98,7 +101,9 @@ fn arp() -> Vec<u8> {
 
 /// An ICMP port unreachable from 192.168.1.2 to 10.0.0.1 quoting a UDP datagram (TTL 63).
 fn icmp_error() -> Vec<u8> {
-    let mut inner = vec![0x45, 0, 0, 36, 0, 1, 0, 0, 63, 17, 0, 0, 10, 0, 0, 1, 192, 168, 1, 2];
+    let mut inner = vec![
+        0x45, 0, 0, 36, 0, 1, 0, 0, 63, 17, 0, 0, 10, 0, 0, 1, 192, 168, 1, 2,
+    ];
     inner.extend_from_slice(&[0x9c, 0x40, 0, 53, 0, 16, 0, 0]);
     let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
     icmp.extend_from_slice(&inner);
@@ -141,7 +146,13 @@ fn hits(filter: &str) -> Vec<u8> {
     let mut out = Vec::new();
     for (i, d) in data.iter().enumerate() {
         let full = dissect::dissect(&record(d), i as u64 + 1, DissectOptions::default());
-        let lazy = dissect::dissect(&record(d), i as u64 + 1, DissectOptions { max_depth: f.depth() });
+        let lazy = dissect::dissect(
+            &record(d),
+            i as u64 + 1,
+            DissectOptions {
+                max_depth: f.depth(),
+            },
+        );
         let (a, b) = (f.matches(&full), f.matches(&lazy));
         assert_eq!(a, b, "{filter}: packet {i} full {a} lazy {b}");
         out.push(u8::from(a));
@@ -166,7 +177,10 @@ fn evaluates_display_filters() {
         ("ipv6.dst == 2001:db8::2", [0, 0, 1, 0, 0]),
         ("vlan.id == 100", [0, 0, 1, 0, 0]),
         ("eth.src[0:3] == 00:1b:21", [1, 1, 1, 0, 0]),
-        ("eth.src[:3] == 00:1b:21 && eth.src[3-4] == aa:bb && eth.src[-1] == cc", [1, 1, 1, 0, 0]),
+        (
+            "eth.src[:3] == 00:1b:21 && eth.src[3-4] == aa:bb && eth.src[-1] == cc",
+            [1, 1, 1, 0, 0],
+        ),
         ("eth.dst == ff:ff:ff:ff:ff:ff", [0, 0, 0, 1, 0]),
         ("eth.addr == 00:11:22:33:44:55", [1, 1, 1, 0, 1]),
         ("arp.dst.proto_ipv4 == 10.0.0.9", [0, 0, 0, 1, 0]),
@@ -219,7 +233,10 @@ fn evaluates_tcpdump_expressions() {
         ("tcp port 80", [1, 1, 0, 0, 0]),
         ("port 80 or 53", [1, 1, 1, 0, 1]),
         ("tcp[tcpflags] & tcp-syn != 0", [1, 0, 0, 0, 0]),
-        ("tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn", [1, 0, 0, 0, 0]),
+        (
+            "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn",
+            [1, 0, 0, 0, 0],
+        ),
         ("icmp[icmptype] == icmp-unreach", [0, 0, 0, 0, 1]),
         ("vlan and ip6", [0, 0, 1, 0, 0]),
         ("ether broadcast", [0, 0, 0, 1, 0]),
@@ -238,7 +255,10 @@ fn evaluates_tcpdump_expressions() {
     ];
     for (f, want) in cases {
         let c = compile(f).unwrap();
-        assert!(c.translated_from_bpf(), "{f} should be read as tcpdump syntax");
+        assert!(
+            c.translated_from_bpf(),
+            "{f} should be read as tcpdump syntax"
+        );
         assert_eq!(hits(f), want.to_vec(), "{f} = {}", c.display());
         // The translation compiles back to the same filter as a display filter.
         let back = compile(&c.display()).unwrap();
@@ -250,14 +270,37 @@ fn evaluates_tcpdump_expressions() {
 #[test]
 fn dissects_udp_tunnels_on_demand() {
     let d = vxlan();
-    for filter in ["ip.addr == 2.2.2.2", "tcp.port == 443", "tcp.flags.syn == 1", "eth.src == 00:11:22:33:44:55 && udp"] {
+    for filter in [
+        "ip.addr == 2.2.2.2",
+        "tcp.port == 443",
+        "tcp.flags.syn == 1",
+        "eth.src == 00:11:22:33:44:55 && udp",
+    ] {
         let f = compile(filter).unwrap();
         assert_eq!(f.depth(), Depth::Transport, "{filter}");
-        let lazy = dissect::dissect(&record(&d), 1, DissectOptions { max_depth: f.depth() });
-        assert!(matches!(lazy.layers.last().map(|l| l.layer()), Some(crate::Layer::Udp)));
+        let lazy = dissect::dissect(
+            &record(&d),
+            1,
+            DissectOptions {
+                max_depth: f.depth(),
+            },
+        );
+        assert!(matches!(
+            lazy.layers.last().map(|l| l.layer()),
+            Some(crate::Layer::Udp)
+        ));
         assert!(f.matches(&lazy), "{filter}");
-        let shallow = dissect::dissect(&record(&d), 1, DissectOptions { max_depth: Depth::Network });
-        assert!(f.matches(&shallow), "{filter} on a packet dissected too shallow");
+        let shallow = dissect::dissect(
+            &record(&d),
+            1,
+            DissectOptions {
+                max_depth: Depth::Network,
+            },
+        );
+        assert!(
+            f.matches(&shallow),
+            "{filter} on a packet dissected too shallow"
+        );
     }
 }
 
@@ -293,7 +336,9 @@ fn chooses_the_language() {
     assert!(!compile("tcp and not udp").unwrap().translated_from_bpf());
     assert!(compile("ip6").unwrap().translated_from_bpf());
     assert!(compile("10.0.0.1").unwrap().translated_from_bpf());
-    assert!(compile("  bpf: host 10.0.0.1").unwrap().translated_from_bpf());
+    assert!(compile("  bpf: host 10.0.0.1")
+        .unwrap()
+        .translated_from_bpf());
     // The error that got further is reported.
     let e = compile("host 10.0.0.1 and prot 22").unwrap_err();
     assert!(e.start >= 18, "{}", e.render());
@@ -317,7 +362,12 @@ fn enforces_limits() {
     assert!(compile(&bpf_deep).is_err());
     let ok = format!("{}tcp{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
     assert!(compile(&ok).is_ok());
-    // Long chains are loops, not recursion.
+    // Xor is binary, so a chain of them nests.
+    let xors = vec!["ip"; 1000].join("^^");
+    assert!(compile(&xors).unwrap_err().message.contains("nested"));
+    let xors = vec!["ip"; 40].join(" ^^ ");
+    assert!(compile(&xors).is_ok());
+    // Long chains of && and || are loops, not recursion.
     let chain = vec!["tcp"; 500].join(" || ");
     assert!(compile(&chain).is_ok());
 }
@@ -363,7 +413,12 @@ fn arb_fieldref() -> impl Strategy<Value = FieldRef> {
         let def = field(n);
         let sliceable = matches!(
             def.ftype,
-            FieldType::Protocol | FieldType::Bytes | FieldType::Str | FieldType::Ether | FieldType::Ipv4 | FieldType::Ipv6
+            FieldType::Protocol
+                | FieldType::Bytes
+                | FieldType::Str
+                | FieldType::Ether
+                | FieldType::Ipv4
+                | FieldType::Ipv6
         );
         FieldRef {
             def,
@@ -376,10 +431,21 @@ fn arb_fieldref() -> impl Strategy<Value = FieldRef> {
 fn arb_const(r: &FieldRef, net: bool) -> BoxedStrategy<Const> {
     use super::ast::Kind;
     match r.kind() {
-        Kind::Int { signed: false, bits, .. } => (0i128..(1i128 << bits.min(32))).prop_map(Const::Int).boxed(),
-        Kind::Int { signed: true, .. } => (-(1i128 << 31)..(1i128 << 31)).prop_map(Const::Int).boxed(),
+        Kind::Int {
+            signed: false,
+            bits,
+            ..
+        } => (0i128..(1i128 << bits.min(32)))
+            .prop_map(Const::Int)
+            .boxed(),
+        Kind::Int { signed: true, .. } => {
+            (-(1i128 << 31)..(1i128 << 31)).prop_map(Const::Int).boxed()
+        }
         Kind::Bool => (0i128..2).prop_map(Const::Int).boxed(),
-        Kind::Float => any::<f64>().prop_filter("finite", |v| v.is_finite()).prop_map(Const::Float).boxed(),
+        Kind::Float => any::<f64>()
+            .prop_filter("finite", |v| v.is_finite())
+            .prop_map(Const::Float)
+            .boxed(),
         Kind::Ipv4 => (any::<[u8; 4]>(), 0u8..=32)
             .prop_map(move |(a, p)| Const::Ipv4(a, if net { p } else { 32 }))
             .boxed(),
@@ -387,17 +453,32 @@ fn arb_const(r: &FieldRef, net: bool) -> BoxedStrategy<Const> {
             .prop_map(move |(a, p)| Const::Ipv6(a, if net { p } else { 128 }))
             .boxed(),
         Kind::Ether => any::<[u8; 6]>().prop_map(Const::Ether).boxed(),
-        Kind::Bytes => prop::collection::vec(any::<u8>(), 0..8).prop_map(Const::Bytes).boxed(),
+        Kind::Bytes => prop::collection::vec(any::<u8>(), 0..8)
+            .prop_map(Const::Bytes)
+            .boxed(),
         Kind::Str => any::<String>().prop_map(Const::Str).boxed(),
-        Kind::Time { .. } => (0i128..253_402_300_799_000_000_000).prop_map(Const::Time).boxed(),
-        Kind::RelTime => (-1_000_000_000_000_000_000i128..1_000_000_000_000_000_000).prop_map(Const::RelTime).boxed(),
+        Kind::Time { .. } => (0i128..253_402_300_799_000_000_000)
+            .prop_map(Const::Time)
+            .boxed(),
+        Kind::RelTime => (-1_000_000_000_000_000_000i128..1_000_000_000_000_000_000)
+            .prop_map(Const::RelTime)
+            .boxed(),
         Kind::Label => Just(Const::Int(0)).boxed(),
     }
 }
 
 fn arb_regex() -> impl Strategy<Value = Const> {
     prop_oneof![
-        prop::sample::select(vec!["^GET", "(?-i)Host: .*com$", "a|b", "[0-9]{2,3}", "\\.jpg$", "(?s).", ""]).prop_map(str::to_string),
+        prop::sample::select(vec![
+            "^GET",
+            "(?-i)Host: .*com$",
+            "a|b",
+            "[0-9]{2,3}",
+            "\\.jpg$",
+            "(?s).",
+            ""
+        ])
+        .prop_map(str::to_string),
         any::<String>().prop_map(|s| regex::escape(&s)),
     ]
     .prop_map(|s| Const::Regex(check::regex(&s, 0, 0).unwrap()))
@@ -436,8 +517,11 @@ fn arb_test() -> impl Strategy<Value = Expr> {
             Op::Matches => arb_regex().prop_map(Rhs::Const).boxed(),
             Op::In => {
                 let one = arb_const(&r, true).prop_map(SetItem::One);
-                let range = (arb_const(&r, false), arb_const(&r, false)).prop_map(|(a, b)| SetItem::Range(a, b));
-                prop::collection::vec(prop_oneof![one, range], 1..4).prop_map(Rhs::Set).boxed()
+                let range = (arb_const(&r, false), arb_const(&r, false))
+                    .prop_map(|(a, b)| SetItem::Range(a, b));
+                prop::collection::vec(prop_oneof![one, range], 1..4)
+                    .prop_map(Rhs::Set)
+                    .boxed()
             }
             Op::Eq | Op::Ne if seed % 5 == 1 => {
                 // Another field of the same kind.
@@ -449,7 +533,9 @@ fn arb_test() -> impl Strategy<Value = Expr> {
                 if same.is_empty() {
                     arb_const(&r, true).prop_map(Rhs::Const).boxed()
                 } else {
-                    prop::sample::select(same).prop_map(|n| Rhs::Field(FieldRef::new(field(n)))).boxed()
+                    prop::sample::select(same)
+                        .prop_map(|n| Rhs::Field(FieldRef::new(field(n))))
+                        .boxed()
                 }
             }
             Op::Eq | Op::Ne => arb_const(&r, true).prop_map(Rhs::Const).boxed(),
@@ -490,14 +576,112 @@ fn arb_expr() -> impl Strategy<Value = Expr> {
 /// Text made of filter-ish pieces, to reach deep into both parsers.
 fn token_soup() -> impl Strategy<Value = String> {
     let words = vec![
-        "tcp", "udp", "ip", "ip6", "ipv6", "eth", "frame", "tcp.port", "ip.addr", "ip.src", "eth.src", "tcp.flags", "tcp.flags.syn",
-        "dns.qry.name", "tcp.payload", "http.request.method", "frame.time", "frame.time_relative", "icmp.type", "==", "!=", "===",
-        "~=", "!==", "<", "<=", ">", ">=", "=", "&&", "||", "^^", "!", "&", "|", "~", "and", "or", "xor", "not", "in", "contains",
-        "matches", "any", "all", "eq", "gt", "(", ")", "{", "}", "[", "]", "[0:3]", "[1-2]", "[:2]", "[-1]", "[tcpflags]", "..",
-        ",", "80", "0x02", "010", "-1", "1.5", "10.0.0.1", "10.0.0.0/8", "::1", "fe80::/10", "00:1b:21", "aa:bb:cc:dd:ee:ff",
-        "\"GET\"", "\"a\\x41\"", "\"(\"", "'a'", "r\"\\d\"", "True", "host", "net", "port", "portrange", "src", "dst", "ether",
-        "proto", "\\tcp", "greater", "less", "len", "vlan", "1-100", "tcp-syn", "icmp-echo", "icmptype", "broadcast", "bpf:", "+",
-        "-", "*", "/", "<<", ">>", "\"", "\\", "é", "\u{0}",
+        "tcp",
+        "udp",
+        "ip",
+        "ip6",
+        "ipv6",
+        "eth",
+        "frame",
+        "tcp.port",
+        "ip.addr",
+        "ip.src",
+        "eth.src",
+        "tcp.flags",
+        "tcp.flags.syn",
+        "dns.qry.name",
+        "tcp.payload",
+        "http.request.method",
+        "frame.time",
+        "frame.time_relative",
+        "icmp.type",
+        "==",
+        "!=",
+        "===",
+        "~=",
+        "!==",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "=",
+        "&&",
+        "||",
+        "^^",
+        "!",
+        "&",
+        "|",
+        "~",
+        "and",
+        "or",
+        "xor",
+        "not",
+        "in",
+        "contains",
+        "matches",
+        "any",
+        "all",
+        "eq",
+        "gt",
+        "(",
+        ")",
+        "{",
+        "}",
+        "[",
+        "]",
+        "[0:3]",
+        "[1-2]",
+        "[:2]",
+        "[-1]",
+        "[tcpflags]",
+        "..",
+        ",",
+        "80",
+        "0x02",
+        "010",
+        "-1",
+        "1.5",
+        "10.0.0.1",
+        "10.0.0.0/8",
+        "::1",
+        "fe80::/10",
+        "00:1b:21",
+        "aa:bb:cc:dd:ee:ff",
+        "\"GET\"",
+        "\"a\\x41\"",
+        "\"(\"",
+        "'a'",
+        "r\"\\d\"",
+        "True",
+        "host",
+        "net",
+        "port",
+        "portrange",
+        "src",
+        "dst",
+        "ether",
+        "proto",
+        "\\tcp",
+        "greater",
+        "less",
+        "len",
+        "vlan",
+        "1-100",
+        "tcp-syn",
+        "icmp-echo",
+        "icmptype",
+        "broadcast",
+        "bpf:",
+        "+",
+        "-",
+        "*",
+        "/",
+        "<<",
+        ">>",
+        "\"",
+        "\\",
+        "é",
+        "\u{0}",
     ];
     prop::collection::vec(prop::sample::select(words), 0..14).prop_map(|v| v.join(" "))
 }
@@ -509,10 +693,17 @@ fn check_text(s: &str) {
         return;
     };
     let text = f.display();
-    let back = compile(&text).unwrap_or_else(|e| panic!("{s:?} → {text:?} does not compile: {}", e.render()));
+    let back = compile(&text)
+        .unwrap_or_else(|e| panic!("{s:?} → {text:?} does not compile: {}", e.render()));
     assert_eq!(back, f, "{s:?} → {text:?}");
     for d in packets().iter().chain(std::iter::once(&vxlan())) {
-        let p = dissect::dissect(&record(d), 1, DissectOptions { max_depth: f.depth() });
+        let p = dissect::dissect(
+            &record(d),
+            1,
+            DissectOptions {
+                max_depth: f.depth(),
+            },
+        );
         let _ = f.matches(&p);
     }
 }
@@ -578,7 +769,12 @@ fn for_each_corpus_packet(mut f: impl FnMut(&str, &crate::Packet<'_>)) {
 
 #[test]
 fn corpus_fast_paths_equal_emitters() {
-    let direct: Vec<&'static crate::FieldDef> = schema().all().iter().copied().filter(|d| testing::is_direct(d)).collect();
+    let direct: Vec<&'static crate::FieldDef> = schema()
+        .all()
+        .iter()
+        .copied()
+        .filter(|d| testing::is_direct(d))
+        .collect();
     assert!(direct.len() >= 40, "{} direct fields", direct.len());
     let mut checked = 0usize;
     let mut bad = std::collections::BTreeMap::new();
@@ -588,9 +784,20 @@ fn corpus_fast_paths_equal_emitters() {
             let fast = testing::values(def, p);
             // Protocols: presence per occurrence (the byte ranges differ by design, see
             // `item_len`).
-            let same = if def.ftype == FieldType::Protocol { fast.len() == full.len() } else { fast == full };
+            let same = if def.ftype == FieldType::Protocol {
+                fast.len() == full.len()
+            } else {
+                fast == full
+            };
             if !same {
-                bad.entry(def.name).or_insert_with(|| format!("{file} frame {}: {} vs {} values", p.meta.number, fast.len(), full.len()));
+                bad.entry(def.name).or_insert_with(|| {
+                    format!(
+                        "{file} frame {}: {} vs {} values",
+                        p.meta.number,
+                        fast.len(),
+                        full.len()
+                    )
+                });
             }
             checked += 1;
         }
@@ -604,7 +811,8 @@ fn corpus_restricted_sink_equals_full_emission() {
     // Every field of the schema, through a sink that wants only the field's protocol (and
     // the emitters known to write it), against a sink that wants everything.
     let fields: Vec<&'static crate::FieldDef> = schema().all().to_vec();
-    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> =
+        std::collections::BTreeMap::new();
     for (i, d) in fields.iter().enumerate() {
         groups.entry(d.protocol()).or_default().push(i);
     }
@@ -620,13 +828,18 @@ fn corpus_restricted_sink_equals_full_emission() {
                     nonempty.insert(fields[*i].name);
                 }
                 if restricted[k] != full[*i] {
-                    bad.entry(fields[*i].name).or_insert_with(|| format!("{file} frame {}", p.meta.number));
+                    bad.entry(fields[*i].name)
+                        .or_insert_with(|| format!("{file} frame {}", p.meta.number));
                 }
             }
         }
     });
     assert!(bad.is_empty(), "{bad:#?}");
-    assert!(nonempty.len() > 150, "only {} fields seen in the corpus", nonempty.len());
+    assert!(
+        nonempty.len() > 150,
+        "only {} fields seen in the corpus",
+        nonempty.len()
+    );
 }
 
 #[test]
@@ -648,7 +861,9 @@ fn corpus_lazy_depth_gives_the_same_answers() {
         let bytes = std::fs::read(&path).unwrap();
         for f in &compiled {
             let mut full = Decoder::new();
-            let mut lazy = Decoder::with_options(DissectOptions { max_depth: f.depth() });
+            let mut lazy = Decoder::with_options(DissectOptions {
+                max_depth: f.depth(),
+            });
             if !f.needs_flows() {
                 lazy = lazy.without_flows();
             }

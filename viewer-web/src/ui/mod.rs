@@ -95,7 +95,9 @@ fn on_worker_message(rt: &Rc<RefCell<Option<Rc<Runtime>>>>, d: &UseReducerDispat
     match m {
         FromWorker::Ready { .. } => {}
         FromWorker::Progress { bytes, size, packets } => d.dispatch(Action::Progress { bytes, size, packets }),
-        FromWorker::Indexed { summary, millis, read_wait_ms, feed_ms } => {
+        FromWorker::Indexed { summary, millis, read_wait_ms, feed_ms, index_bytes, wasm_bytes } => {
+            mark("index-bytes", &index_bytes.to_string());
+            mark("wasm-bytes", &wasm_bytes.to_string());
             mark("index-ms", &format!("{millis:.1}"));
             mark("index-read-wait-ms", &format!("{read_wait_ms:.1}"));
             mark("index-feed-ms", &format!("{feed_ms:.1}"));
@@ -291,6 +293,29 @@ pub fn app() -> Html {
         });
     }
 
+    // `#open=samples/demo.pcapng`: open a capture served next to the page (the demo, and
+    // links to sample files). Only same-origin relative paths: bytes never go anywhere.
+    {
+        let open = ctl.open.clone();
+        let d = state.dispatcher();
+        use_effect_with((), move |_| {
+            let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+            if let Some(path) = hash.strip_prefix("#open=") {
+                let path = js_sys::decode_uri_component(path).ok().and_then(|s| s.as_string()).unwrap_or_default();
+                if path.contains("://") || path.starts_with("//") {
+                    d.dispatch(Action::Error(format!("#open= takes a path on this server, not {path}")));
+                } else {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        match fetch_file(&path).await {
+                            Ok(f) => open.emit(f),
+                            Err(e) => d.dispatch(Action::Error(format!("could not load {path}: {e}"))),
+                        }
+                    });
+                }
+            }
+        });
+    }
+
     let ondragover = Callback::from(|e: DragEvent| e.prevent_default());
     let ondrop = {
         let open = ctl.open.clone();
@@ -341,6 +366,19 @@ pub fn app() -> Html {
             }
         </div>
     }
+}
+
+/// Fetches a file served beside the page as a `File`.
+async fn fetch_file(path: &str) -> Result<File, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let w = web_sys::window().ok_or("no window")?;
+    let resp: web_sys::Response = JsFuture::from(w.fetch_with_str(path)).await.map_err(|e| format!("{e:?}"))?.unchecked_into();
+    if !resp.ok() {
+        return Err(format!("HTTP {}", resp.status()));
+    }
+    let blob = JsFuture::from(resp.blob().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    let name = path.rsplit('/').next().unwrap_or(path);
+    File::new_with_blob_sequence(&js_sys::Array::of1(&blob), name).map_err(|e| format!("{e:?}"))
 }
 
 /// Mounts the page on `#app` (or `<body>`).

@@ -207,6 +207,8 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn next(this: &ReadChannel) -> js_sys::Promise;
     #[wasm_bindgen(method)]
+    fn recycle(this: &ReadChannel, buf: &JsValue);
+    #[wasm_bindgen(method)]
     fn close(this: &ReadChannel);
 }
 
@@ -243,9 +245,11 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
                 chan.close();
                 return;
             }
-            let view = js_sys::Uint8Array::new(&ab);
-            buf.resize(view.length() as usize, 0);
+            let len = js_sys::Reflect::get(&msg, &"len".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
+            let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&ab, 0, len);
+            buf.resize(len as usize, 0);
             view.copy_to(&mut buf);
+            chan.recycle(&ab);
             let eof = off + buf.len() as u64 >= size;
             let tf = now();
             let (progress, done) = {
@@ -266,7 +270,15 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
         return;
     }
     if let Some(e) = c.engine.as_ref() {
-        post(&FromWorker::Indexed { summary: e.summary(), millis: now() - t0, read_wait_ms, feed_ms });
+        let wasm_bytes = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length();
+        post(&FromWorker::Indexed {
+            summary: e.summary(),
+            millis: now() - t0,
+            read_wait_ms,
+            feed_ms,
+            index_bytes: e.heap_bytes() as u64,
+            wasm_bytes: u64::from(wasm_bytes),
+        });
     }
 }
 
