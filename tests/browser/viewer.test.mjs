@@ -227,7 +227,8 @@ test('#open= opens a capture served beside the page (the demo link)', async () =
   await page.locator('[data-testid=packet-row]').nth(4).click();
   await page.waitForSelector('[data-testid=details] .node');
   await shot(page, '11-demo');
-  await page.goto(server.url + '#open=https://example.com/x.pcap');
-  await page.waitForSelector('[data-testid=error-banner]');
-  assert.match(await text(page, 'error-banner'), /takes a path on this server/);
+  const other = await ctx.newPage();
+  await other.goto(server.url + '#open=https://example.com/x.pcap');
+  await other.waitForSelector('[data-testid=error-banner]');
+  assert.match(await text(other, 'error-banner'), /takes a path on this server/);
 });

@@ -295,7 +295,7 @@ const ALL_LAYERS: [Layer; 32] = [
     Layer::Data,
 ];
 
-#[allow(dead_code)]
+#[cfg(test)]
 fn layer_index(l: Layer) -> usize {
     match l {
         Layer::Frame => 0,
@@ -1190,6 +1190,33 @@ fn cmp_sc(op: Op, a: &Sc<'_>, b: &Sc<'_>) -> bool {
         };
     }
     apply(op, o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_layers_lists_every_layer_once() {
+        for (i, l) in ALL_LAYERS.iter().enumerate() {
+            assert_eq!(layer_index(*l), i, "{l:?}");
+        }
+    }
+
+    #[test]
+    fn slices_select_inside_the_value() {
+        let b = [1u8, 2, 3, 4];
+        let s = |start, len| slice_of(&b, Slice { start, len });
+        assert_eq!(s(0, Some(2)), Some(&b[..2]));
+        assert_eq!(s(-1, Some(1)), Some(&b[3..]));
+        assert_eq!(s(2, None), Some(&b[2..]));
+        assert_eq!(s(3, Some(2)), None);
+        assert_eq!(s(4, None), None);
+        assert_eq!(s(-5, Some(1)), None);
+        assert!(contains(b"hello world", b"o w"));
+        assert!(!contains(b"hello", b"lol"));
+        assert!(contains(b"", b""));
+    }
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@
 //! assert_eq!(e.suggestion.as_deref(), Some("tcp.port"));
 //! ```
 //!
-//! Pipeline: [`lexer`] → [`parser`] (display syntax, typing literals with [`check`]) or
-//! [`bpf`] (tcpdump syntax) → a checked [`ast::Expr`] → [`compile`]'s evaluation tree.
+//! Pipeline: `lexer` → `parser` (display syntax, typing literals with `check`) or `bpf`
+//! (tcpdump syntax) → a checked [`ast::Expr`] → `compile`'s evaluation tree.
 //! The checked tree prints back as the canonical display-filter text
 //! ([`Filter::display`]); parsing that text gives the same tree.
 //!
@@ -48,12 +48,12 @@
 )]
 
 pub mod ast;
-pub mod bpf;
-pub mod check;
-pub mod compile;
+pub(crate) mod bpf;
+pub(crate) mod check;
+pub(crate) mod compile;
 pub mod error;
-pub mod lexer;
-pub mod parser;
+pub(crate) mod lexer;
+pub(crate) mod parser;
 
 pub use ast::Expr;
 pub use error::{FilterError, MAX_DEPTH, MAX_LEN};
