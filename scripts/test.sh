@@ -13,6 +13,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings
+cargo clippy -p viewer-web --target wasm32-unknown-unknown -q -- -D warnings
 step "the viewer (and shared-decode in it) builds for wasm32-unknown-unknown"
 bash scripts/build-viewer.sh
 step "build"

@@ -15,7 +15,13 @@ fn main() {
     let blocks = vec![(0u64, bytes)];
     let t = Instant::now();
     let mut pass = FilterPass::default();
-    e.filter_snaps(&f, decidable_on_snap(&f), 1, e.total() as u32 + 1, &mut pass);
+    e.filter_snaps(
+        &f,
+        decidable_on_snap(&f),
+        1,
+        e.total() as u32 + 1,
+        &mut pass,
+    );
     let snap_t = t.elapsed();
     let mut matched = pass.matched;
     e.filter_records(&f, &pass.need_records, &blocks, &mut matched);

@@ -6,7 +6,11 @@ use viewer_web::engine::Engine;
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: index_bench FILE [CHUNK_MIB]");
-    let chunk = args.next().and_then(|c| c.parse::<usize>().ok()).unwrap_or(16) << 20;
+    let chunk = args
+        .next()
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(16)
+        << 20;
     let bytes = std::fs::read(&path).expect("read the file");
     for run in 0..3 {
         let t = Instant::now();

@@ -15,14 +15,16 @@
 //! Memory per packet: 8 + 4 + 8 + 4 + 2 + 2 + 48 (analysis) + `snap_len` bytes.
 
 use crate::proto::{Column, DetailNode, Details, InterfaceInfo, Row, Summary, TimeFormat};
-use shared_decode::Layer;
-use shared_decode::file::Format;
-use shared_decode::filter::Filter;
 use shared_decode::dissect::{self, Decoded, DissectOptions, Packet};
-use shared_decode::file::{CaptureInfo, CaptureParser, FileError, LinkType, Options, Record, Step, Timestamp};
+use shared_decode::file::Format;
+use shared_decode::file::{
+    CaptureInfo, CaptureParser, FileError, LinkType, Options, Record, Step, Timestamp,
+};
+use shared_decode::filter::Filter;
 use shared_decode::flow::CompactAnalysis;
 use shared_decode::format::{columns, tree};
 use shared_decode::Decoder;
+use shared_decode::Layer;
 use std::io::Write;
 
 /// Largest gzip-decompressed capture kept in memory.
@@ -60,12 +62,18 @@ pub fn color_of(pkt: &Packet<'_>) -> u8 {
     let mut bad_ck = false;
     let mut tcp_bad = false;
     let mut icmp_err = false;
-    let (mut rst, mut synfin, mut arp, mut icmp, mut dns, mut http, mut tcp, mut udp) = (false, false, false, false, false, false, false, false);
+    let (mut rst, mut synfin, mut arp, mut icmp, mut dns, mut http, mut tcp, mut udp) =
+        (false, false, false, false, false, false, false, false);
     let mut ttl_low = false;
     let mut bcast = false;
     if let Some(a) = pkt.analysis.tcp.as_ref() {
         let f = a.flags;
-        tcp_bad = !f.is_empty() && f.0 & !(shared_decode::flow::TcpFlags::WINDOW_UPDATE.0 | shared_decode::flow::TcpFlags::KEEP_ALIVE.0 | shared_decode::flow::TcpFlags::KEEP_ALIVE_ACK.0) != 0;
+        tcp_bad = !f.is_empty()
+            && f.0
+                & !(shared_decode::flow::TcpFlags::WINDOW_UPDATE.0
+                    | shared_decode::flow::TcpFlags::KEEP_ALIVE.0
+                    | shared_decode::flow::TcpFlags::KEEP_ALIVE_ACK.0)
+                != 0;
     }
     for l in &pkt.layers {
         match &l.data {
@@ -78,7 +86,10 @@ pub fn color_of(pkt: &Packet<'_>) -> u8 {
             Decoded::Tcp(t) if !t.in_error => {
                 tcp = true;
                 rst |= t.has(shared_decode::dissect::tcp::flags::RST);
-                synfin |= t.has(shared_decode::dissect::tcp::flags::SYN | shared_decode::dissect::tcp::flags::FIN);
+                synfin |= t.has(
+                    shared_decode::dissect::tcp::flags::SYN
+                        | shared_decode::dissect::tcp::flags::FIN,
+                );
                 http |= t.src_port() == 80 || t.dst_port() == 80;
                 bad_ck |= t.verify().is_some_and(|v| !v.ok());
             }
@@ -100,7 +111,9 @@ pub fn color_of(pkt: &Packet<'_>) -> u8 {
             _ => {}
         }
     }
-    let order = [tcp_bad, bad_ck, icmp_err, rst, ttl_low, synfin, arp, icmp, dns, http, tcp, udp, bcast];
+    let order = [
+        tcp_bad, bad_ck, icmp_err, rst, ttl_low, synfin, arp, icmp, dns, http, tcp, udp, bcast,
+    ];
     order.iter().position(|&b| b).map_or(u8::MAX, |i| i as u8)
 }
 
@@ -256,10 +269,15 @@ impl Engine {
             }
         }
         if let Some(gz) = self.gzip.as_mut() {
-            let r = gz.write_all(chunk).and_then(|()| if eof { gz.try_finish() } else { Ok(()) });
+            let r = gz
+                .write_all(chunk)
+                .and_then(|()| if eof { gz.try_finish() } else { Ok(()) });
             let out = std::mem::take(gz.get_mut());
             if let Err(e) = r {
-                self.problems.push(IndexProblem { message: format!("gzip stream corrupt: {e}"), offset: self.pos });
+                self.problems.push(IndexProblem {
+                    message: format!("gzip stream corrupt: {e}"),
+                    offset: self.pos,
+                });
             }
             self.pos += chunk.len() as u64;
             if let Some(mem) = self.mem.as_mut() {
@@ -291,7 +309,8 @@ impl Engine {
                     let want = needed.saturating_sub(carry.len());
                     let take = want.min(chunk.len() - at);
                     self.carry = carry;
-                    self.carry.extend_from_slice(chunk.get(at..at + take).unwrap_or(&[]));
+                    self.carry
+                        .extend_from_slice(chunk.get(at..at + take).unwrap_or(&[]));
                     at += take;
                     if take < want && !eof {
                         // Still incomplete: wait for the next chunk.
@@ -398,14 +417,19 @@ impl Engine {
     }
 
     fn note(&mut self, e: &FileError) {
-        self.problems.push(IndexProblem { message: e.to_string(), offset: e.offset });
+        self.problems.push(IndexProblem {
+            message: e.to_string(),
+            offset: e.offset,
+        });
     }
 
     /// After the first packets, reserves the per-packet vectors for the whole file (growing
     /// them by doubling copies hundreds of MB on a million-packet file).
     fn reserve_estimate(&mut self) {
         let n = self.offsets.len();
-        let (Some(&first), Some(&last)) = (self.offsets.first(), self.offsets.last()) else { return };
+        let (Some(&first), Some(&last)) = (self.offsets.first(), self.offsets.last()) else {
+            return;
+        };
         let span = last.saturating_sub(first).max(1);
         let left = self.size.saturating_sub(last);
         // 16 bytes is the smallest record: never reserve more than the file could hold.
@@ -430,15 +454,22 @@ impl Engine {
         let pkt = self.decoder.decode(rec);
         self.offsets.push(rec.offset);
         self.lens.push(rec.block_len);
-        self.ts.push(i64::try_from(pkt.meta.ts.as_nanos()).unwrap_or(i64::MAX));
+        self.ts
+            .push(i64::try_from(pkt.meta.ts.as_nanos()).unwrap_or(i64::MAX));
         self.orig.push(rec.orig_len);
-        self.ifaces.push(rec.interface.min(u32::from(u16::MAX)) as u16);
+        self.ifaces
+            .push(rec.interface.min(u32::from(u16::MAX)) as u16);
         let n = rec.data.len().min(self.snap_len);
         self.snap_lens.push(n as u16);
         let start = self.snaps.len();
-        self.snaps.extend_from_slice(rec.data.get(..n).unwrap_or(&[]));
+        self.snaps
+            .extend_from_slice(rec.data.get(..n).unwrap_or(&[]));
         self.snaps.resize(start + self.snap_len, 0);
-        self.layer_masks.push(pkt.layers.iter().fold(0u64, |m, l| m | layer_bit(l.layer())));
+        self.layer_masks.push(
+            pkt.layers
+                .iter()
+                .fold(0u64, |m, l| m | layer_bit(l.layer())),
+        );
         let mut c = CompactAnalysis::pack(&pkt.analysis);
         if let Some(k) = c.stream_key() {
             match self.stream_last.insert(k, frame) {
@@ -459,7 +490,10 @@ impl Engine {
     }
 
     fn progress(&self) -> Progress {
-        Progress { bytes: self.pos, packets: self.offsets.len() as u64 }
+        Progress {
+            bytes: self.pos,
+            packets: self.offsets.len() as u64,
+        }
     }
 
     /// Frame number (1-based) at a display position.
@@ -499,7 +533,9 @@ impl Engine {
         let mut merged: Vec<(u64, u64)> = Vec::with_capacity(r.len());
         for (o, l) in r {
             match merged.last_mut() {
-                Some((mo, ml)) if *mo + *ml + gap >= o && o + l - *mo <= 64 << 20 => *ml = (*ml).max(o + l - *mo),
+                Some((mo, ml)) if *mo + *ml + gap >= o && o + l - *mo <= 64 << 20 => {
+                    *ml = (*ml).max(o + l - *mo)
+                }
                 _ => merged.push((o, l)),
             }
         }
@@ -508,7 +544,11 @@ impl Engine {
 
     /// The record bytes of a frame from buffers read at `ranges` (as returned by
     /// [`Engine::ranges`]), or from memory for gzip input.
-    pub fn record_bytes<'b>(&'b self, frame: u32, blocks: &'b [(u64, Vec<u8>)]) -> Option<&'b [u8]> {
+    pub fn record_bytes<'b>(
+        &'b self,
+        frame: u32,
+        blocks: &'b [(u64, Vec<u8>)],
+    ) -> Option<&'b [u8]> {
         let i = (frame as usize).checked_sub(1)?;
         let off = *self.offsets.get(i)?;
         let len = *self.lens.get(i)? as u64;
@@ -528,31 +568,59 @@ impl Engine {
         let i = frame as usize - 1;
         let t = self.ts.get(i).copied().unwrap_or(0);
         let first = self.ts.first().copied().unwrap_or(t);
-        let prev = if i > 0 { self.ts.get(i - 1).copied().unwrap_or(t) } else { t };
+        let prev = if i > 0 {
+            self.ts.get(i - 1).copied().unwrap_or(t)
+        } else {
+            t
+        };
         pkt.meta.number = u64::from(frame);
         pkt.meta.ts = Timestamp::from_nanos(i128::from(t));
         pkt.meta.rel_ns = i128::from(t) - i128::from(first);
         pkt.meta.delta_ns = i128::from(t) - i128::from(prev);
         pkt.meta.has_ts = true;
         if let Some(c) = self.analysis.get(i) {
-            let stream_first = c.stream_key().and_then(|k| self.stream_first.get(k as usize)).copied().unwrap_or(frame);
-            let ts_of = |f: u32| self.ts.get((f as usize).saturating_sub(1)).copied().unwrap_or(t);
+            let stream_first = c
+                .stream_key()
+                .and_then(|k| self.stream_first.get(k as usize))
+                .copied()
+                .unwrap_or(frame);
+            let ts_of = |f: u32| {
+                self.ts
+                    .get((f as usize).saturating_sub(1))
+                    .copied()
+                    .unwrap_or(t)
+            };
             let rel = (t - ts_of(stream_first)).max(0) as u64;
-            let delta = if c.prev_in_stream == 0 { 0 } else { (t - ts_of(c.prev_in_stream)).max(0) as u64 };
+            let delta = if c.prev_in_stream == 0 {
+                0
+            } else {
+                (t - ts_of(c.prev_in_stream)).max(0) as u64
+            };
             pkt.analysis = c.unpack(rel, delta);
         }
     }
 
     /// Decodes frame `frame` from its full record bytes, or from its snap when `record` is
     /// `None`.
-    pub fn decode<'a>(&'a self, frame: u32, record: Option<&'a [u8]>, opts: DissectOptions) -> Option<Packet<'a>> {
+    pub fn decode<'a>(
+        &'a self,
+        frame: u32,
+        record: Option<&'a [u8]>,
+        opts: DissectOptions,
+    ) -> Option<Packet<'a>> {
         let i = (frame as usize).checked_sub(1)?;
         let rec = match record {
             Some(bytes) => self.parser.record_at(bytes, *self.offsets.get(i)?).ok()?,
             None => {
                 let iface = u32::from(*self.ifaces.get(i)?);
-                let snap = self.snaps.get(i * self.snap_len..i * self.snap_len + usize::from(*self.snap_lens.get(i)?))?;
-                let link = self.info().interfaces.get(iface as usize).map_or(LinkType::ETHERNET, |x| x.link());
+                let snap = self.snaps.get(
+                    i * self.snap_len..i * self.snap_len + usize::from(*self.snap_lens.get(i)?),
+                )?;
+                let link = self
+                    .info()
+                    .interfaces
+                    .get(iface as usize)
+                    .map_or(LinkType::ETHERNET, |x| x.link());
                 Record {
                     offset: *self.offsets.get(i)?,
                     block_len: *self.lens.get(i)?,
@@ -569,7 +637,12 @@ impl Engine {
         };
         let mut pkt = dissect::dissect(&rec, u64::from(frame), opts);
         self.meta_for(frame, &mut pkt);
-        if pkt.analysis.tcp.as_ref().is_some_and(|a| a.flags.any_retransmission()) {
+        if pkt
+            .analysis
+            .tcp
+            .as_ref()
+            .is_some_and(|a| a.flags.any_retransmission())
+        {
             dissect::strip_after_tcp(&mut pkt);
         }
         Some(pkt)
@@ -586,18 +659,32 @@ impl Engine {
     }
 
     /// Rows for display positions `start..start+count`; `blocks` from [`Engine::ranges`].
-    pub fn rows(&self, start: usize, count: usize, blocks: &[(u64, Vec<u8>)], tf: TimeFormat) -> Vec<Row> {
+    pub fn rows(
+        &self,
+        start: usize,
+        count: usize,
+        blocks: &[(u64, Vec<u8>)],
+        tf: TimeFormat,
+    ) -> Vec<Row> {
         let mut out = Vec::with_capacity(count);
         let mut cols = columns::Columns::default();
         for pos in start..start + count {
-            let Some(frame) = self.frame_at(pos) else { break };
+            let Some(frame) = self.frame_at(pos) else {
+                break;
+            };
             let rec = self.record_bytes(frame, blocks);
-            let Some(pkt) = self.decode(frame, rec, DissectOptions::default()) else { continue };
+            let Some(pkt) = self.decode(frame, rec, DissectOptions::default()) else {
+                continue;
+            };
             columns::columns(&pkt, &mut cols);
             out.push(Row {
                 pos: pos as u32,
                 number: frame,
-                time: format_time(&pkt, tf, self.ts.get(frame as usize - 1).copied().unwrap_or(0)),
+                time: format_time(
+                    &pkt,
+                    tf,
+                    self.ts.get(frame as usize - 1).copied().unwrap_or(0),
+                ),
                 source: cols.source.clone(),
                 destination: cols.destination.clone(),
                 protocol: cols.protocol.clone(),
@@ -625,7 +712,11 @@ impl Engine {
                 filter: n.filter,
             })
             .collect();
-        Some(Details { frame, nodes, bytes: pkt.data.to_vec() })
+        Some(Details {
+            frame,
+            nodes,
+            bytes: pkt.data.to_vec(),
+        })
     }
 
     /// Sets the displayed frames (filter result, then sorted), `None` for all in order.
@@ -646,8 +737,12 @@ impl Engine {
         };
         match col {
             Column::Number => frames.sort_unstable(),
-            Column::Time => frames.sort_by_key(|&f| (self.ts.get(f as usize - 1).copied().unwrap_or(0), f)),
-            Column::Length => frames.sort_by_key(|&f| (self.orig.get(f as usize - 1).copied().unwrap_or(0), f)),
+            Column::Time => {
+                frames.sort_by_key(|&f| (self.ts.get(f as usize - 1).copied().unwrap_or(0), f))
+            }
+            Column::Length => {
+                frames.sort_by_key(|&f| (self.orig.get(f as usize - 1).copied().unwrap_or(0), f))
+            }
             Column::Source | Column::Destination | Column::Protocol | Column::Info => {
                 let mut cols = columns::Columns::default();
                 let mut keyed: Vec<(String, u32)> = frames
@@ -692,8 +787,28 @@ pub struct FilterPass {
 
 /// Protocols whose fields sit in link, network and transport headers (the snap holds them).
 const HEADER_PROTOCOLS: &[&str] = &[
-    "eth", "vlan", "ieee8021ad", "llc", "sll", "null", "nflog", "arp", "ip", "ipv6", "icmp", "icmpv6", "igmp", "tcp", "udp", "gre",
-    "pppoes", "pppoe", "ppp", "mpls", "ah", "esp",
+    "eth",
+    "vlan",
+    "ieee8021ad",
+    "llc",
+    "sll",
+    "null",
+    "nflog",
+    "arp",
+    "ip",
+    "ipv6",
+    "icmp",
+    "icmpv6",
+    "igmp",
+    "tcp",
+    "udp",
+    "gre",
+    "pppoes",
+    "pppoe",
+    "ppp",
+    "mpls",
+    "ah",
+    "esp",
 ];
 
 /// Whether a filter can be decided on a packet's first bytes (its snap) when the snap's
@@ -709,25 +824,46 @@ pub fn decidable_on_snap(f: &Filter) -> bool {
     f.fields().iter().all(|d| {
         let n = d.name;
         let proto = n.split('.').next().unwrap_or(n);
-        let header = HEADER_PROTOCOLS.contains(&proto) || (proto == "frame" && n != "frame.protocols" && n != "frame.cap_len");
-        header && !(n.contains("checksum") || n.contains("payload") || n.contains("segment") || n.ends_with(".len") && proto != "frame")
+        let header = HEADER_PROTOCOLS.contains(&proto)
+            || (proto == "frame" && n != "frame.protocols" && n != "frame.cap_len");
+        header
+            && !(n.contains("checksum")
+                || n.contains("payload")
+                || n.contains("segment")
+                || n.ends_with(".len") && proto != "frame")
     })
 }
 
 /// Whether a dissection stop in this layer hides header fields (a stop in an application
 /// layer does not matter to a header-only filter).
 fn stops_headers(l: Layer) -> bool {
-    !matches!(l, Layer::Dns | Layer::Http | Layer::Tls | Layer::Dhcp | Layer::Ntp | Layer::Data)
+    !matches!(
+        l,
+        Layer::Dns | Layer::Http | Layer::Tls | Layer::Dhcp | Layer::Ntp | Layer::Data
+    )
 }
 
 impl Engine {
     /// Runs a filter over frames `from..to` (1-based, file order) using the snaps in memory.
-    pub fn filter_snaps(&self, f: &Filter, on_snap: bool, from: u32, to: u32, pass: &mut FilterPass) {
-        let opts = DissectOptions { max_depth: f.depth() };
+    pub fn filter_snaps(
+        &self,
+        f: &Filter,
+        on_snap: bool,
+        from: u32,
+        to: u32,
+        pass: &mut FilterPass,
+    ) {
+        let opts = DissectOptions {
+            max_depth: f.depth(),
+        };
         let need = required_layers(f.expr());
         for frame in from..to.min(self.total() as u32 + 1) {
             // A packet without a protocol the filter needs cannot match: no decode, no read.
-            if self.layer_masks.get(frame as usize - 1).is_some_and(|&m| m & need != need) {
+            if self
+                .layer_masks
+                .get(frame as usize - 1)
+                .is_some_and(|&m| m & need != need)
+            {
                 continue;
             }
             let whole = self.snap_is_whole(frame);
@@ -735,7 +871,9 @@ impl Engine {
                 pass.need_records.push(frame);
                 continue;
             }
-            let Some(pkt) = self.decode(frame, None, opts) else { continue };
+            let Some(pkt) = self.decode(frame, None, opts) else {
+                continue;
+            };
             if !whole && pkt.stop.as_ref().is_some_and(|e| stops_headers(e.layer)) {
                 // The snap cut a header: decide on the whole record.
                 pass.need_records.push(frame);
@@ -748,11 +886,24 @@ impl Engine {
     }
 
     /// Runs a filter over frames whose records are in `blocks` (from [`Engine::ranges`]).
-    pub fn filter_records(&self, f: &Filter, frames: &[u32], blocks: &[(u64, Vec<u8>)], matched: &mut Vec<u32>) {
-        let opts = DissectOptions { max_depth: f.depth() };
+    pub fn filter_records(
+        &self,
+        f: &Filter,
+        frames: &[u32],
+        blocks: &[(u64, Vec<u8>)],
+        matched: &mut Vec<u32>,
+    ) {
+        let opts = DissectOptions {
+            max_depth: f.depth(),
+        };
         for &frame in frames {
-            let Some(rec) = self.record_bytes(frame, blocks) else { continue };
-            if self.decode(frame, Some(rec), opts).is_some_and(|p| f.matches(&p)) {
+            let Some(rec) = self.record_bytes(frame, blocks) else {
+                continue;
+            };
+            if self
+                .decode(frame, Some(rec), opts)
+                .is_some_and(|p| f.matches(&p))
+            {
                 matched.push(frame);
             }
         }
@@ -770,16 +921,34 @@ impl Engine {
     pub fn summary(&self) -> Summary {
         let info = self.info();
         let format = match info.format {
-            Some(Format::Pcap { nanos, modified, .. }) => {
-                format!("pcap{}{}", if nanos { " (nanosecond)" } else { "" }, if modified { " (modified/Kuznetzov)" } else { "" })
+            Some(Format::Pcap {
+                nanos, modified, ..
+            }) => {
+                format!(
+                    "pcap{}{}",
+                    if nanos { " (nanosecond)" } else { "" },
+                    if modified {
+                        " (modified/Kuznetzov)"
+                    } else {
+                        ""
+                    }
+                )
             }
             Some(_) => "pcapng".to_string(),
             None => "unknown".to_string(),
         };
         let mut section = Vec::new();
         for (i, s) in info.sections.iter().enumerate() {
-            let tag = if info.sections.len() > 1 { format!("Section {}: ", i + 1) } else { String::new() };
-            for (k, v) in [("Hardware", &s.hardware), ("OS", &s.os), ("Application", &s.user_appl)] {
+            let tag = if info.sections.len() > 1 {
+                format!("Section {}: ", i + 1)
+            } else {
+                String::new()
+            };
+            for (k, v) in [
+                ("Hardware", &s.hardware),
+                ("OS", &s.os),
+                ("Application", &s.user_appl),
+            ] {
                 if let Some(v) = v {
                     section.push(format!("{tag}{k}: {v}"));
                 }
@@ -795,11 +964,16 @@ impl Engine {
                 let stats = info
                     .stats
                     .iter()
-                    .filter(|s| s.interface == i.id)
-                    .next_back()
+                    .rfind(|s| s.interface == i.id)
                     .map(|s| {
                         let mut v = Vec::new();
-                        for (k, x) in [("Received", s.if_recv), ("Dropped by interface", s.if_drop), ("Dropped by OS", s.os_drop), ("Accepted by filter", s.filter_accept), ("Delivered", s.usr_deliv)] {
+                        for (k, x) in [
+                            ("Received", s.if_recv),
+                            ("Dropped by interface", s.if_drop),
+                            ("Dropped by OS", s.os_drop),
+                            ("Accepted by filter", s.filter_accept),
+                            ("Delivered", s.usr_deliv),
+                        ] {
                             if let Some(x) = x {
                                 v.push(format!("{k}: {x}"));
                             }
@@ -809,9 +983,18 @@ impl Engine {
                     })
                     .unwrap_or_default();
                 InterfaceInfo {
-                    name: i.name.clone().unwrap_or_else(|| format!("interface {}", i.id)),
+                    name: i
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("interface {}", i.id)),
                     description: i.description.clone().unwrap_or_default(),
-                    link_type: format!("{} ({})", i.link().description(), i.link().name().map_or_else(|| i.link_type.to_string(), str::to_string)),
+                    link_type: format!(
+                        "{} ({})",
+                        i.link().description(),
+                        i.link()
+                            .name()
+                            .map_or_else(|| i.link_type.to_string(), str::to_string)
+                    ),
                     snaplen: i.snaplen,
                     filter: i.filter.clone().unwrap_or_default(),
                     os: i.os.clone().unwrap_or_default(),
@@ -831,7 +1014,11 @@ impl Engine {
             format,
             gzip: info.gzip,
             packets: self.total() as u64,
-            link_types: info.link_types().iter().map(|l| l.description().to_string()).collect(),
+            link_types: info
+                .link_types()
+                .iter()
+                .map(|l| l.description().to_string())
+                .collect(),
             first_ns,
             last_ns,
             section,
@@ -890,7 +1077,10 @@ fn field_layers(name: &str) -> u64 {
     if proto == "frame" || proto.starts_with('_') {
         return 0;
     }
-    LAYERS.iter().filter(|l| l.filter_name() == proto).fold(0, |m, &l| m | layer_bit(l))
+    LAYERS
+        .iter()
+        .filter(|l| l.filter_name() == proto)
+        .fold(0, |m, &l| m | layer_bit(l))
 }
 
 /// Layers every matching packet must contain: a necessary condition, so packets without
@@ -902,7 +1092,11 @@ pub fn required_layers(e: &shared_decode::filter::Expr) -> u64 {
     let one = |m: u64| if m.count_ones() == 1 { m } else { 0 };
     match e {
         Expr::And(v) => v.iter().fold(0, |m, x| m | required_layers(x)),
-        Expr::Or(v) => v.iter().map(required_layers).reduce(|a, b| a & b).unwrap_or(0),
+        Expr::Or(v) => v
+            .iter()
+            .map(required_layers)
+            .reduce(|a, b| a & b)
+            .unwrap_or(0),
         Expr::Xor(..) | Expr::Not(_) => 0,
         Expr::Exists(r) => one(field_layers(r.def.name)),
         // A test on an absent field is false, so the field's layer is needed.
@@ -919,7 +1113,13 @@ pub fn required_layers(e: &shared_decode::filter::Expr) -> u64 {
 /// Addresses sort numerically: dotted quads are zero-padded.
 fn sortable_addr(s: &str) -> String {
     if let Ok(a) = s.parse::<std::net::Ipv4Addr>() {
-        return format!("4{:03}{:03}{:03}{:03}", a.octets()[0], a.octets()[1], a.octets()[2], a.octets()[3]);
+        return format!(
+            "4{:03}{:03}{:03}{:03}",
+            a.octets()[0],
+            a.octets()[1],
+            a.octets()[2],
+            a.octets()[3]
+        );
     }
     if let Ok(a) = s.parse::<std::net::Ipv6Addr>() {
         return format!("6{:032x}", u128::from(a));

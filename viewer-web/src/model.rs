@@ -288,7 +288,11 @@ impl State {
                 s.phase = Phase::Indexing { bytes: 0, size };
                 s.view_gen = self.view_gen.wrapping_add(1);
             }
-            Action::Progress { bytes, size, packets } => {
+            Action::Progress {
+                bytes,
+                size,
+                packets,
+            } => {
                 if s.phase == Phase::Ready {
                     return self;
                 }
@@ -306,13 +310,21 @@ impl State {
                     s.displayed = summary.packets;
                 }
                 if !summary.problems.is_empty() {
-                    s.error = Some(format!("{} — every packet that could be read is shown", summary.problems.join("; ")));
+                    s.error = Some(format!(
+                        "{} — every packet that could be read is shown",
+                        summary.problems.join("; ")
+                    ));
                 }
                 s.summary = Some(Rc::new(summary));
                 s.phase = Phase::Ready;
                 s.index_ms = Some(ms);
             }
-            Action::Rows { gen, rows, total, displayed } => {
+            Action::Rows {
+                gen,
+                rows,
+                total,
+                displayed,
+            } => {
                 if gen != s.view_gen {
                     return self;
                 }
@@ -323,14 +335,24 @@ impl State {
                 // Keep the cache bounded around the visible window.
                 while map.len() > ROW_CACHE {
                     let center = s.first + s.visible / 2;
-                    let (lo, hi) = (*map.keys().next().unwrap_or(&0), *map.keys().next_back().unwrap_or(&0));
-                    let drop = if center.abs_diff(lo) > center.abs_diff(hi) { lo } else { hi };
+                    let (lo, hi) = (
+                        *map.keys().next().unwrap_or(&0),
+                        *map.keys().next_back().unwrap_or(&0),
+                    );
+                    let drop = if center.abs_diff(lo) > center.abs_diff(hi) {
+                        lo
+                    } else {
+                        hi
+                    };
                     map.remove(&drop);
                 }
                 s.rows = Rc::new(map);
                 if s.selected.is_none() {
                     // A keyboard jump selected a position whose row had not arrived yet.
-                    s.selected = s.selected_pos.and_then(|p| s.rows.get(&p)).map(|r| r.number);
+                    s.selected = s
+                        .selected_pos
+                        .and_then(|p| s.rows.get(&p))
+                        .map(|r| r.number);
                 }
                 s.total = s.total.max(total);
                 if s.applied.is_empty() {
@@ -359,7 +381,11 @@ impl State {
                 let page = s.visible.saturating_sub(1).max(1);
                 let next = match nav {
                     // Nothing selected yet: the arrows start at the first visible row.
-                    Nav::Up | Nav::Down | Nav::PageUp | Nav::PageDown if s.selected_pos.is_none() => s.first.min(last),
+                    Nav::Up | Nav::Down | Nav::PageUp | Nav::PageDown
+                        if s.selected_pos.is_none() =>
+                    {
+                        s.first.min(last)
+                    }
                     Nav::Up => cur.saturating_sub(1),
                     Nav::Down => (cur + 1).min(last),
                     Nav::PageUp => cur.saturating_sub(page),
@@ -403,7 +429,11 @@ impl State {
                 s.filter = FilterState::Neutral;
                 s.filter_text = t;
             }
-            Action::FilterChecked { text, problem, display } => {
+            Action::FilterChecked {
+                text,
+                problem,
+                display,
+            } => {
                 if text != s.filter_text {
                     return self;
                 }
@@ -414,10 +444,19 @@ impl State {
                 };
             }
             Action::FilterApplying => s.filter = FilterState::Applying,
-            Action::Filtered { text, displayed, display, millis } => {
+            Action::Filtered {
+                text,
+                displayed,
+                display,
+                millis,
+            } => {
                 s.applied = text.clone();
                 s.displayed = displayed;
-                s.filter = if text.is_empty() { FilterState::Neutral } else { FilterState::Valid(display) };
+                s.filter = if text.is_empty() {
+                    FilterState::Neutral
+                } else {
+                    FilterState::Valid(display)
+                };
                 if !text.is_empty() {
                     s.history.retain(|h| h != &text);
                     s.history.insert(0, text);
@@ -458,7 +497,10 @@ impl State {
             Action::ToggleProperties => s.show_properties = !s.show_properties,
             Action::ToggleLegend => s.show_legend = !s.show_legend,
             Action::SetTheme(t) => s.theme = t,
-            Action::Resize { list_pct, details_pct } => {
+            Action::Resize {
+                list_pct,
+                details_pct,
+            } => {
                 if let Some(p) = list_pct {
                     s.list_pct = p.clamp(15.0, 85.0);
                 }
@@ -492,7 +534,9 @@ impl State {
     pub fn missing_rows(&self, overscan: u32) -> Option<(u32, u32)> {
         let start = self.first.saturating_sub(overscan);
         let end = (self.first + self.visible + overscan).min(self.displayed as u32);
-        let missing: Vec<u32> = (start..end).filter(|p| !self.rows.contains_key(p)).collect();
+        let missing: Vec<u32> = (start..end)
+            .filter(|p| !self.rows.contains_key(p))
+            .collect();
         let (lo, hi) = (missing.first()?, missing.last()?);
         Some((*lo, hi - lo + 1))
     }
@@ -535,9 +579,18 @@ pub fn completions(text: &str, cursor: usize, max: usize) -> (usize, Vec<Complet
                 .names
                 .unwrap_or(&[])
                 .iter()
-                .filter(|(v, name)| word.is_empty() || v.to_string().starts_with(word) || name.to_ascii_lowercase().starts_with(&word.to_ascii_lowercase()))
+                .filter(|(v, name)| {
+                    word.is_empty()
+                        || v.to_string().starts_with(word)
+                        || name
+                            .to_ascii_lowercase()
+                            .starts_with(&word.to_ascii_lowercase())
+                })
                 .take(max)
-                .map(|(v, name)| Completion { insert: v.to_string(), detail: (*name).to_string() })
+                .map(|(v, name)| Completion {
+                    insert: v.to_string(),
+                    detail: (*name).to_string(),
+                })
                 .collect();
             return (start, offers);
         }
@@ -549,7 +602,10 @@ pub fn completions(text: &str, cursor: usize, max: usize) -> (usize, Vec<Complet
         .completions(word)
         .filter(|d| d.name != word)
         .take(max)
-        .map(|d| Completion { insert: d.name.to_string(), detail: d.label.to_string() })
+        .map(|d| Completion {
+            insert: d.name.to_string(),
+            detail: d.label.to_string(),
+        })
         .collect();
     (start, offers)
 }

@@ -23,7 +23,12 @@ pub enum TimeFormat {
 
 impl TimeFormat {
     /// All, in menu order.
-    pub const ALL: [TimeFormat; 4] = [TimeFormat::Relative, TimeFormat::Absolute, TimeFormat::Delta, TimeFormat::Utc];
+    pub const ALL: [TimeFormat; 4] = [
+        TimeFormat::Relative,
+        TimeFormat::Absolute,
+        TimeFormat::Delta,
+        TimeFormat::Utc,
+    ];
 
     /// Menu label.
     pub fn label(self) -> &'static str {
@@ -72,7 +77,15 @@ pub enum Column {
 
 impl Column {
     /// All, in display order.
-    pub const ALL: [Column; 7] = [Column::Number, Column::Time, Column::Source, Column::Destination, Column::Protocol, Column::Length, Column::Info];
+    pub const ALL: [Column; 7] = [
+        Column::Number,
+        Column::Time,
+        Column::Source,
+        Column::Destination,
+        Column::Protocol,
+        Column::Length,
+        Column::Info,
+    ];
 
     /// Header text.
     pub fn title(self) -> &'static str {

@@ -16,7 +16,11 @@ fn corpus_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
         .join("corpus/public");
-    assert!(d.join("MANIFEST.tsv").exists(), "corpus not found at {} (set PAIRCAP_SHARED)", d.display());
+    assert!(
+        d.join("MANIFEST.tsv").exists(),
+        "corpus not found at {} (set PAIRCAP_SHARED)",
+        d.display()
+    );
     d
 }
 
@@ -26,7 +30,10 @@ fn corpus_files() -> Vec<PathBuf> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             let n = p.file_name().unwrap().to_string_lossy().to_string();
-            n.ends_with(".pcap") || n.ends_with(".pcapng") || n.ends_with(".gz") || n.ends_with(".cap")
+            n.ends_with(".pcap")
+                || n.ends_with(".pcapng")
+                || n.ends_with(".gz")
+                || n.ends_with(".cap")
         })
         .collect();
     v.sort();
@@ -68,7 +75,12 @@ fn cli_columns(bytes: &[u8]) -> (Vec<(String, String, String, String)>, usize) {
             Ok(rec) => {
                 let pkt = dec.decode(&rec);
                 columns::columns(&pkt, &mut cols);
-                out.push((cols.source.clone(), cols.destination.clone(), cols.protocol.clone(), cols.info.clone()));
+                out.push((
+                    cols.source.clone(),
+                    cols.destination.clone(),
+                    cols.protocol.clone(),
+                    cols.info.clone(),
+                ));
             }
             Err(_) => errors += 1,
         }
@@ -84,18 +96,41 @@ fn every_corpus_file_indexes_like_the_reader_in_any_chunking() {
         let bytes = std::fs::read(&path).unwrap();
         let (cli, cli_errors) = cli_columns(&bytes);
         // Whole file at once, then awkward chunkings.
-        for sizes in [vec![bytes.len().max(1)], vec![1, 2, 3, 5, 7, 11, 13], vec![4096], vec![100, 33, 1500, 17]] {
+        for sizes in [
+            vec![bytes.len().max(1)],
+            vec![1, 2, 3, 5, 7, 11, 13],
+            vec![4096],
+            vec![100, 33, 1500, 17],
+        ] {
             let e = index(&name, &bytes, &sizes);
-            assert_eq!(e.total(), cli.len(), "{name} chunks {sizes:?}: packet count");
-            assert_eq!(e.problems().is_empty(), cli_errors == 0, "{name} chunks {sizes:?}: problems {:?}", e.problems());
+            assert_eq!(
+                e.total(),
+                cli.len(),
+                "{name} chunks {sizes:?}: packet count"
+            );
+            assert_eq!(
+                e.problems().is_empty(),
+                cli_errors == 0,
+                "{name} chunks {sizes:?}: problems {:?}",
+                e.problems()
+            );
             if sizes.len() > 1 || sizes[0] == 4096 {
                 continue;
             }
-            let blocks = if e.in_memory() { Vec::new() } else { whole(&bytes) };
+            let blocks = if e.in_memory() {
+                Vec::new()
+            } else {
+                whole(&bytes)
+            };
             let rows = e.rows(0, e.total(), &blocks, TimeFormat::Relative);
             assert_eq!(rows.len(), cli.len(), "{name}: rows");
             for (row, (src, dst, proto, info)) in rows.iter().zip(&cli) {
-                assert_eq!((&row.source, &row.destination, &row.protocol, &row.info), (src, dst, proto, info), "{name}: frame {}", row.number);
+                assert_eq!(
+                    (&row.source, &row.destination, &row.protocol, &row.info),
+                    (src, dst, proto, info),
+                    "{name}: frame {}",
+                    row.number
+                );
             }
         }
         checked += 1;
@@ -106,7 +141,11 @@ fn every_corpus_file_indexes_like_the_reader_in_any_chunking() {
 #[test]
 fn gzip_input_is_read_in_memory_and_matches_the_plain_file() {
     use std::io::Write;
-    let plain: Vec<PathBuf> = corpus_files().into_iter().filter(|p| !p.to_string_lossy().contains("derived__")).take(40).collect();
+    let plain: Vec<PathBuf> = corpus_files()
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("derived__"))
+        .take(40)
+        .collect();
     for path in plain {
         let raw = std::fs::read(&path).unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -136,7 +175,11 @@ fn malformed_files_keep_every_readable_packet_and_say_where() {
         assert_eq!(e.total(), reader_ok, "{name}");
         let s = e.summary();
         if !e.problems().is_empty() {
-            assert!(s.problems.iter().all(|p| p.contains("offset")), "{name}: {:?}", s.problems);
+            assert!(
+                s.problems.iter().all(|p| p.contains("offset")),
+                "{name}: {:?}",
+                s.problems
+            );
             seen += 1;
         }
     }
@@ -145,19 +188,41 @@ fn malformed_files_keep_every_readable_packet_and_say_where() {
 
 #[test]
 fn details_cover_the_packet_bytes_and_carry_filter_names() {
-    let path = corpus_files().into_iter().find(|p| p.to_string_lossy().contains("dns")).expect("a DNS capture");
+    let path = corpus_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("dns"))
+        .expect("a DNS capture");
     let bytes = std::fs::read(&path).unwrap();
     let e = index("dns", &bytes, &[1 << 20]);
-    let blocks = if e.in_memory() { Vec::new() } else { whole(&bytes) };
+    let blocks = if e.in_memory() {
+        Vec::new()
+    } else {
+        whole(&bytes)
+    };
     let d = e.details(1, &blocks).unwrap();
     assert_eq!(d.frame, 1);
     assert!(!d.bytes.is_empty());
-    assert!(d.nodes.iter().any(|n| n.depth == 0 && n.label.starts_with("Frame 1")));
+    assert!(d
+        .nodes
+        .iter()
+        .any(|n| n.depth == 0 && n.label.starts_with("Frame 1")));
     for n in &d.nodes {
-        assert!((n.start + n.len) as usize <= d.bytes.len() || n.len == 0, "{n:?} past the bytes");
+        assert!(
+            (n.start + n.len) as usize <= d.bytes.len() || n.len == 0,
+            "{n:?} past the bytes"
+        );
     }
-    assert!(d.nodes.iter().any(|n| n.field.as_deref() == Some("ipv6.src") && n.filter.as_deref().is_some_and(|f| f.starts_with("ipv6.src == "))));
-    assert!(d.nodes.iter().any(|n| n.field.as_deref() == Some("dns.qry.name")));
+    assert!(d
+        .nodes
+        .iter()
+        .any(|n| n.field.as_deref() == Some("ipv6.src")
+            && n.filter
+                .as_deref()
+                .is_some_and(|f| f.starts_with("ipv6.src == "))));
+    assert!(d
+        .nodes
+        .iter()
+        .any(|n| n.field.as_deref() == Some("dns.qry.name")));
 }
 
 /// Filters in the engine (snaps, records read on demand) give what the CLI path gives
@@ -178,9 +243,15 @@ fn filters_on_snaps_equal_filters_on_full_records() {
         "tcp.payload",
         "tcp.checksum.status == \"Bad\"",
     ];
-    let compiled: Vec<_> = filters.iter().map(|t| filter::compile(t).unwrap_or_else(|e| panic!("{t}: {}", e.render()))).collect();
+    let compiled: Vec<_> = filters
+        .iter()
+        .map(|t| filter::compile(t).unwrap_or_else(|e| panic!("{t}: {}", e.render())))
+        .collect();
     let mut compared = 0usize;
-    for path in corpus_files().into_iter().filter(|p| !p.to_string_lossy().contains("derived__")) {
+    for path in corpus_files()
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("derived__"))
+    {
         let bytes = std::fs::read(&path).unwrap();
         let e = index("f", &bytes, &[1 << 16]);
         if e.in_memory() || e.total() == 0 {
@@ -210,7 +281,10 @@ fn filters_on_snaps_equal_filters_on_full_records() {
 
 #[test]
 fn sorting_orders_the_view_and_keeps_every_frame() {
-    let path = corpus_files().into_iter().find(|p| p.to_string_lossy().contains("http")).expect("an HTTP capture");
+    let path = corpus_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("http"))
+        .expect("an HTTP capture");
     let bytes = std::fs::read(&path).unwrap();
     let mut e = index("s", &bytes, &[1 << 20]);
     let n = e.total();

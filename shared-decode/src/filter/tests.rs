@@ -331,6 +331,27 @@ fn reports_depth_flows_and_fields() {
 }
 
 #[test]
+fn filters_are_send_and_sync() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<Filter>();
+    check::<FilterError>();
+}
+
+#[test]
+fn error_text_has_the_position() {
+    let e = compile("ip.src == 10.0.0.1 && tcp.port == \"x\"").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tcp.port is an unsigned integer (16 bits), \"x\" is not (at byte 34)"
+    );
+    assert_eq!(
+        e.render(),
+        "ip.src == 10.0.0.1 && tcp.port == \"x\"\n                                  ^~~\n\
+         tcp.port is an unsigned integer (16 bits), \"x\" is not"
+    );
+}
+
+#[test]
 fn chooses_the_language() {
     // Display syntax wins when the text is valid in both.
     assert!(!compile("tcp and not udp").unwrap().translated_from_bpf());

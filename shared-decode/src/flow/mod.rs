@@ -726,7 +726,7 @@ impl CompactAnalysis {
             tls_version: (self.tls_version != 0).then_some(self.tls_version),
             from_client: self.from_client,
         });
-        let udp = (self.udp_stream != u32::MAX).then(|| UdpAnalysis {
+        let udp = (self.udp_stream != u32::MAX).then_some(UdpAnalysis {
             stream: self.udp_stream,
             time_rel_ns,
             time_delta_ns,

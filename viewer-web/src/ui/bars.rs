@@ -23,25 +23,45 @@ pub struct CtlProps {
 }
 
 fn input_of(e: &Event) -> Option<HtmlInputElement> {
-    e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+    e.target()
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
 }
 
 /// Validates filter text on the page (the same compiler the worker runs).
 fn check(ctl: &Ctl, text: &str) {
     let (problem, display) = match shared_decode::filter::compile(text) {
         _ if text.trim().is_empty() => (None, String::new()),
-        Ok(f) => (None, if f.translated_from_bpf() { f.display() } else { String::new() }),
+        Ok(f) => (
+            None,
+            if f.translated_from_bpf() {
+                f.display()
+            } else {
+                String::new()
+            },
+        ),
         Err(e) => (
-            Some(crate::proto::FilterProblem { message: e.message.clone(), start: e.start as u32, end: e.end as u32, rendered: e.render() }),
+            Some(crate::proto::FilterProblem {
+                message: e.message.clone(),
+                start: e.start as u32,
+                end: e.end as u32,
+                rendered: e.render(),
+            }),
             String::new(),
         ),
     };
-    ctl.dispatch.emit(Action::FilterChecked { text: text.to_string(), problem, display });
+    ctl.dispatch.emit(Action::FilterChecked {
+        text: text.to_string(),
+        problem,
+        display,
+    });
 }
 
 fn apply(ctl: &Ctl, text: &str) {
     ctl.dispatch.emit(Action::FilterText(text.to_string()));
-    ctl.send.emit(ToWorker::Filter { text: text.to_string(), id: next_filter_id() });
+    ctl.send.emit(ToWorker::Filter {
+        text: text.to_string(),
+        id: next_filter_id(),
+    });
 }
 
 #[function_component(Toolbar)]
@@ -62,11 +82,25 @@ pub fn toolbar(p: &BarProps) -> Html {
     };
 
     let oninput = {
-        let (ctl, offers, pick, hist) = (p.ctl.clone(), offers.clone(), pick.clone(), show_history.clone());
+        let (ctl, offers, pick, hist) = (
+            p.ctl.clone(),
+            offers.clone(),
+            pick.clone(),
+            show_history.clone(),
+        );
         Callback::from(move |e: InputEvent| {
-            let Some(i) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+            let Some(i) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            else {
+                return;
+            };
             let text = i.value();
-            let cursor = i.selection_start().ok().flatten().unwrap_or(text.len() as u32) as usize;
+            let cursor = i
+                .selection_start()
+                .ok()
+                .flatten()
+                .unwrap_or(text.len() as u32) as usize;
             ctl.dispatch.emit(Action::FilterText(text.clone()));
             check(&ctl, &text);
             offers.set(completions(&text, cursor, 12));
@@ -76,13 +110,20 @@ pub fn toolbar(p: &BarProps) -> Html {
     };
 
     let accept = {
-        let (ctl, offers, pick, input) = (p.ctl.clone(), offers.clone(), pick.clone(), input.clone());
+        let (ctl, offers, pick, input) =
+            (p.ctl.clone(), offers.clone(), pick.clone(), input.clone());
         Rc::new(move |k: usize| {
-            let Some(i) = input.cast::<HtmlInputElement>() else { return };
+            let Some(i) = input.cast::<HtmlInputElement>() else {
+                return;
+            };
             let text = i.value();
             let (start, list) = &*offers;
             let Some(c) = list.get(k) else { return };
-            let cursor = i.selection_start().ok().flatten().unwrap_or(text.len() as u32) as usize;
+            let cursor = i
+                .selection_start()
+                .ok()
+                .flatten()
+                .unwrap_or(text.len() as u32) as usize;
             let mut t = String::new();
             t.push_str(text.get(..*start).unwrap_or(""));
             t.push_str(&c.insert);
@@ -99,11 +140,22 @@ pub fn toolbar(p: &BarProps) -> Html {
     };
 
     let onkeydown = {
-        let (ctl, offers, pick, hist, accept) = (p.ctl.clone(), offers.clone(), pick.clone(), show_history.clone(), accept.clone());
+        let (ctl, offers, pick, hist, accept) = (
+            p.ctl.clone(),
+            offers.clone(),
+            pick.clone(),
+            show_history.clone(),
+            accept.clone(),
+        );
         let history_len = s.history.len();
         let history = s.history.clone();
         Callback::from(move |e: KeyboardEvent| {
-            let Some(i) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+            let Some(i) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            else {
+                return;
+            };
             let n = offers.1.len();
             match e.key().as_str() {
                 "ArrowDown" if n > 0 => {
@@ -159,7 +211,8 @@ pub fn toolbar(p: &BarProps) -> Html {
                 hist.set(false);
             });
             if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 150);
+                let _ = w
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 150);
             }
         })
     };
@@ -182,7 +235,12 @@ pub fn toolbar(p: &BarProps) -> Html {
         html! { <ul class="completions" data-testid="filter-completions">{ for items }</ul> }
     } else if *show_history {
         let items = s.history.iter().map(|h| {
-            let (ctl, h2, hist, input) = (p.ctl.clone(), h.clone(), show_history.clone(), input.clone());
+            let (ctl, h2, hist, input) = (
+                p.ctl.clone(),
+                h.clone(),
+                show_history.clone(),
+                input.clone(),
+            );
             html! {
                 <li onmousedown={Callback::from(move |e: MouseEvent| {
                     e.prevent_default();
@@ -201,7 +259,10 @@ pub fn toolbar(p: &BarProps) -> Html {
     let on_time = {
         let d = p.ctl.dispatch.clone();
         Callback::from(move |e: Event| {
-            if let Some(sel) = e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()) {
+            if let Some(sel) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+            {
                 if let Some(t) = TimeFormat::from_key(&sel.value()) {
                     d.emit(Action::SetTimeFormat(t));
                 }
@@ -215,17 +276,28 @@ pub fn toolbar(p: &BarProps) -> Html {
             if e.key() != "Enter" {
                 return;
             }
-            let Some(i) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+            let Some(i) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            else {
+                return;
+            };
             match i.value().trim().parse::<u32>() {
                 Ok(frame) => send.emit(ToWorker::Locate { frame }),
-                Err(_) => d.emit(Action::Error(format!("\"{}\" is not a packet number", i.value().trim()))),
+                Err(_) => d.emit(Action::Error(format!(
+                    "\"{}\" is not a packet number",
+                    i.value().trim()
+                ))),
             }
         })
     };
     let on_theme = {
         let d = p.ctl.dispatch.clone();
         Callback::from(move |e: Event| {
-            if let Some(sel) = e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()) {
+            if let Some(sel) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+            {
                 d.emit(Action::SetTheme(match sel.value().as_str() {
                     "light" => Theme::Light,
                     "dark" => Theme::Dark,
@@ -303,19 +375,33 @@ pub fn splitter(p: &SplitProps) -> Html {
     let d = p.ctl.dispatch.clone();
     let onmousedown = Callback::from(move |e: MouseEvent| {
         e.prevent_default();
-        let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-        let Some(parent) = target.parent_element() else { return };
+        let Some(target) = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let Some(parent) = target.parent_element() else {
+            return;
+        };
         let d = d.clone();
-        let mv = wasm_bindgen::closure::Closure::<dyn FnMut(MouseEvent)>::new(move |m: MouseEvent| {
-            let r = parent.get_bounding_client_rect();
-            if vertical {
-                let pct = (f64::from(m.client_x()) - r.left()) / r.width().max(1.0) * 100.0;
-                d.emit(Action::Resize { list_pct: None, details_pct: Some(pct) });
-            } else {
-                let pct = (f64::from(m.client_y()) - r.top()) / r.height().max(1.0) * 100.0;
-                d.emit(Action::Resize { list_pct: Some(pct), details_pct: None });
-            }
-        });
+        let mv =
+            wasm_bindgen::closure::Closure::<dyn FnMut(MouseEvent)>::new(move |m: MouseEvent| {
+                let r = parent.get_bounding_client_rect();
+                if vertical {
+                    let pct = (f64::from(m.client_x()) - r.left()) / r.width().max(1.0) * 100.0;
+                    d.emit(Action::Resize {
+                        list_pct: None,
+                        details_pct: Some(pct),
+                    });
+                } else {
+                    let pct = (f64::from(m.client_y()) - r.top()) / r.height().max(1.0) * 100.0;
+                    d.emit(Action::Resize {
+                        list_pct: Some(pct),
+                        details_pct: None,
+                    });
+                }
+            });
         let Some(w) = web_sys::window() else { return };
         let mv_fn: js_sys::Function = mv.into_js_value().unchecked_into();
         let _ = w.add_event_listener_with_callback("mousemove", &mv_fn);
@@ -325,7 +411,11 @@ pub fn splitter(p: &SplitProps) -> Html {
         });
         let opts = web_sys::AddEventListenerOptions::new();
         opts.set_once(true);
-        let _ = w.add_event_listener_with_callback_and_add_event_listener_options("mouseup", up.unchecked_ref(), &opts);
+        let _ = w.add_event_listener_with_callback_and_add_event_listener_options(
+            "mouseup",
+            up.unchecked_ref(),
+            &opts,
+        );
     });
     html! { <div class={classes!("splitter", if vertical { "v" } else { "h" })} {onmousedown} role="separator"></div> }
 }
@@ -359,11 +449,24 @@ fn span_text(first_ns: i64, last_ns: i64) -> String {
 #[function_component(StatusBar)]
 pub fn status_bar(p: &BarProps) -> Html {
     let s = &p.state;
-    let pct = if s.total > 0 { s.displayed as f64 * 100.0 / s.total as f64 } else { 0.0 };
+    let pct = if s.total > 0 {
+        s.displayed as f64 * 100.0 / s.total as f64
+    } else {
+        0.0
+    };
     let phase = match s.phase {
         Phase::Empty => "No file".to_string(),
-        Phase::Indexing { bytes, size } => format!("Indexing {:.0}%", if size == 0 { 100.0 } else { bytes as f64 * 100.0 / size as f64 }),
-        Phase::Ready => s.index_ms.map_or("Ready".into(), |ms| format!("Indexed in {:.2} s", ms / 1000.0)),
+        Phase::Indexing { bytes, size } => format!(
+            "Indexing {:.0}%",
+            if size == 0 {
+                100.0
+            } else {
+                bytes as f64 * 100.0 / size as f64
+            }
+        ),
+        Phase::Ready => s.index_ms.map_or("Ready".into(), |ms| {
+            format!("Indexed in {:.2} s", ms / 1000.0)
+        }),
     };
     let d = p.ctl.dispatch.clone();
     let d2 = p.ctl.dispatch.clone();
@@ -401,8 +504,13 @@ pub fn status_bar(p: &BarProps) -> Html {
 #[function_component(Properties)]
 pub fn properties(p: &BarProps) -> Html {
     let s = &p.state;
-    let Some(sum) = &s.summary else { return Html::default() };
-    let close = p.ctl.dispatch.reform(|_: MouseEvent| Action::ToggleProperties);
+    let Some(sum) = &s.summary else {
+        return Html::default();
+    };
+    let close = p
+        .ctl
+        .dispatch
+        .reform(|_: MouseEvent| Action::ToggleProperties);
     let t = |ns: i64| {
         let ts = shared_decode::file::Timestamp::from_nanos(i128::from(ns));
         let c = shared_decode::format::time::civil(ts.secs, 0);
@@ -416,15 +524,45 @@ pub fn properties(p: &BarProps) -> Html {
     };
     let rows = vec![
         ("File name", sum.name.clone()),
-        ("File size", format!("{} ({} bytes)", human_size(sum.size), sum.size)),
-        ("Format", format!("{}{}", sum.format, if sum.gzip { ", gzip-compressed" } else { "" })),
-        ("SHA-256", s.sha256.clone().unwrap_or_else(|| "computing…".into())),
+        (
+            "File size",
+            format!("{} ({} bytes)", human_size(sum.size), sum.size),
+        ),
+        (
+            "Format",
+            format!(
+                "{}{}",
+                sum.format,
+                if sum.gzip { ", gzip-compressed" } else { "" }
+            ),
+        ),
+        (
+            "SHA-256",
+            s.sha256.clone().unwrap_or_else(|| "computing…".into()),
+        ),
         ("Packets", sum.packets.to_string()),
         ("Link types", sum.link_types.join(", ")),
-        ("First packet", if sum.packets > 0 { t(sum.first_ns) } else { "-".into() }),
-        ("Last packet", if sum.packets > 0 { t(sum.last_ns) } else { "-".into() }),
+        (
+            "First packet",
+            if sum.packets > 0 {
+                t(sum.first_ns)
+            } else {
+                "-".into()
+            },
+        ),
+        (
+            "Last packet",
+            if sum.packets > 0 {
+                t(sum.last_ns)
+            } else {
+                "-".into()
+            },
+        ),
         ("Elapsed", span_text(sum.first_ns, sum.last_ns)),
-        ("Dropped (capture tool)", sum.dropped.map_or("not recorded".into(), |d| d.to_string())),
+        (
+            "Dropped (capture tool)",
+            sum.dropped.map_or("not recorded".into(), |d| d.to_string()),
+        ),
     ];
     html! {
         <div class="modal-back" onclick={close.clone()}>

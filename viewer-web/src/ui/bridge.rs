@@ -30,28 +30,39 @@ impl Bridge {
         let opts = WorkerOptions::new();
         opts.set_type(WorkerType::Module);
         let worker = Worker::new_with_options(WORKER_URL, &opts)?;
-        let inner = Rc::new(RefCell::new(Inner { ready: false, queue: Vec::new() }));
+        let inner = Rc::new(RefCell::new(Inner {
+            ready: false,
+            queue: Vec::new(),
+        }));
         let (w2, i2) = (worker.clone(), inner.clone());
-        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| match wire::decode::<FromWorker>(&ev.data()) {
-            Ok(FromWorker::Ready { version }) => {
-                if version != VERSION {
-                    on(FromWorker::Error { message: format!("the worker speaks protocol {version}, the page {VERSION}: reload the page") });
-                    return;
+        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            match wire::decode::<FromWorker>(&ev.data()) {
+                Ok(FromWorker::Ready { version }) => {
+                    if version != VERSION {
+                        on(FromWorker::Error { message: format!("the worker speaks protocol {version}, the page {VERSION}: reload the page") });
+                        return;
+                    }
+                    let queued = {
+                        let mut i = i2.borrow_mut();
+                        i.ready = true;
+                        std::mem::take(&mut i.queue)
+                    };
+                    for m in queued {
+                        let _ = w2.post_message(&m);
+                    }
                 }
-                let queued = {
-                    let mut i = i2.borrow_mut();
-                    i.ready = true;
-                    std::mem::take(&mut i.queue)
-                };
-                for m in queued {
-                    let _ = w2.post_message(&m);
-                }
+                Ok(m) => on(m),
+                Err(e) => on(FromWorker::Error {
+                    message: format!("bad message from the worker: {e}"),
+                }),
             }
-            Ok(m) => on(m),
-            Err(e) => on(FromWorker::Error { message: format!("bad message from the worker: {e}") }),
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-        Ok(Bridge { worker, inner, _onmessage: onmessage })
+        Ok(Bridge {
+            worker,
+            inner,
+            _onmessage: onmessage,
+        })
     }
 
     fn post(&self, v: JsValue) {

@@ -27,7 +27,10 @@ struct Geo {
 
 fn geo(displayed: u64) -> Geo {
     let full = displayed as f64 * ROW_HEIGHT;
-    Geo { spacer: full.min(MAX_SPACER), scaled: full > MAX_SPACER }
+    Geo {
+        spacer: full.min(MAX_SPACER),
+        scaled: full > MAX_SPACER,
+    }
 }
 
 /// First visible row for a scroll position.

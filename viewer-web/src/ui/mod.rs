@@ -33,18 +33,26 @@ impl Reducible for State {
 const OVERSCAN: u32 = 40;
 
 fn now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 /// Sets `data-<key>` on `<html>`.
 fn mark(key: &str, value: &str) {
-    if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
         let _ = el.set_attribute(&format!("data-{key}"), value);
     }
 }
 
 fn mark_get(key: &str) -> Option<String> {
-    web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()).and_then(|el| el.get_attribute(&format!("data-{key}")))
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|el| el.get_attribute(&format!("data-{key}")))
 }
 
 fn bump(key: &str) {
@@ -90,12 +98,31 @@ impl PartialEq for Ctl {
     }
 }
 
-fn on_worker_message(rt: &Rc<RefCell<Option<Rc<Runtime>>>>, d: &UseReducerDispatcher<State>, m: FromWorker) {
+fn on_worker_message(
+    rt: &Rc<RefCell<Option<Rc<Runtime>>>>,
+    d: &UseReducerDispatcher<State>,
+    m: FromWorker,
+) {
     let rt = rt.borrow().clone();
     match m {
         FromWorker::Ready { .. } => {}
-        FromWorker::Progress { bytes, size, packets } => d.dispatch(Action::Progress { bytes, size, packets }),
-        FromWorker::Indexed { summary, millis, read_wait_ms, feed_ms, index_bytes, wasm_bytes } => {
+        FromWorker::Progress {
+            bytes,
+            size,
+            packets,
+        } => d.dispatch(Action::Progress {
+            bytes,
+            size,
+            packets,
+        }),
+        FromWorker::Indexed {
+            summary,
+            millis,
+            read_wait_ms,
+            feed_ms,
+            index_bytes,
+            wasm_bytes,
+        } => {
             mark("index-bytes", &index_bytes.to_string());
             mark("wasm-bytes", &wasm_bytes.to_string());
             mark("index-ms", &format!("{millis:.1}"));
@@ -110,28 +137,58 @@ fn on_worker_message(rt: &Rc<RefCell<Option<Rc<Runtime>>>>, d: &UseReducerDispat
                 }
             }
         }
-        FromWorker::Rows { id, rows, total, displayed } => {
+        FromWorker::Rows {
+            id,
+            rows,
+            total,
+            displayed,
+        } => {
             if let Some(rt) = &rt {
                 if !rows.is_empty() && !rt.first_rows.get() {
                     rt.first_rows.set(true);
                     mark("first-rows-ms", &format!("{:.1}", now() - rt.open_t0.get()));
                 }
             }
-            d.dispatch(Action::Rows { gen: id, rows, total, displayed });
+            d.dispatch(Action::Rows {
+                gen: id,
+                rows,
+                total,
+                displayed,
+            });
         }
         FromWorker::Details(x) => d.dispatch(Action::Details(x)),
-        FromWorker::Filtered { id, text, displayed, display, millis, .. } => {
+        FromWorker::Filtered {
+            id,
+            text,
+            displayed,
+            display,
+            millis,
+            ..
+        } => {
             if rt.as_ref().is_some_and(|rt| rt.filter_id.get() != id) {
                 return;
             }
-            d.dispatch(Action::Filtered { text, displayed, display, millis });
+            d.dispatch(Action::Filtered {
+                text,
+                displayed,
+                display,
+                millis,
+            });
             mark("filter-ms", &format!("{millis:.1}"));
             mark("displayed", &displayed.to_string());
             bump("filter-seq");
         }
-        FromWorker::FilterStatus { text, problem, display } => {
+        FromWorker::FilterStatus {
+            text,
+            problem,
+            display,
+        } => {
             let failed_apply = problem.is_some();
-            d.dispatch(Action::FilterChecked { text, problem, display });
+            d.dispatch(Action::FilterChecked {
+                text,
+                problem,
+                display,
+            });
             if failed_apply {
                 bump("filter-check-seq");
             }
@@ -139,7 +196,9 @@ fn on_worker_message(rt: &Rc<RefCell<Option<Rc<Runtime>>>>, d: &UseReducerDispat
         FromWorker::Sorted { displayed } => d.dispatch(Action::Sorted { displayed }),
         FromWorker::Located { frame, pos } => match pos {
             Some(p) => d.dispatch(Action::GoTo(p)),
-            None => d.dispatch(Action::Error(format!("packet {frame} is not in the list (no such packet, or the filter hides it)"))),
+            None => d.dispatch(Action::Error(format!(
+                "packet {frame} is not in the list (no such packet, or the filter hides it)"
+            ))),
         },
         FromWorker::Hash { sha256, .. } => d.dispatch(Action::Hash(sha256)),
         FromWorker::Error { message } => d.dispatch(Action::Error(message)),
@@ -202,14 +261,21 @@ pub fn app() -> Html {
                 mark("phase", "indexing");
                 mark("first-rows-ms", "");
                 bump("open-seq");
-                d.dispatch(Action::Open { name: name.clone(), size });
+                d.dispatch(Action::Open {
+                    name: name.clone(),
+                    size,
+                });
                 if let Some(b) = &rt.index {
                     b.send_file(&ToWorker::Open { name, size }, &file);
                 }
                 *rt.file.borrow_mut() = Some(file);
             })
         };
-        Ctl { dispatch, send, open }
+        Ctl {
+            dispatch,
+            send,
+            open,
+        }
     });
     let ctl = (*ctl).clone();
 
@@ -217,15 +283,29 @@ pub fn app() -> Html {
     {
         let rt = rt.clone();
         let s = state.clone();
-        use_effect_with((state.first, state.visible, state.view_gen, state.displayed, state.time_format), move |_| {
-            if let Some((start, count)) = s.missing_rows(OVERSCAN) {
-                let key = (s.view_gen, start, count);
-                if rt.last_rows.get() != key {
-                    rt.last_rows.set(key);
-                    rt.send(&ToWorker::Rows { start, count, time: s.time_format, id: s.view_gen });
+        use_effect_with(
+            (
+                state.first,
+                state.visible,
+                state.view_gen,
+                state.displayed,
+                state.time_format,
+            ),
+            move |_| {
+                if let Some((start, count)) = s.missing_rows(OVERSCAN) {
+                    let key = (s.view_gen, start, count);
+                    if rt.last_rows.get() != key {
+                        rt.last_rows.set(key);
+                        rt.send(&ToWorker::Rows {
+                            start,
+                            count,
+                            time: s.time_format,
+                            id: s.view_gen,
+                        });
+                    }
                 }
-            }
-        });
+            },
+        );
     }
     // Details of the selected packet.
     {
@@ -248,46 +328,56 @@ pub fn app() -> Html {
     }
     // Theme and counters on <html>.
     {
-        use_effect_with((state.theme, state.total, state.displayed), move |&(theme, total, displayed)| {
-            mark(
-                "theme",
-                match theme {
-                    Theme::System => "system",
-                    Theme::Light => "light",
-                    Theme::Dark => "dark",
-                },
-            );
-            mark("displayed", &displayed.to_string());
-            if mark_get("phase").as_deref() != Some("ready") {
-                mark("total", &total.to_string());
-            }
-        });
+        use_effect_with(
+            (state.theme, state.total, state.displayed),
+            move |&(theme, total, displayed)| {
+                mark(
+                    "theme",
+                    match theme {
+                        Theme::System => "system",
+                        Theme::Light => "light",
+                        Theme::Dark => "dark",
+                    },
+                );
+                mark("displayed", &displayed.to_string());
+                if mark_get("phase").as_deref() != Some("ready") {
+                    mark("total", &total.to_string());
+                }
+            },
+        );
     }
     // Ctrl+G, Escape for dialogs: on the window.
     {
         let d = state.dispatcher();
         use_effect_with((), move |_| {
-            let cb = wasm_bindgen::closure::Closure::<dyn FnMut(KeyboardEvent)>::new(move |e: KeyboardEvent| {
-                if (e.ctrl_key() || e.meta_key()) && e.key().eq_ignore_ascii_case("g") {
-                    e.prevent_default();
-                    if let Some(el) = web_sys::window()
-                        .and_then(|w| w.document())
-                        .and_then(|d| d.query_selector("[data-testid=goto-input]").ok().flatten())
-                        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-                    {
-                        let _ = el.focus();
+            let cb = wasm_bindgen::closure::Closure::<dyn FnMut(KeyboardEvent)>::new(
+                move |e: KeyboardEvent| {
+                    if (e.ctrl_key() || e.meta_key()) && e.key().eq_ignore_ascii_case("g") {
+                        e.prevent_default();
+                        if let Some(el) = web_sys::window()
+                            .and_then(|w| w.document())
+                            .and_then(|d| {
+                                d.query_selector("[data-testid=goto-input]").ok().flatten()
+                            })
+                            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+                        {
+                            let _ = el.focus();
+                        }
+                    } else if e.key() == "Escape" {
+                        d.dispatch(Action::DismissError);
                     }
-                } else if e.key() == "Escape" {
-                    d.dispatch(Action::DismissError);
-                }
-            });
+                },
+            );
             let w = web_sys::window();
             if let Some(w) = &w {
                 let _ = w.add_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
             }
             move || {
                 if let Some(w) = w {
-                    let _ = w.remove_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
+                    let _ = w.remove_event_listener_with_callback(
+                        "keydown",
+                        cb.as_ref().unchecked_ref(),
+                    );
                 }
             }
         });
@@ -299,16 +389,25 @@ pub fn app() -> Html {
         let open = ctl.open.clone();
         let d = state.dispatcher();
         use_effect_with((), move |_| {
-            let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+            let hash = web_sys::window()
+                .and_then(|w| w.location().hash().ok())
+                .unwrap_or_default();
             if let Some(path) = hash.strip_prefix("#open=") {
-                let path = js_sys::decode_uri_component(path).ok().and_then(|s| s.as_string()).unwrap_or_default();
+                let path = js_sys::decode_uri_component(path)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .unwrap_or_default();
                 if path.contains("://") || path.starts_with("//") {
-                    d.dispatch(Action::Error(format!("#open= takes a path on this server, not {path}")));
+                    d.dispatch(Action::Error(format!(
+                        "#open= takes a path on this server, not {path}"
+                    )));
                 } else {
                     wasm_bindgen_futures::spawn_local(async move {
                         match fetch_file(&path).await {
                             Ok(f) => open.emit(f),
-                            Err(e) => d.dispatch(Action::Error(format!("could not load {path}: {e}"))),
+                            Err(e) => {
+                                d.dispatch(Action::Error(format!("could not load {path}: {e}")))
+                            }
                         }
                     });
                 }
@@ -321,7 +420,11 @@ pub fn app() -> Html {
         let open = ctl.open.clone();
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
-            if let Some(f) = e.data_transfer().and_then(|t| t.files()).and_then(|l| l.get(0)) {
+            if let Some(f) = e
+                .data_transfer()
+                .and_then(|t| t.files())
+                .and_then(|l| l.get(0))
+            {
                 open.emit(f);
             }
         })
@@ -372,11 +475,16 @@ pub fn app() -> Html {
 async fn fetch_file(path: &str) -> Result<File, String> {
     use wasm_bindgen_futures::JsFuture;
     let w = web_sys::window().ok_or("no window")?;
-    let resp: web_sys::Response = JsFuture::from(w.fetch_with_str(path)).await.map_err(|e| format!("{e:?}"))?.unchecked_into();
+    let resp: web_sys::Response = JsFuture::from(w.fetch_with_str(path))
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .unchecked_into();
     if !resp.ok() {
         return Err(format!("HTTP {}", resp.status()));
     }
-    let blob = JsFuture::from(resp.blob().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    let blob = JsFuture::from(resp.blob().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     let name = path.rsplit('/').next().unwrap_or(path);
     File::new_with_blob_sequence(&js_sys::Array::of1(&blob), name).map_err(|e| format!("{e:?}"))
 }
@@ -384,7 +492,10 @@ async fn fetch_file(path: &str) -> Result<File, String> {
 /// Mounts the page on `#app` (or `<body>`).
 pub fn start_app() {
     let doc = web_sys::window().and_then(|w| w.document());
-    let root = doc.as_ref().and_then(|d| d.get_element_by_id("app")).or_else(|| doc.and_then(|d| d.body()).map(Into::into));
+    let root = doc
+        .as_ref()
+        .and_then(|d| d.get_element_by_id("app"))
+        .or_else(|| doc.and_then(|d| d.body()).map(Into::into));
     match root {
         Some(r) => {
             yew::Renderer::<App>::with_root(r).render();

@@ -20,10 +20,16 @@ pub fn details_pane(p: &PaneProps) -> Html {
     // A new packet: expand everything again (keyed on the frame).
     {
         let collapsed = collapsed.clone();
-        use_effect_with(s.details.as_ref().map(|d| d.frame), move |_| collapsed.set(HashSet::new()));
+        use_effect_with(s.details.as_ref().map(|d| d.frame), move |_| {
+            collapsed.set(HashSet::new())
+        });
     }
     let Some(d) = s.details.as_ref() else {
-        let hint = if s.selected_pos.is_some() { "Decoding…" } else { "Select a packet to see its fields." };
+        let hint = if s.selected_pos.is_some() {
+            "Decoding…"
+        } else {
+            "Select a packet to see its fields."
+        };
         return html! { <div class="details-pane empty" data-testid="details"><p class="hint">{ hint }</p></div> };
     };
     let mut lines = Vec::new();
@@ -52,8 +58,19 @@ pub fn details_pane(p: &PaneProps) -> Html {
                 collapsed.set(c);
             })
         };
-        let select = p.ctl.dispatch.reform(move |_: MouseEvent| Action::SelectNode(i));
-        let title = n.field.clone().map(|f| format!("{f}{}", n.filter.as_ref().map(|x| format!("  —  {x}")).unwrap_or_default()));
+        let select = p
+            .ctl
+            .dispatch
+            .reform(move |_: MouseEvent| Action::SelectNode(i));
+        let title = n.field.clone().map(|f| {
+            format!(
+                "{f}{}",
+                n.filter
+                    .as_ref()
+                    .map(|x| format!("  —  {x}"))
+                    .unwrap_or_default()
+            )
+        });
         let apply = n.filter.clone().map(|f| {
             let (d1, s1) = (p.ctl.dispatch.clone(), p.ctl.send.clone());
             let f2 = f.clone();

@@ -7,7 +7,9 @@ use wasm_bindgen::JsValue;
 
 /// A message as a JS value.
 pub fn encode<T: Serialize>(msg: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
-    msg.serialize(&serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true))
+    msg.serialize(
+        &serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true),
+    )
 }
 
 /// A message from a JS value.

@@ -66,16 +66,24 @@ async fn read_blocks(ctx: &Shared, frames: &[u32]) -> Result<Vec<(u64, Vec<u8>)>
 }
 
 /// Reads these frames' records, merging reads less than `gap` bytes apart.
-async fn read_blocks_gap(ctx: &Shared, frames: &[u32], gap: u64) -> Result<Vec<(u64, Vec<u8>)>, JsValue> {
+async fn read_blocks_gap(
+    ctx: &Shared,
+    frames: &[u32],
+    gap: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, JsValue> {
     let (ranges, file) = {
         let c = ctx.borrow();
-        let Some(e) = c.engine.as_ref() else { return Ok(Vec::new()) };
+        let Some(e) = c.engine.as_ref() else {
+            return Ok(Vec::new());
+        };
         if e.in_memory() {
             return Ok(Vec::new());
         }
         (e.ranges_with_gap(frames, gap), c.file.clone())
     };
-    let Some(file) = file else { return Ok(Vec::new()) };
+    let Some(file) = file else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::with_capacity(ranges.len());
     for (off, len) in ranges {
         out.push((off, read(&file, off, len).await?));
@@ -96,7 +104,9 @@ pub fn start_worker() {
         };
         match wire::decode::<ToWorker>(&msg) {
             Ok(m) => handle(&ctx, m, file),
-            Err(e) => post(&FromWorker::Error { message: format!("bad message from the page: {e}") }),
+            Err(e) => post(&FromWorker::Error {
+                message: format!("bad message from the page: {e}"),
+            }),
         }
     });
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
@@ -116,7 +126,9 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
     match msg {
         ToWorker::Open { name, size } => {
             let Some(file) = file else {
-                post(&FromWorker::Error { message: "no file came with the open request".into() });
+                post(&FromWorker::Error {
+                    message: "no file came with the open request".into(),
+                });
                 return;
             };
             let gen = {
@@ -134,22 +146,38 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
                 spawn_local(hash(file));
             }
         }
-        ToWorker::Rows { start, count, time, id } => {
+        ToWorker::Rows {
+            start,
+            count,
+            time,
+            id,
+        } => {
             let ctx = ctx.clone();
             spawn_local(async move {
                 let frames: Vec<u32> = {
                     let c = ctx.borrow();
                     let Some(e) = c.engine.as_ref() else { return };
-                    (start..start.saturating_add(count.min(2000))).map_while(|p| e.frame_at(p as usize)).collect()
+                    (start..start.saturating_add(count.min(2000)))
+                        .map_while(|p| e.frame_at(p as usize))
+                        .collect()
                 };
                 let blocks = match read_blocks(&ctx, &frames).await {
                     Ok(b) => b,
-                    Err(e) => return post(&FromWorker::Error { message: format!("reading the file failed: {e:?}") }),
+                    Err(e) => {
+                        return post(&FromWorker::Error {
+                            message: format!("reading the file failed: {e:?}"),
+                        })
+                    }
                 };
                 let c = ctx.borrow();
                 let Some(e) = c.engine.as_ref() else { return };
                 let rows = e.rows(start as usize, frames.len(), &blocks, time);
-                post(&FromWorker::Rows { id, rows, total: e.total() as u64, displayed: e.displayed() as u64 });
+                post(&FromWorker::Rows {
+                    id,
+                    rows,
+                    total: e.total() as u64,
+                    displayed: e.displayed() as u64,
+                });
             });
         }
         ToWorker::Details { frame } => {
@@ -157,7 +185,11 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
             spawn_local(async move {
                 let blocks = match read_blocks(&ctx, &[frame]).await {
                     Ok(b) => b,
-                    Err(e) => return post(&FromWorker::Error { message: format!("reading the file failed: {e:?}") }),
+                    Err(e) => {
+                        return post(&FromWorker::Error {
+                            message: format!("reading the file failed: {e:?}"),
+                        })
+                    }
                 };
                 let c = ctx.borrow();
                 if let Some(d) = c.engine.as_ref().and_then(|e| e.details(frame, &blocks)) {
@@ -175,12 +207,18 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
             c.sort = (Some(column), ascending);
             if let Some(e) = c.engine.as_mut() {
                 e.sort(column, ascending);
-                post(&FromWorker::Sorted { displayed: e.displayed() as u64 });
+                post(&FromWorker::Sorted {
+                    displayed: e.displayed() as u64,
+                });
             }
         }
         ToWorker::Locate { frame } => {
             let c = ctx.borrow();
-            let pos = c.engine.as_ref().and_then(|e| e.position_of(frame)).map(|p| p as u32);
+            let pos = c
+                .engine
+                .as_ref()
+                .and_then(|e| e.position_of(frame))
+                .map(|p| p as u32);
             post(&FromWorker::Located { frame, pos });
         }
     }
@@ -188,11 +226,24 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
 
 fn check(text: &str) -> FromWorker {
     match shared_decode::filter::compile(text) {
-        _ if text.trim().is_empty() => FromWorker::FilterStatus { text: text.to_string(), problem: None, display: String::new() },
-        Ok(f) => FromWorker::FilterStatus { text: text.to_string(), problem: None, display: f.display() },
+        _ if text.trim().is_empty() => FromWorker::FilterStatus {
+            text: text.to_string(),
+            problem: None,
+            display: String::new(),
+        },
+        Ok(f) => FromWorker::FilterStatus {
+            text: text.to_string(),
+            problem: None,
+            display: f.display(),
+        },
         Err(e) => FromWorker::FilterStatus {
             text: text.to_string(),
-            problem: Some(FilterProblem { message: e.message.clone(), start: e.start as u32, end: e.end as u32, rendered: e.render() }),
+            problem: Some(FilterProblem {
+                message: e.message.clone(),
+                start: e.start as u32,
+                end: e.end as u32,
+                rendered: e.render(),
+            }),
             display: String::new(),
         },
     }
@@ -223,7 +274,13 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
     } else {
         // A small first slice so rows show at once, then CHUNK-sized ones, read ahead on the
         // reader thread while this one indexes.
-        let chan = paircap_read(&file, size as f64, FIRST_CHUNK as f64, CHUNK as f64, READ_AHEAD as u32);
+        let chan = paircap_read(
+            &file,
+            size as f64,
+            FIRST_CHUNK as f64,
+            CHUNK as f64,
+            READ_AHEAD as u32,
+        );
         loop {
             let tr = now();
             let got = JsFuture::from(chan.next()).await;
@@ -231,21 +288,37 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
             let msg = match got {
                 Ok(m) => m,
                 Err(e) => {
-                    post(&FromWorker::Error { message: format!("reading the file failed: {e:?}") });
+                    post(&FromWorker::Error {
+                        message: format!("reading the file failed: {e:?}"),
+                    });
                     break;
                 }
             };
-            let off = js_sys::Reflect::get(&msg, &"off".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
-            let Some(ab) = js_sys::Reflect::get(&msg, &"buf".into()).ok().filter(|v| !v.is_undefined()) else {
-                let err = js_sys::Reflect::get(&msg, &"error".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
-                post(&FromWorker::Error { message: format!("reading the file failed at offset {off}: {err}") });
+            let off = js_sys::Reflect::get(&msg, &"off".into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0) as u64;
+            let Some(ab) = js_sys::Reflect::get(&msg, &"buf".into())
+                .ok()
+                .filter(|v| !v.is_undefined())
+            else {
+                let err = js_sys::Reflect::get(&msg, &"error".into())
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default();
+                post(&FromWorker::Error {
+                    message: format!("reading the file failed at offset {off}: {err}"),
+                });
                 break;
             };
             if ctx.borrow().file_gen != gen {
                 chan.close();
                 return;
             }
-            let len = js_sys::Reflect::get(&msg, &"len".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
+            let len = js_sys::Reflect::get(&msg, &"len".into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0) as u32;
             let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&ab, 0, len);
             buf.resize(len as usize, 0);
             view.copy_to(&mut buf);
@@ -258,7 +331,11 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
                 (e.feed(&buf, eof), e.is_done())
             };
             feed_ms += now() - tf;
-            post(&FromWorker::Progress { bytes: progress.bytes, size, packets: progress.packets });
+            post(&FromWorker::Progress {
+                bytes: progress.bytes,
+                size,
+                packets: progress.packets,
+            });
             if done || eof {
                 break;
             }
@@ -270,7 +347,11 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
         return;
     }
     if let Some(e) = c.engine.as_ref() {
-        let wasm_bytes = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length();
+        let wasm_bytes = wasm_bindgen::memory()
+            .unchecked_into::<js_sys::WebAssembly::Memory>()
+            .buffer()
+            .unchecked_into::<js_sys::ArrayBuffer>()
+            .byte_length();
         post(&FromWorker::Indexed {
             summary: e.summary(),
             millis: now() - t0,
@@ -291,13 +372,20 @@ async fn hash(file: File) {
         let n = CHUNK.min(size - off);
         match read(&file, off, n).await {
             Ok(b) => h.update(&b),
-            Err(e) => return post(&FromWorker::Error { message: format!("hashing failed at offset {off}: {e:?}") }),
+            Err(e) => {
+                return post(&FromWorker::Error {
+                    message: format!("hashing failed at offset {off}: {e:?}"),
+                })
+            }
         }
         off += n;
     }
     let digest = h.finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    post(&FromWorker::Hash { sha256: hex, millis: now() - t0 });
+    post(&FromWorker::Hash {
+        sha256: hex,
+        millis: now() - t0,
+    });
 }
 
 /// Yields to the event loop so queued requests (rows, a newer filter) run.
@@ -316,7 +404,14 @@ async fn run_filter(ctx: Shared, text: String, id: u32) {
         let sort = c.sort;
         if let Some(e) = c.engine.as_mut() {
             e.apply_filter(None, (sort.0.unwrap_or(Column::Number), sort.1));
-            post(&FromWorker::Filtered { id, text, displayed: e.displayed() as u64, display: String::new(), from_bpf: false, millis: now() - t0 });
+            post(&FromWorker::Filtered {
+                id,
+                text,
+                displayed: e.displayed() as u64,
+                display: String::new(),
+                from_bpf: false,
+                millis: now() - t0,
+            });
         }
         return;
     }
@@ -361,7 +456,11 @@ async fn run_filter(ctx: Shared, text: String, id: u32) {
         }
         let blocks = match read_blocks_gap(&ctx, &need[i..j], SCATTER_GAP).await {
             Ok(b) => b,
-            Err(e) => return post(&FromWorker::Error { message: format!("reading the file failed: {e:?}") }),
+            Err(e) => {
+                return post(&FromWorker::Error {
+                    message: format!("reading the file failed: {e:?}"),
+                })
+            }
         };
         if stale(&ctx) {
             return;
