@@ -173,11 +173,22 @@ pub struct ReadArgs {
     /// The capture file (tcpdump's -r).
     #[arg(short = 'r', value_name = "FILE")]
     pub file_opt: Option<PathBuf>,
-    /// Stop after this many packets.
+    /// Stop after this many packets (that pass the filters).
     #[arg(short = 'c')]
     pub count: Option<u64>,
+    /// Display filter: Wireshark syntax (tcp.port == 443 && ip.addr == 10.0.0.0/8), or a
+    /// tcpdump expression, which is translated (the translation is printed with -v).
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    pub display_filter: Option<String>,
+    /// Write the packets that pass the filters to this pcapng file instead of printing them.
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
     #[command(flatten)]
     pub print: PrintArgs,
+    /// tcpdump filter expression, compiled by libpcap and run on the raw bytes (like
+    /// tcpdump -r FILE EXPRESSION), e.g. tcp port 443 and host 10.1.1.19.
+    #[arg(trailing_var_arg = true, value_name = "EXPRESSION")]
+    pub expr: Vec<String>,
 }
 
 fn main() -> ExitCode {

@@ -3,7 +3,7 @@
 use crate::output;
 use crate::{Format, PrintArgs, ReadArgs};
 use anyhow::{Context, Result};
-use shared_decode::dissect::Packet;
+use shared_decode::dissect::{Depth, DissectOptions, Packet};
 use shared_decode::format::{columns, json, tcpdump, tree};
 use shared_decode::{Decoder, Reader, SliceReader};
 use std::io::{Read, Write};
@@ -202,12 +202,13 @@ fn open_input(path: &std::path::Path) -> Result<Input> {
     Ok(Input::Stream(Box::new(f)))
 }
 
-/// Calls `each` for every record (or file error) of the input, in order, until it returns
-/// `false`.
-fn for_each_record(
+/// Calls `each` for every record (or file error) of the input with what the file has said
+/// about itself so far (interfaces), in order, until it returns `false`.
+fn for_each_record_with_info(
     input: Input,
     mut each: impl FnMut(
         Result<&shared_decode::Record<'_>, shared_decode::file::FileError>,
+        &shared_decode::file::CaptureInfo,
     ) -> Result<bool>,
 ) -> Result<()> {
     match input {
@@ -217,7 +218,8 @@ fn for_each_record(
             // stays flat whatever the file size (they remain in the page cache).
             const RELEASE_EVERY: usize = 16 << 20;
             let mut released = 0usize;
-            for r in SliceReader::new(&map) {
+            let mut reader = SliceReader::new(&map);
+            while let Some(r) = reader.next() {
                 if let Ok(rec) = &r {
                     let pos = rec.offset as usize;
                     if pos >= released + 2 * RELEASE_EVERY {
@@ -236,8 +238,8 @@ fn for_each_record(
                     }
                 }
                 let go = match &r {
-                    Ok(rec) => each(Ok(rec))?,
-                    Err(e) => each(Err(e.clone()))?,
+                    Ok(rec) => each(Ok(rec), reader.info())?,
+                    Err(e) => each(Err(e.clone()), reader.info())?,
                 };
                 if !go {
                     break;
@@ -246,10 +248,29 @@ fn for_each_record(
         }
         Input::Stream(s) => {
             let mut reader = Reader::new(s);
-            while let Some(r) = reader.next_record() {
+            let mut data = Vec::new();
+            loop {
+                // The record borrows the reader's buffer, so it is copied out before the
+                // reader's file information is looked at (streams only: gzip, pipes).
+                let r = match reader.next_record() {
+                    Some(Ok(rec)) => {
+                        data.clear();
+                        data.extend_from_slice(rec.data);
+                        Ok(shared_decode::Record {
+                            data: &[],
+                            options: shared_decode::file::Options::EMPTY,
+                            ..rec
+                        })
+                    }
+                    Some(Err(e)) => Err(e),
+                    None => break,
+                };
                 let go = match r {
-                    Ok(rec) => each(Ok(&rec))?,
-                    Err(e) => each(Err(e))?,
+                    Ok(rec) => {
+                        let rec = shared_decode::Record { data: &data, ..rec };
+                        each(Ok(&rec), reader.info())?
+                    }
+                    Err(e) => each(Err(e), reader.info())?,
                 };
                 if !go {
                     break;
@@ -260,6 +281,61 @@ fn for_each_record(
     Ok(())
 }
 
+/// A tcpdump expression compiled by libpcap, once per link type met in the file.
+struct Bpf {
+    text: String,
+    progs: Vec<(u16, pcap::BpfProgram)>,
+}
+
+#[repr(C)]
+struct PcapPkthdr {
+    ts: libc::timeval,
+    caplen: u32,
+    len: u32,
+}
+
+extern "C" {
+    fn pcap_offline_filter(
+        prog: *const pcap::BpfProgram,
+        h: *const PcapPkthdr,
+        pkt: *const u8,
+    ) -> libc::c_int;
+}
+
+/// Runs a BPF program on a packet with its real wire length (`greater`/`less` and `len`
+/// read it; the `pcap` crate's `BpfProgram::filter` passes the captured length instead).
+fn bpf_filter(prog: &pcap::BpfProgram, data: &[u8], orig_len: u32) -> bool {
+    let h = PcapPkthdr {
+        ts: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        caplen: data.len() as u32,
+        len: orig_len.max(data.len() as u32),
+    };
+    // SAFETY: `BpfProgram` is `repr(transparent)` over libpcap's `struct bpf_program`, which
+    // is what pcap_offline_filter reads; the header and the packet outlive the call and the
+    // header's caplen is the packet slice's length.
+    unsafe { pcap_offline_filter(prog, &h, data.as_ptr()) > 0 }
+}
+
+impl Bpf {
+    fn matches(&mut self, rec: &shared_decode::Record<'_>) -> Result<bool> {
+        let lt = rec.link_type.0;
+        if let Some((_, p)) = self.progs.iter().find(|(l, _)| *l == lt) {
+            return Ok(bpf_filter(p, rec.data, rec.orig_len));
+        }
+        let dead = pcap::Capture::dead(pcap::Linktype(i32::from(lt)))
+            .with_context(|| format!("libpcap cannot filter link type {lt}"))?;
+        let prog = dead
+            .compile(&self.text, true)
+            .map_err(|e| anyhow::anyhow!("bad tcpdump expression \"{}\": {e}", self.text))?;
+        let m = bpf_filter(&prog, rec.data, rec.orig_len);
+        self.progs.push((lt, prog));
+        Ok(m)
+    }
+}
+
 /// Runs `paircap read`.
 pub fn run(a: &ReadArgs) -> Result<ExitCode> {
     let path = a
@@ -267,24 +343,109 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
         .as_ref()
         .or(a.file.as_ref())
         .context("no input file")?;
-    let input = open_input(path)?;
-    let mut decoder = if a.print.format == Format::Text {
-        Decoder::new().without_flows()
-    } else {
-        Decoder::new()
+    let display = match &a.display_filter {
+        Some(text) => match shared_decode::filter::compile(text) {
+            Ok(f) => {
+                if f.translated_from_bpf() && a.print.verbose > 0 {
+                    eprintln!(
+                        "paircap: -Y {text:?} read as tcpdump syntax: {}",
+                        f.display()
+                    );
+                }
+                Some(f)
+            }
+            Err(e) => anyhow::bail!("bad display filter:\n{}", e.render()),
+        },
+        None => None,
     };
+    let mut bpf = (!a.expr.is_empty()).then(|| Bpf {
+        text: a.expr.join(" "),
+        progs: Vec::new(),
+    });
+    if let Some(b) = &bpf {
+        // Syntax errors show up before any output, whatever the file's link type.
+        pcap::Capture::dead(pcap::Linktype::ETHERNET)
+            .and_then(|d| d.compile(&b.text, true))
+            .map_err(|e| anyhow::anyhow!("bad tcpdump expression \"{}\": {e}", b.text))?;
+    }
+    let input = open_input(path)?;
+    let flows = a.print.format != Format::Text || display.as_ref().is_some_and(|f| f.needs_flows());
+    // Writing packets out needs no dissection beyond what the filter reads (printing needs
+    // all of it: dissecting twice costs more than it saves when many packets pass).
+    let lazy = match &display {
+        Some(f) if !flows && a.write.is_some() && f.depth() < Depth::All => Some(DissectOptions {
+            max_depth: f.depth(),
+        }),
+        _ => None,
+    };
+    let mut decoder = match (flows, lazy) {
+        (true, _) => Decoder::new(),
+        (false, Some(o)) => Decoder::with_options(o).without_flows(),
+        (false, None) => Decoder::new().without_flows(),
+    };
+    let mut writer = match &a.write {
+        Some(out) => {
+            let f = std::fs::File::create(out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let mut comments = vec![format!("exported by paircap read from {}", path.display())];
+            if let Some(f) = &display {
+                comments.push(format!("display filter: {}", f.display()));
+            }
+            if let Some(b) = &bpf {
+                comments.push(format!("tcpdump filter: {}", b.text));
+            }
+            Some(shared_decode::export::Exporter::new(
+                std::io::BufWriter::with_capacity(1 << 20, f),
+                comments,
+            )?)
+        }
+        None => None,
+    };
+    let mut info: Option<shared_decode::file::CaptureInfo> = None;
     let mut printer = PacketPrinter::new(&a.print)?;
     let mut out = output::stdout();
     let mut buf = String::with_capacity(512 * 1024);
-    printer.header(&mut buf);
+    if writer.is_none() {
+        printer.header(&mut buf);
+    }
     let mut damaged = false;
     let mut n = 0u64;
-    for_each_record(input, |r| {
+    for_each_record_with_info(input, |r, file_info| {
         match r {
             Ok(rec) => {
+                if let Some(b) = &mut bpf {
+                    if !b.matches(rec)? {
+                        // Still decoded (numbering, flow state), like tshark -Y over a file.
+                        if display.is_some() || flows {
+                            decoder.decode(rec);
+                        }
+                        return Ok(true);
+                    }
+                }
                 let pkt = decoder.decode(rec);
-                printer.print(&pkt, &mut buf);
-                output::flush_if_large(&mut buf, &mut out)?;
+                if display.as_ref().is_some_and(|f| !f.matches(&pkt)) {
+                    return Ok(true);
+                }
+                match &mut writer {
+                    Some(w) => {
+                        let i = info.get_or_insert_with(|| file_info.clone());
+                        if i.interfaces.len() != file_info.interfaces.len() {
+                            *i = file_info.clone();
+                        }
+                        w.write(i, rec).with_context(|| {
+                            format!(
+                                "cannot write {}",
+                                a.write
+                                    .as_ref()
+                                    .map_or(String::new(), |p| p.display().to_string())
+                            )
+                        })?;
+                    }
+                    None => {
+                        printer.print(&pkt, &mut buf);
+                        output::flush_if_large(&mut buf, &mut out)?;
+                    }
+                }
                 n += 1;
                 if a.count.is_some_and(|c| n >= c) {
                     return Ok(false);
@@ -302,6 +463,10 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
     })?;
     out.write_all(buf.as_bytes())?;
     out.flush()?;
+    if let Some(w) = writer {
+        let mut inner = w.finish()?;
+        inner.flush()?;
+    }
     Ok(if damaged {
         ExitCode::from(2)
     } else {

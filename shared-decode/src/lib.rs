@@ -13,6 +13,7 @@
 mod decoder;
 pub mod dissect;
 pub mod error;
+pub mod export;
 pub mod field;
 pub mod file;
 pub mod filter;

@@ -100,6 +100,10 @@ pub static OPCODES: &[(u64, &str)] = &[
 
 /// `dns`.
 pub static DNS: FieldDef = FieldDef::proto("dns", "Domain Name System");
+/// Multicast DNS: its own protocol in Wireshark (`mdns`), with `dns.*` fields.
+pub static MDNS: FieldDef = FieldDef::proto("mdns", "Multicast Domain Name System");
+/// LLMNR: its own protocol in Wireshark (`llmnr`), with `dns.*` fields.
+pub static LLMNR: FieldDef = FieldDef::proto("llmnr", "Link-local Multicast Name Resolution");
 /// `dns.length` (over TCP).
 pub static LENGTH: FieldDef = FieldDef::new("dns.length", "Length", FieldType::UInt(16), Base::Dec);
 /// `dns.id`.
@@ -342,6 +346,8 @@ pub static RESP: FieldDef =
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
     &DNS,
+    &MDNS,
+    &LLMNR,
     &LENGTH,
     &ID,
     &FLAGS,
@@ -740,9 +746,14 @@ impl<'a> Dns<'a> {
             Flavor::Mdns => "Multicast Domain Name System",
             Flavor::Llmnr => "Link-local Multicast Name Resolution",
         };
+        let proto = match self.flavor {
+            Flavor::Dns => &DNS,
+            Flavor::Mdns => &MDNS,
+            Flavor::Llmnr => &LLMNR,
+        };
         open!(
             sink,
-            &DNS,
+            proto,
             Value::None,
             Span::new(off, m.len() + base - off),
             "{title} ({})",

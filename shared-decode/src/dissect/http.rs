@@ -11,6 +11,8 @@ pub const MAX_HEADERS: usize = 64;
 
 /// `http`.
 pub static HTTP: FieldDef = FieldDef::proto("http", "Hypertext Transfer Protocol");
+/// SSDP: its own protocol in Wireshark (`ssdp`), with `http.*` fields.
+pub static SSDP: FieldDef = FieldDef::proto("ssdp", "Simple Service Discovery Protocol");
 /// `http.request`.
 pub static REQUEST: FieldDef =
     FieldDef::new("http.request", "Request", FieldType::Bool, Base::None);
@@ -123,6 +125,7 @@ pub static FILE_DATA: FieldDef =
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
     &HTTP,
+    &SSDP,
     &REQUEST,
     &RESPONSE,
     &METHOD,
@@ -278,10 +281,15 @@ impl<'a> Http<'a> {
         let h = self.head();
         open!(
             sink,
-            &HTTP,
+            if self.ssdp { &SSDP } else { &HTTP },
             Value::None,
             Span::new(off, self.data.len()),
-            "Hypertext Transfer Protocol"
+            "{}",
+            if self.ssdp {
+                "Simple Service Discovery Protocol"
+            } else {
+                "Hypertext Transfer Protocol"
+            }
         );
         let line_len = h.first_line.len();
         let line_def = if self.request { &REQ_LINE } else { &RESP_LINE };

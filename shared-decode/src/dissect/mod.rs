@@ -415,7 +415,12 @@ impl<'a> Packet<'a> {
             if !s.is_empty() {
                 s.push(':');
             }
-            s.push_str(l.layer().filter_name());
+            s.push_str(match &l.data {
+                Decoded::Dns(d) if d.flavor == dns::Flavor::Mdns => "mdns",
+                Decoded::Dns(d) if d.flavor == dns::Flavor::Llmnr => "llmnr",
+                Decoded::Http(h) if h.ssdp => "ssdp",
+                _ => l.layer().filter_name(),
+            });
             if matches!(
                 l.data,
                 Decoded::Ethernet(_) | Decoded::Sll(_) | Decoded::Vlan(_)

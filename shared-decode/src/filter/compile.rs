@@ -340,6 +340,10 @@ fn layer_sel(def: &'static FieldDef) -> Option<LayerSel> {
     // MPLS: one layer holds the whole label stack, but each label is a protocol item.
     if def.ftype != FieldType::Protocol
         || def == &frame::DATA
+        // One layer, several protocol names (dns/mdns/llmnr, http/ssdp): decided by what
+        // the layer emits.
+        || def == &crate::dissect::dns::DNS
+        || def == &crate::dissect::http::HTTP
         || def == &frame::FRAME
         || def == &crate::dissect::tunnel::MPLS
     {
@@ -475,6 +479,9 @@ fn emitters_of(prefix: &'static str) -> &'static [&'static str] {
         "pppoe" => &["pppoes"],
         // The frame emitter writes the columns after the frame tree, if it wants "frame".
         "_ws" => &["frame"],
+        // mDNS and LLMNR are DNS layers, SSDP an HTTP layer, each under its own protocol name.
+        "mdns" | "llmnr" => &["dns"],
+        "ssdp" => &["http"],
         _ => &[],
     }
 }
@@ -683,7 +690,19 @@ impl<'p, 'a> Cx<'p, 'a> {
     fn prepare(&mut self, acc: Access) {
         if matches!(acc, Access::Generic { .. }) && !self.collected {
             self.collected = true;
-            self.pkt.emit(&mut self.col);
+            // Fields come only from the emitters of layers the packet has (and the frame
+            // emitter): without such a layer there is nothing to collect.
+            let plan = self.col.plan;
+            let frame = plan.emitters.iter().any(|e| *e == "frame" || *e == "_ws");
+            if frame
+                || self
+                    .pkt
+                    .layers
+                    .iter()
+                    .any(|l| plan.emitters.contains(&l.layer().filter_name()))
+            {
+                self.pkt.emit(&mut self.col);
+            }
         }
     }
 }
