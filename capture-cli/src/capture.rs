@@ -425,7 +425,16 @@ pub fn run(a: &CaptureArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    let mut decoder = if a.print.format == crate::Format::Text {
+    let display = match &a.display_filter {
+        Some(text) => Some(
+            shared_decode::filter::compile(text)
+                .map_err(|e| anyhow::anyhow!("bad display filter:\n{}", e.render()))?,
+        ),
+        None => None,
+    };
+    let mut decoder = if a.print.format == crate::Format::Text
+        && !display.as_ref().is_some_and(|f| f.needs_flows())
+    {
         Decoder::new().without_flows()
     } else {
         Decoder::new()
@@ -500,7 +509,9 @@ pub fn run(a: &CaptureArgs) -> Result<ExitCode> {
                         };
                         let pkt = decoder.decode(&rec);
                         if let Some(pr) = printer.as_mut() {
-                            pr.print(&pkt, line);
+                            if display.as_ref().is_none_or(|f| f.matches(&pkt)) {
+                                pr.print(&pkt, line);
+                            }
                         }
                     }
                 }

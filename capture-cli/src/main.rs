@@ -98,6 +98,10 @@ pub struct CaptureArgs {
     /// Write classic pcap instead of pcapng.
     #[arg(long = "pcap")]
     pub classic_pcap: bool,
+    /// Display filter for what is printed live (Wireshark or tcpdump syntax; like tshark -Y).
+    /// Not with -w: files keep what the capture filter (EXPRESSION) lets through.
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER", conflicts_with = "write")]
+    pub display_filter: Option<String>,
     #[command(flatten)]
     pub print: PrintArgs,
     /// Capture filter (libpcap/tcpdump syntax), e.g. host 203.0.113.9 and port 443.

@@ -279,6 +279,19 @@ fn filter_and_several_interfaces_and_live_printing() {
     let live = pair
         .a
         .spawn(&[p(&pc), "capture", "-i", "veth-a", "-c", "4", "-n", "icmp"]);
+    // -Y filters what is printed live (the capture filter still decides what is read).
+    let live_y = pair.a.spawn(&[
+        p(&pc),
+        "capture",
+        "-i",
+        "veth-a",
+        "-c",
+        "4",
+        "-n",
+        "-Y",
+        "icmp.type == 0",
+        "icmp",
+    ]);
     wait_for_file(&out, Duration::from_secs(10));
     wait_for_file(&td, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(800));
@@ -310,6 +323,17 @@ fn filter_and_several_interfaces_and_live_printing() {
             "IP {} > {}: ICMP echo request",
             pair.a_ip, pair.b_ip
         )),
+        "{text}"
+    );
+    let l = live_y.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&l.stdout);
+    assert_eq!(
+        text.lines().count(),
+        2,
+        "2 of the 4 packets are replies: {text}"
+    );
+    assert!(
+        text.lines().all(|x| x.contains("ICMP echo reply")),
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&dir);
