@@ -11,11 +11,12 @@ bash scripts/setup.sh
 step() { printf '\n== %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
+step "the viewer (and shared-decode in it) builds for wasm32-unknown-unknown"
+# First: paircap embeds the built viewer (dist/) for `paircap view`.
+bash scripts/build-viewer.sh
 step "cargo clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings
 cargo clippy -p viewer-web --target wasm32-unknown-unknown -q -- -D warnings
-step "the viewer (and shared-decode in it) builds for wasm32-unknown-unknown"
-bash scripts/build-viewer.sh
 step "build"
 cargo build -q --workspace
 step "cargo test"

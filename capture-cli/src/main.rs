@@ -11,6 +11,7 @@ mod read;
 mod savefile;
 mod signals;
 mod tz;
+mod view;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -33,6 +34,8 @@ enum Command {
     Read(Box<ReadArgs>),
     /// List the interfaces you can capture on (like tcpdump -D).
     Interfaces,
+    /// Serve the browser viewer (built in) on 127.0.0.1 with these captures, and open it.
+    View(ViewArgs),
 }
 
 /// `paircap capture`: tcpdump's flags, same meaning.
@@ -168,6 +171,23 @@ pub struct PrintArgs {
     pub payload: bool,
 }
 
+/// `paircap view`.
+#[derive(Args, Debug)]
+pub struct ViewArgs {
+    /// A capture to open (the source, when comparing).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// A second capture (the target) to compare with the first.
+    #[arg(value_name = "TARGET", requires = "file")]
+    pub target: Option<PathBuf>,
+    /// Port on 127.0.0.1 (default: any free port).
+    #[arg(long = "port", default_value_t = 0)]
+    pub port: u16,
+    /// Print the URL without opening a browser.
+    #[arg(long = "no-open")]
+    pub no_open: bool,
+}
+
 /// `paircap read`.
 #[derive(Args, Debug)]
 pub struct ReadArgs {
@@ -201,6 +221,7 @@ fn main() -> ExitCode {
         Command::Capture(a) => capture::run(&a),
         Command::Read(a) => read::run(&a),
         Command::Interfaces => interfaces::run(),
+        Command::View(a) => view::run(&a),
     };
     match result {
         Ok(code) => code,
