@@ -6,6 +6,7 @@
 
 mod capture;
 mod interfaces;
+mod link;
 mod output;
 mod read;
 mod savefile;
@@ -36,6 +37,8 @@ enum Command {
     Interfaces,
     /// Serve the browser viewer (built in) on 127.0.0.1 with these captures, and open it.
     View(ViewArgs),
+    /// Print a view link (files' SHA-256, filter, packet; never packet data) for support.
+    Link(LinkArgs),
 }
 
 /// `paircap capture`: tcpdump's flags, same meaning.
@@ -171,6 +174,38 @@ pub struct PrintArgs {
     pub payload: bool,
 }
 
+/// `paircap link`.
+#[derive(Args, Debug)]
+pub struct LinkArgs {
+    /// The capture (the source, when comparing).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The target capture of a compare.
+    #[arg(long = "target", value_name = "FILE")]
+    pub target: Option<PathBuf>,
+    /// Display filter to put in the link.
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Packet (frame number) to select.
+    #[arg(long = "packet", value_name = "N")]
+    pub packet: Option<u64>,
+    /// Packet (frame number) to select in the target.
+    #[arg(long = "target-packet", value_name = "N")]
+    pub target_packet: Option<u64>,
+    /// Time column: rel, abs, delta or utc.
+    #[arg(long = "time-format", value_parser = ["rel", "abs", "delta", "utc"])]
+    pub time_format: Option<String>,
+    /// Clock offset of the target relative to the source, in milliseconds (compare).
+    #[arg(long = "offset", value_name = "MS")]
+    pub offset_ms: Option<f64>,
+    /// A short note (at most 280 characters).
+    #[arg(long = "note")]
+    pub note: Option<String>,
+    /// Where the viewer is (the link is BASE#v=1&…).
+    #[arg(long = "base", default_value = "http://127.0.0.1:8080/")]
+    pub base: String,
+}
+
 /// `paircap view`.
 #[derive(Args, Debug)]
 pub struct ViewArgs {
@@ -222,6 +257,7 @@ fn main() -> ExitCode {
         Command::Read(a) => read::run(&a),
         Command::Interfaces => interfaces::run(),
         Command::View(a) => view::run(&a),
+        Command::Link(a) => link::run(&a),
     };
     match result {
         Ok(code) => code,

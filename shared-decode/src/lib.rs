@@ -19,6 +19,7 @@ pub mod file;
 pub mod filter;
 pub mod flow;
 pub mod format;
+pub mod link;
 
 pub use decoder::Decoder;
 pub use dissect::Packet;

@@ -232,3 +232,86 @@ test('#open= opens a capture served beside the page (the demo link)', async () =
   await other.waitForSelector('[data-testid=error-banner]');
   assert.match(await text(other, 'error-banner'), /takes a path on this server/);
 });
+
+test('share links: the view comes back from the link; another file gives a warning; nothing leaves 127.0.0.1', async () => {
+  const file = corpus('pcap-parser__wireshark_samples-test.pcapng');
+  const { page, ctx } = await openViewer(browser, server);
+  const urls = [];
+  ctx.on('request', (r) => urls.push(r.url()));
+  await openFile(page, file);
+  await page.evaluate(() => window.bench.filter({ expr: 'tcp || dns.flags.response == 1' }));
+  const displayed = await num(page, 'status-displayed');
+  const row = page.locator('[data-testid=packet-row]').nth(5);
+  const frame = Number(await row.getAttribute('data-frame'));
+  await row.click();
+  await page.waitForSelector('[data-testid=details] .node');
+  await page.selectOption('[data-testid=time-format]', 'abs');
+  // Wait for the hash so the link carries it.
+  await page.waitForFunction(() => /SHA-256 [0-9a-f]/.test(document.querySelector('[data-testid=status-sha256]').innerText));
+  await page.click('[data-testid=share-link]');
+  await page.fill('[data-testid=share-note]', 'look at the selected packet');
+  const url = await page.inputValue('[data-testid=share-link-url]');
+  assert.match(url, /#v=1&s=pcap-parser__wireshark_samples-test\.pcapng~\d+~[0-9a-f]{64}&f=tcp/);
+  assert.ok(url.length <= 2048 + server.url.length);
+  await shot(page, '12-share-dialog');
+
+  // A fresh page with the link: it says what to open, then restores the view.
+  const page2 = await ctx.newPage();
+  await page2.goto(url);
+  await page2.waitForSelector('[data-testid=link-banner]');
+  assert.match(await text(page2, 'link-banner'), /Open the file/);
+  assert.match(await text(page2, 'link-note'), /look at the selected packet/);
+  await shot(page2, '13-link-opened');
+  await page2.setInputFiles('[data-testid=open-file]', file);
+  await page2.waitForSelector(`[data-testid=packet-row][data-frame="${frame}"].selected`, { timeout: 60000 });
+  assert.equal(await num(page2, 'status-displayed'), displayed);
+  assert.equal(await page2.inputValue('[data-testid=filter-input]'), 'tcp || dns.flags.response == 1');
+  assert.equal(await page2.locator('[data-testid=time-format]').inputValue(), 'abs');
+  await page2.waitForFunction(() => /matches the link/.test(document.querySelector('[data-testid=link-banner]')?.innerText || ''));
+  await shot(page2, '14-link-restored');
+
+  // Another file: a clear warning.
+  const page3 = await ctx.newPage();
+  await page3.goto(url);
+  await page3.setInputFiles('[data-testid=open-file]', corpus('pcpp__example.pcap'));
+  await page3.waitForSelector('[data-testid=link-warning]');
+  assert.match(await text(page3, 'link-warning'), /Not the file this link was made with/);
+  await shot(page3, '15-link-mismatch');
+  const outside = urls.filter((u) => !u.startsWith(server.url) && !u.startsWith('blob:') && !u.startsWith('data:'));
+  assert.deepEqual(outside, []);
+});
+
+test('paircap link prints a link the viewer restores', async () => {
+  const file = corpus('pcap-parser__wireshark_samples-test.pcapng');
+  const bin = path.join(REPO, 'target/debug/paircap');
+  assert.ok(fs.existsSync(bin), `${bin}: build it first (cargo build -p capture-cli)`);
+  const link = execFileSync(bin, ['link', file, '-Y', 'udp.port == 53', '--packet', '20', '--base', server.url], { encoding: 'utf8' }).trim();
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  await page.goto(link);
+  await page.waitForSelector('[data-testid=link-banner]');
+  await page.setInputFiles('[data-testid=open-file]', file);
+  await page.waitForSelector('[data-testid=packet-row][data-frame="20"].selected', { timeout: 60000 });
+  assert.equal(await num(page, 'status-displayed'), tsharkCount(file, 'udp.port == 53'));
+  await page.waitForFunction(() => /matches the link/.test(document.querySelector('[data-testid=link-banner]')?.innerText || ''));
+});
+
+test('paircap view serves the viewer and opens the named file', async () => {
+  const bin = path.join(REPO, 'target/debug/paircap');
+  const { spawn } = await import('node:child_process');
+  const child = spawn(bin, ['view', path.join(REPO, 'samples/demo.pcapng'), '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (d) => { buf += d; const m = buf.match(/paircap viewer: (\S+)/); if (m) resolve(m[1]); });
+      child.on('exit', (c) => reject(new Error('paircap view exited ' + c)));
+    });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{32}\/#open=files\/0\/demo\.pcapng$/);
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'ready', null, { timeout: 60000 });
+    assert.equal(await num(page, 'status-total'), tsharkCount(path.join(REPO, 'samples/demo.pcapng')));
+    await shot(page, '16-paircap-view');
+  } finally {
+    child.kill();
+  }
+});

@@ -648,6 +648,20 @@ impl Engine {
         Some(pkt)
     }
 
+    /// The captured bytes of a frame, from its record in `blocks` (or memory for gzip).
+    pub fn packet_bytes<'b>(
+        &'b self,
+        frame: u32,
+        blocks: &'b [(u64, Vec<u8>)],
+    ) -> Option<&'b [u8]> {
+        let i = (frame as usize).checked_sub(1)?;
+        let rec = self.record_bytes(frame, blocks)?;
+        self.parser
+            .record_at(rec, *self.offsets.get(i)?)
+            .ok()
+            .map(|r| r.data)
+    }
+
     /// Whether the snap holds the whole captured packet.
     pub fn snap_is_whole(&self, frame: u32) -> bool {
         let i = frame as usize - 1;

@@ -3,6 +3,7 @@
 //! page keeps the rows of the visible window and the selected packet.
 
 use crate::proto::{Column, Details, FilterProblem, Row, Summary, TimeFormat};
+use shared_decode::link::ViewLink;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -49,6 +50,21 @@ pub enum Theme {
     Light,
     /// Dark.
     Dark,
+}
+
+/// Where a view link stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkStatus {
+    /// No link.
+    None,
+    /// Waiting for its file(s) to be opened.
+    Waiting,
+    /// Applied; the file's hash not known yet.
+    Applied,
+    /// Applied, and the file is the one the link names.
+    Verified,
+    /// Applied, but something does not match (the message says what).
+    Mismatch(String),
 }
 
 /// The page state.
@@ -110,6 +126,14 @@ pub struct State {
     pub index_ms: Option<f64>,
     /// Milliseconds the last filter took.
     pub filter_ms: Option<f64>,
+    /// A view link from the URL.
+    pub link: Option<ViewLink>,
+    /// What became of it.
+    pub link_status: LinkStatus,
+    /// A share link being shown.
+    pub share: Option<String>,
+    /// A passing message (not an error).
+    pub info: Option<String>,
 }
 
 impl Default for State {
@@ -143,6 +167,10 @@ impl Default for State {
             details_pct: 50.0,
             index_ms: None,
             filter_ms: None,
+            link: None,
+            link_status: LinkStatus::None,
+            share: None,
+            info: None,
         }
     }
 }
@@ -243,6 +271,25 @@ pub enum Action {
     ToggleLegend,
     /// Theme.
     SetTheme(Theme),
+    /// A view link was opened: remember it and apply what needs no file.
+    LinkLoaded(ViewLink),
+    /// The link's filter and packet were sent for the opened file.
+    LinkApplied,
+    /// The opened file's SHA-256 (checked against the link).
+    LinkChecked(String),
+    /// The link's packet was found at another frame, or not at all.
+    LinkPacket {
+        /// Frame the link names.
+        wanted: u32,
+        /// Where it is here.
+        found: Option<u32>,
+    },
+    /// Show a share link.
+    ShowShare(String),
+    /// Close the share dialog.
+    HideShare,
+    /// Show a passing message.
+    Info(String),
     /// Resize the list / details split.
     Resize {
         /// List height percent.
@@ -282,8 +329,21 @@ impl State {
                     list_pct: self.list_pct,
                     details_pct: self.details_pct,
                     visible: self.visible,
+                    link: self.link.clone(),
+                    link_status: match self.link_status {
+                        LinkStatus::None => LinkStatus::None,
+                        _ => LinkStatus::Waiting,
+                    },
                     ..State::default()
                 };
+                if let Some(f) = self.link.as_ref().and_then(|l| l.source.as_ref()) {
+                    if f.size != size || f.name != name {
+                        s.link_status = LinkStatus::Mismatch(format!(
+                            "the link was made with {} ({} bytes); this is {name} ({size} bytes)",
+                            f.name, f.size
+                        ));
+                    }
+                }
                 s.file = Some((name, size));
                 s.phase = Phase::Indexing { bytes: 0, size };
                 s.view_gen = self.view_gen.wrapping_add(1);
@@ -486,14 +546,68 @@ impl State {
                 s.invalidate_rows();
                 s.selected_pos = None;
             }
-            Action::Hash(h) => s.sha256 = Some(h),
+            Action::Hash(h) => {
+                s.sha256 = Some(h.clone());
+                if s.link.is_some() {
+                    return Rc::new(s).reduce(Action::LinkChecked(h));
+                }
+            }
             Action::Error(e) => s.error = Some(e),
             Action::DismissError => {
-                if s.error.is_none() {
+                if s.error.is_none() && s.info.is_none() {
                     return self;
                 }
                 s.error = None;
+                s.info = None;
             }
+            Action::LinkLoaded(l) => {
+                if let Some(t) = l.time_format.as_deref().and_then(TimeFormat::from_key) {
+                    s.time_format = t;
+                }
+                if let Some((a, b)) = l.layout {
+                    s.list_pct = a.clamp(15.0, 85.0);
+                    s.details_pct = b.clamp(20.0, 80.0);
+                }
+                if !l.filter.is_empty() {
+                    s.filter_text = l.filter.clone();
+                }
+                s.link = Some(l);
+                s.link_status = LinkStatus::Waiting;
+            }
+            Action::LinkApplied => {
+                if s.link_status == LinkStatus::Waiting {
+                    s.link_status = LinkStatus::Applied;
+                }
+            }
+            Action::LinkChecked(sha) => {
+                let want = s
+                    .link
+                    .as_ref()
+                    .and_then(|l| l.source.as_ref())
+                    .map(|f| f.sha256.clone());
+                match want {
+                    Some(w) if !w.is_empty() && w != sha => {
+                        s.link_status = LinkStatus::Mismatch(format!(
+                            "this file's SHA-256 is {}…, the link's file has {}…: the view may show other packets",
+                            &sha[..12.min(sha.len())],
+                            &w[..12.min(w.len())]
+                        ))
+                    }
+                    Some(w) if !w.is_empty() && matches!(s.link_status, LinkStatus::Applied | LinkStatus::Waiting) => {
+                        s.link_status = LinkStatus::Verified
+                    }
+                    _ => return self,
+                }
+            }
+            Action::LinkPacket { wanted, found } => {
+                s.info = Some(match found {
+                    Some(f) => format!("The link's packet {wanted} is packet {f} in this file."),
+                    None => format!("The link's packet {wanted} is not in this file."),
+                });
+            }
+            Action::ShowShare(u) => s.share = Some(u),
+            Action::HideShare => s.share = None,
+            Action::Info(m) => s.info = Some(m),
             Action::ToggleProperties => s.show_properties = !s.show_properties,
             Action::ToggleLegend => s.show_legend = !s.show_legend,
             Action::SetTheme(t) => s.theme = t,
@@ -608,4 +722,31 @@ pub fn completions(text: &str, cursor: usize, max: usize) -> (usize, Vec<Complet
         })
         .collect();
     (start, offers)
+}
+
+impl State {
+    /// The view link for what is on screen (`note` from the share dialog; the selected
+    /// packet's digest when its details are loaded).
+    pub fn view_link(&self, note: &str) -> ViewLink {
+        use shared_decode::link::{packet_digest, FileRef, PacketRef};
+        let packet = self.details.as_ref().map(|d| PacketRef {
+            frame: u64::from(d.frame),
+            digest: packet_digest(&d.bytes),
+        });
+        ViewLink {
+            source: self.file.as_ref().map(|(name, size)| FileRef {
+                name: name.clone(),
+                size: *size,
+                sha256: self.sha256.clone().unwrap_or_default(),
+            }),
+            target: None,
+            filter: self.applied.clone(),
+            packet,
+            target_packet: None,
+            time_format: Some(self.time_format.key().to_string()),
+            layout: Some((self.list_pct, self.details_pct)),
+            clock_offset_ms: None,
+            note: note.to_string(),
+        }
+    }
 }

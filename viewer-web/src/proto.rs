@@ -271,6 +271,13 @@ pub enum ToWorker {
         /// Frame number.
         frame: u32,
     },
+    /// Find a packet by content digest (a view link's packet), trying `frame` first.
+    FindPacket {
+        /// Frame number the link names.
+        frame: u32,
+        /// `shared_decode::link::packet_digest` of its bytes.
+        digest: u64,
+    },
 }
 
 /// Worker → page.
@@ -352,6 +359,15 @@ pub enum FromWorker {
         /// Frame number.
         frame: u32,
         /// Position.
+        pos: Option<u32>,
+    },
+    /// Result of [`ToWorker::FindPacket`].
+    Found {
+        /// Frame number the link named.
+        wanted: u32,
+        /// Frame holding the packet (`None`: not in this file).
+        frame: Option<u32>,
+        /// Its display position (`None`: not displayed).
         pos: Option<u32>,
     },
     /// SHA-256 of the file, hex.

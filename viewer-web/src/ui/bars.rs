@@ -337,6 +337,8 @@ pub fn toolbar(p: &BarProps) -> Html {
                 }
             </div>
             <button onclick={apply_btn} data-testid="filter-apply" title="Apply the filter (Enter)">{ "Apply" }</button>
+            <button data-testid="share-link" title="A link to this view for support (no packets in it)" disabled={s.file.is_none()}
+                    onclick={p.ctl.dispatch.reform(|_| Action::ShowShare(String::new()))}>{ "Share view" }</button>
             <select onchange={on_time} data-testid="time-format" title="Time column">
                 { for TimeFormat::ALL.iter().map(|t| html! { <option value={t.key()} selected={*t == s.time_format}>{ t.label() }</option> }) }
             </select>
@@ -607,6 +609,80 @@ pub fn legend(p: &CtlProps) -> Html {
                 <p class="fine">{ "Wireshark's default colouring rules; the first rule that matches wins." }</p>
                 <ul>{ for COLOR_RULES.iter().map(|(name, bg, fg)| html! { <li style={format!("background:{bg};color:{fg}")}>{ *name }</li> }) }</ul>
                 <button onclick={close}>{ "Close" }</button>
+            </div>
+        </div>
+    }
+}
+
+/// "Share view": a link with the files' names, sizes and SHA-256, the filter, the selected
+/// packet, time format and layout, and a note — never packets.
+#[function_component(ShareDialog)]
+pub fn share_dialog(p: &BarProps) -> Html {
+    let s = &p.state;
+    let note = use_state(String::new);
+    let close = p.ctl.dispatch.reform(|_: MouseEvent| Action::HideShare);
+    let link = s.view_link(&note);
+    let (url, problem) = match link.to_fragment() {
+        Ok(f) => {
+            let loc = web_sys::window().map(|w| w.location());
+            let base = loc
+                .map(|l| {
+                    format!(
+                        "{}{}",
+                        l.origin().unwrap_or_default(),
+                        l.pathname().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            (format!("{base}#{f}"), None)
+        }
+        Err(e) => (String::new(), Some(e.to_string())),
+    };
+    let on_note = {
+        let note = note.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(i) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+            {
+                note.set(i.value());
+            }
+        })
+    };
+    let copy = {
+        let url = url.clone();
+        let d = p.ctl.dispatch.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().clipboard().write_text(&url);
+                d.emit(Action::Info(
+                    "Link copied. It holds no packets: send the capture file(s) with it.".into(),
+                ));
+            }
+        })
+    };
+    let pending_hash = s.sha256.is_none() && s.file.is_some();
+    html! {
+        <div class="modal-back" onclick={close.clone()}>
+            <div class="modal share" data-testid="share-dialog" onclick={Callback::from(|e: MouseEvent| e.stop_propagation())} role="dialog" aria-label="Share this view">
+                <h2>{ "Share this view" }</h2>
+                <p class="fine">{ "The link holds the file names, sizes and SHA-256, the filter, the selected packet and the layout — no packet data. Whoever opens it opens the same file(s) and sees this view; a different file gives a warning." }</p>
+                if pending_hash {
+                    <p class="fine warn">{ "The file's SHA-256 is still being computed; the link will not let the other side verify the file yet." }</p>
+                }
+                <label class="field">{ "Note (optional)" }
+                    <textarea data-testid="share-note" maxlength={shared_decode::link::MAX_NOTE.to_string()} rows="2" value={(*note).clone()} oninput={on_note} />
+                </label>
+                if let Some(e) = problem {
+                    <p class="filter-error static" data-testid="share-error">{ e }</p>
+                } else {
+                    <input class="share-url" data-testid="share-link-url" readonly=true value={url.clone()} />
+                    <p class="fine">{ format!("{} of at most {} characters.", url.len(), shared_decode::link::MAX_LINK) }</p>
+                }
+                <div class="buttons">
+                    <button onclick={copy} data-testid="share-copy">{ "Copy link" }</button>
+                    <button onclick={close}>{ "Close" }</button>
+                </div>
             </div>
         </div>
     }

@@ -161,7 +161,7 @@ pub fn packet_list(p: &ListProps) -> Html {
         .collect();
 
     html! {
-        <div class="list-pane" role="grid" aria-rowcount={s.displayed.to_string()}>
+        <div class="list-pane" role="grid" aria-rowcount={s.displayed.to_string()} style={format!("--time-w:{}px", time_width(s.time_format))}>
             <div class="row header">{ header }</div>
             <div class="scroller" ref={scroller} {onscroll} {onkeydown} tabindex="0" data-testid="packet-list">
                 <div class="window">{ rows }</div>
@@ -183,5 +183,15 @@ fn col_class(c: Column) -> &'static str {
         Column::Protocol => "c-proto",
         Column::Length => "c-len",
         Column::Info => "c-info",
+    }
+}
+
+/// Width of the Time column for a time format (monospace digits at 12px).
+fn time_width(t: crate::proto::TimeFormat) -> u32 {
+    use crate::proto::TimeFormat;
+    match t {
+        TimeFormat::Relative | TimeFormat::Delta => 132,
+        TimeFormat::Absolute => 152,
+        TimeFormat::Utc => 226,
     }
 }

@@ -13,9 +13,10 @@ mod panes;
 pub mod wire;
 pub mod worker;
 
-use crate::model::{Action, Nav, Phase, State, Theme};
+use crate::model::{Action, LinkStatus, Nav, Phase, State, Theme};
 use crate::proto::{FromWorker, ToWorker};
 use bridge::Bridge;
+use shared_decode::link::{PacketRef, ViewLink};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -71,6 +72,11 @@ pub struct Runtime {
     file: RefCell<Option<File>>,
     /// Last rows request (generation, start, count), to skip duplicates.
     last_rows: Cell<(u32, u32, u32)>,
+    /// A view link's packet, looked up once its filter is applied.
+    pending_packet: Cell<Option<PacketRef>>,
+    /// Opens counted, and the open a view link was last applied to.
+    opens: Cell<u32>,
+    link_applied_to: Cell<u32>,
 }
 
 impl Runtime {
@@ -174,6 +180,14 @@ fn on_worker_message(
                 display,
                 millis,
             });
+            if let Some(rt) = &rt {
+                if let Some(p) = rt.pending_packet.take() {
+                    rt.send(&ToWorker::FindPacket {
+                        frame: p.frame.min(u64::from(u32::MAX)) as u32,
+                        digest: p.digest,
+                    });
+                }
+            }
             mark("filter-ms", &format!("{millis:.1}"));
             mark("displayed", &displayed.to_string());
             bump("filter-seq");
@@ -200,6 +214,21 @@ fn on_worker_message(
                 "packet {frame} is not in the list (no such packet, or the filter hides it)"
             ))),
         },
+        FromWorker::Found { wanted, frame, pos } => {
+            if let Some(p) = pos {
+                d.dispatch(Action::GoTo(p));
+            }
+            if frame != Some(wanted) {
+                d.dispatch(Action::LinkPacket {
+                    wanted,
+                    found: frame,
+                });
+            } else if pos.is_none() {
+                d.dispatch(Action::Info(format!(
+                    "The link's packet {wanted} is hidden by the filter."
+                )));
+            }
+        }
         FromWorker::Hash { sha256, .. } => d.dispatch(Action::Hash(sha256)),
         FromWorker::Error { message } => d.dispatch(Action::Error(message)),
     }
@@ -227,6 +256,9 @@ pub fn app() -> Html {
             filter_id: Cell::new(0),
             file: RefCell::new(None),
             last_rows: Cell::new((u32::MAX, 0, 0)),
+            pending_packet: Cell::new(None),
+            opens: Cell::new(0),
+            link_applied_to: Cell::new(0),
         });
         *slot.borrow_mut() = Some(rt.clone());
         *rt_cell.borrow_mut() = Some(rt);
@@ -256,6 +288,7 @@ pub fn app() -> Html {
                 let name = file.name();
                 let size = file.size() as u64;
                 rt.open_t0.set(now());
+                rt.opens.set(rt.opens.get() + 1);
                 rt.first_rows.set(false);
                 rt.last_rows.set((u32::MAX, 0, 0));
                 mark("phase", "indexing");
@@ -383,36 +416,97 @@ pub fn app() -> Html {
         });
     }
 
-    // `#open=samples/demo.pcapng`: open a capture served next to the page (the demo, and
-    // links to sample files). Only same-origin relative paths: bytes never go anywhere.
+    // The URL fragment: a view link (`#v=1&…`), and/or `open=PATH` (and `target=PATH`) to
+    // open captures served beside the page (the demo, `paircap view`). Read on load and
+    // whenever it changes (a link pasted into the address bar).
     {
         let open = ctl.open.clone();
         let d = state.dispatcher();
         use_effect_with((), move |_| {
-            let hash = web_sys::window()
-                .and_then(|w| w.location().hash().ok())
-                .unwrap_or_default();
-            if let Some(path) = hash.strip_prefix("#open=") {
-                let path = js_sys::decode_uri_component(path)
-                    .ok()
-                    .and_then(|s| s.as_string())
+            let apply = move || {
+                let hash = web_sys::window()
+                    .and_then(|w| w.location().hash().ok())
                     .unwrap_or_default();
-                if path.contains("://") || path.starts_with("//") {
-                    d.dispatch(Action::Error(format!(
-                        "#open= takes a path on this server, not {path}"
-                    )));
-                } else {
-                    wasm_bindgen_futures::spawn_local(async move {
-                        match fetch_file(&path).await {
-                            Ok(f) => open.emit(f),
-                            Err(e) => {
-                                d.dispatch(Action::Error(format!("could not load {path}: {e}")))
-                            }
+                let frag = hash.strip_prefix('#').unwrap_or(&hash).to_string();
+                if ViewLink::is_link(&frag) {
+                    match ViewLink::parse(&frag) {
+                        Ok(l) => d.dispatch(Action::LinkLoaded(l)),
+                        Err(e) => {
+                            d.dispatch(Action::Error(format!("this view link cannot be read: {e}")))
                         }
-                    });
+                    }
+                }
+                let path = frag.split('&').find_map(|kv| kv.strip_prefix("open="));
+                if let Some(path) = path {
+                    let path = js_sys::decode_uri_component(path)
+                        .ok()
+                        .and_then(|s| s.as_string())
+                        .unwrap_or_default();
+                    if path.contains("://") || path.starts_with("//") {
+                        d.dispatch(Action::Error(format!(
+                            "#open= takes a path on this server, not {path}"
+                        )));
+                    } else {
+                        let (open, d) = (open.clone(), d.clone());
+                        wasm_bindgen_futures::spawn_local(async move {
+                            match fetch_file(&path).await {
+                                Ok(f) => open.emit(f),
+                                Err(e) => {
+                                    d.dispatch(Action::Error(format!("could not load {path}: {e}")))
+                                }
+                            }
+                        });
+                    }
+                }
+            };
+            apply();
+            let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(apply);
+            let w = web_sys::window();
+            if let Some(w) = &w {
+                let _ =
+                    w.add_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = w {
+                    let _ = w.remove_event_listener_with_callback(
+                        "hashchange",
+                        cb.as_ref().unchecked_ref(),
+                    );
                 }
             }
         });
+    }
+    // A view link meets an indexed file: apply its filter, then find its packet.
+    {
+        let rt = rt.clone();
+        let s = state.clone();
+        let d = state.dispatcher();
+        use_effect_with(
+            (state.phase == Phase::Ready, state.link.is_some()),
+            move |&(ready, has_link)| {
+                if ready && has_link && rt.link_applied_to.get() != rt.opens.get() {
+                    rt.link_applied_to.set(rt.opens.get());
+                    if let Some(l) = &s.link {
+                        rt.pending_packet.set(l.packet);
+                        if !l.filter.is_empty() {
+                            d.dispatch(Action::FilterText(l.filter.clone()));
+                            let id = panes::next_filter_id();
+                            rt.filter_id.set(id);
+                            rt.send(&ToWorker::Filter {
+                                text: l.filter.clone(),
+                                id,
+                            });
+                        } else if let Some(p) = rt.pending_packet.take() {
+                            rt.send(&ToWorker::FindPacket {
+                                frame: p.frame.min(u64::from(u32::MAX)) as u32,
+                                digest: p.digest,
+                            });
+                        }
+                        d.dispatch(Action::LinkApplied);
+                    }
+                }
+            },
+        );
     }
 
     let ondragover = Callback::from(|e: DragEvent| e.prevent_default());
@@ -444,6 +538,13 @@ pub fn app() -> Html {
                     <button class="dismiss" onclick={ctl.dispatch.reform(|_| Action::DismissError)} title="Dismiss (Esc)">{ "×" }</button>
                 </div>
             }
+            { link_banner(&state, &ctl) }
+            if let Some(info) = &state.info {
+                <div class="info-banner" data-testid="info-banner" role="status">
+                    <span class="msg">{ info.clone() }</span>
+                    <button class="dismiss" onclick={ctl.dispatch.reform(|_| Action::DismissError)} title="Dismiss (Esc)">{ "×" }</button>
+                </div>
+            }
             if let Phase::Indexing { bytes, size } = state.phase {
                 <div class="progress" data-testid="progress"><div class="bar" style={format!("width:{:.1}%", if size == 0 { 100.0 } else { bytes as f64 * 100.0 / size as f64 })}></div></div>
             }
@@ -467,8 +568,44 @@ pub fn app() -> Html {
             if state.show_legend {
                 <bars::Legend ctl={ctl.clone()} />
             }
+            if state.share.is_some() {
+                <bars::ShareDialog state={state.clone()} ctl={ctl.clone()} />
+            }
         </div>
     }
+}
+
+/// What a view link refers to and whether the opened file is that one.
+fn link_banner(state: &State, _ctl: &Ctl) -> Html {
+    let Some(l) = &state.link else {
+        return Html::default();
+    };
+    let files: Vec<String> = [l.source.as_ref(), l.target.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let sha = if f.sha256.is_empty() {
+                String::new()
+            } else {
+                format!(", SHA-256 {}…", &f.sha256[..12])
+            };
+            format!("{} ({} bytes{sha})", f.name, f.size)
+        })
+        .collect();
+    let note = (!l.note.is_empty()).then(|| html! { <div class="note" data-testid="link-note">{ format!("Note: {}", l.note) }</div> });
+    let (class, text) = match &state.link_status {
+        LinkStatus::None => return Html::default(),
+        LinkStatus::Waiting => ("link-banner", format!("This link shows a view of {}. Open the file to see it — the link holds no packets.", files.join(" and "))),
+        LinkStatus::Applied => ("link-banner", "View from the link applied; checking the file's SHA-256…".to_string()),
+        LinkStatus::Verified => ("link-banner ok", "View from the link applied. The file's SHA-256 matches the link.".to_string()),
+        LinkStatus::Mismatch(m) => ("link-banner warn", format!("Not the file this link was made with: {m}.")),
+    };
+    let testid = if matches!(state.link_status, LinkStatus::Mismatch(_)) {
+        "link-warning"
+    } else {
+        "link-banner"
+    };
+    html! { <div class={class} data-testid={testid} role="status"><span>{ text }</span>{ note.unwrap_or_default() }</div> }
 }
 
 /// Fetches a file served beside the page as a `File`.

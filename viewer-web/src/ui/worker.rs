@@ -212,6 +212,9 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
                 });
             }
         }
+        ToWorker::FindPacket { frame, digest } => {
+            spawn_local(find_packet(ctx.clone(), frame, digest))
+        }
         ToWorker::Locate { frame } => {
             let c = ctx.borrow();
             let pos = c
@@ -484,4 +487,60 @@ async fn run_filter(ctx: Shared, text: String, id: u32) {
             millis: now() - t0,
         });
     }
+}
+
+/// Finds the packet with this content digest: the named frame first, then every frame
+/// (read in large slices), for links made from another export of the same traffic.
+async fn find_packet(ctx: Shared, frame: u32, digest: u64) {
+    use shared_decode::link::packet_digest;
+    let found = |ctx: &Shared, f: u32| {
+        let c = ctx.borrow();
+        let pos = c
+            .engine
+            .as_ref()
+            .and_then(|e| e.position_of(f))
+            .map(|p| p as u32);
+        post(&FromWorker::Found {
+            wanted: frame,
+            frame: Some(f),
+            pos,
+        });
+    };
+    if let Ok(blocks) = read_blocks(&ctx, &[frame]).await {
+        let hit = ctx
+            .borrow()
+            .engine
+            .as_ref()
+            .and_then(|e| e.packet_bytes(frame, &blocks))
+            .is_some_and(|b| packet_digest(b) == digest);
+        if hit {
+            return found(&ctx, frame);
+        }
+    }
+    let total = ctx.borrow().engine.as_ref().map_or(0, |e| e.total() as u32);
+    let mut from = 1u32;
+    while from <= total {
+        let to = (from + 20_000).min(total + 1);
+        let frames: Vec<u32> = (from..to).collect();
+        let Ok(blocks) = read_blocks_gap(&ctx, &frames, u64::MAX / 4).await else {
+            break;
+        };
+        let hit = {
+            let c = ctx.borrow();
+            let Some(e) = c.engine.as_ref() else { return };
+            frames.iter().copied().find(|&f| {
+                e.packet_bytes(f, &blocks)
+                    .is_some_and(|b| packet_digest(b) == digest)
+            })
+        };
+        if let Some(f) = hit {
+            return found(&ctx, f);
+        }
+        from = to;
+    }
+    post(&FromWorker::Found {
+        wanted: frame,
+        frame: None,
+        pos: None,
+    });
 }
