@@ -17,7 +17,9 @@ fn file_ref(p: &Path) -> Result<FileRef> {
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
     loop {
-        let n = f.read(&mut buf).with_context(|| format!("cannot read {}", p.display()))?;
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", p.display()))?;
         if n == 0 {
             break;
         }
@@ -25,7 +27,9 @@ fn file_ref(p: &Path) -> Result<FileRef> {
         h.update(&buf[..n]);
     }
     Ok(FileRef {
-        name: p.file_name().map_or_else(String::new, |n| n.to_string_lossy().to_string()),
+        name: p
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().to_string()),
         size,
         sha256: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
     })
@@ -40,7 +44,10 @@ fn packet_ref(p: &Path, n: u64) -> Result<PacketRef> {
         let Ok(rec) = rec else { continue };
         i += 1;
         if i == n {
-            return Ok(PacketRef { frame: n, digest: packet_digest(rec.data) });
+            return Ok(PacketRef {
+                frame: n,
+                digest: packet_digest(rec.data),
+            });
         }
     }
     anyhow::bail!("{} has {i} packets, no packet {n}", p.display())
@@ -49,7 +56,8 @@ fn packet_ref(p: &Path, n: u64) -> Result<PacketRef> {
 /// Runs `paircap link`.
 pub fn run(a: &LinkArgs) -> Result<ExitCode> {
     if let Some(f) = &a.filter {
-        shared_decode::filter::compile(f).map_err(|e| anyhow::anyhow!("bad display filter:\n{}", e.render()))?;
+        shared_decode::filter::compile(f)
+            .map_err(|e| anyhow::anyhow!("bad display filter:\n{}", e.render()))?;
     }
     let link = ViewLink {
         source: Some(file_ref(&a.file)?),

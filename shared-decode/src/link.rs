@@ -100,7 +100,9 @@ fn dec(s: &str) -> Result<String, LinkError> {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if c == b'%' {
-            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             let v = hex
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
                 .ok_or_else(|| LinkError(format!("bad %-escape at byte {i} of the link")))?;
@@ -130,16 +132,23 @@ fn file_from(v: &str) -> Result<FileRef, LinkError> {
     }
     Ok(FileRef {
         name: dec(name)?,
-        size: size.parse().map_err(|_| LinkError(format!("bad file size {size:?}")))?,
+        size: size
+            .parse()
+            .map_err(|_| LinkError(format!("bad file size {size:?}")))?,
         sha256: sha.to_ascii_lowercase(),
     })
 }
 
 fn packet_from(v: &str) -> Result<PacketRef, LinkError> {
-    let (f, d) = v.split_once('.').ok_or_else(|| LinkError(format!("bad packet reference {v:?}")))?;
+    let (f, d) = v
+        .split_once('.')
+        .ok_or_else(|| LinkError(format!("bad packet reference {v:?}")))?;
     Ok(PacketRef {
-        frame: f.parse().map_err(|_| LinkError(format!("bad frame number {f:?}")))?,
-        digest: u64::from_str_radix(d, 16).map_err(|_| LinkError(format!("bad packet digest {d:?}")))?,
+        frame: f
+            .parse()
+            .map_err(|_| LinkError(format!("bad frame number {f:?}")))?,
+        digest: u64::from_str_radix(d, 16)
+            .map_err(|_| LinkError(format!("bad packet digest {d:?}")))?,
     })
 }
 
@@ -150,7 +159,9 @@ impl ViewLink {
     /// When the link would be longer than [`MAX_LINK`] or the note than [`MAX_NOTE`].
     pub fn to_fragment(&self) -> Result<String, LinkError> {
         if self.note.chars().count() > MAX_NOTE {
-            return Err(LinkError(format!("the note is longer than {MAX_NOTE} characters")));
+            return Err(LinkError(format!(
+                "the note is longer than {MAX_NOTE} characters"
+            )));
         }
         let mut s = format!("v={VERSION}");
         if let Some(f) = &self.source {
@@ -202,7 +213,9 @@ impl ViewLink {
     pub fn parse(fragment: &str) -> Result<ViewLink, LinkError> {
         let f = fragment.strip_prefix('#').unwrap_or(fragment);
         if f.len() > MAX_LINK {
-            return Err(LinkError(format!("the link is longer than {MAX_LINK} bytes")));
+            return Err(LinkError(format!(
+                "the link is longer than {MAX_LINK} bytes"
+            )));
         }
         let mut l = ViewLink::default();
         let mut version = None;
@@ -217,7 +230,9 @@ impl ViewLink {
                 "q" => l.target_packet = Some(packet_from(v)?),
                 "tf" => l.time_format = Some(dec(v)?),
                 "l" => {
-                    let (a, b) = v.split_once(',').ok_or_else(|| LinkError(format!("bad layout {v:?}")))?;
+                    let (a, b) = v
+                        .split_once(',')
+                        .ok_or_else(|| LinkError(format!("bad layout {v:?}")))?;
                     let p = |x: &str| x.parse::<f64>().ok().filter(|x| x.is_finite());
                     l.layout = Some((p(a).unwrap_or(55.0), p(b).unwrap_or(50.0)));
                 }
@@ -228,7 +243,9 @@ impl ViewLink {
         }
         match version {
             Some(VERSION) => Ok(l),
-            Some(v) => Err(LinkError(format!("this link has format version {v}; this paircap reads version {VERSION}"))),
+            Some(v) => Err(LinkError(format!(
+                "this link has format version {v}; this paircap reads version {VERSION}"
+            ))),
             None => Err(LinkError("not a paircap view link (no v=)".into())),
         }
     }
@@ -246,11 +263,26 @@ mod tests {
 
     fn sample() -> ViewLink {
         ViewLink {
-            source: Some(FileRef { name: "source capture (1).pcapng".into(), size: 123_456, sha256: "ab".repeat(32) }),
-            target: Some(FileRef { name: "t.pcap".into(), size: 9, sha256: "cd".repeat(32) }),
-            filter: "tcp.port == 443 && ip.addr == 10.0.0.0/8 && http.host contains \"ä&=#\"".into(),
-            packet: Some(PacketRef { frame: 4711, digest: 0x0123_4567_89ab_cdef }),
-            target_packet: Some(PacketRef { frame: 4700, digest: 7 }),
+            source: Some(FileRef {
+                name: "source capture (1).pcapng".into(),
+                size: 123_456,
+                sha256: "ab".repeat(32),
+            }),
+            target: Some(FileRef {
+                name: "t.pcap".into(),
+                size: 9,
+                sha256: "cd".repeat(32),
+            }),
+            filter: "tcp.port == 443 && ip.addr == 10.0.0.0/8 && http.host contains \"ä&=#\""
+                .into(),
+            packet: Some(PacketRef {
+                frame: 4711,
+                digest: 0x0123_4567_89ab_cdef,
+            }),
+            target_packet: Some(PacketRef {
+                frame: 4700,
+                digest: 7,
+            }),
             time_format: Some("utc".into()),
             layout: Some((60.0, 40.0)),
             clock_offset_ms: Some(-3200.5),
@@ -267,7 +299,10 @@ mod tests {
         assert_eq!(ViewLink::parse(&f).unwrap(), l);
         assert_eq!(ViewLink::parse(&format!("#{f}")).unwrap(), l);
         let empty = ViewLink::default();
-        assert_eq!(ViewLink::parse(&empty.to_fragment().unwrap()).unwrap(), empty);
+        assert_eq!(
+            ViewLink::parse(&empty.to_fragment().unwrap()).unwrap(),
+            empty
+        );
     }
 
     #[test]
@@ -278,7 +313,10 @@ mod tests {
         l.filter.clear();
         l.note = "n".repeat(MAX_NOTE + 1);
         assert!(l.to_fragment().is_err());
-        assert!(ViewLink::parse("v=2&f=tcp").unwrap_err().0.contains("version 2"));
+        assert!(ViewLink::parse("v=2&f=tcp")
+            .unwrap_err()
+            .0
+            .contains("version 2"));
         assert!(ViewLink::parse("f=tcp").is_err());
         assert!(ViewLink::parse("v=1&s=a~x~").is_err());
         assert!(ViewLink::parse("v=1&s=a~1~zz").is_err());
@@ -286,7 +324,10 @@ mod tests {
         assert!(ViewLink::parse("v=1&f=%E").is_err());
         assert!(ViewLink::parse("v=1&f=%FF").is_err());
         assert!(ViewLink::parse(&"v=1&".repeat(1000)).is_err());
-        assert_eq!(ViewLink::parse("v=1&future=thing").unwrap(), ViewLink::default());
+        assert_eq!(
+            ViewLink::parse("v=1&future=thing").unwrap(),
+            ViewLink::default()
+        );
     }
 
     #[test]
@@ -297,7 +338,8 @@ mod tests {
             let s: String = (0..n)
                 .map(|_| {
                     seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    b"v=1&%~.,stfpqlon0123456789abcdefABCDEF#+\xff"[(seed >> 33) as usize % 42] as char
+                    b"v=1&%~.,stfpqlon0123456789abcdefABCDEF#+\xff"[(seed >> 33) as usize % 42]
+                        as char
                 })
                 .collect();
             let _ = ViewLink::parse(&s);
