@@ -5,6 +5,7 @@
 //! damaged (everything readable was still printed).
 
 mod capture;
+mod compare;
 mod interfaces;
 mod link;
 mod output;
@@ -35,6 +36,9 @@ enum Command {
     Read(Box<ReadArgs>),
     /// List the interfaces you can capture on (like tcpdump -D).
     Interfaces,
+    /// Compare a source and a target capture of the same traffic: lost, extra, duplicated,
+    /// reordered and modified packets, delays, clock offset, NAT.
+    Compare(Box<CompareArgs>),
     /// Serve the browser viewer (built in) on 127.0.0.1 with these captures, and open it.
     View(ViewArgs),
     /// Print a view link (files' SHA-256, filter, packet; never packet data) for support.
@@ -242,6 +246,17 @@ pub struct ReadArgs {
     /// Write the packets that pass the filters to this pcapng file instead of printing them.
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<PathBuf>,
+    /// With -w: replace addresses with consistent pseudonyms (prefix-preserving IPv4/IPv6,
+    /// MAC), fix checksums, drop interface names and comments.
+    #[arg(long = "anonymize", requires = "write")]
+    pub anonymize: bool,
+    /// Secret for --anonymize: the same secret maps addresses the same way in every file
+    /// (use one for both files of a pair). Default: a random one (printed).
+    #[arg(long = "anon-key", value_name = "SECRET", requires = "anonymize")]
+    pub anon_key: Option<String>,
+    /// Payloads with --anonymize: keep, zero or cut.
+    #[arg(long = "anon-payload", value_parser = ["keep", "zero", "cut"], default_value = "keep", requires = "anonymize")]
+    pub anon_payload: String,
     #[command(flatten)]
     pub print: PrintArgs,
     /// tcpdump filter expression, compiled by libpcap and run on the raw bytes (like
@@ -250,12 +265,38 @@ pub struct ReadArgs {
     pub expr: Vec<String>,
 }
 
+/// `paircap compare`.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The capture taken where the traffic leaves (source).
+    #[arg(value_name = "SRC")]
+    pub source: PathBuf,
+    /// The capture taken where it arrives (target).
+    #[arg(value_name = "DST")]
+    pub target: PathBuf,
+    /// Report only packets that pass this display filter on either side (matching still
+    /// uses every packet, so a packet's twin is found even if NAT changed the filtered field).
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    pub display_filter: Option<String>,
+    /// Output format.
+    #[arg(long = "format", value_enum, default_value_t = compare::CompareFormat::Text)]
+    pub format: compare::CompareFormat,
+    /// Also list every packet: {source, target, status, delay_ms}.
+    #[arg(long = "packets")]
+    pub packets: bool,
+    /// The target clock's offset from the source clock in milliseconds, when known (skips
+    /// the estimate).
+    #[arg(long = "offset", value_name = "MS", allow_negative_numbers = true)]
+    pub offset_ms: Option<f64>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<ExitCode> = match cli.command {
         Command::Capture(a) => capture::run(&a),
         Command::Read(a) => read::run(&a),
         Command::Interfaces => interfaces::run(),
+        Command::Compare(a) => compare::run(&a),
         Command::View(a) => view::run(&a),
         Command::Link(a) => link::run(&a),
     };

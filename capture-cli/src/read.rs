@@ -348,16 +348,45 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
             let f = std::fs::File::create(out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             let mut comments = vec![format!("exported by paircap read from {}", path.display())];
+            let _ = &mut comments;
             if let Some(f) = &display {
                 comments.push(format!("display filter: {}", f.display()));
             }
             if let Some(b) = &bpf {
                 comments.push(format!("tcpdump filter: {}", b.text));
             }
-            Some(shared_decode::export::Exporter::new(
-                std::io::BufWriter::with_capacity(1 << 20, f),
-                comments,
-            )?)
+            let w = std::io::BufWriter::with_capacity(1 << 20, f);
+            if a.anonymize {
+                use shared_decode::export::{Anonymizer, Payload};
+                let key = match &a.anon_key {
+                    Some(k) => k.clone(),
+                    None => {
+                        let k = random_key()?;
+                        eprintln!("paircap: anonymized with key {k} (pass --anon-key {k} to anonymize the other file of a pair the same way)");
+                        k
+                    }
+                };
+                let payload = match a.anon_payload.as_str() {
+                    "zero" => Payload::Zero,
+                    "cut" => Payload::Truncate,
+                    _ => Payload::Keep,
+                };
+                comments.retain(|c| !c.starts_with("exported by"));
+                comments.insert(
+                    0,
+                    format!(
+                        "anonymized export by paircap (payloads: {})",
+                        a.anon_payload
+                    ),
+                );
+                Some(shared_decode::export::Exporter::anonymized(
+                    w,
+                    comments,
+                    Anonymizer::new(key.as_bytes(), payload),
+                )?)
+            } else {
+                Some(shared_decode::export::Exporter::new(w, comments)?)
+            }
         }
         None => None,
     };
@@ -432,4 +461,13 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// 128 random bits as hex, for an anonymization key.
+fn random_key() -> Result<String> {
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .context("cannot read /dev/urandom")?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod decoder;
+pub mod compare;
 pub mod dissect;
 pub mod error;
 pub mod export;

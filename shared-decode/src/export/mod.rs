@@ -5,6 +5,10 @@
 //! caller says (the filter used, the origin file's SHA-256). Time stamps are kept exactly
 //! (same resolution; `if_tsoffset` folded into the times).
 
+pub mod anon;
+
+pub use anon::{Anonymizer, Payload};
+
 use crate::file::pcapng::{EpbOptions, InterfaceDescription, PcapngWriter, SectionDescription};
 use crate::file::{CaptureInfo, Record, TsResolution};
 use std::io::{self, Write};
@@ -15,6 +19,7 @@ pub struct Exporter<W: Write> {
     /// Output interface of each input interface (by global interface index).
     map: Vec<Option<u32>>,
     packets: u64,
+    anon: Option<Anonymizer>,
 }
 
 impl<W: Write> Exporter<W> {
@@ -34,7 +39,19 @@ impl<W: Write> Exporter<W> {
             w: PcapngWriter::new(out, &section)?,
             map: Vec::new(),
             packets: 0,
+            anon: None,
         })
+    }
+
+    /// Like [`Exporter::new`], anonymising every packet (interface names, descriptions,
+    /// filters and packet comments are left out too).
+    ///
+    /// # Errors
+    /// Any error of `out`.
+    pub fn anonymized(out: W, comments: Vec<String>, anon: Anonymizer) -> io::Result<Self> {
+        let mut e = Exporter::new(out, comments)?;
+        e.anon = Some(anon);
+        Ok(e)
     }
 
     /// Writes one record; `info` describes the file it came from (for its interface).
@@ -46,7 +63,17 @@ impl<W: Write> Exporter<W> {
         let out_if = match self.map.get(idx).copied().flatten() {
             Some(i) => i,
             None => {
-                let d = describe(info, rec);
+                let mut d = describe(info, rec);
+                if self.anon.is_some() {
+                    d = InterfaceDescription {
+                        name: Some(format!("if{idx}")),
+                        description: None,
+                        filter: None,
+                        os: None,
+                        hardware: None,
+                        ..d
+                    };
+                }
                 let i = self.w.add_interface(&d)?;
                 if self.map.len() <= idx {
                     // Interface indexes are bounded by file::MAX_INTERFACES.
@@ -58,19 +85,31 @@ impl<W: Write> Exporter<W> {
                 i
             }
         };
-        let comments: Vec<&str> = rec.comments().take(16).collect();
-        let opts = EpbOptions {
-            flags: rec.flags,
-            drop_count: rec.drop_count,
-            comments: &comments,
-        };
-        self.w.write_packet(
-            out_if,
-            rec.ts.unwrap_or_default(),
-            rec.orig_len,
-            rec.data,
-            &opts,
-        )?;
+        let ts = rec.ts.unwrap_or_default();
+        match self.anon.as_mut() {
+            Some(a) => {
+                let pkt =
+                    crate::dissect::dissect(rec, 0, crate::dissect::DissectOptions::default());
+                let data = a.rewrite(&pkt);
+                let opts = EpbOptions {
+                    flags: rec.flags,
+                    drop_count: rec.drop_count,
+                    comments: &[],
+                };
+                self.w
+                    .write_packet(out_if, ts, rec.orig_len, &data, &opts)?;
+            }
+            None => {
+                let comments: Vec<&str> = rec.comments().take(16).collect();
+                let opts = EpbOptions {
+                    flags: rec.flags,
+                    drop_count: rec.drop_count,
+                    comments: &comments,
+                };
+                self.w
+                    .write_packet(out_if, ts, rec.orig_len, rec.data, &opts)?;
+            }
+        }
         self.packets += 1;
         Ok(())
     }

@@ -1,0 +1,476 @@
+//! Plain-language findings on top of a [`Report`]: what was lost and what the lost packets
+//! have in common, what the path injected, duplicated, reordered or rewrote, the clock, the
+//! delays, and what may mislead (capture drops, packets outside the overlap).
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use super::classify::Extra;
+use super::key::{bits, tcp_flags, Fingerprint};
+use super::report::{addr_text, thousands, ClockMethod, Direction, Report, Status};
+use std::collections::{HashMap, HashSet};
+
+fn pct(n: u64, of: u64) -> String {
+    if of == 0 {
+        return "0%".into();
+    }
+    let p = n as f64 * 100.0 / of as f64;
+    if p >= 10.0 {
+        format!("{p:.0}%")
+    } else if p >= 0.1 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+fn proto_text(p: u8) -> &'static str {
+    match p {
+        1 => "ICMP",
+        6 => "TCP",
+        17 => "UDP",
+        58 => "ICMPv6",
+        _ => "IP",
+    }
+}
+
+fn endpoint(f: &Fingerprint, dst: bool) -> String {
+    let v6 = f.family() == bits::FAMILY_V6;
+    let (a, p) = if dst { (&f.dst, f.dst_port) } else { (&f.src, f.src_port) };
+    let addr = addr_text(a, v6);
+    let with_port = f.is_tcp() || f.proto == 17;
+    match (with_port, v6) {
+        (true, true) => format!("[{addr}]:{p}"),
+        (true, false) => format!("{addr}:{p}"),
+        (false, _) => addr,
+    }
+}
+
+fn ms(ns: i64) -> String {
+    let v = ns as f64 / 1e6;
+    if v.abs() >= 100.0 {
+        format!("{v:.0} ms")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.3} ms")
+    }
+}
+
+fn duration(ns: i64) -> String {
+    let s = ns as f64 / 1e9;
+    if s >= 1.0 {
+        format!("{s:.1} s")
+    } else {
+        ms(ns)
+    }
+}
+
+/// The most common value and how often it occurs.
+fn most<K: std::hash::Hash + Eq + Clone>(it: impl Iterator<Item = K>) -> Option<(K, u64, usize)> {
+    let mut m: HashMap<K, u64> = HashMap::new();
+    for k in it {
+        *m.entry(k).or_insert(0) += 1;
+    }
+    let distinct = m.len();
+    m.into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(k, n)| (k, n, distinct))
+}
+
+/// Describes what a set of packets has in common (for lost and extra packets).
+fn common(ps: &[&Fingerprint], all_syn_hint: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let n = ps.len() as u64;
+    if n == 0 {
+        return out;
+    }
+    let syns = ps.iter().filter(|f| f.is_syn()).count() as u64;
+    let dst_ep = most(ps.iter().map(|f| endpoint(f, true)));
+    if syns == n {
+        let mut s = if n == 1 { "it is a SYN".to_string() } else { "all are SYNs".to_string() };
+        if let Some((ep, k, _)) = &dst_ep {
+            if *k == n {
+                s.push_str(&format!(" to {ep}"));
+            }
+        }
+        s.push_str(all_syn_hint);
+        out.push(s);
+        return out;
+    }
+    if let Some((ep, k, _)) = &dst_ep {
+        if *k == n && n > 1 {
+            out.push(format!("all to {ep}"));
+        } else if *k * 10 >= n * 9 && n >= 10 {
+            out.push(format!("{} to {ep}", pct(*k, n)));
+        }
+    }
+    if out.is_empty() {
+        if let Some((p, k, _)) = most(ps.iter().map(|f| f.proto)) {
+            if k == n && n > 1 {
+                out.push(format!("all are {}", proto_text(p)));
+            }
+        }
+    }
+    if syns > 0 && syns * 2 >= n && syns < n {
+        out.push(format!("{} are SYNs", thousands(syns)));
+    }
+    out
+}
+
+/// Builds the diagnosis.
+pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: &Extra) -> Vec<String> {
+    let mut d = Vec::new();
+    let c = &r.counts;
+    let live = |s: &Status| *s != Status::Excluded;
+    let src_n = r.src_status.iter().filter(|s| live(s)).count() as u64;
+    let dst_n = r.dst_status.iter().filter(|s| live(s)).count() as u64;
+    if src_n > 0 && dst_n == 0 {
+        d.push("The target capture holds no packets.".to_string());
+    } else if src_n > 0 && dst_n > 0 && c.matched == 0 {
+        d.push(format!(
+            "No packet of the source ({}) was found in the target capture ({}): they do not hold the same traffic, or do not overlap in time.",
+            thousands(src_n),
+            thousands(dst_n)
+        ));
+    }
+
+    // Loss.
+    let lost: Vec<&Fingerprint> = r
+        .src_status
+        .iter()
+        .zip(src)
+        .filter(|(s, _)| **s == Status::Lost)
+        .map(|(_, f)| f)
+        .collect();
+    let could = c.matched + c.lost + c.src(Status::CaptureDrop);
+    if !lost.is_empty() {
+        let mut s = format!(
+            "{} of {} packets from the source never reached the target ({})",
+            thousands(c.lost),
+            thousands(could),
+            pct(c.lost, could)
+        );
+        let traits = common(&lost, " — new connections are dropped on the path");
+        if !traits.is_empty() {
+            s.push_str("; ");
+            s.push_str(&traits.join("; "));
+        } else {
+            // Spread over flows and time?
+            let flows: HashSet<([u8; 16], [u8; 16], u16, u16, u8)> = lost
+                .iter()
+                .map(|f| (f.src, f.dst, f.src_port, f.dst_port, f.proto))
+                .collect();
+            s.push_str(&format!("; spread over {} flows", thousands(flows.len() as u64)));
+        }
+        // Size: everything that large lost, nothing that large delivered (MTU black hole).
+        let min_lost = lost.iter().map(|f| f.payload_len).min().unwrap_or(0);
+        if min_lost >= 1000 && lost.len() >= 3 {
+            let bigger_ok = r
+                .src_status
+                .iter()
+                .zip(src)
+                .any(|(st, f)| st.is_pair() && f.payload_len >= min_lost);
+            if !bigger_ok {
+                s.push_str(&format!(
+                    "; all carry at least {min_lost} bytes of payload and no packet that large got through — a path MTU problem (fragmentation needed but blocked)?"
+                ));
+            }
+        }
+        // Time: a burst?
+        let (t0, t1) = lost
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(a, b), f| (a.min(f.ts_ns), b.max(f.ts_ns)));
+        if let (Some(first), Some(last)) = (r.src_info.first_ns, r.src_info.last_ns) {
+            let span = last.saturating_sub(first);
+            if lost.len() >= 5 && span > 0 && t1.saturating_sub(t0).saturating_mul(10) < span {
+                s.push_str(&format!(
+                    "; all within {} starting {} into the capture (an outage)",
+                    duration(t1.saturating_sub(t0)),
+                    duration(t0.saturating_sub(first))
+                ));
+            }
+        }
+        s.push('.');
+        d.push(s);
+        // Hosts the target capture never saw.
+        let seen: HashSet<[u8; 16]> = dst.iter().flat_map(|f| [f.src, f.dst]).collect();
+        let mut unseen: HashMap<[u8; 16], (u64, bool)> = HashMap::new();
+        for (i, f) in r.src_status.iter().zip(src).enumerate().filter_map(|(i, (s, f))| (*s == Status::Lost).then_some((i, f))) {
+            let far = if r.src_direction.get(i) == Some(&Direction::TargetToSource) {
+                f.src
+            } else {
+                f.dst
+            };
+            if !seen.contains(&far) {
+                let e = unseen.entry(far).or_insert((0, f.family() == bits::FAMILY_V6));
+                e.0 += 1;
+            }
+        }
+        let n_unseen: u64 = unseen.values().map(|x| x.0).sum();
+        if n_unseen > 0 && n_unseen * 2 >= c.lost {
+            let mut hosts: Vec<([u8; 16], (u64, bool))> = unseen.into_iter().collect();
+            hosts.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+            let names: Vec<String> = hosts
+                .iter()
+                .take(3)
+                .map(|(a, (n, v6))| format!("{} ({})", addr_text(a, *v6), thousands(*n)))
+                .collect();
+            d.push(format!(
+                "{} of the lost packets are to or from hosts the target capture never saw ({}{}): either everything to them is dropped, or the target capture does not see them (its filter, another path) — compare only the common traffic with -Y.",
+                thousands(n_unseen),
+                names.join(", "),
+                if hosts.len() > 3 { ", …" } else { "" }
+            ));
+        }
+    }
+    if c.src(Status::CaptureDrop) > 0 {
+        d.push(format!(
+            "{} source packets are missing from the target capture although their receiver acknowledged them there, and the target capture reports {} dropped packets: capture drops, not network loss.",
+            thousands(c.src(Status::CaptureDrop)),
+            thousands(r.dst_info.dropped.unwrap_or(0))
+        ));
+    }
+    if c.dst(Status::CaptureDrop) > 0 {
+        d.push(format!(
+            "{} target packets are missing from the source capture although their receiver acknowledged them there, and the source capture reports {} dropped packets: capture drops.",
+            thousands(c.dst(Status::CaptureDrop)),
+            thousands(r.src_info.dropped.unwrap_or(0))
+        ));
+    }
+    for (side, info) in [("source", &r.src_info), ("target", &r.dst_info)] {
+        if let Some(n) = info.dropped.filter(|&n| n > 0) {
+            d.push(format!(
+                "The {side} capture reports {} packets dropped by the capture itself: packets missing from it were not necessarily lost on the network.",
+                thousands(n)
+            ));
+        }
+    }
+    if x.acked_lost > 0 {
+        d.push(format!(
+            "{} of the lost packets carry data their receiver acknowledged in the target capture: they arrived, so the target capture may have missed them (its file records no drop counters).",
+            thousands(x.acked_lost)
+        ));
+    }
+
+    // Extra.
+    let extra: Vec<&Fingerprint> = r
+        .dst_status
+        .iter()
+        .zip(dst)
+        .filter(|(s, _)| **s == Status::Extra)
+        .map(|(_, f)| f)
+        .collect();
+    if !extra.is_empty() {
+        let rst = extra
+            .iter()
+            .filter(|f| f.is_tcp() && f.flags & tcp_flags::RST != 0)
+            .count() as u64;
+        let icmp_err = extra.iter().filter(|f| f.bits & bits::ICMP_ERROR != 0).count() as u64;
+        let mut s = format!(
+            "{} packets reached the target that the source never sent",
+            thousands(c.extra)
+        );
+        if rst > 0 {
+            s.push_str(&format!(
+                "; {} are TCP resets (injected by a middlebox?)",
+                thousands(rst)
+            ));
+        }
+        if icmp_err > 0 {
+            s.push_str(&format!("; {} are ICMP errors from the path", thousands(icmp_err)));
+        }
+        if rst == 0 && icmp_err == 0 {
+            let t = common(&extra, "");
+            if !t.is_empty() {
+                s.push_str("; ");
+                s.push_str(&t.join("; "));
+            }
+        }
+        s.push('.');
+        d.push(s);
+    }
+    if c.dst(Status::Duplicated) > 0 {
+        d.push(format!(
+            "{} packets arrived at the target twice (duplicated on the path).",
+            thousands(c.dst(Status::Duplicated))
+        ));
+    }
+    if c.reordered > 0 {
+        d.push(format!(
+            "{} packets were overtaken by later packets of their flow (reordered on the path).",
+            thousands(c.reordered)
+        ));
+    }
+
+    // Translation.
+    if !r.nat.is_empty() {
+        let mut snat: HashMap<(String, String), (u64, u64)> = HashMap::new();
+        let mut dnat: HashMap<(String, String), u64> = HashMap::new();
+        let mut isn = 0u64;
+        for n in &r.nat {
+            let [si, di] = n.inside;
+            let [so, do_] = n.outside;
+            if si.addr != so.addr || si.port != so.port {
+                let e = snat.entry((si.addr_text(), so.addr_text())).or_insert((0, 0));
+                e.0 += 1;
+                if si.port != so.port {
+                    e.1 += 1;
+                }
+            }
+            if di.addr != do_.addr || di.port != do_.port {
+                *dnat.entry((di.to_string(), do_.to_string())).or_insert(0) += 1;
+            }
+            if n.seq_offsets != [0, 0] {
+                isn += 1;
+            }
+        }
+        let mut by_out: HashMap<String, (u64, u64, usize)> = HashMap::new();
+        for ((_, o), (flows, ports)) in &snat {
+            let e = by_out.entry(o.clone()).or_insert((0, 0, 0));
+            e.0 += flows;
+            e.1 += ports;
+            e.2 += 1;
+        }
+        let mut outs: Vec<(String, (u64, u64, usize))> = by_out.into_iter().collect();
+        outs.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        for (o, (flows, ports, hosts)) in outs.iter().take(3) {
+            d.push(format!(
+                "Source NAT: {} inside host{} appear as {o} ({} flows, ports rewritten on {}).",
+                thousands(*hosts as u64),
+                if *hosts == 1 { "" } else { "s" },
+                thousands(*flows),
+                thousands(*ports)
+            ));
+        }
+        let mut dn: Vec<((String, String), u64)> = dnat.into_iter().collect();
+        dn.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for ((i, o), n) in dn.iter().take(3) {
+            d.push(format!(
+                "Destination NAT: {i} is reached as {o} ({} flows).",
+                thousands(*n)
+            ));
+        }
+        if isn > 0 {
+            d.push(format!(
+                "TCP sequence numbers are shifted on {} flows (a firewall randomising initial sequence numbers).",
+                thousands(isn)
+            ));
+        }
+    }
+    // Rewrites beyond translation.
+    let fields: HashMap<&str, u64> = r.modified_fields.iter().copied().collect();
+    let get = |names: &[&str]| names.iter().map(|n| fields.get(n).copied().unwrap_or(0)).sum::<u64>();
+    if x.hops_between > 0 {
+        d.push(format!(
+            "TTL / hop limit drops by {} between the captures ({} router{} on the way).",
+            x.hops_between,
+            x.hops_between,
+            if x.hops_between == 1 { "" } else { "s" }
+        ));
+    }
+    let mss_pairs: Vec<(u16, u16)> = r
+        .src_twin
+        .iter()
+        .enumerate()
+        .filter(|(_, &t)| t != 0)
+        .filter_map(|(i, &t)| {
+            let a = src.get(i)?;
+            let b = dst.get(t as usize - 1)?;
+            (a.mss != b.mss).then_some((a.mss, b.mss))
+        })
+        .collect();
+    if !mss_pairs.is_empty() {
+        let (top, _, kinds) = most(mss_pairs.iter().copied()).unwrap_or(((0, 0), 0, 0));
+        d.push(format!(
+            "MSS changed on {} SYNs ({} → {}{}): MSS clamping on the path.",
+            thousands(mss_pairs.len() as u64),
+            top.0,
+            top.1,
+            if kinds > 1 { ", and others" } else { "" }
+        ));
+    }
+    for (names, what) in [
+        (&["ip.dsfield.dscp", "ipv6.tclass.dscp"][..], "DSCP rewritten"),
+        (&["ip.dsfield.ecn", "ipv6.tclass.ecn"][..], "ECN bits changed (congestion marks or bleaching)"),
+        (&["tcp.window_size_value"][..], "TCP window changed"),
+        (&["tcp.options"][..], "TCP options changed (removed or rewritten)"),
+        (&["ip.id"][..], "IP ID rewritten"),
+        (&["ipv6.flow"][..], "IPv6 flow label rewritten"),
+        (&["ip.flags.df"][..], "Don't Fragment bit changed"),
+    ] {
+        let n = get(names);
+        if n > 0 {
+            d.push(format!("{what} on {} packets.", thousands(n)));
+        }
+    }
+    if c.modified > 0 && d.iter().all(|s| !s.contains("rewritten") && !s.contains("changed")) {
+        d.push(format!("{} packets were modified on the way.", thousands(c.modified)));
+    }
+
+    // Clock and delays.
+    let k = &r.clock;
+    match k.method {
+        ClockMethod::TwoWay | ClockMethod::Manual => {
+            let ahead = if k.offset_ns >= 0 { "ahead of" } else { "behind" };
+            let mut s = format!(
+                "The target clock is {} {ahead} the source",
+                ms(k.offset_ns.saturating_abs())
+            );
+            if k.method == ClockMethod::TwoWay {
+                s.push_str(&format!(
+                    " (± {}, assuming equal minimum delays both ways)",
+                    ms(k.uncertainty_ns)
+                ));
+            } else {
+                s.push_str(" (given)");
+            }
+            if k.drift_ppm != 0.0 {
+                s.push_str(&format!(" and runs {:+.1} ppm fast", k.drift_ppm));
+            }
+            s.push('.');
+            d.push(s);
+        }
+        ClockMethod::OneWay => d.push(format!(
+            "Every matched packet passed the source first, so clock offset and delay cannot be separated: target - source = {} including the minimum one-way delay; delays below are relative to the fastest packet.",
+            ms(k.offset_ns)
+        )),
+        ClockMethod::None => {}
+    }
+    for (name, p) in [
+        ("source → target", &r.delay_s2t),
+        ("target → source", &r.delay_t2s),
+    ] {
+        if let Some(p) = p {
+            d.push(format!(
+                "One-way delay {name}: median {}, 99th percentile {}, max {} ({} packets).",
+                ms(p.p50),
+                ms(p.p99),
+                ms(p.max),
+                thousands(p.count)
+            ));
+        }
+    }
+    let oo = c.src(Status::OutsideOverlap) + c.dst(Status::OutsideOverlap);
+    if oo > 0 {
+        d.push(format!(
+            "{} packets ({} source, {} target) fall outside the time both captures were running; they are not counted as lost or extra.",
+            thousands(oo),
+            thousands(c.src(Status::OutsideOverlap)),
+            thousands(c.dst(Status::OutsideOverlap))
+        ));
+    }
+    let nf = c.src(Status::NotForwarded) + c.dst(Status::NotForwarded);
+    if nf > 0 {
+        d.push(format!(
+            "{} packets ({} source, {} target) do not cross between the capture points (ARP/neighbour discovery, link-local or multicast, traffic to the router itself, TTL expiring on the way).",
+            thousands(nf),
+            thousands(c.src(Status::NotForwarded)),
+            thousands(c.dst(Status::NotForwarded))
+        ));
+    }
+    d
+}

@@ -1,0 +1,666 @@
+//! Pairing packets across the two captures.
+//!
+//! 1. **Conversations.** Each side's IP packets are grouped into conversations (canonical
+//!    5-tuples, with the packet's direction within it).
+//! 2. **Anchors.** Packets are bucketed by a key of fields no middlebox rewrites (IP protocol,
+//!    IP ID / flow label, payload length and hash, TCP flags, ICMP type/code/sequence). Buckets
+//!    that are small on both sides give candidate pairs; the unique ones give a coarse clock
+//!    offset (their median delay), and all of them within the delay window vote for which
+//!    source conversation each target conversation is (the NAT/PAT map, in either
+//!    orientation). The winning pairs give each TCP direction's sequence and acknowledgment
+//!    offsets (a firewall randomising ISNs) and each flow's typical delay.
+//! 3. **Matching.** Every packet gets a flow key: its (source-side) conversation and
+//!    direction, payload length and hash, flags, and sequence/acknowledgment numbers mapped
+//!    into the source's sequence space. Within a bucket of equal keys (a segment and its
+//!    retransmissions, a run of duplicate ACKs) pairs are taken greedily: same IP ID first,
+//!    then the delay closest to the flow's typical delay, within [`Options::max_delay_ns`].
+//!    Packets of conversations that were not paired fall back to the anchor key plus time.
+//! 4. **Duplicates.** A target packet left over in a bucket that is a copy (same IP ID) of a
+//!    matched one within [`Options::dup_window_ns`] is a duplicate; the earliest copy is the
+//!    twin.
+//!
+//! Cost: two sorts of (key, index) per side and a few linear passes; every bucket is handled
+//! with at most [`PAIR_CAP`] candidates per source packet, so the total work is linear in the
+//! packet count (times a small constant), whatever the traffic.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use super::config::Options;
+use super::key::{bits, tcp_flags, Fingerprint};
+use crate::flow::FxBuildHasher;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+/// No conversation / no index.
+pub(crate) const NONE: u32 = u32::MAX;
+/// Direction bit in a packet's conversation id (set: the packet goes from `b` to `a`).
+pub(crate) const DIR_BIT: u32 = 1 << 31;
+/// Largest anchor bucket (per side) whose pairs vote.
+const ANCHOR_MAX: usize = 8;
+/// Candidates considered per source packet in a large bucket.
+pub(crate) const PAIR_CAP: usize = 16;
+/// Buckets up to this many source × target pairs are matched exhaustively.
+const SMALL_BUCKET: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct ConvKey {
+    a: [u8; 16],
+    b: [u8; 16],
+    pa: u16,
+    pb: u16,
+    proto: u8,
+}
+
+/// A conversation: endpoints in canonical order (`a` <= `b`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Conv {
+    pub a: [u8; 16],
+    pub b: [u8; 16],
+    pub pa: u16,
+    pub pb: u16,
+    pub proto: u8,
+    pub v6: bool,
+    /// First packet of the conversation on this side.
+    pub first: u32,
+}
+
+/// One capture's packets with their conversations.
+pub(crate) struct Side<'a> {
+    pub fps: &'a [Fingerprint],
+    /// Per packet: conversation id with [`DIR_BIT`], or [`NONE`].
+    pub conv: Vec<u32>,
+    pub convs: Vec<Conv>,
+}
+
+impl<'a> Side<'a> {
+    pub fn new(fps: &'a [Fingerprint]) -> Side<'a> {
+        let mut map: HashMap<ConvKey, u32, FxBuildHasher> = HashMap::default();
+        let mut convs = Vec::new();
+        let mut conv = Vec::with_capacity(fps.len());
+        for (i, f) in fps.iter().enumerate() {
+            if !f.is_ip() {
+                conv.push(NONE);
+                continue;
+            }
+            let s = (f.src, f.src_port);
+            let d = (f.dst, f.dst_port);
+            let (a, b, dir) = if s <= d { (s, d, 0) } else { (d, s, DIR_BIT) };
+            let key = ConvKey {
+                a: a.0,
+                b: b.0,
+                pa: a.1,
+                pb: b.1,
+                proto: f.proto,
+            };
+            let id = match map.get(&key) {
+                Some(&id) => id,
+                None if convs.len() < (DIR_BIT - 1) as usize => {
+                    let id = convs.len() as u32;
+                    convs.push(Conv {
+                        a: key.a,
+                        b: key.b,
+                        pa: key.pa,
+                        pb: key.pb,
+                        proto: key.proto,
+                        v6: f.family() == bits::FAMILY_V6,
+                        first: i as u32,
+                    });
+                    map.insert(key, id);
+                    id
+                }
+                None => {
+                    conv.push(NONE);
+                    continue;
+                }
+            };
+            conv.push(id | dir);
+        }
+        Side { fps, conv, convs }
+    }
+
+    pub fn fp(&self, i: u32) -> Option<&Fingerprint> {
+        self.fps.get(i as usize)
+    }
+
+    /// (conversation, direction 0/1) of packet `i`.
+    pub fn conv_of(&self, i: u32) -> Option<(u32, u32)> {
+        let c = self.conv.get(i as usize).copied().unwrap_or(NONE);
+        (c != NONE).then_some((c & !DIR_BIT, c >> 31))
+    }
+}
+
+/// How a target conversation maps onto a source conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ConvPair {
+    pub src_conv: u32,
+    /// Target direction = source direction XOR flip.
+    pub flip: bool,
+    /// Per source-orientation direction: target seq minus source seq.
+    pub dseq: [u32; 2],
+    /// Per direction: target ack minus source ack.
+    pub dack: [u32; 2],
+    pub votes: u32,
+}
+
+/// The pairing of packets.
+pub(crate) struct Matching {
+    /// Per source packet: target index + 1 (0 = none).
+    pub twin_s: Vec<u32>,
+    /// Per target packet: source index + 1.
+    pub twin_d: Vec<u32>,
+    /// Per target packet that is a copy: target index + 1 of the matched copy.
+    pub dup_d: Vec<u32>,
+    /// Per target conversation: the source conversation it is.
+    pub pair_d: Vec<Option<ConvPair>>,
+}
+
+struct Hash64(<FxBuildHasher as BuildHasher>::Hasher);
+
+impl Hash64 {
+    fn new() -> Hash64 {
+        Hash64(FxBuildHasher::default().build_hasher())
+    }
+    fn finish(&self) -> u64 {
+        // One round of a 64-bit finaliser (murmur3 fmix) so keys spread over all bits.
+        let mut h = self.0.finish();
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+}
+
+/// The key of the fields no middlebox rewrites; `conv` is [`NONE`] for the anchor / fallback
+/// key (which includes the IP ID), else the (source) conversation with direction, and then
+/// `seq`/`ack` are in the source's sequence space.
+fn key(conv: u32, f: &Fingerprint, seq: u32, ack: u32) -> u64 {
+    let mut h = Hash64::new();
+    h.0.write_u32(conv);
+    h.0.write_u8(f.proto);
+    h.0.write_u8(
+        f.bits & (bits::FAMILY | bits::FRAGMENT | bits::ICMP_ERROR | bits::ARP | bits::TCP),
+    );
+    h.0.write_u16(f.payload_len);
+    h.0.write_u32(f.payload_hash);
+    if conv == NONE {
+        h.0.write_u16(f.ident);
+    }
+    if f.is_tcp() {
+        h.0.write_u8(f.flags & tcp_flags::INVARIANT);
+        if conv != NONE {
+            h.0.write_u32(seq);
+            h.0.write_u32(ack);
+        }
+    } else {
+        h.0.write_u8(f.flags);
+        h.0.write_u8(f.code);
+        h.0.write_u32(f.seq);
+    }
+    h.finish()
+}
+
+fn anchor_key(f: &Fingerprint) -> u64 {
+    key(NONE, f, 0, 0)
+}
+
+/// Calls `each` with the runs of equal keys present in both sorted lists.
+fn join(
+    ka: &[(u64, u32)],
+    kb: &[(u64, u32)],
+    mut each: impl FnMut(&[(u64, u32)], &[(u64, u32)]),
+) {
+    let mut ia = ka.chunk_by(|x, y| x.0 == y.0).peekable();
+    let mut ib = kb.chunk_by(|x, y| x.0 == y.0).peekable();
+    // Terminates: every step consumes a run of one list or both.
+    while let (Some(a), Some(b)) = (ia.peek(), ib.peek()) {
+        let ka0 = a.first().map_or(0, |x| x.0);
+        let kb0 = b.first().map_or(0, |x| x.0);
+        match ka0.cmp(&kb0) {
+            std::cmp::Ordering::Less => {
+                ia.next();
+            }
+            std::cmp::Ordering::Greater => {
+                ib.next();
+            }
+            std::cmp::Ordering::Equal => {
+                each(a, b);
+                ia.next();
+                ib.next();
+            }
+        }
+    }
+}
+
+fn median(v: &mut [i64]) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mid = v.len() / 2;
+    let (_, m, _) = v.select_nth_unstable(mid);
+    Some(*m)
+}
+
+/// The most common value per group of a list of (group, value), sorted in place.
+fn modes<G: Ord + Copy, V: Ord + Copy>(v: &mut [(G, V)], mut each: impl FnMut(G, V)) {
+    v.sort_unstable();
+    for g in v.chunk_by(|x, y| x.0 == y.0) {
+        let mut best: Option<(usize, V)> = None;
+        for run in g.chunk_by(|x, y| x.1 == y.1) {
+            if let Some(x) = run.first() {
+                if best.is_none_or(|(n, _)| run.len() > n) {
+                    best = Some((run.len(), x.1));
+                }
+            }
+        }
+        if let (Some((_, v)), Some(x)) = (best, g.first()) {
+            each(x.0, v);
+        }
+    }
+}
+
+struct Matcher<'s, 'a> {
+    src: &'s Side<'a>,
+    dst: &'s Side<'a>,
+    opts: &'s Options,
+    coarse: i64,
+    /// Per source flow (conversation * 2 + direction): typical delay minus `coarse`.
+    flow_delay: Vec<i64>,
+    twin_s: Vec<u32>,
+    twin_d: Vec<u32>,
+    dup_d: Vec<u32>,
+    cands: Vec<(bool, u64, u32, u32)>,
+    order: Vec<u32>,
+}
+
+impl Matcher<'_, '_> {
+    fn expected(&self, s: u32) -> i64 {
+        let fd = self
+            .src
+            .conv_of(s)
+            .and_then(|(c, d)| self.flow_delay.get((c as usize) * 2 + d as usize))
+            .copied()
+            .filter(|&x| x != i64::MIN)
+            .unwrap_or(0);
+        self.coarse.saturating_add(fd)
+    }
+
+    /// A candidate pair: (IP ID differs, |delay - expected|, s, d), if within the window.
+    fn cand(&self, s: u32, d: u32, exp: i64) -> Option<(bool, u64, u32, u32)> {
+        let fs = self.src.fp(s)?;
+        let fd = self.dst.fp(d)?;
+        let res = fd.ts_ns.saturating_sub(fs.ts_ns).saturating_sub(exp);
+        let abs = res.unsigned_abs();
+        (abs <= self.opts.max_delay_ns.unsigned_abs()).then_some((fs.ident != fd.ident, abs, s, d))
+    }
+
+    fn bucket(&mut self, ss: &[(u64, u32)], ds: &[(u64, u32)]) {
+        self.cands.clear();
+        if ss.len().saturating_mul(ds.len()) <= SMALL_BUCKET {
+            for &(_, s) in ss {
+                let exp = self.expected(s);
+                for &(_, d) in ds {
+                    if let Some(c) = self.cand(s, d, exp) {
+                        self.cands.push(c);
+                    }
+                }
+            }
+        } else {
+            // Large bucket (a flood of identical packets): the PAIR_CAP targets nearest in
+            // time to each source packet's expected arrival.
+            self.order.clear();
+            self.order.extend(ds.iter().map(|x| x.1));
+            let dst = self.dst;
+            self.order
+                .sort_unstable_by_key(|&d| (dst.fp(d).map_or(0, |f| f.ts_ns), d));
+            for &(_, s) in ss {
+                let exp = self.expected(s);
+                let at = self
+                    .src
+                    .fp(s)
+                    .map_or(0, |f| f.ts_ns)
+                    .saturating_add(exp);
+                let pos = self
+                    .order
+                    .partition_point(|&d| dst.fp(d).map_or(0, |f| f.ts_ns) < at);
+                let (mut lo, mut hi) = (pos, pos);
+                // Terminates: each step moves `lo` down or `hi` up, or stops.
+                for _ in 0..PAIR_CAP {
+                    let left = lo
+                        .checked_sub(1)
+                        .and_then(|i| self.order.get(i).map(|&d| (i, d)));
+                    let right = self.order.get(hi).map(|&d| (hi, d));
+                    let dist = |d: u32| {
+                        dst.fp(d)
+                            .map_or(u64::MAX, |f| f.ts_ns.saturating_sub(at).unsigned_abs())
+                    };
+                    let pick = match (left, right) {
+                        (Some(l), Some(r)) => {
+                            if dist(l.1) <= dist(r.1) {
+                                lo = l.0;
+                                l.1
+                            } else {
+                                hi = r.0 + 1;
+                                r.1
+                            }
+                        }
+                        (Some(l), None) => {
+                            lo = l.0;
+                            l.1
+                        }
+                        (None, Some(r)) => {
+                            hi = r.0 + 1;
+                            r.1
+                        }
+                        (None, None) => break,
+                    };
+                    match self.cand(s, pick, exp) {
+                        Some(c) => self.cands.push(c),
+                        None => break,
+                    }
+                }
+            }
+        }
+        self.cands.sort_unstable();
+        for &(_, _, s, d) in &self.cands {
+            let (si, di) = (s as usize, d as usize);
+            if self.twin_s.get(si) == Some(&0) && self.twin_d.get(di) == Some(&0) {
+                if let Some(x) = self.twin_s.get_mut(si) {
+                    *x = d + 1;
+                }
+                if let Some(x) = self.twin_d.get_mut(di) {
+                    *x = s + 1;
+                }
+            }
+        }
+        self.duplicates(ds);
+    }
+
+    /// Target copies of a matched packet: same bucket, same IP ID, close in time.
+    fn duplicates(&mut self, ds: &[(u64, u32)]) {
+        if ds.len() < 2 {
+            return;
+        }
+        // Bounded: buckets beyond this size are floods of identical packets, where "copy"
+        // cannot be told from "another packet"; they are left as extra.
+        const MAX_SCAN: usize = 256;
+        if ds.len() > MAX_SCAN {
+            return;
+        }
+        for &(_, d) in ds {
+            if self.twin_d.get(d as usize) != Some(&0) {
+                continue;
+            }
+            let Some(fd) = self.dst.fp(d) else { continue };
+            let mut copy_of = None;
+            for &(_, d2) in ds {
+                if d2 == d || self.twin_d.get(d2 as usize).is_none_or(|&t| t == 0) {
+                    continue;
+                }
+                let Some(f2) = self.dst.fp(d2) else { continue };
+                if f2.ident == fd.ident
+                    && f2.ts_ns.saturating_sub(fd.ts_ns).unsigned_abs()
+                        <= self.opts.dup_window_ns.unsigned_abs()
+                {
+                    copy_of = Some(d2);
+                    break;
+                }
+            }
+            let Some(d2) = copy_of else { continue };
+            if d < d2 {
+                // The earlier copy is the one that matches; the later one is the duplicate.
+                let s = self.twin_d.get(d2 as usize).copied().unwrap_or(0);
+                if let Some(x) = self.twin_s.get_mut(s.wrapping_sub(1) as usize) {
+                    *x = d + 1;
+                }
+                if let Some(x) = self.twin_d.get_mut(d as usize) {
+                    *x = s;
+                }
+                if let Some(x) = self.twin_d.get_mut(d2 as usize) {
+                    *x = 0;
+                }
+                if let Some(x) = self.dup_d.get_mut(d2 as usize) {
+                    *x = d + 1;
+                }
+                // Earlier duplicates of d2 now copy d.
+                for &(_, d3) in ds {
+                    if self.dup_d.get(d3 as usize) == Some(&(d2 + 1)) && d3 != d2 {
+                        if let Some(x) = self.dup_d.get_mut(d3 as usize) {
+                            *x = d + 1;
+                        }
+                    }
+                }
+            } else if let Some(x) = self.dup_d.get_mut(d as usize) {
+                *x = d2 + 1;
+            }
+        }
+    }
+}
+
+/// Pairs the packets of two captures (see the module documentation).
+pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
+    let ns = src.fps.len();
+    let nd = dst.fps.len();
+    let window = opts.max_delay_ns.unsigned_abs();
+
+    // 2. Anchors.
+    let mut ka: Vec<(u64, u32)> = (0..ns as u32)
+        .filter_map(|i| src.fp(i).map(|f| (anchor_key(f), i)))
+        .collect();
+    let mut kb: Vec<(u64, u32)> = (0..nd as u32)
+        .filter_map(|i| dst.fp(i).map(|f| (anchor_key(f), i)))
+        .collect();
+    ka.sort_unstable();
+    kb.sort_unstable();
+    let mut uniq_r: Vec<i64> = Vec::new();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    join(&ka, &kb, |a, b| {
+        if a.len() > ANCHOR_MAX || b.len() > ANCHOR_MAX {
+            return;
+        }
+        for &(_, s) in a {
+            for &(_, d) in b {
+                pairs.push((s, d));
+            }
+        }
+        if let ([(_, s)], [(_, d)]) = (a, b) {
+            if let (Some(fs), Some(fd)) = (src.fp(*s), dst.fp(*d)) {
+                uniq_r.push(fd.ts_ns.saturating_sub(fs.ts_ns));
+            }
+        }
+    });
+    drop(ka);
+    drop(kb);
+    let delay_of = |s: u32, d: u32| -> i64 {
+        match (src.fp(s), dst.fp(d)) {
+            (Some(a), Some(b)) => b.ts_ns.saturating_sub(a.ts_ns),
+            _ => 0,
+        }
+    };
+    let coarse = match opts.offset_ns {
+        Some(o) => o,
+        None => median(&mut uniq_r).unwrap_or_else(|| {
+            let mut all: Vec<i64> = pairs.iter().map(|&(s, d)| delay_of(s, d)).collect();
+            median(&mut all).unwrap_or(0)
+        }),
+    };
+    drop(uniq_r);
+    // Votes: (target conversation, source conversation, flip), one per candidate pair.
+    let in_window = |s: u32, d: u32| delay_of(s, d).saturating_sub(coarse).unsigned_abs() <= window;
+    let mut votes: Vec<(u32, u32, bool)> = Vec::new();
+    for &(s, d) in &pairs {
+        if !in_window(s, d) {
+            continue;
+        }
+        if let (Some((cs, ds)), Some((cd, dd))) = (src.conv_of(s), dst.conv_of(d)) {
+            votes.push((cd, cs, ds != dd));
+        }
+    }
+    votes.sort_unstable();
+    let mut pair_d: Vec<Option<ConvPair>> = vec![None; dst.convs.len()];
+    for g in votes.chunk_by(|x, y| x.0 == y.0) {
+        let mut best: Option<(usize, u32, bool)> = None;
+        for run in g.chunk_by(|x, y| x.1 == y.1 && x.2 == y.2) {
+            if let Some(&(_, cs, flip)) = run.first() {
+                if best.is_none_or(|(n, _, _)| run.len() > n) {
+                    best = Some((run.len(), cs, flip));
+                }
+            }
+        }
+        if let (Some((n, cs, flip)), Some(&(cd, _, _))) = (best, g.first()) {
+            if let Some(slot) = pair_d.get_mut(cd as usize) {
+                *slot = Some(ConvPair {
+                    src_conv: cs,
+                    flip,
+                    dseq: [0; 2],
+                    dack: [0; 2],
+                    votes: u32::try_from(n).unwrap_or(u32::MAX),
+                });
+            }
+        }
+    }
+    drop(votes);
+    // Offsets and typical delays from the pairs that agree with the pairing.
+    let mut seq_s: Vec<((u32, u32), u32)> = Vec::new();
+    let mut ack_s: Vec<((u32, u32), u32)> = Vec::new();
+    let mut delay_s: Vec<(u32, i64)> = Vec::new();
+    for &(s, d) in &pairs {
+        if !in_window(s, d) {
+            continue;
+        }
+        let (Some((cs, dir_s)), Some((cd, dir_d))) = (src.conv_of(s), dst.conv_of(d)) else {
+            continue;
+        };
+        let Some(Some(p)) = pair_d.get(cd as usize) else {
+            continue;
+        };
+        if p.src_conv != cs || p.flip != (dir_s != dir_d) {
+            continue;
+        }
+        let (Some(fs), Some(fd)) = (src.fp(s), dst.fp(d)) else {
+            continue;
+        };
+        if fs.is_tcp() && fd.is_tcp() {
+            seq_s.push(((cd, dir_s), fd.seq.wrapping_sub(fs.seq)));
+            if fs.flags & fd.flags & tcp_flags::ACK != 0 {
+                ack_s.push(((cd, dir_s), fd.ack.wrapping_sub(fs.ack)));
+            }
+        }
+        delay_s.push((cs * 2 + dir_s, delay_of(s, d).saturating_sub(coarse)));
+    }
+    drop(pairs);
+    // Bits per target conversation: 1 << dir for a sequence offset, 4 << dir for an ack one.
+    let mut known = vec![0u8; dst.convs.len()];
+    let mut set = |cd: u32, dir: u32, v: u32, ack: bool| {
+        if let (Some(Some(p)), Some(k)) = (pair_d.get_mut(cd as usize), known.get_mut(cd as usize))
+        {
+            let arr = if ack { &mut p.dack } else { &mut p.dseq };
+            if let Some(x) = arr.get_mut(dir as usize) {
+                *x = v;
+                *k |= (if ack { 4 } else { 1 }) << dir;
+            }
+        }
+    };
+    modes(&mut seq_s, |(cd, dir), v| set(cd, dir, v, false));
+    modes(&mut ack_s, |(cd, dir), v| set(cd, dir, v, true));
+    // A direction without samples of its own takes the reverse direction's: its ack numbers
+    // acknowledge the other direction's sequence numbers.
+    for (p, &k) in pair_d.iter_mut().zip(&known) {
+        let Some(p) = p else { continue };
+        let [s0, s1] = p.dseq;
+        let [a0, a1] = p.dack;
+        if k & 1 == 0 && k & 8 != 0 {
+            p.dseq[0] = a1;
+        }
+        if k & 2 == 0 && k & 4 != 0 {
+            p.dseq[1] = a0;
+        }
+        if k & 4 == 0 && k & 2 != 0 {
+            p.dack[0] = s1;
+        }
+        if k & 8 == 0 && k & 1 != 0 {
+            p.dack[1] = s0;
+        }
+    }
+    let mut flow_delay = vec![i64::MIN; src.convs.len() * 2];
+    delay_s.sort_unstable();
+    for g in delay_s.chunk_by(|x, y| x.0 == y.0) {
+        if let (Some(first), Some(mid)) = (g.first(), g.get(g.len() / 2)) {
+            if let Some(x) = flow_delay.get_mut(first.0 as usize) {
+                *x = mid.1;
+            }
+        }
+    }
+    drop(delay_s);
+
+    // 3. Matching on flow keys.
+    let mut paired_src = vec![false; src.convs.len()];
+    for p in pair_d.iter().flatten() {
+        if let Some(x) = paired_src.get_mut(p.src_conv as usize) {
+            *x = true;
+        }
+    }
+    let mut ka: Vec<(u64, u32)> = Vec::with_capacity(ns);
+    for i in 0..ns as u32 {
+        let Some(f) = src.fp(i) else { continue };
+        let k = match src.conv_of(i) {
+            Some((c, dir)) if paired_src.get(c as usize) == Some(&true) => {
+                key(c | (dir << 31), f, f.seq, f.ack)
+            }
+            _ => anchor_key(f),
+        };
+        ka.push((k, i));
+    }
+    let mut kb: Vec<(u64, u32)> = Vec::with_capacity(nd);
+    for j in 0..nd as u32 {
+        let Some(f) = dst.fp(j) else { continue };
+        let k = match dst.conv_of(j) {
+            Some((c, dir_d)) => match pair_d.get(c as usize).copied().flatten() {
+                Some(p) => {
+                    let dir = dir_d ^ u32::from(p.flip);
+                    let (seq, ack) = if f.is_tcp() {
+                        let i = dir as usize;
+                        (
+                            f.seq.wrapping_sub(p.dseq.get(i).copied().unwrap_or(0)),
+                            if f.flags & tcp_flags::ACK != 0 {
+                                f.ack.wrapping_sub(p.dack.get(i).copied().unwrap_or(0))
+                            } else {
+                                f.ack
+                            },
+                        )
+                    } else {
+                        (f.seq, f.ack)
+                    };
+                    key(p.src_conv | (dir << 31), f, seq, ack)
+                }
+                None => anchor_key(f),
+            },
+            None => anchor_key(f),
+        };
+        kb.push((k, j));
+    }
+    ka.sort_unstable();
+    kb.sort_unstable();
+    let mut m = Matcher {
+        src,
+        dst,
+        opts,
+        coarse,
+        flow_delay,
+        twin_s: vec![0; ns],
+        twin_d: vec![0; nd],
+        dup_d: vec![0; nd],
+        cands: Vec::new(),
+        order: Vec::new(),
+    };
+    join(&ka, &kb, |a, b| m.bucket(a, b));
+    Matching {
+        twin_s: m.twin_s,
+        twin_d: m.twin_d,
+        dup_d: m.dup_d,
+        pair_d,
+    }
+}

@@ -1,0 +1,808 @@
+//! What a comparison produces ([`Report`]) and its two renderings: the JSON document
+//! `DESIGN.md` specifies ([`Report::to_json`]) and a readable text report
+//! ([`Report::to_text`]).
+
+use super::key::Fingerprint;
+use crate::file::CaptureInfo;
+use crate::format::json::push_json_str;
+use std::fmt::Write as _;
+
+/// What happened to one packet. Every packet of both captures gets exactly one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Status {
+    /// Seen at both points, unchanged except for what the path does to every packet of its
+    /// flow (NAT, sequence-number shift, the usual TTL decrement).
+    #[default]
+    Matched,
+    /// Seen at both points, with a field changed beyond that (DSCP/ECN, window, MSS, TCP
+    /// options, DF, IP ID, a different TTL decrement).
+    Modified,
+    /// Seen at both points, but overtaken by a later packet of its flow on the way.
+    Reordered,
+    /// A second copy (target: the path duplicated the packet); the twin is the original's.
+    Duplicated,
+    /// Source only: left the source point, never reached the target (both captures running).
+    Lost,
+    /// Target only: reached the target without passing the source (injected RSTs, ICMP from
+    /// the path, or a packet the source capture missed).
+    Extra,
+    /// Does not cross between the capture points: non-IP, link-local or multicast, traffic
+    /// between hosts on the same side, or a TTL that expires on the way.
+    NotForwarded,
+    /// Its twin would have been seen before the other capture started or after it ended.
+    OutsideOverlap,
+    /// The other capture dropped it: its receiver acknowledged it but the other capture never
+    /// saw it, and that capture's drop counters say it dropped packets.
+    CaptureDrop,
+    /// Left out by a display filter (and so is its twin).
+    Excluded,
+}
+
+impl Status {
+    /// Number of statuses.
+    pub const COUNT: usize = 10;
+    /// All statuses, in order.
+    pub const ALL: [Status; Status::COUNT] = [
+        Status::Matched,
+        Status::Modified,
+        Status::Reordered,
+        Status::Duplicated,
+        Status::Lost,
+        Status::Extra,
+        Status::NotForwarded,
+        Status::OutsideOverlap,
+        Status::CaptureDrop,
+        Status::Excluded,
+    ];
+
+    /// The name used in JSON and in `paircap.compare.status`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Matched => "matched",
+            Status::Modified => "modified",
+            Status::Reordered => "reordered",
+            Status::Duplicated => "duplicated",
+            Status::Lost => "lost",
+            Status::Extra => "extra",
+            Status::NotForwarded => "not_forwarded",
+            Status::OutsideOverlap => "outside_overlap",
+            Status::CaptureDrop => "capture_drop",
+            Status::Excluded => "excluded",
+        }
+    }
+
+    /// The status with this name.
+    pub fn from_name(s: &str) -> Option<Status> {
+        Status::ALL.iter().copied().find(|x| x.name() == s)
+    }
+
+    /// Whether the packet has a twin on the other side that is the same packet (not a copy).
+    pub fn is_pair(self) -> bool {
+        matches!(self, Status::Matched | Status::Modified | Status::Reordered)
+    }
+}
+
+/// Which way a flow travels between the capture points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Passes the source point first.
+    SourceToTarget,
+    /// Passes the target point first (replies, when the captures are on both sides of a path).
+    TargetToSource,
+    /// Not known (no packet of the flow was seen on both sides).
+    #[default]
+    Unknown,
+}
+
+/// What is known about one capture file besides its packets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SideInfo {
+    /// File name (for reports).
+    pub name: String,
+    /// Packets in the file.
+    pub packets: u64,
+    /// Time stamp of the first and last packet (ns since the epoch).
+    pub first_ns: Option<i64>,
+    /// Time stamp of the last packet.
+    pub last_ns: Option<i64>,
+    /// When the capture started, if the file says (pcapng `isb_starttime`).
+    pub start_ns: Option<i64>,
+    /// When the capture ended, if the file says (pcapng `isb_endtime`).
+    pub end_ns: Option<i64>,
+    /// Packets the capture dropped (pcapng `isb_ifdrop` + `isb_osdrop`), when recorded.
+    pub dropped: Option<u64>,
+    /// The container (`pcapng`, `pcap (nanosecond, little-endian)`).
+    pub format: String,
+}
+
+impl SideInfo {
+    /// Side information from the packets' keys and the file's metadata.
+    pub fn new(name: &str, fps: &[Fingerprint], info: Option<&CaptureInfo>) -> SideInfo {
+        let mut s = SideInfo {
+            name: name.to_string(),
+            packets: fps.len() as u64,
+            ..SideInfo::default()
+        };
+        for f in fps {
+            s.first_ns = Some(s.first_ns.map_or(f.ts_ns, |x| x.min(f.ts_ns)));
+            s.last_ns = Some(s.last_ns.map_or(f.ts_ns, |x| x.max(f.ts_ns)));
+        }
+        if let Some(info) = info {
+            s.dropped = info.dropped();
+            let ns = |t: crate::file::Timestamp| i64::try_from(t.as_nanos()).ok();
+            for st in &info.stats {
+                if let Some(t) = st.start.and_then(ns) {
+                    s.start_ns = Some(s.start_ns.map_or(t, |x| x.min(t)));
+                }
+                if let Some(t) = st.end.and_then(ns) {
+                    s.end_ns = Some(s.end_ns.map_or(t, |x| x.max(t)));
+                }
+            }
+            if let Some(f) = info.format {
+                s.format = f.to_string();
+            }
+        }
+        s
+    }
+
+    /// Start of the capture: the recorded start, else the first packet.
+    pub fn span_start(&self) -> Option<i64> {
+        match (self.start_ns, self.first_ns) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// End of the capture: the recorded end, else the last packet.
+    pub fn span_end(&self) -> Option<i64> {
+        match (self.end_ns, self.last_ns) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// How the clock offset was found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClockMethod {
+    /// No packet matched and no offset was given: offset 0 assumed.
+    #[default]
+    None,
+    /// Given by the user.
+    Manual,
+    /// Lower envelopes of the one-way delays in both directions: the offset lies between
+    /// them (the uncertainty is half that interval; the estimate assumes equal minimum delays).
+    TwoWay,
+    /// Every matched packet passed the source first: the offset includes the (unknown)
+    /// minimum one-way delay; delays are relative to the fastest packet.
+    OneWay,
+}
+
+impl ClockMethod {
+    /// Name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockMethod::None => "none",
+            ClockMethod::Manual => "manual",
+            ClockMethod::TwoWay => "two-way",
+            ClockMethod::OneWay => "one-way",
+        }
+    }
+}
+
+/// The target clock relative to the source clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ClockEstimate {
+    /// Target clock minus source clock at [`ClockEstimate::ref_ns`] (source time), ns.
+    pub offset_ns: i64,
+    /// Source time the offset refers to (the first source packet).
+    pub ref_ns: i64,
+    /// How much faster the target clock runs, in parts per million.
+    pub drift_ppm: f64,
+    /// Half-width of the interval the offset is known to lie in (ns); `i64::MAX` when
+    /// unbounded (one-way).
+    pub uncertainty_ns: i64,
+    /// How the estimate was made.
+    pub method: ClockMethod,
+    /// Matched packets the estimate used.
+    pub samples: u64,
+}
+
+impl ClockEstimate {
+    /// The offset at source time `src_ns`.
+    pub fn offset_at(&self, src_ns: i64) -> i64 {
+        let dt = src_ns.saturating_sub(self.ref_ns) as f64;
+        self.offset_ns
+            .saturating_add((dt * self.drift_ppm * 1e-6).round() as i64)
+    }
+}
+
+/// Distribution of one-way delays (ns).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Percentiles {
+    /// Samples.
+    pub count: u64,
+    /// Smallest.
+    pub min: i64,
+    /// 1st percentile.
+    pub p1: i64,
+    /// 5th.
+    pub p5: i64,
+    /// 25th.
+    pub p25: i64,
+    /// Median.
+    pub p50: i64,
+    /// 75th.
+    pub p75: i64,
+    /// 95th.
+    pub p95: i64,
+    /// 99th.
+    pub p99: i64,
+    /// Largest.
+    pub max: i64,
+}
+
+impl Percentiles {
+    /// Percentiles of `v` (sorted in place); `None` when empty.
+    pub fn of(v: &mut [i64]) -> Option<Percentiles> {
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_unstable();
+        let at = |q: f64| {
+            let i = ((v.len() - 1) as f64 * q).round() as usize;
+            v.get(i).copied().unwrap_or(0)
+        };
+        Some(Percentiles {
+            count: v.len() as u64,
+            min: at(0.0),
+            p1: at(0.01),
+            p5: at(0.05),
+            p25: at(0.25),
+            p50: at(0.5),
+            p75: at(0.75),
+            p95: at(0.95),
+            p99: at(0.99),
+            max: at(1.0),
+        })
+    }
+
+    fn fields(&self) -> [(&'static str, i64); 9] {
+        [
+            ("min", self.min),
+            ("p1", self.p1),
+            ("p5", self.p5),
+            ("p25", self.p25),
+            ("p50", self.p50),
+            ("p75", self.p75),
+            ("p95", self.p95),
+            ("p99", self.p99),
+            ("max", self.max),
+        ]
+    }
+}
+
+/// One endpoint of a translated flow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NatEndpoint {
+    /// Address (IPv4 in the last 4 bytes).
+    pub addr: [u8; 16],
+    /// Port (ICMP echo: the identifier on the sender's side, 0 on the other).
+    pub port: u16,
+    /// Whether `addr` is IPv6.
+    pub v6: bool,
+}
+
+impl NatEndpoint {
+    /// The address as text.
+    pub fn addr_text(&self) -> String {
+        addr_text(&self.addr, self.v6)
+    }
+}
+
+impl std::fmt::Display for NatEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.v6 {
+            write!(f, "[{}]:{}", self.addr_text(), self.port)
+        } else {
+            write!(f, "{}:{}", self.addr_text(), self.port)
+        }
+    }
+}
+
+/// An address as text (IPv4 dotted, IPv6 compressed).
+pub fn addr_text(a: &[u8; 16], v6: bool) -> String {
+    if v6 {
+        std::net::Ipv6Addr::from(*a).to_string()
+    } else {
+        std::net::Ipv4Addr::new(a[12], a[13], a[14], a[15]).to_string()
+    }
+}
+
+/// A flow whose addresses or ports differ between the captures: the inside (source) 5-tuple
+/// and the outside (target) 5-tuple, oriented as the flow's first source packet travels.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NatEntry {
+    /// IP protocol.
+    pub proto: u8,
+    /// Sender and receiver as the source capture saw them.
+    pub inside: [NatEndpoint; 2],
+    /// The same packets as the target capture saw them.
+    pub outside: [NatEndpoint; 2],
+    /// Matched packets of the flow.
+    pub packets: u64,
+    /// TCP: what the path adds to the sender's sequence numbers (ISN randomisation), if
+    /// anything; and to the receiver's.
+    pub seq_offsets: [u32; 2],
+    /// First source frame of the flow (1-based).
+    pub first_src_frame: u32,
+}
+
+/// Packet counts by status, per side, and the headline numbers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Source packets by status (index = `Status as usize`).
+    pub source: [u64; Status::COUNT],
+    /// Target packets by status.
+    pub target: [u64; Status::COUNT],
+    /// Packets seen on both sides (pairs; includes modified and reordered ones).
+    pub matched: u64,
+    /// Pairs with an unexpected change.
+    pub modified: u64,
+    /// Pairs overtaken on the way.
+    pub reordered: u64,
+    /// Source packets lost on the way.
+    pub lost: u64,
+    /// Target packets the source never sent.
+    pub extra: u64,
+    /// Extra copies (both sides).
+    pub duplicated: u64,
+}
+
+impl Counts {
+    /// Source packets with a status.
+    pub fn src(&self, s: Status) -> u64 {
+        self.source.get(s as usize).copied().unwrap_or(0)
+    }
+    /// Target packets with a status.
+    pub fn dst(&self, s: Status) -> u64 {
+        self.target.get(s as usize).copied().unwrap_or(0)
+    }
+}
+
+/// A field that differs between a packet and its twin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDiff {
+    /// Wireshark field name.
+    pub field: &'static str,
+    /// Value at the source (empty when absent).
+    pub src: String,
+    /// Value at the target (empty when absent).
+    pub dst: String,
+}
+
+/// The result of comparing a source and a target capture.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Status of every source packet (index = frame number - 1).
+    pub src_status: Vec<Status>,
+    /// Status of every target packet.
+    pub dst_status: Vec<Status>,
+    /// Target frame number of each source packet's twin (0 = none).
+    pub src_twin: Vec<u32>,
+    /// Source frame number of each target packet's twin (0 = none; for a duplicate, the
+    /// source frame it copies).
+    pub dst_twin: Vec<u32>,
+    /// One-way delay of each source packet after clock correction (target time minus source
+    /// time: negative for packets that pass the target first); `i64::MIN` = no twin.
+    pub delay_ns: Vec<i64>,
+    /// Direction of travel of each source packet's flow.
+    pub src_direction: Vec<Direction>,
+    /// Target clock relative to the source clock.
+    pub clock: ClockEstimate,
+    /// Delay distribution of packets travelling source → target (positive ns).
+    pub delay_s2t: Option<Percentiles>,
+    /// Delay distribution of packets travelling target → source (positive ns).
+    pub delay_t2s: Option<Percentiles>,
+    /// Translated flows.
+    pub nat: Vec<NatEntry>,
+    /// Counts.
+    pub counts: Counts,
+    /// How many pairs differ in each field (all differences, expected ones included),
+    /// largest first.
+    pub modified_fields: Vec<(&'static str, u64)>,
+    /// Plain-language findings, most important first.
+    pub diagnosis: Vec<String>,
+    /// The source file.
+    pub src_info: SideInfo,
+    /// The target file.
+    pub dst_info: SideInfo,
+}
+
+fn ms(ns: i64) -> f64 {
+    ns as f64 / 1e6
+}
+
+fn push_f(out: &mut String, v: f64) {
+    if v.is_finite() {
+        let _ = write!(out, "{}", (v * 1e6).round() / 1e6);
+    } else {
+        out.push_str("null");
+    }
+}
+
+fn push_opt_i64(out: &mut String, v: Option<i64>) {
+    match v {
+        Some(v) => {
+            let _ = write!(out, "{v}");
+        }
+        None => out.push_str("null"),
+    }
+}
+
+fn proto_name(p: u8) -> String {
+    match p {
+        1 => "icmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        58 => "icmpv6".into(),
+        n => n.to_string(),
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Nanoseconds as `secs.nnnnnnnnn`.
+fn epoch(ns: i64) -> String {
+    format!(
+        "{}.{:09}",
+        ns.div_euclid(1_000_000_000),
+        ns.rem_euclid(1_000_000_000)
+    )
+}
+
+impl Report {
+    /// The JSON document of `paircap compare --format json` (see `DESIGN.md`): per-side file
+    /// info, counts, clock offset, delay percentiles, NAT table, modified-field counts,
+    /// diagnosis; with `packets`, the per-packet mapping
+    /// `{source: frame|null, target: frame|null, status, delay_ms}` (source packets in
+    /// order, then target packets without a source twin; excluded packets are left out).
+    pub fn to_json(&self, packets: bool) -> String {
+        let mut o = String::with_capacity(4096 + if packets { self.src_status.len() * 64 } else { 0 });
+        o.push('{');
+        for (k, side) in [("source", &self.src_info), ("target", &self.dst_info)] {
+            let _ = write!(o, "\"{k}\":{{\"file\":");
+            push_json_str(&mut o, &side.name);
+            o.push_str(",\"format\":");
+            push_json_str(&mut o, &side.format);
+            let _ = write!(o, ",\"packets\":{}", side.packets);
+            for (name, v) in [
+                ("first", side.first_ns),
+                ("last", side.last_ns),
+                ("start", side.start_ns),
+                ("end", side.end_ns),
+            ] {
+                let _ = write!(o, ",\"{name}\":");
+                match v {
+                    Some(v) => push_json_str(&mut o, &epoch(v)),
+                    None => o.push_str("null"),
+                }
+            }
+            o.push_str(",\"dropped\":");
+            push_opt_i64(&mut o, side.dropped.map(|d| d as i64));
+            let counts = if k == "source" {
+                &self.counts.source
+            } else {
+                &self.counts.target
+            };
+            o.push_str(",\"status\":{");
+            for (i, s) in Status::ALL.iter().enumerate() {
+                if i > 0 {
+                    o.push(',');
+                }
+                let _ = write!(o, "\"{}\":{}", s.name(), counts.get(i).copied().unwrap_or(0));
+            }
+            o.push_str("}},");
+        }
+        let c = &self.counts;
+        let _ = write!(
+            o,
+            "\"counts\":{{\"matched\":{},\"lost\":{},\"extra\":{},\"duplicated\":{},\"reordered\":{},\"modified\":{},\"not_forwarded\":{},\"outside_overlap\":{},\"capture_drop\":{}}},",
+            c.matched,
+            c.lost,
+            c.extra,
+            c.duplicated,
+            c.reordered,
+            c.modified,
+            c.src(Status::NotForwarded) + c.dst(Status::NotForwarded),
+            c.src(Status::OutsideOverlap) + c.dst(Status::OutsideOverlap),
+            c.src(Status::CaptureDrop) + c.dst(Status::CaptureDrop),
+        );
+        let k = &self.clock;
+        let _ = write!(o, "\"clock\":{{\"method\":\"{}\",\"offset_ns\":{},\"offset_ms\":", k.method.name(), k.offset_ns);
+        push_f(&mut o, ms(k.offset_ns));
+        o.push_str(",\"reference\":");
+        push_json_str(&mut o, &epoch(k.ref_ns));
+        o.push_str(",\"drift_ppm\":");
+        push_f(&mut o, k.drift_ppm);
+        o.push_str(",\"uncertainty_ms\":");
+        if k.uncertainty_ns == i64::MAX {
+            o.push_str("null");
+        } else {
+            push_f(&mut o, ms(k.uncertainty_ns));
+        }
+        let _ = write!(o, ",\"samples\":{}}},", k.samples);
+        o.push_str("\"delay_ms\":{");
+        for (i, (name, p)) in [
+            ("source_to_target", &self.delay_s2t),
+            ("target_to_source", &self.delay_t2s),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                o.push(',');
+            }
+            let _ = write!(o, "\"{name}\":");
+            match p {
+                None => o.push_str("null"),
+                Some(p) => {
+                    let _ = write!(o, "{{\"count\":{}", p.count);
+                    for (f, v) in p.fields() {
+                        let _ = write!(o, ",\"{f}\":");
+                        push_f(&mut o, ms(v));
+                    }
+                    o.push('}');
+                }
+            }
+        }
+        o.push_str("},\"nat\":[");
+        for (i, n) in self.nat.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            let _ = write!(o, "{{\"proto\":\"{}\",\"source\":{{\"src\":", proto_name(n.proto));
+            push_json_str(&mut o, &n.inside[0].to_string());
+            o.push_str(",\"dst\":");
+            push_json_str(&mut o, &n.inside[1].to_string());
+            o.push_str("},\"target\":{\"src\":");
+            push_json_str(&mut o, &n.outside[0].to_string());
+            o.push_str(",\"dst\":");
+            push_json_str(&mut o, &n.outside[1].to_string());
+            let _ = write!(
+                o,
+                "}},\"packets\":{},\"first_source_frame\":{}",
+                n.packets, n.first_src_frame
+            );
+            if n.seq_offsets != [0, 0] {
+                let _ = write!(
+                    o,
+                    ",\"seq_offset\":{},\"ack_offset\":{}",
+                    n.seq_offsets[0], n.seq_offsets[1]
+                );
+            }
+            o.push('}');
+        }
+        o.push_str("],\"modified_fields\":{");
+        for (i, (f, n)) in self.modified_fields.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            let _ = write!(o, "\"{f}\":{n}");
+        }
+        o.push_str("},\"diagnosis\":[");
+        for (i, d) in self.diagnosis.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            push_json_str(&mut o, d);
+        }
+        o.push(']');
+        if packets {
+            o.push_str(",\"packets\":[");
+            let mut first = true;
+            let mut sep = |o: &mut String| {
+                if !first {
+                    o.push(',');
+                }
+                first = false;
+            };
+            for (i, st) in self.src_status.iter().enumerate() {
+                if *st == Status::Excluded {
+                    continue;
+                }
+                sep(&mut o);
+                let twin = self.src_twin.get(i).copied().unwrap_or(0);
+                let _ = write!(o, "{{\"source\":{},\"target\":", i + 1);
+                if twin == 0 {
+                    o.push_str("null");
+                } else {
+                    let _ = write!(o, "{twin}");
+                }
+                let _ = write!(o, ",\"status\":\"{}\",\"delay_ms\":", st.name());
+                match self.delay_ns.get(i).copied() {
+                    Some(d) if d != i64::MIN => push_f(&mut o, ms(d)),
+                    _ => o.push_str("null"),
+                }
+                o.push('}');
+            }
+            for (j, st) in self.dst_status.iter().enumerate() {
+                if st.is_pair() || *st == Status::Excluded {
+                    continue;
+                }
+                sep(&mut o);
+                let twin = self.dst_twin.get(j).copied().unwrap_or(0);
+                o.push_str("{\"source\":");
+                if twin == 0 {
+                    o.push_str("null");
+                } else {
+                    let _ = write!(o, "{twin}");
+                }
+                let _ = write!(
+                    o,
+                    ",\"target\":{},\"status\":\"{}\",\"delay_ms\":null}}",
+                    j + 1,
+                    st.name()
+                );
+            }
+            o.push(']');
+        }
+        o.push_str("}\n");
+        o
+    }
+
+    /// A readable report: files, counts, clock, delays, NAT, modified fields, diagnosis.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let c = &self.counts;
+        for (label, side, st) in [
+            ("source", &self.src_info, &c.source),
+            ("target", &self.dst_info, &c.target),
+        ] {
+            let _ = write!(o, "{label}: {} ({} packets", side.name, thousands(side.packets));
+            if let (Some(a), Some(b)) = (side.first_ns, side.last_ns) {
+                let _ = write!(o, ", {:.3} s", b.saturating_sub(a) as f64 / 1e9);
+            }
+            match side.dropped {
+                Some(d) => {
+                    let _ = write!(o, ", capture dropped {}", thousands(d));
+                }
+                None => o.push_str(", no drop counters"),
+            }
+            o.push_str(")\n  ");
+            let mut any = false;
+            for (i, s) in Status::ALL.iter().enumerate() {
+                let n = st.get(i).copied().unwrap_or(0);
+                if n > 0 {
+                    if any {
+                        o.push_str(", ");
+                    }
+                    let _ = write!(o, "{} {}", s.name().replace('_', " "), thousands(n));
+                    any = true;
+                }
+            }
+            if !any {
+                o.push_str("(no packets)");
+            }
+            o.push('\n');
+        }
+        let _ = writeln!(
+            o,
+            "\nmatched {}  lost {}  extra {}  duplicated {}  reordered {}  modified {}",
+            thousands(c.matched),
+            thousands(c.lost),
+            thousands(c.extra),
+            thousands(c.duplicated),
+            thousands(c.reordered),
+            thousands(c.modified)
+        );
+        let k = &self.clock;
+        let unc = if k.uncertainty_ns == i64::MAX {
+            "unbounded: one-way".to_string()
+        } else {
+            format!("± {:.3} ms", ms(k.uncertainty_ns))
+        };
+        let _ = writeln!(
+            o,
+            "clock: target - source = {:+.3} ms ({unc}), drift {:+.2} ppm, {} from {} pairs",
+            ms(k.offset_ns),
+            k.drift_ppm,
+            k.method.name(),
+            thousands(k.samples)
+        );
+        for (name, p) in [
+            ("source → target", &self.delay_s2t),
+            ("target → source", &self.delay_t2s),
+        ] {
+            if let Some(p) = p {
+                let _ = writeln!(
+                    o,
+                    "delay {name} (ms, {} packets): min {:.3}  p5 {:.3}  p50 {:.3}  p95 {:.3}  p99 {:.3}  max {:.3}",
+                    thousands(p.count),
+                    ms(p.min),
+                    ms(p.p5),
+                    ms(p.p50),
+                    ms(p.p95),
+                    ms(p.p99),
+                    ms(p.max)
+                );
+            }
+        }
+        if !self.nat.is_empty() {
+            let _ = writeln!(o, "\nNAT ({} flows):", thousands(self.nat.len() as u64));
+            const SHOW: usize = 20;
+            for n in self.nat.iter().take(SHOW) {
+                let _ = write!(
+                    o,
+                    "  {:<6} {} → {}   ⇒   {} → {}   ({} packets",
+                    proto_name(n.proto),
+                    n.inside[0],
+                    n.inside[1],
+                    n.outside[0],
+                    n.outside[1],
+                    thousands(n.packets)
+                );
+                if n.seq_offsets != [0, 0] {
+                    let _ = write!(o, ", seq +{} / ack +{}", n.seq_offsets[0], n.seq_offsets[1]);
+                }
+                o.push_str(")\n");
+            }
+            if self.nat.len() > SHOW {
+                let _ = writeln!(o, "  … {} more (--format json lists all)", thousands((self.nat.len() - SHOW) as u64));
+            }
+        }
+        if !self.modified_fields.is_empty() {
+            o.push_str("\nfields that differ (pairs):\n");
+            for (f, n) in &self.modified_fields {
+                let _ = writeln!(o, "  {f:<24} {}", thousands(*n));
+            }
+        }
+        if !self.diagnosis.is_empty() {
+            o.push_str("\ndiagnosis:\n");
+            for d in &self.diagnosis {
+                let _ = writeln!(o, "  - {d}");
+            }
+        }
+        o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1204), "1,204");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::from_name(s.name()), Some(s));
+        }
+    }
+
+    #[test]
+    fn percentiles_of_a_range() {
+        let mut v: Vec<i64> = (1..=101).rev().collect();
+        let p = Percentiles::of(&mut v).unwrap();
+        assert_eq!((p.min, p.p50, p.max, p.count), (1, 51, 101, 101));
+        assert!(Percentiles::of(&mut []).is_none());
+    }
+}
