@@ -315,3 +315,45 @@ test('paircap view serves the viewer and opens the named file', async () => {
     child.kill();
   }
 });
+
+test('export: the displayed packets as pcapng, plain and anonymised', async () => {
+  const file = corpus('pcap-parser__wireshark_samples-test.pcapng');
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  const page = await ctx.newPage();
+  await page.goto(server.url);
+  await page.waitForFunction(() => window.bench);
+  await openFile(page, file);
+  await page.evaluate(() => window.bench.filter({ expr: 'udp.port == 53 || arp' }));
+  const displayed = await num(page, 'status-displayed');
+  assert.equal(displayed, tsharkCount(file, 'udp.port == 53 || arp'));
+  // Plain.
+  await page.click('[data-testid=export]');
+  await shot(page, '17-export-dialog');
+  let [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-download]')]);
+  const plain = path.join(TMP, dl.suggestedFilename());
+  await dl.saveAs(plain);
+  assert.match(dl.suggestedFilename(), /-export\.pcapng$/);
+  assert.equal(tsharkCount(plain), displayed);
+  const info = execFileSync('capinfos', [plain], { encoding: 'utf8' });
+  assert.match(info, /display filter: udp\.port == 53 \|\| arp/);
+  assert.match(info, /sha256 [0-9a-f]{64}|exported by the paircap viewer/);
+  // Anonymised, payloads zeroed: same packets, no original address left.
+  await page.click('[data-testid=export]');
+  await page.check('[data-testid=export-anonymize]');
+  await page.selectOption('[data-testid=export-payload]', '1');
+  [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-download]')]);
+  const anon = path.join(TMP, dl.suggestedFilename());
+  await dl.saveAs(anon);
+  assert.equal(tsharkCount(anon), displayed);
+  const fields = (f) => new Set(tshark('-r', f, '-T', 'fields', '-E', 'separator=\n', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'eth.src', '-e', 'arp.src.proto_ipv4').split('\n').filter(Boolean));
+  const before = fields(plain);
+  const after = fields(anon);
+  const kept = [...after].filter((a) => before.has(a) && !/^(255\.|0\.0\.0\.0|ff:ff|22[4-9]\.|23\d\.)/.test(a));
+  assert.deepEqual(kept, [], 'original addresses left in the anonymised export');
+  const bytes = fs.readFileSync(anon);
+  for (const a of before) {
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(a) || /^(255\.|0\.|22[4-9]\.|23\d\.)/.test(a)) continue;
+    const needle = Buffer.from(a.split('.').map(Number));
+    assert.equal(bytes.indexOf(needle), -1, `${a} found in the anonymised bytes`);
+  }
+});

@@ -132,6 +132,8 @@ pub struct State {
     pub link_status: LinkStatus,
     /// A share link being shown.
     pub share: Option<String>,
+    /// The export dialog is open.
+    pub show_export: bool,
     /// A passing message (not an error).
     pub info: Option<String>,
 }
@@ -170,6 +172,7 @@ impl Default for State {
             link: None,
             link_status: LinkStatus::None,
             share: None,
+            show_export: false,
             info: None,
         }
     }
@@ -288,6 +291,8 @@ pub enum Action {
     ShowShare(String),
     /// Close the share dialog.
     HideShare,
+    /// Open or close the export dialog.
+    ToggleExport,
     /// Show a passing message.
     Info(String),
     /// Resize the list / details split.
@@ -607,6 +612,7 @@ impl State {
             }
             Action::ShowShare(u) => s.share = Some(u),
             Action::HideShare => s.share = None,
+            Action::ToggleExport => s.show_export = !s.show_export,
             Action::Info(m) => s.info = Some(m),
             Action::ToggleProperties => s.show_properties = !s.show_properties,
             Action::ToggleLegend => s.show_legend = !s.show_legend,

@@ -271,6 +271,16 @@ pub enum ToWorker {
         /// Frame number.
         frame: u32,
     },
+    /// Export the displayed packets as pcapng (the file comes back beside
+    /// [`FromWorker::Exported`]).
+    Export {
+        /// Section comments (origin, filter).
+        comments: Vec<String>,
+        /// Anonymize with this secret (`None`: as captured).
+        secret: Option<Vec<u8>>,
+        /// Payloads when anonymizing: 0 keep, 1 zero, 2 cut.
+        payload: u8,
+    },
     /// Find a packet by content digest (a view link's packet), trying `frame` first.
     FindPacket {
         /// Frame number the link names.
@@ -360,6 +370,13 @@ pub enum FromWorker {
         frame: u32,
         /// Position.
         pos: Option<u32>,
+    },
+    /// An export is ready (its bytes travel beside this message).
+    Exported {
+        /// Packets written.
+        packets: u64,
+        /// Bytes.
+        bytes: u64,
     },
     /// Result of [`ToWorker::FindPacket`].
     Found {

@@ -193,7 +193,10 @@ fn mode_map<K: std::hash::Hash + Eq + Copy>(
     best.into_iter().map(|(k, (_, v))| (k, v)).collect()
 }
 
-/// Per sender address: packets sent with an initial TTL, and all packets sent.
+/// Per sender address: packets sent with an initial TTL, and all packets sent. A host that
+/// sends even one packet with an initial TTL is on this capture's side of the routers (a
+/// far host's packets arrive with fewer hops left; a near host may lower its own TTL, as
+/// traceroute does).
 fn senders(fps: &[Fingerprint]) -> HashMap<[u8; 16], (u32, u32), FxBuildHasher> {
     let mut m: HashMap<[u8; 16], (u32, u32), FxBuildHasher> = HashMap::default();
     for f in fps.iter().filter(|f| f.is_ip()) {
@@ -207,7 +210,7 @@ fn senders(fps: &[Fingerprint]) -> HashMap<[u8; 16], (u32, u32), FxBuildHasher> 
 }
 
 fn near(m: &HashMap<[u8; 16], (u32, u32), FxBuildHasher>, a: &[u8; 16]) -> bool {
-    m.get(a).is_some_and(|&(init, all)| u64::from(init) * 2 > u64::from(all))
+    m.get(a).is_some_and(|&(init, _)| init > 0)
 }
 
 /// Relative position of `x` to `base` in sequence space.

@@ -79,8 +79,9 @@ pub struct Fingerprint {
     pub seq: u32,
     /// TCP acknowledgment number (0 without ACK).
     pub ack: u32,
-    /// Hash of the first [`PAYLOAD_HASH_BYTES`] bytes of transport payload (ICMP errors:
-    /// of the quoted packet's invariant fields).
+    /// Hash of the first [`PAYLOAD_HASH_BYTES`] bytes of transport payload (TCP: and of the
+    /// SACK edges relative to the acknowledgment number; ICMP errors: of the quoted packet's
+    /// invariant fields).
     pub payload_hash: u32,
     /// Source port; ICMP echo request: the identifier; echo reply: 0.
     pub src_port: u16,
@@ -211,7 +212,10 @@ impl Fingerprint {
                 };
                 f.window = t.window();
                 f.payload_len = sat16(t.seg_len as usize);
-                f.payload_hash = hash_bytes(t.payload);
+                // Payload, and SACK edges relative to the acknowledgment number (a firewall
+                // that shifts sequence numbers shifts both): duplicate ACKs differ there.
+                let mut ph = FxBuildHasher::default().build_hasher();
+                ph.write(t.payload.get(..PAYLOAD_HASH_BYTES).unwrap_or(t.payload));
                 let mut d = FxBuildHasher::default().build_hasher();
                 // Terminates: the option iterator advances at least one byte per item.
                 for (_, _, o) in t.options() {
@@ -226,12 +230,24 @@ impl Fingerprint {
                             d.write_u8(s);
                         }
                         TcpOption::SackPermitted => d.write_u8(4),
-                        TcpOption::Sack(_) => d.write_u8(5),
+                        TcpOption::Sack(edges) => {
+                            d.write_u8(5);
+                            for e in edges.chunks_exact(4) {
+                                let v = u32::from_be_bytes([
+                                    e.first().copied().unwrap_or(0),
+                                    e.get(1).copied().unwrap_or(0),
+                                    e.get(2).copied().unwrap_or(0),
+                                    e.get(3).copied().unwrap_or(0),
+                                ]);
+                                ph.write_u32(v.wrapping_sub(f.ack));
+                            }
+                        }
                         TcpOption::Timestamp(..) => d.write_u8(8),
                         TcpOption::FastOpen(_) => d.write_u8(34),
                         TcpOption::Other(k, _) | TcpOption::Bad(k, _) => d.write_u8(k),
                     }
                 }
+                f.payload_hash = fold32(ph.finish());
                 let h = d.finish();
                 f.opt_digest = (h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) as u16;
             }

@@ -43,8 +43,6 @@ pub(crate) const DIR_BIT: u32 = 1 << 31;
 const ANCHOR_MAX: usize = 8;
 /// Candidates considered per source packet in a large bucket.
 pub(crate) const PAIR_CAP: usize = 16;
-/// Buckets up to this many source × target pairs are matched exhaustively.
-const SMALL_BUCKET: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct ConvKey {
@@ -269,114 +267,277 @@ struct Matcher<'s, 'a> {
     coarse: i64,
     /// Per source flow (conversation * 2 + direction): typical delay minus `coarse`.
     flow_delay: Vec<i64>,
+    /// Delays of the pairs found by unique keys: (source flow, source time, delay), sorted.
+    local: Vec<(u32, i64, i64)>,
     twin_s: Vec<u32>,
     twin_d: Vec<u32>,
     dup_d: Vec<u32>,
     cands: Vec<(bool, u64, u32, u32)>,
     order: Vec<u32>,
+    rs: Vec<u32>,
+    rd: Vec<u32>,
+    dp: Vec<u64>,
 }
 
+/// Largest bucket (source × target packets left after IP ID matching) aligned exactly.
+const DP_MAX: usize = 4096;
+
 impl Matcher<'_, '_> {
+    fn flow(&self, s: u32) -> u32 {
+        self.src.conv_of(s).map_or(NONE, |(c, d)| c * 2 + d)
+    }
+
+    fn window(&self) -> u64 {
+        self.opts.max_delay_ns.unsigned_abs()
+    }
+
+    /// The delay expected for source packet `s`: the delay of the nearest (in time) pair of
+    /// its flow found by a unique key, else its flow's typical anchor delay, else the coarse
+    /// offset.
     fn expected(&self, s: u32) -> i64 {
+        let f = self.flow(s);
+        if f != NONE && !self.local.is_empty() {
+            let ts = self.src.fp(s).map_or(0, |x| x.ts_ns);
+            let k = self.local.partition_point(|x| (x.0, x.1) < (f, ts));
+            let near = [k.checked_sub(1), Some(k)]
+                .into_iter()
+                .flatten()
+                .filter_map(|i| self.local.get(i))
+                .filter(|x| x.0 == f)
+                .min_by_key(|x| x.1.saturating_sub(ts).unsigned_abs());
+            if let Some(x) = near {
+                return x.2;
+            }
+        }
         let fd = self
-            .src
-            .conv_of(s)
-            .and_then(|(c, d)| self.flow_delay.get((c as usize) * 2 + d as usize))
+            .flow_delay
+            .get(f as usize)
             .copied()
             .filter(|&x| x != i64::MIN)
             .unwrap_or(0);
         self.coarse.saturating_add(fd)
     }
 
-    /// A candidate pair: (IP ID differs, |delay - expected|, s, d), if within the window.
-    fn cand(&self, s: u32, d: u32, exp: i64) -> Option<(bool, u64, u32, u32)> {
+    /// |delay - expected| of a pair, if within the window.
+    fn res(&self, s: u32, d: u32, exp: i64) -> Option<u64> {
         let fs = self.src.fp(s)?;
         let fd = self.dst.fp(d)?;
-        let res = fd.ts_ns.saturating_sub(fs.ts_ns).saturating_sub(exp);
-        let abs = res.unsigned_abs();
-        (abs <= self.opts.max_delay_ns.unsigned_abs()).then_some((fs.ident != fd.ident, abs, s, d))
+        let abs = fd
+            .ts_ns
+            .saturating_sub(fs.ts_ns)
+            .saturating_sub(exp)
+            .unsigned_abs();
+        (abs <= self.window()).then_some(abs)
     }
 
-    fn bucket(&mut self, ss: &[(u64, u32)], ds: &[(u64, u32)]) {
+    fn pair(&mut self, s: u32, d: u32) {
+        if let Some(x) = self.twin_s.get_mut(s as usize) {
+            *x = d + 1;
+        }
+        if let Some(x) = self.twin_d.get_mut(d as usize) {
+            *x = s + 1;
+        }
+    }
+
+    fn free_s(&self, s: u32) -> bool {
+        self.twin_s.get(s as usize) == Some(&0)
+    }
+
+    fn free_d(&self, d: u32) -> bool {
+        self.twin_d.get(d as usize) == Some(&0)
+    }
+
+    /// Phase 1: a key that occurs once on each side.
+    fn unique(&mut self, s: u32, d: u32) {
+        let exp = self.expected(s);
+        if self.res(s, d, exp).is_some() {
+            self.pair(s, d);
+            if let (Some(a), Some(b)) = (self.src.fp(s), self.dst.fp(d)) {
+                self.local
+                    .push((self.flow(s), a.ts_ns, b.ts_ns.saturating_sub(a.ts_ns)));
+            }
+        }
+    }
+
+    /// Phase 2: a key shared by several packets (a segment and its retransmissions, runs of
+    /// duplicate ACKs, copies). Equal IP IDs pair first; the rest is aligned in order (the
+    /// path keeps a flow's order, except for rare reordering), choosing which packets are
+    /// missing by how well the delays fit.
+    fn multi(&mut self, ss: &[(u64, u32)], ds: &[(u64, u32)]) {
+        // IP IDs that occur once on each side.
         self.cands.clear();
-        if ss.len().saturating_mul(ds.len()) <= SMALL_BUCKET {
-            for &(_, s) in ss {
-                let exp = self.expected(s);
-                for &(_, d) in ds {
-                    if let Some(c) = self.cand(s, d, exp) {
-                        self.cands.push(c);
-                    }
+        for &(_, s) in ss {
+            let Some(fs) = self.src.fp(s) else { continue };
+            let mut hit = None;
+            let mut n = 0;
+            for &(_, d) in ds {
+                if self.dst.fp(d).is_some_and(|fd| fd.ident == fs.ident) {
+                    hit = Some(d);
+                    n += 1;
                 }
             }
-        } else {
-            // Large bucket (a flood of identical packets): the PAIR_CAP targets nearest in
-            // time to each source packet's expected arrival.
-            self.order.clear();
-            self.order.extend(ds.iter().map(|x| x.1));
-            let dst = self.dst;
-            self.order
-                .sort_unstable_by_key(|&d| (dst.fp(d).map_or(0, |f| f.ts_ns), d));
-            for &(_, s) in ss {
+            let dup_s = ss
+                .iter()
+                .filter(|x| self.src.fp(x.1).is_some_and(|g| g.ident == fs.ident))
+                .count();
+            if let (Some(d), 1, 1) = (hit, n, dup_s) {
                 let exp = self.expected(s);
-                let at = self
-                    .src
-                    .fp(s)
-                    .map_or(0, |f| f.ts_ns)
-                    .saturating_add(exp);
-                let pos = self
-                    .order
-                    .partition_point(|&d| dst.fp(d).map_or(0, |f| f.ts_ns) < at);
-                let (mut lo, mut hi) = (pos, pos);
-                // Terminates: each step moves `lo` down or `hi` up, or stops.
-                for _ in 0..PAIR_CAP {
-                    let left = lo
-                        .checked_sub(1)
-                        .and_then(|i| self.order.get(i).map(|&d| (i, d)));
-                    let right = self.order.get(hi).map(|&d| (hi, d));
-                    let dist = |d: u32| {
-                        dst.fp(d)
-                            .map_or(u64::MAX, |f| f.ts_ns.saturating_sub(at).unsigned_abs())
-                    };
-                    let pick = match (left, right) {
-                        (Some(l), Some(r)) => {
-                            if dist(l.1) <= dist(r.1) {
-                                lo = l.0;
-                                l.1
-                            } else {
-                                hi = r.0 + 1;
-                                r.1
-                            }
-                        }
-                        (Some(l), None) => {
-                            lo = l.0;
-                            l.1
-                        }
-                        (None, Some(r)) => {
-                            hi = r.0 + 1;
-                            r.1
-                        }
-                        (None, None) => break,
-                    };
-                    match self.cand(s, pick, exp) {
-                        Some(c) => self.cands.push(c),
-                        None => break,
+                if let Some(r) = self.res(s, d, exp) {
+                    self.cands.push((false, r, s, d));
+                }
+            }
+            if ss.len().saturating_mul(ds.len()) > DP_MAX {
+                // Floods: IP IDs are not looked at (quadratic), only time.
+                self.cands.clear();
+                break;
+            }
+        }
+        for k in 0..self.cands.len() {
+            if let Some(&(_, _, s, d)) = self.cands.get(k) {
+                self.pair(s, d);
+            }
+        }
+        self.rs.clear();
+        self.rd.clear();
+        for &(_, s) in ss {
+            if self.free_s(s) {
+                self.rs.push(s);
+            }
+        }
+        for &(_, d) in ds {
+            if self.free_d(d) {
+                self.rd.push(d);
+            }
+        }
+        if !self.rs.is_empty() && !self.rd.is_empty() {
+            if self.rs.len().saturating_mul(self.rd.len()) <= DP_MAX {
+                self.align();
+            } else {
+                self.nearest();
+            }
+        }
+        self.duplicates(ds);
+    }
+
+    /// Order-preserving alignment of `rs` and `rd` (both in file order) with the least total
+    /// misfit: a pair costs |delay - expected|, leaving a packet out costs more than any pair.
+    fn align(&mut self) {
+        let (n, m) = (self.rs.len(), self.rd.len());
+        let skip = self.window().saturating_add(1);
+        let w = m + 1;
+        self.dp.clear();
+        self.dp.resize((n + 1) * w, 0);
+        let exps: Vec<i64> = self.rs.iter().map(|&s| self.expected(s)).collect();
+        for j in 0..=m {
+            if let Some(x) = self.dp.get_mut(j) {
+                *x = skip.saturating_mul(j as u64);
+            }
+        }
+        for i in 1..=n {
+            if let Some(x) = self.dp.get_mut(i * w) {
+                *x = skip.saturating_mul(i as u64);
+            }
+            let s = self.rs.get(i - 1).copied().unwrap_or(0);
+            let exp = exps.get(i - 1).copied().unwrap_or(0);
+            for j in 1..=m {
+                let d = self.rd.get(j - 1).copied().unwrap_or(0);
+                let up = self.dp.get((i - 1) * w + j).copied().unwrap_or(u64::MAX);
+                let left = self.dp.get(i * w + j - 1).copied().unwrap_or(u64::MAX);
+                let diag = self.dp.get((i - 1) * w + j - 1).copied().unwrap_or(u64::MAX);
+                let mut best = up.saturating_add(skip).min(left.saturating_add(skip));
+                if let Some(r) = self.res(s, d, exp) {
+                    best = best.min(diag.saturating_add(r));
+                }
+                if let Some(x) = self.dp.get_mut(i * w + j) {
+                    *x = best;
+                }
+            }
+        }
+        // Walk back. Terminates: i + j decreases every step.
+        let (mut i, mut j) = (n, m);
+        while i > 0 && j > 0 {
+            let here = self.dp.get(i * w + j).copied().unwrap_or(0);
+            let s = self.rs.get(i - 1).copied().unwrap_or(0);
+            let d = self.rd.get(j - 1).copied().unwrap_or(0);
+            let exp = exps.get(i - 1).copied().unwrap_or(0);
+            let diag = self.dp.get((i - 1) * w + j - 1).copied().unwrap_or(u64::MAX);
+            if let Some(r) = self.res(s, d, exp) {
+                if diag.saturating_add(r) == here {
+                    self.pair(s, d);
+                    i -= 1;
+                    j -= 1;
+                    continue;
+                }
+            }
+            let up = self.dp.get((i - 1) * w + j).copied().unwrap_or(u64::MAX);
+            if up.saturating_add(skip) == here {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+        }
+    }
+
+    /// Large buckets: each source packet against the [`PAIR_CAP`] target packets nearest to
+    /// its expected arrival, best fits first.
+    fn nearest(&mut self) {
+        self.cands.clear();
+        self.order.clear();
+        self.order.extend_from_slice(&self.rd);
+        let dst = self.dst;
+        self.order
+            .sort_unstable_by_key(|&d| (dst.fp(d).map_or(0, |f| f.ts_ns), d));
+        for k in 0..self.rs.len() {
+            let Some(&s) = self.rs.get(k) else { continue };
+            let exp = self.expected(s);
+            let at = self
+                .src
+                .fp(s)
+                .map_or(0, |f| f.ts_ns)
+                .saturating_add(exp);
+            let pos = self
+                .order
+                .partition_point(|&d| dst.fp(d).map_or(0, |f| f.ts_ns) < at);
+            let (mut lo, mut hi) = (pos, pos);
+            let dist = |d: u32| {
+                dst.fp(d)
+                    .map_or(u64::MAX, |f| f.ts_ns.saturating_sub(at).unsigned_abs())
+            };
+            // Terminates: at most PAIR_CAP steps.
+            for _ in 0..PAIR_CAP {
+                let left = lo
+                    .checked_sub(1)
+                    .and_then(|i| self.order.get(i).map(|&d| (i, d)));
+                let right = self.order.get(hi).map(|&d| (hi, d));
+                let pick = match (left, right) {
+                    (Some(l), Some(r)) if dist(l.1) <= dist(r.1) => {
+                        lo = l.0;
+                        l.1
                     }
+                    (_, Some(r)) => {
+                        hi = r.0 + 1;
+                        r.1
+                    }
+                    (Some(l), None) => {
+                        lo = l.0;
+                        l.1
+                    }
+                    (None, None) => break,
+                };
+                match self.res(s, pick, exp) {
+                    Some(r) => self.cands.push((false, r, s, pick)),
+                    None => break,
                 }
             }
         }
         self.cands.sort_unstable();
-        for &(_, _, s, d) in &self.cands {
-            let (si, di) = (s as usize, d as usize);
-            if self.twin_s.get(si) == Some(&0) && self.twin_d.get(di) == Some(&0) {
-                if let Some(x) = self.twin_s.get_mut(si) {
-                    *x = d + 1;
-                }
-                if let Some(x) = self.twin_d.get_mut(di) {
-                    *x = s + 1;
+        for k in 0..self.cands.len() {
+            if let Some(&(_, _, s, d)) = self.cands.get(k) {
+                if self.free_s(s) && self.free_d(d) {
+                    self.pair(s, d);
                 }
             }
         }
-        self.duplicates(ds);
     }
 
     /// Target copies of a matched packet: same bucket, same IP ID, close in time.
@@ -391,13 +552,13 @@ impl Matcher<'_, '_> {
             return;
         }
         for &(_, d) in ds {
-            if self.twin_d.get(d as usize) != Some(&0) {
+            if !self.free_d(d) {
                 continue;
             }
             let Some(fd) = self.dst.fp(d) else { continue };
             let mut copy_of = None;
             for &(_, d2) in ds {
-                if d2 == d || self.twin_d.get(d2 as usize).is_none_or(|&t| t == 0) {
+                if d2 == d || self.free_d(d2) {
                     continue;
                 }
                 let Some(f2) = self.dst.fp(d2) else { continue };
@@ -650,17 +811,49 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         opts,
         coarse,
         flow_delay,
+        local: Vec::new(),
         twin_s: vec![0; ns],
         twin_d: vec![0; nd],
         dup_d: vec![0; nd],
         cands: Vec::new(),
         order: Vec::new(),
+        rs: Vec::new(),
+        rd: Vec::new(),
+        dp: Vec::new(),
     };
-    join(&ka, &kb, |a, b| m.bucket(a, b));
+    // Phase 1: keys seen once on each side; their delays guide phase 2.
+    let mut multi: Vec<(usize, usize, usize, usize)> = Vec::new();
+    join(&ka, &kb, |a, b| match (a, b) {
+        ([(_, s)], [(_, d)]) => m.unique(*s, *d),
+        _ => multi.push(range_of(&ka, a, &kb, b)),
+    });
+    m.local.sort_unstable();
+    for (a0, a1, b0, b1) in multi {
+        if let (Some(a), Some(b)) = (ka.get(a0..a1), kb.get(b0..b1)) {
+            m.multi(a, b);
+        }
+    }
     Matching {
         twin_s: m.twin_s,
         twin_d: m.twin_d,
         dup_d: m.dup_d,
         pair_d,
     }
+}
+
+/// Positions of the runs `a` (within `ka`) and `b` (within `kb`).
+fn range_of(
+    ka: &[(u64, u32)],
+    a: &[(u64, u32)],
+    kb: &[(u64, u32)],
+    b: &[(u64, u32)],
+) -> (usize, usize, usize, usize) {
+    let at = |all: &[(u64, u32)], run: &[(u64, u32)]| {
+        let k = run.first().map_or(0, |x| x.0);
+        let start = all.partition_point(|x| x.0 < k);
+        (start, start + run.len())
+    };
+    let (a0, a1) = at(ka, a);
+    let (b0, b1) = at(kb, b);
+    (a0, a1, b0, b1)
 }

@@ -339,6 +339,8 @@ pub fn toolbar(p: &BarProps) -> Html {
             <button onclick={apply_btn} data-testid="filter-apply" title="Apply the filter (Enter)">{ "Apply" }</button>
             <button data-testid="share-link" title="A link to this view for support (no packets in it)" disabled={s.file.is_none()}
                     onclick={p.ctl.dispatch.reform(|_| Action::ShowShare(String::new()))}>{ "Share view" }</button>
+            <button data-testid="export" title="Save the displayed packets as pcapng (optionally anonymised)" disabled={s.summary.is_none()}
+                    onclick={p.ctl.dispatch.reform(|_| Action::ToggleExport)}>{ "Export…" }</button>
             <select onchange={on_time} data-testid="time-format" title="Time column">
                 { for TimeFormat::ALL.iter().map(|t| html! { <option value={t.key()} selected={*t == s.time_format}>{ t.label() }</option> }) }
             </select>
@@ -682,6 +684,102 @@ pub fn share_dialog(p: &BarProps) -> Html {
                 <div class="buttons">
                     <button onclick={copy} data-testid="share-copy">{ "Copy link" }</button>
                     <button onclick={close}>{ "Close" }</button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// "Export displayed packets": a pcapng download, optionally anonymised with the page's
+/// secret (the same for every export from this page, so a pair stays comparable).
+#[function_component(ExportDialog)]
+pub fn export_dialog(p: &BarProps) -> Html {
+    let s = &p.state;
+    let anon = use_state(|| false);
+    let payload = use_state(|| 0u8);
+    let close = p.ctl.dispatch.reform(|_: MouseEvent| Action::ToggleExport);
+    let go = {
+        let (send, d, anon, payload) = (
+            p.ctl.send.clone(),
+            p.ctl.dispatch.clone(),
+            anon.clone(),
+            payload.clone(),
+        );
+        let (file, sha, filter) = (s.file.clone(), s.sha256.clone(), s.applied.clone());
+        Callback::from(move |_: MouseEvent| {
+            let name = file.as_ref().map_or("capture".to_string(), |f| f.0.clone());
+            let stem = name
+                .trim_end_matches(".gz")
+                .trim_end_matches(".pcapng")
+                .trim_end_matches(".pcap")
+                .to_string();
+            let mut comments = Vec::new();
+            let origin = sha
+                .as_ref()
+                .map_or(String::new(), |h| format!(" (sha256 {h})"));
+            if *anon {
+                comments.push(format!(
+                    "anonymized export by the paircap viewer of a capture{origin}"
+                ));
+            } else {
+                comments.push(format!(
+                    "exported by the paircap viewer from {name}{origin}"
+                ));
+            }
+            if !filter.is_empty() {
+                comments.push(format!("display filter: {filter}"));
+            }
+            super::set_export_name(format!(
+                "{stem}-{}.pcapng",
+                if *anon { "anonymized" } else { "export" }
+            ));
+            send.emit(ToWorker::Export {
+                comments,
+                secret: anon.then(super::page_secret),
+                payload: *payload,
+            });
+            d.emit(Action::ToggleExport);
+        })
+    };
+    let on_anon = {
+        let anon = anon.clone();
+        Callback::from(move |e: Event| {
+            if let Some(i) = input_of(&e) {
+                anon.set(i.checked());
+            }
+        })
+    };
+    let on_payload = {
+        let payload = payload.clone();
+        Callback::from(move |e: Event| {
+            if let Some(sel) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+            {
+                payload.set(sel.value().parse().unwrap_or(0));
+            }
+        })
+    };
+    html! {
+        <div class="modal-back" onclick={close.clone()}>
+            <div class="modal" data-testid="export-dialog" onclick={Callback::from(|e: MouseEvent| e.stop_propagation())} role="dialog" aria-label="Export">
+                <h2>{ "Export displayed packets" }</h2>
+                <p>{ format!("{} packets{}, as pcapng, saved by your browser.", s.displayed, if s.applied.is_empty() { String::new() } else { format!(" matching {}", s.applied) }) }</p>
+                <label class="check"><input type="checkbox" data-testid="export-anonymize" checked={*anon} onchange={on_anon} />
+                    { " Anonymize: addresses become consistent pseudonyms (prefix-preserving), interface names and comments are dropped" }</label>
+                if *anon {
+                    <label class="field">{ "Payloads" }
+                        <select data-testid="export-payload" onchange={on_payload}>
+                            <option value="0" selected={*payload == 0}>{ "keep" }</option>
+                            <option value="1" selected={*payload == 1}>{ "replace with zeros" }</option>
+                            <option value="2" selected={*payload == 2}>{ "cut off after the headers" }</option>
+                        </select>
+                    </label>
+                    <p class="fine">{ "The secret behind the pseudonyms stays in this page: every export from it maps addresses the same way, so an anonymized source and target still compare exactly. Addresses inside payloads (DNS answers, HTTP) are only removed with zeroed or cut payloads." }</p>
+                }
+                <div class="buttons">
+                    <button onclick={go} data-testid="export-download">{ "Download pcapng" }</button>
+                    <button onclick={close}>{ "Cancel" }</button>
                 </div>
             </div>
         </div>

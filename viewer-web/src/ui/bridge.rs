@@ -9,6 +9,16 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, MessageEvent, Worker, WorkerOptions, WorkerType};
 
+thread_local! {
+    /// The attachment of the message being handled (an export's bytes).
+    static EXTRA: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+}
+
+/// Takes the attachment of the message being handled.
+pub fn take_attachment() -> Option<JsValue> {
+    EXTRA.with(|e| e.borrow_mut().take())
+}
+
 /// Script that loads the worker's wasm (next to index.html).
 const WORKER_URL: &str = "./worker-boot.js";
 
@@ -36,7 +46,16 @@ impl Bridge {
         }));
         let (w2, i2) = (worker.clone(), inner.clone());
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            match wire::decode::<FromWorker>(&ev.data()) {
+            let data = ev.data();
+            // [message, attachment] when the worker sends bytes along (exports).
+            let (msg, extra) = match data.dyn_ref::<js_sys::Array>() {
+                Some(a) => (a.get(0), Some(a.get(1))),
+                None => (data, None),
+            };
+            if let Some(x) = extra {
+                EXTRA.with(|e| *e.borrow_mut() = Some(x));
+            }
+            match wire::decode::<FromWorker>(&msg) {
                 Ok(FromWorker::Ready { version }) => {
                     if version != VERSION {
                         on(FromWorker::Error { message: format!("the worker speaks protocol {version}, the page {VERSION}: reload the page") });

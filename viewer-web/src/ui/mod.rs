@@ -214,6 +214,18 @@ fn on_worker_message(
                 "packet {frame} is not in the list (no such packet, or the filter hides it)"
             ))),
         },
+        FromWorker::Exported { packets, .. } => {
+            let name = EXPORT_NAME.with(|n| n.borrow().clone());
+            match bridge::take_attachment().map(|buf| download(&buf, &name)) {
+                Some(Ok(())) => d.dispatch(Action::Info(format!(
+                    "Exported {packets} packets to {name}."
+                ))),
+                Some(Err(e)) => {
+                    d.dispatch(Action::Error(format!("the export could not be saved: {e}")))
+                }
+                None => d.dispatch(Action::Error("the export came without its file".into())),
+            }
+        }
         FromWorker::Found { wanted, frame, pos } => {
             if let Some(p) = pos {
                 d.dispatch(Action::GoTo(p));
@@ -571,6 +583,9 @@ pub fn app() -> Html {
             if state.share.is_some() {
                 <bars::ShareDialog state={state.clone()} ctl={ctl.clone()} />
             }
+            if state.show_export {
+                <bars::ExportDialog state={state.clone()} ctl={ctl.clone()} />
+            }
         </div>
     }
 }
@@ -606,6 +621,62 @@ fn link_banner(state: &State, _ctl: &Ctl) -> Html {
         "link-banner"
     };
     html! { <div class={class} data-testid={testid} role="status"><span>{ text }</span>{ note.unwrap_or_default() }</div> }
+}
+
+thread_local! {
+    /// File name for the export being made.
+    static EXPORT_NAME: RefCell<String> = const { RefCell::new(String::new()) };
+    /// This page's anonymisation secret: random, never leaves the page, the same for every
+    /// export made here (so both files of a pair get the same pseudonyms).
+    static SECRET: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// Sets the file name of the next export.
+pub fn set_export_name(name: String) {
+    EXPORT_NAME.with(|n| *n.borrow_mut() = name);
+}
+
+/// The page's anonymisation secret (32 random bytes from the browser's CSPRNG).
+pub fn page_secret() -> Vec<u8> {
+    SECRET.with(|s| {
+        s.borrow_mut()
+            .get_or_insert_with(|| {
+                let mut b = vec![0u8; 32];
+                if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+                    let _ = c.get_random_values_with_u8_array(&mut b);
+                }
+                b
+            })
+            .clone()
+    })
+}
+
+/// Saves bytes from the worker as a download.
+fn download(buf: &wasm_bindgen::JsValue, name: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(buf);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("application/x-pcapng");
+    let blob = web_sys::Blob::new_with_buffer_source_sequence_and_options(&parts, &opts)
+        .map_err(|e| format!("{e:?}"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(|e| format!("{e:?}"))?
+        .unchecked_into();
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    // The download has started from the URL; release it a little later.
+    let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 60_000);
+    }
+    Ok(())
 }
 
 /// Fetches a file served beside the page as a `File`.

@@ -212,6 +212,11 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
                 });
             }
         }
+        ToWorker::Export {
+            comments,
+            secret,
+            payload,
+        } => spawn_local(export(ctx.clone(), comments, secret, payload)),
         ToWorker::FindPacket { frame, digest } => {
             spawn_local(find_packet(ctx.clone(), frame, digest))
         }
@@ -543,4 +548,63 @@ async fn find_packet(ctx: Shared, frame: u32, digest: u64) {
         frame: None,
         pos: None,
     });
+}
+
+/// Writes the displayed packets to a pcapng file in memory and sends it to the page
+/// (transferred, not copied).
+async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, payload: u8) {
+    use shared_decode::export::{Anonymizer, Exporter, Payload};
+    let frames: Vec<u32> = {
+        let c = ctx.borrow();
+        let Some(e) = c.engine.as_ref() else { return };
+        match e.view() {
+            Some(v) => {
+                let mut v = v.to_vec();
+                v.sort_unstable();
+                v
+            }
+            None => (1..=e.total() as u32).collect(),
+        }
+    };
+    let made = match secret {
+        Some(k) => {
+            let p = match payload {
+                1 => Payload::Zero,
+                2 => Payload::Truncate,
+                _ => Payload::Keep,
+            };
+            Exporter::anonymized(Vec::new(), comments, Anonymizer::new(&k, p))
+        }
+        None => Exporter::new(Vec::new(), comments),
+    };
+    let Ok(mut out) = made else { return };
+    for chunk in frames.chunks(20_000) {
+        let blocks = match read_blocks_gap(&ctx, chunk, SCATTER_GAP).await {
+            Ok(b) => b,
+            Err(e) => {
+                return post(&FromWorker::Error {
+                    message: format!("export: reading the file failed: {e:?}"),
+                })
+            }
+        };
+        let c = ctx.borrow();
+        let Some(e) = c.engine.as_ref() else { return };
+        if let Err(err) = e.export(chunk, &blocks, &mut out) {
+            return post(&FromWorker::Error {
+                message: format!("export failed: {err}"),
+            });
+        }
+    }
+    let packets = out.packets();
+    let Ok(bytes) = out.finish() else { return };
+    let msg = FromWorker::Exported {
+        packets,
+        bytes: bytes.len() as u64,
+    };
+    let Ok(v) = wire::encode(&msg) else { return };
+    let arr = js_sys::Uint8Array::new_with_length(bytes.len() as u32);
+    arr.copy_from(&bytes);
+    let buf = arr.buffer();
+    let _ = scope()
+        .post_message_with_transfer(&js_sys::Array::of2(&v, &buf), &js_sys::Array::of1(&buf));
 }
