@@ -84,6 +84,7 @@ pub fn run(a: &CompareArgs) -> Result<ExitCode> {
         ),
         None => None,
     };
+    let t0 = std::time::Instant::now();
     let (src, dst) = std::thread::scope(|s| {
         let f2 = filter.clone();
         let h = s.spawn(move || load(&a.target, f2.as_ref()));
@@ -101,7 +102,15 @@ pub fn run(a: &CompareArgs) -> Result<ExitCode> {
         offset_ns: a.offset_ms.map(|ms| (ms * 1e6).round() as i64),
         ..Options::default()
     };
+    let t1 = std::time::Instant::now();
     let report = compare::compare(&src.fps, &dst.fps, &si, &di, &opts);
+    if std::env::var_os("PAIRCAP_TIMING").is_some() {
+        eprintln!(
+            "paircap: read+decode {:.3} s, compare {:.3} s",
+            (t1 - t0).as_secs_f64(),
+            t1.elapsed().as_secs_f64()
+        );
+    }
     let text = match a.format {
         CompareFormat::Json => report.to_json(a.packets),
         CompareFormat::Text => {

@@ -357,3 +357,40 @@ test('export: the displayed packets as pcapng, plain and anonymised', async () =
     assert.equal(bytes.indexOf(needle), -1, `${a} found in the anonymised bytes`);
   }
 });
+
+test('compare: a source/target pair shows the counts paircap compare prints, aligned rows, the diff, and filters on the compare status', async () => {
+  const prefix = path.join(TMP, 'pair');
+  execFileSync('python3', [path.join(SHARED, 'perf/gen_workload.py'), 'pair', '-n', '20000', '-o', prefix, '--dup-rate', '0.002'], { stdio: 'ignore' });
+  const [src, tgt] = [`${prefix}.src.pcapng`, `${prefix}.tgt.pcapng`];
+  const bin = path.join(REPO, 'target/debug/paircap');
+  const cli = JSON.parse(execFileSync(bin, ['compare', src, tgt, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  const { page, errors } = await openViewer(browser, server, { width: 1400, height: 900 });
+  await openFile(page, src);
+  await page.setInputFiles('[data-testid=open-target]', tgt);
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'compared', null, { timeout: 300000 });
+  for (const k of ['matched', 'lost', 'extra', 'duplicated', 'reordered', 'modified']) {
+    assert.equal(await num(page, `compare-${k}`), cli.counts[k], `compare-${k}`);
+  }
+  assert.ok(cli.counts.lost > 100 && cli.counts.duplicated > 0, JSON.stringify(cli.counts));
+  assert.match(await text(page, 'compare-diagnosis'), /never reached the target/);
+  await page.waitForSelector('[data-testid=pair-row]');
+  await shot(page, '18-compare');
+  // Lost packets only: the status is a display-filter field.
+  const f = await page.evaluate(() => window.bench.filter({ expr: 'paircap.compare.status == "lost"' }));
+  assert.equal(f.matched, cli.counts.lost);
+  const row = page.locator('[data-testid=pair-row]').first();
+  assert.equal(await row.getAttribute('data-status'), 'lost');
+  await row.click();
+  await page.waitForSelector('[data-testid=details] .node');
+  assert.match(await text(page, 'twin-details'), /no twin/);
+  assert.match(await text(page, 'details'), /paircap compare: lost/);
+  await shot(page, '19-compare-lost');
+  // A matched pair through NAT: the diff names what the path rewrote.
+  await page.evaluate(() => window.bench.filter({ expr: 'paircap.compare.status == "matched" && ip' }));
+  await page.locator('[data-testid=pair-row]').nth(2).click();
+  await page.waitForSelector('[data-testid=compare-diff]');
+  const diff = await text(page, 'compare-diff');
+  assert.match(diff, /ip\.(src|dst)|ip\.ttl/, diff);
+  await shot(page, '20-compare-diff');
+  assert.deepEqual(errors, []);
+});

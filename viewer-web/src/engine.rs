@@ -153,6 +153,8 @@ pub struct Engine {
     analysis: Vec<CompactAnalysis>,
     /// Per packet: a bit per [`Layer`] its full dissection at index time contained.
     layer_masks: Vec<u64>,
+    /// Per packet: its result in a compare with the other capture of a pair.
+    marks: Vec<shared_decode::flow::CompareMark>,
     stream_first: Vec<u32>,
     stream_last: std::collections::HashMap<u64, u32, shared_decode::flow::FxBuildHasher>,
     /// Frame numbers (1-based) in display order; empty = all in file order.
@@ -195,6 +197,7 @@ impl Engine {
             snaps: Vec::new(),
             analysis: Vec::new(),
             layer_masks: Vec::new(),
+            marks: Vec::new(),
             stream_first: Vec::new(),
             stream_last: Default::default(),
             view: None,
@@ -598,6 +601,7 @@ impl Engine {
             };
             pkt.analysis = c.unpack(rel, delta);
         }
+        pkt.analysis.compare = self.marks.get(i).copied();
     }
 
     /// Decodes frame `frame` from its full record bytes, or from its snap when `record` is
@@ -646,6 +650,34 @@ impl Engine {
             dissect::strip_after_tcp(&mut pkt);
         }
         Some(pkt)
+    }
+
+    /// Sets every packet's compare result (index = frame number - 1; empty to clear).
+    pub fn set_compare_marks(&mut self, marks: Vec<shared_decode::flow::CompareMark>) {
+        self.marks = marks;
+    }
+
+    /// Appends the compare keys of these frames (read into `blocks`) to `out`; a frame
+    /// whose record cannot be read gets an empty key (it then matches nothing).
+    pub fn fingerprints(
+        &self,
+        frames: &[u32],
+        blocks: &[(u64, Vec<u8>)],
+        out: &mut Vec<shared_decode::compare::Fingerprint>,
+    ) {
+        for &f in frames {
+            let key = self
+                .record_bytes(f, blocks)
+                .and_then(|rec| self.decode(f, Some(rec), DissectOptions::default()))
+                .map(|p| shared_decode::compare::Fingerprint::of(&p))
+                .unwrap_or_default();
+            out.push(key);
+        }
+    }
+
+    /// Time stamp (ns since the epoch) of a frame.
+    pub fn ts_of(&self, frame: u32) -> Option<i64> {
+        self.ts.get((frame as usize).checked_sub(1)?).copied()
     }
 
     /// The captured bytes of a frame, from its record in `blocks` (or memory for gzip).
@@ -705,34 +737,39 @@ impl Engine {
         blocks: &[(u64, Vec<u8>)],
         tf: TimeFormat,
     ) -> Vec<Row> {
-        let mut out = Vec::with_capacity(count);
+        (start..start + count)
+            .map_while(|pos| Some((pos, self.frame_at(pos)?)))
+            .filter_map(|(pos, f)| self.row(f, pos as u32, blocks, tf))
+            .collect()
+    }
+
+    /// The packet-list row of a frame (shown at display position `pos`).
+    pub fn row(
+        &self,
+        frame: u32,
+        pos: u32,
+        blocks: &[(u64, Vec<u8>)],
+        tf: TimeFormat,
+    ) -> Option<Row> {
+        let rec = self.record_bytes(frame, blocks);
+        let pkt = self.decode(frame, rec, DissectOptions::default())?;
         let mut cols = columns::Columns::default();
-        for pos in start..start + count {
-            let Some(frame) = self.frame_at(pos) else {
-                break;
-            };
-            let rec = self.record_bytes(frame, blocks);
-            let Some(pkt) = self.decode(frame, rec, DissectOptions::default()) else {
-                continue;
-            };
-            columns::columns(&pkt, &mut cols);
-            out.push(Row {
-                pos: pos as u32,
-                number: frame,
-                time: format_time(
-                    &pkt,
-                    tf,
-                    self.ts.get(frame as usize - 1).copied().unwrap_or(0),
-                ),
-                source: cols.source.clone(),
-                destination: cols.destination.clone(),
-                protocol: cols.protocol.clone(),
-                length: pkt.meta.orig_len,
-                info: cols.info.clone(),
-                color: color_of(&pkt),
-            });
-        }
-        out
+        columns::columns(&pkt, &mut cols);
+        Some(Row {
+            pos,
+            number: frame,
+            time: format_time(
+                &pkt,
+                tf,
+                self.ts.get(frame as usize - 1).copied().unwrap_or(0),
+            ),
+            source: cols.source,
+            destination: cols.destination,
+            protocol: cols.protocol,
+            length: pkt.meta.orig_len,
+            info: cols.info,
+            color: color_of(&pkt),
+        })
     }
 
     /// The details tree and bytes of a frame.
@@ -752,6 +789,7 @@ impl Engine {
             })
             .collect();
         Some(Details {
+            side: 0,
             frame,
             nodes,
             bytes: pkt.data.to_vec(),
@@ -848,6 +886,8 @@ const HEADER_PROTOCOLS: &[&str] = &[
     "mpls",
     "ah",
     "esp",
+    // Compare results: kept per packet, not read from the bytes.
+    "paircap",
 ];
 
 /// Whether a filter can be decided on a packet's first bytes (its snap) when the snap's

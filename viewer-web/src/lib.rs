@@ -9,6 +9,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod pair;
 pub mod proto;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -2,7 +2,9 @@
 //! natively as a sequence of actions. Large data (rows, details) lives in the worker; the
 //! page keeps the rows of the visible window and the selected packet.
 
-use crate::proto::{Column, Details, FilterProblem, Row, Summary, TimeFormat};
+use crate::proto::{
+    Column, CompareSummary, Details, FilterProblem, PairRow, Row, Summary, TimeFormat,
+};
 use shared_decode::link::ViewLink;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -50,6 +52,23 @@ pub enum Theme {
     Light,
     /// Dark.
     Dark,
+}
+
+/// The target capture of a compare.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// Name.
+    pub name: String,
+    /// Size.
+    pub size: u64,
+    /// Bytes indexed.
+    pub bytes: u64,
+    /// Packets indexed.
+    pub packets: u64,
+    /// What it says about itself, once indexed.
+    pub summary: Option<Rc<Summary>>,
+    /// SHA-256.
+    pub sha256: Option<String>,
 }
 
 /// Where a view link stands.
@@ -134,6 +153,22 @@ pub struct State {
     pub share: Option<String>,
     /// The export dialog is open.
     pub show_export: bool,
+    /// The target capture of a compare.
+    pub target: Option<Rc<Target>>,
+    /// What the compare found (the page is in compare mode once it is set).
+    pub compare: Option<Rc<CompareSummary>>,
+    /// What a running compare is doing.
+    pub comparing: Option<String>,
+    /// Aligned rows by display position (compare mode).
+    pub pair_rows: Rc<BTreeMap<u32, PairRow>>,
+    /// The selected row's (source, target) frames (compare mode; 0 = none).
+    pub selected_pair: Option<(u32, u32)>,
+    /// Details of the selected target packet.
+    pub twin_details: Option<Rc<Details>>,
+    /// Field differences of the selected pair.
+    pub diff: Option<Rc<Vec<(String, String, String)>>>,
+    /// The compare summary panel is shown.
+    pub show_summary: bool,
     /// A passing message (not an error).
     pub info: Option<String>,
 }
@@ -173,6 +208,14 @@ impl Default for State {
             link_status: LinkStatus::None,
             share: None,
             show_export: false,
+            target: None,
+            compare: None,
+            comparing: None,
+            pair_rows: Rc::new(BTreeMap::new()),
+            selected_pair: None,
+            twin_details: None,
+            diff: None,
+            show_summary: true,
             info: None,
         }
     }
@@ -293,6 +336,53 @@ pub enum Action {
     HideShare,
     /// Open or close the export dialog.
     ToggleExport,
+    /// A target capture was chosen (compare).
+    OpenTarget {
+        /// Name.
+        name: String,
+        /// Size.
+        size: u64,
+    },
+    /// Target indexing progress.
+    TargetProgress {
+        /// Bytes read.
+        bytes: u64,
+        /// Packets.
+        packets: u64,
+    },
+    /// The target is indexed.
+    TargetIndexed(Summary),
+    /// The target's SHA-256.
+    TargetHash(String),
+    /// A compare is running.
+    Comparing(String),
+    /// A compare finished.
+    Compared {
+        /// Findings.
+        summary: CompareSummary,
+        /// Rows in the aligned view.
+        displayed: u64,
+    },
+    /// Aligned rows arrived.
+    PairRows {
+        /// View generation they were asked for.
+        gen: u32,
+        /// Rows.
+        rows: Vec<PairRow>,
+        /// Rows in the view.
+        displayed: u64,
+    },
+    /// Field differences of a pair arrived.
+    Diff {
+        /// Source frame.
+        src: u32,
+        /// Target frame.
+        dst: u32,
+        /// (field, source, target).
+        fields: Vec<(String, String, String)>,
+    },
+    /// Show or hide the compare summary.
+    ToggleSummary,
     /// Show a passing message.
     Info(String),
     /// Resize the list / details split.
@@ -335,6 +425,11 @@ impl State {
                     details_pct: self.details_pct,
                     visible: self.visible,
                     link: self.link.clone(),
+                    target: self.target.clone(),
+                    comparing: self
+                        .target
+                        .as_ref()
+                        .map(|_| "indexing the source".to_string()),
                     link_status: match self.link_status {
                         LinkStatus::None => LinkStatus::None,
                         _ => LinkStatus::Waiting,
@@ -465,6 +560,13 @@ impl State {
             }
             Action::GoTo(pos) => s.select(pos),
             Action::Details(d) => {
+                if d.side == 1 {
+                    if s.selected_pair.map(|p| p.1) != Some(d.frame) {
+                        return self;
+                    }
+                    s.twin_details = Some(Rc::new(d));
+                    return Rc::new(s);
+                }
                 if s.selected != Some(d.frame) {
                     return self;
                 }
@@ -613,6 +715,113 @@ impl State {
             Action::ShowShare(u) => s.share = Some(u),
             Action::HideShare => s.share = None,
             Action::ToggleExport => s.show_export = !s.show_export,
+            Action::OpenTarget { name, size } => {
+                s.target = Some(Rc::new(Target {
+                    name,
+                    size,
+                    bytes: 0,
+                    packets: 0,
+                    summary: None,
+                    sha256: None,
+                }));
+                s.compare = None;
+                s.comparing = Some("indexing the target".into());
+                s.pair_rows = Rc::new(BTreeMap::new());
+                s.selected_pair = None;
+                s.twin_details = None;
+                s.diff = None;
+                if s.applied.is_empty() {
+                    s.displayed = s.total;
+                }
+                s.invalidate_rows();
+            }
+            Action::TargetProgress { bytes, packets } => {
+                let Some(t) = &s.target else { return self };
+                s.target = Some(Rc::new(Target {
+                    bytes,
+                    packets,
+                    ..(**t).clone()
+                }));
+            }
+            Action::TargetIndexed(sum) => {
+                let Some(t) = &s.target else { return self };
+                if !sum.problems.is_empty() {
+                    s.error = Some(format!(
+                        "target: {} — every packet that could be read is compared",
+                        sum.problems.join("; ")
+                    ));
+                }
+                s.target = Some(Rc::new(Target {
+                    packets: sum.packets,
+                    bytes: t.size,
+                    summary: Some(Rc::new(sum)),
+                    ..(**t).clone()
+                }));
+            }
+            Action::TargetHash(h) => {
+                let Some(t) = &s.target else { return self };
+                s.target = Some(Rc::new(Target {
+                    sha256: Some(h),
+                    ..(**t).clone()
+                }));
+            }
+            Action::Comparing(stage) => s.comparing = Some(stage),
+            Action::Compared { summary, displayed } => {
+                s.compare = Some(Rc::new(summary));
+                s.comparing = None;
+                s.displayed = displayed;
+                s.applied.clear();
+                s.filter_text.clear();
+                s.filter = FilterState::Neutral;
+                s.first = 0;
+                s.selected_pos = None;
+                s.selected = None;
+                s.selected_pair = None;
+                s.details = None;
+                s.twin_details = None;
+                s.diff = None;
+                s.invalidate_rows();
+            }
+            Action::PairRows {
+                gen,
+                rows,
+                displayed,
+            } => {
+                if gen != s.view_gen {
+                    return self;
+                }
+                let mut map = (*s.pair_rows).clone();
+                for r in rows {
+                    map.insert(r.pos, r);
+                }
+                while map.len() > ROW_CACHE {
+                    let center = s.first + s.visible / 2;
+                    let (lo, hi) = (
+                        *map.keys().next().unwrap_or(&0),
+                        *map.keys().next_back().unwrap_or(&0),
+                    );
+                    let drop = if center.abs_diff(lo) > center.abs_diff(hi) {
+                        lo
+                    } else {
+                        hi
+                    };
+                    map.remove(&drop);
+                }
+                s.pair_rows = Rc::new(map);
+                if s.selected_pair.is_none() {
+                    if let Some(p) = s.selected_pos {
+                        s.select(p);
+                    }
+                }
+                s.displayed = displayed;
+            }
+            Action::Diff { src, dst, fields } => {
+                if s.selected_pair != Some((src, dst)) {
+                    return self;
+                }
+                s.diff = Some(Rc::new(fields));
+            }
+            Action::ToggleSummary => s.show_summary = !s.show_summary,
             Action::Info(m) => s.info = Some(m),
             Action::ToggleProperties => s.show_properties = !s.show_properties,
             Action::ToggleLegend => s.show_legend = !s.show_legend,
@@ -634,7 +843,20 @@ impl State {
 
     fn select(&mut self, pos: u32) {
         self.selected_pos = Some(pos);
-        self.selected = self.rows.get(&pos).map(|r| r.number);
+        if self.compare.is_some() {
+            let pair = self.pair_rows.get(&pos).map(|r| {
+                (
+                    r.src.as_ref().map_or(0, |x| x.number),
+                    r.dst.as_ref().map_or(0, |x| x.number),
+                )
+            });
+            self.selected_pair = pair;
+            self.selected = pair.map(|p| p.0).filter(|&f| f != 0);
+            self.twin_details = None;
+            self.diff = None;
+        } else {
+            self.selected = self.rows.get(&pos).map(|r| r.number);
+        }
         self.details = None;
         self.node = None;
         // Keep the selection on screen.
@@ -647,6 +869,7 @@ impl State {
 
     fn invalidate_rows(&mut self) {
         self.rows = Rc::new(BTreeMap::new());
+        self.pair_rows = Rc::new(BTreeMap::new());
         self.view_gen = self.view_gen.wrapping_add(1);
     }
 
@@ -654,8 +877,15 @@ impl State {
     pub fn missing_rows(&self, overscan: u32) -> Option<(u32, u32)> {
         let start = self.first.saturating_sub(overscan);
         let end = (self.first + self.visible + overscan).min(self.displayed as u32);
+        let compare = self.compare.is_some();
         let missing: Vec<u32> = (start..end)
-            .filter(|p| !self.rows.contains_key(p))
+            .filter(|p| {
+                if compare {
+                    !self.pair_rows.contains_key(p)
+                } else {
+                    !self.rows.contains_key(p)
+                }
+            })
             .collect();
         let (lo, hi) = (missing.first()?, missing.last()?);
         Some((*lo, hi - lo + 1))

@@ -146,6 +146,9 @@ pub struct DetailNode {
 /// A selected packet: its tree and bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Details {
+    /// Which file: 0 the source (or only) capture, 1 the target.
+    #[serde(default)]
+    pub side: u8,
     /// Frame number.
     pub frame: u32,
     /// Tree lines.
@@ -222,15 +225,22 @@ pub struct Summary {
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
-    /// Open the file sent alongside (index it; compute its hash when `hash`).
+    /// Open the file sent alongside and index it.
     Open {
         /// Name.
         name: String,
         /// Size.
         size: u64,
+        /// 0: the capture (the source of a compare); 1: the target of a compare.
+        #[serde(default)]
+        side: u8,
     },
     /// Only compute the SHA-256 of the file sent alongside (a second worker does this).
-    Hash,
+    Hash {
+        /// Which file.
+        #[serde(default)]
+        side: u8,
+    },
     /// Rows for display positions.
     Rows {
         /// First position.
@@ -246,6 +256,32 @@ pub enum ToWorker {
     Details {
         /// Frame number.
         frame: u32,
+        /// Which file.
+        #[serde(default)]
+        side: u8,
+    },
+    /// Rows of the aligned source/target view of a compare.
+    PairRows {
+        /// First position.
+        start: u32,
+        /// How many.
+        count: u32,
+        /// Time format.
+        time: TimeFormat,
+        /// Request id, echoed back.
+        id: u32,
+    },
+    /// Field differences of a source packet and its twin.
+    Diff {
+        /// Source frame.
+        src: u32,
+        /// Target frame.
+        dst: u32,
+    },
+    /// Run the compare again (a manual clock offset, or `None` to estimate it).
+    Compare {
+        /// Target clock minus source clock, milliseconds.
+        offset_ms: Option<f64>,
     },
     /// Apply a display filter ("" clears it).
     Filter {
@@ -297,6 +333,52 @@ pub enum FromWorker {
     Ready {
         /// [`VERSION`].
         version: u32,
+    },
+    /// Indexing progress of the target of a compare.
+    TargetProgress {
+        /// Bytes read.
+        bytes: u64,
+        /// File size.
+        size: u64,
+        /// Packets so far.
+        packets: u64,
+    },
+    /// The target of a compare is indexed.
+    TargetIndexed {
+        /// What it says about itself.
+        summary: Summary,
+    },
+    /// A compare is running.
+    Comparing {
+        /// What it is doing.
+        stage: String,
+    },
+    /// A compare finished.
+    Compared {
+        /// The findings.
+        summary: CompareSummary,
+        /// Rows in the aligned view.
+        displayed: u64,
+        /// Milliseconds it took (keys, matching, classification).
+        millis: f64,
+    },
+    /// Aligned rows.
+    PairRows {
+        /// Request id.
+        id: u32,
+        /// Rows.
+        rows: Vec<PairRow>,
+        /// Rows in the aligned view.
+        displayed: u64,
+    },
+    /// Field differences of a pair.
+    Diff {
+        /// Source frame.
+        src: u32,
+        /// Target frame.
+        dst: u32,
+        /// (field, source value, target value).
+        fields: Vec<(String, String, String)>,
     },
     /// Indexing progress.
     Progress {
@@ -389,6 +471,9 @@ pub enum FromWorker {
     },
     /// SHA-256 of the file, hex.
     Hash {
+        /// Which file.
+        #[serde(default)]
+        side: u8,
         /// Hex digest.
         sha256: String,
         /// Milliseconds.
@@ -399,4 +484,79 @@ pub enum FromWorker {
         /// Message.
         message: String,
     },
+}
+
+/// One row of the aligned view: a source packet and its twin, or one of them alone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairRow {
+    /// Display position.
+    pub pos: u32,
+    /// The source packet.
+    pub src: Option<Row>,
+    /// The target packet.
+    pub dst: Option<Row>,
+    /// Compare status (`matched`, `lost`, …).
+    pub status: String,
+    /// One-way delay, milliseconds.
+    pub delay_ms: Option<f64>,
+}
+
+/// One NAT table line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatRow {
+    /// Protocol.
+    pub proto: String,
+    /// Inside endpoints (as the source sees them).
+    pub inside: String,
+    /// Outside endpoints (as the target sees them).
+    pub outside: String,
+    /// Packets.
+    pub packets: u64,
+}
+
+/// What a compare found, for the summary panel.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompareSummary {
+    /// (status, source count, target count).
+    pub counts: Vec<(String, u64, u64)>,
+    /// Matched pairs, lost, extra, duplicated, reordered, modified.
+    pub matched: u64,
+    /// Lost.
+    pub lost: u64,
+    /// Extra.
+    pub extra: u64,
+    /// Duplicated.
+    pub duplicated: u64,
+    /// Reordered.
+    pub reordered: u64,
+    /// Modified.
+    pub modified: u64,
+    /// Clock offset (target minus source), ms.
+    pub offset_ms: f64,
+    /// Its uncertainty, ms.
+    pub uncertainty_ms: f64,
+    /// Drift, ppm.
+    pub drift_ppm: f64,
+    /// How the offset was found.
+    pub clock_method: String,
+    /// Delay percentiles source → target: (label, ms).
+    pub delay_s2t: Vec<(String, f64)>,
+    /// Delay percentiles target → source.
+    pub delay_t2s: Vec<(String, f64)>,
+    /// NAT table (first lines).
+    pub nat: Vec<NatRow>,
+    /// NAT lines in all.
+    pub nat_total: u64,
+    /// Modified fields and how many pairs differ in each.
+    pub modified_fields: Vec<(String, u64)>,
+    /// Findings in plain language.
+    pub diagnosis: Vec<String>,
+    /// Delay over time: (seconds since the source's first packet, delay ms), sampled.
+    pub delay_series: Vec<(f64, f64)>,
+    /// Delay histogram: (lower edge ms, count).
+    pub histogram: Vec<(f64, u64)>,
+    /// Histogram bin width, ms.
+    pub bin_ms: f64,
+    /// Source and target names.
+    pub names: (String, String),
 }

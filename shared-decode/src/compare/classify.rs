@@ -175,42 +175,40 @@ fn differences(a: &Fingerprint, b: &Fingerprint, ttl_mode: Option<i16>, out: &mu
     unexpected
 }
 
-fn bump<K: std::hash::Hash + Eq>(m: &mut HashMap<K, u32, FxBuildHasher>, k: K) {
-    *m.entry(k).or_insert(0) += 1;
+/// What a host does, as far as the classification cares.
+#[derive(Clone, Copy, Debug, Default)]
+struct Habit {
+    /// Sends at least one packet with an initial TTL at this capture: it is on this side of
+    /// the routers (a far host's packets arrive with fewer hops left; a near host may lower
+    /// its own TTL, as traceroute does).
+    near: bool,
+    /// Usual TTL change between the captures of the packets it sends (majority vote).
+    hop: (i16, u32),
 }
 
-/// Most common value per key.
-fn mode_map<K: std::hash::Hash + Eq + Copy>(
-    m: &HashMap<(K, i16), u32, FxBuildHasher>,
-) -> HashMap<K, i16, FxBuildHasher> {
-    let mut best: HashMap<K, (u32, i16), FxBuildHasher> = HashMap::default();
-    for (&(k, v), &n) in m {
-        let e = best.entry(k).or_insert((0, v));
-        if n > e.0 || (n == e.0 && v < e.1) {
-            *e = (n, v);
-        }
+/// One step of the Boyer–Moore majority vote.
+fn majority(slot: &mut (i16, u32), v: i16) {
+    if slot.1 == 0 {
+        *slot = (v, 1);
+    } else if slot.0 == v {
+        slot.1 += 1;
+    } else {
+        slot.1 -= 1;
     }
-    best.into_iter().map(|(k, (_, v))| (k, v)).collect()
 }
 
-/// Per sender address: packets sent with an initial TTL, and all packets sent. A host that
-/// sends even one packet with an initial TTL is on this capture's side of the routers (a
-/// far host's packets arrive with fewer hops left; a near host may lower its own TTL, as
-/// traceroute does).
-fn senders(fps: &[Fingerprint]) -> HashMap<[u8; 16], (u32, u32), FxBuildHasher> {
-    let mut m: HashMap<[u8; 16], (u32, u32), FxBuildHasher> = HashMap::default();
-    for f in fps.iter().filter(|f| f.is_ip()) {
-        let e = m.entry(f.src).or_insert((0, 0));
-        if INITIAL_TTLS.contains(&f.ttl) {
-            e.0 += 1;
-        }
-        e.1 += 1;
+fn near(m: &HashMap<[u8; 16], Habit, FxBuildHasher>, a: &[u8; 16]) -> bool {
+    m.get(a).is_some_and(|h| h.near)
+}
+
+/// The TTL a sender's packets lose between the captures: its own habit, else (for a host on
+/// this side without pairs) the usual one.
+fn hop_of(m: &HashMap<[u8; 16], Habit, FxBuildHasher>, a: &[u8; 16], default: i16) -> i16 {
+    match m.get(a) {
+        Some(h) if h.hop.1 > 0 => h.hop.0,
+        Some(h) if h.near => default,
+        _ => 0,
     }
-    m
-}
-
-fn near(m: &HashMap<[u8; 16], (u32, u32), FxBuildHasher>, a: &[u8; 16]) -> bool {
-    m.get(a).is_some_and(|&(init, _)| init > 0)
 }
 
 /// Relative position of `x` to `base` in sequence space.
@@ -280,11 +278,26 @@ pub(crate) fn build(
         *d = dir_of_flow(flow_s(i as u32));
     }
 
-    // TTL changes: per source sender, per target sender, per flow, and overall.
-    let mut hop_s: HashMap<([u8; 16], i16), u32, FxBuildHasher> = HashMap::default();
-    let mut hop_d: HashMap<([u8; 16], i16), u32, FxBuildHasher> = HashMap::default();
-    let mut hop_f: HashMap<(u32, i16), u32, FxBuildHasher> = HashMap::default();
-    let mut hop_all: HashMap<((), i16), u32, FxBuildHasher> = HashMap::default();
+    // Senders and receivers of packets without a twin: only their TTL habits and sides of
+    // the path are needed below.
+    let mut interest_s: HashMap<[u8; 16], Habit, FxBuildHasher> = HashMap::default();
+    let mut interest_d: HashMap<[u8; 16], Habit, FxBuildHasher> = HashMap::default();
+    for (i, f) in src_fps.iter().enumerate() {
+        if m.twin_s.get(i) == Some(&0) && f.is_ip() {
+            interest_s.entry(f.src).or_default();
+            interest_s.entry(f.dst).or_default();
+        }
+    }
+    for (j, f) in dst_fps.iter().enumerate() {
+        if m.twin_d.get(j) == Some(&0) && m.dup_d.get(j) == Some(&0) && f.is_ip() {
+            interest_d.entry(f.src).or_default();
+            interest_d.entry(f.dst).or_default();
+        }
+    }
+    // TTL changes: per flow (majority), overall, and for the senders of interest.
+    let mut hop_f: Vec<(i16, u32)> = vec![(0, 0); n_flows];
+    let mut hop_abs = [0u64; 256];
+    let mut hop_pos = [0u64; 256];
     // Delay ranges by direction: [min, max] of corrected delay.
     let mut range = [[i64::MAX, i64::MIN]; 2];
     let mut s2t: Vec<i64> = Vec::new();
@@ -324,29 +337,57 @@ pub(crate) fn build(
         }
         if a.is_ip() && b.is_ip() {
             let delta = i16::from(a.ttl) - i16::from(b.ttl);
-            bump(&mut hop_s, (a.src, delta));
-            bump(&mut hop_d, (b.src, -delta));
-            bump(&mut hop_f, (flow_s(i as u32), delta));
-            bump(&mut hop_all, ((), delta.abs()));
+            if let Some(x) = hop_f.get_mut(flow_s(i as u32) as usize) {
+                majority(x, delta);
+            }
+            if let Some(x) = hop_abs.get_mut(delta.unsigned_abs() as usize) {
+                *x += 1;
+            }
+            if delta > 0 {
+                if let Some(x) = hop_pos.get_mut(delta as usize) {
+                    *x += 1;
+                }
+            } else if delta < 0 {
+                if let Some(x) = hop_pos.get_mut(delta.unsigned_abs() as usize) {
+                    *x += 1;
+                }
+            }
+            if let Some(h) = interest_s.get_mut(&a.src) {
+                majority(&mut h.hop, delta);
+            }
+            if let Some(h) = interest_d.get_mut(&b.src) {
+                majority(&mut h.hop, -delta);
+            }
         }
     }
     r.delay_s2t = Percentiles::of(&mut s2t);
     r.delay_t2s = Percentiles::of(&mut t2s);
     drop((s2t, t2s));
-    let hop_s = mode_map(&hop_s);
-    let hop_d = mode_map(&hop_d);
-    let hop_f = mode_map(&hop_f);
-    let hops_between = mode_map(&hop_all).get(&()).copied().unwrap_or(0);
-    // Default for senders without pairs: the most common positive decrement.
-    let default_hop = |m: &HashMap<[u8; 16], i16, FxBuildHasher>| -> i16 {
-        let mut c: HashMap<i16, u32, FxBuildHasher> = HashMap::default();
-        for &v in m.values().filter(|&&v| v > 0) {
-            *c.entry(v).or_insert(0) += 1;
+    let argmax = |a: &[u64; 256]| -> i16 {
+        let mut best = (0u64, 0i16);
+        for (v, &n) in a.iter().enumerate() {
+            if n > best.0 {
+                best = (n, v as i16);
+            }
         }
-        c.into_iter().max_by_key(|&(v, n)| (n, -v)).map_or(0, |x| x.0)
+        best.1
     };
-    let (def_s, def_d) = (default_hop(&hop_s), default_hop(&hop_d));
-
+    let hops_between = argmax(&hop_abs);
+    // Default for senders without pairs: the most common decrement.
+    let def_hop = argmax(&hop_pos);
+    // Which of the addresses of interest send with an initial TTL (are on that side).
+    for (fps, interest) in [(src_fps, &mut interest_s), (dst_fps, &mut interest_d)] {
+        if interest.is_empty() {
+            continue;
+        }
+        for f in fps {
+            if INITIAL_TTLS.contains(&f.ttl) && f.is_ip() {
+                if let Some(h) = interest.get_mut(&f.src) {
+                    h.near = true;
+                }
+            }
+        }
+    }
     // Reordering: per source flow, in the order packets entered the path.
     let mut order: Vec<(u32, u32, u32)> = Vec::new();
     for (i, &t) in m.twin_s.iter().enumerate() {
@@ -393,7 +434,10 @@ pub(crate) fn build(
         let (Some(a), Some(b)) = (src_fps.get(i), dst_fps.get(t as usize - 1)) else {
             continue;
         };
-        let ttl_mode = hop_f.get(&flow_s(i as u32)).copied();
+        let ttl_mode = hop_f
+            .get(flow_s(i as u32) as usize)
+            .filter(|x| x.1 > 0)
+            .map(|x| x.0);
         let unexpected = a.is_ip() && b.is_ip() && differences(a, b, ttl_mode, &mut diffs);
         let counted = !(a.is_excluded() && b.is_excluded());
         if counted {
@@ -439,8 +483,6 @@ pub(crate) fn build(
     r.modified_fields = mf;
 
     // Unmatched packets.
-    let near_s = senders(src_fps);
-    let near_d = senders(dst_fps);
     let span = |lo: Option<i64>, hi: Option<i64>| (lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX));
     let (ss, se) = span(src_info.span_start(), src_info.span_end());
     let (ds, de) = span(dst_info.span_start(), dst_info.span_end());
@@ -465,7 +507,7 @@ pub(crate) fn build(
             (pick[0], pick[1])
         }
     };
-    let local = |f: &Fingerprint, side: &HashMap<[u8; 16], (u32, u32), FxBuildHasher>, hop: i16| -> bool {
+    let local = |f: &Fingerprint, side: &HashMap<[u8; 16], Habit, FxBuildHasher>, hop: i16| -> bool {
         if !f.is_ip() {
             return true;
         }
@@ -473,8 +515,13 @@ pub(crate) fn build(
         if is_local_addr(&f.src, six) || is_local_addr(&f.dst, six) {
             return true;
         }
-        if hops_between >= 1 && near(side, &f.src) && near(side, &f.dst) {
-            return true;
+        if hops_between >= 1 && near(side, &f.src) {
+            // Both ends on this side of the routers; or an ICMP error from a box on this side:
+            // the packet it answers never left this side (errors that do leave it are seen
+            // at the other capture).
+            if near(side, &f.dst) || f.bits & bits::ICMP_ERROR != 0 {
+                return true;
+            }
         }
         hop >= 1 && i16::from(f.ttl) <= hop
     };
@@ -484,8 +531,8 @@ pub(crate) fn build(
         if m.twin_s.get(i).copied().unwrap_or(0) != 0 {
             continue;
         }
-        let hop = hop_s.get(&f.src).copied().unwrap_or(if near(&near_s, &f.src) { def_s } else { 0 });
-        let st = if local(f, &near_s, hop) {
+        let hop = hop_of(&interest_s, &f.src, def_hop);
+        let st = if local(f, &interest_s, hop) {
             Status::NotForwarded
         } else {
             let dir = dir_of_flow(flow_s(i as u32));
@@ -516,8 +563,8 @@ pub(crate) fn build(
             }
             continue;
         }
-        let hop = hop_d.get(&f.src).copied().unwrap_or(if near(&near_d, &f.src) { def_d } else { 0 });
-        let st = if local(f, &near_d, hop) {
+        let hop = hop_of(&interest_d, &f.src, def_hop);
+        let st = if local(f, &interest_d, hop) {
             Status::NotForwarded
         } else {
             let dir = dst_flow(j as u32).map_or(Direction::Unknown, dir_of_flow);
@@ -602,6 +649,9 @@ pub(crate) fn build(
         let (Some(sc), Some(dc)) = (src.convs.get(p.src_conv as usize), dst.convs.get(cd)) else {
             continue;
         };
+        if !src.fp(sc.first).is_some_and(|f| f.has_ports()) {
+            continue;
+        }
         let init_dir = src.conv_of(sc.first).map_or(0, |x| x.1);
         let ep = |addr: [u8; 16], port: u16, v6: bool| NatEndpoint { addr, port, v6 };
         let s_eps = [ep(sc.a, sc.pa, sc.v6), ep(sc.b, sc.pb, sc.v6)];

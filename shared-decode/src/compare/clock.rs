@@ -167,7 +167,12 @@ pub(crate) fn estimate(
         match (lo, hi) {
             (Some(lo), Some(hi)) if lo <= hi.saturating_add(TOL) => {
                 clock.method = ClockMethod::TwoWay;
-                clock.offset_ns = lo / 2 + hi / 2 + (lo % 2 + hi % 2) / 2;
+                let mid = lo / 2 + hi / 2 + (lo % 2 + hi % 2) / 2;
+                // The midpoint of the whole capture's envelopes rests on two extreme packets;
+                // the median of per-window midpoints averages out which direction happened to
+                // see the faster moments (kept inside the hard bounds).
+                clock.offset_ns = windowed_midpoint(samples, &cls, &detrend)
+                    .map_or(mid, |m| m.clamp(lo.min(hi), hi.max(lo)));
                 clock.uncertainty_ns = (hi.saturating_sub(lo) / 2).max(0);
             }
             _ => {
@@ -201,6 +206,48 @@ pub(crate) fn estimate(
         }
     }
     ClockResult { clock, flow_dir }
+}
+
+/// Median over time windows of the midpoint between the two directions' envelopes, when at
+/// least [`MIN_WINDOWS`] windows have [`MIN_PER_WINDOW`] pairs each way.
+fn windowed_midpoint(
+    samples: &[Sample],
+    cls: &dyn Fn(&Sample) -> u8,
+    detrend: &dyn Fn(&Sample) -> i64,
+) -> Option<i64> {
+    const MIN_WINDOWS: usize = 8;
+    const MIN_PER_WINDOW: usize = 20;
+    let (t0, t1) = samples.iter().fold((i64::MAX, i64::MIN), |(a, b), s| {
+        (a.min(s.s_ts), b.max(s.s_ts))
+    });
+    let width = (t1.saturating_sub(t0) / WINDOWS as i64).max(1);
+    let mut up: Vec<Vec<i64>> = vec![Vec::new(); WINDOWS];
+    let mut down: Vec<Vec<i64>> = vec![Vec::new(); WINDOWS];
+    for s in samples {
+        let w = ((s.s_ts.saturating_sub(t0) / width).max(0) as usize).min(WINDOWS - 1);
+        let v = match cls(s) {
+            1 => up.get_mut(w),
+            2 => down.get_mut(w),
+            _ => None,
+        };
+        if let Some(v) = v {
+            v.push(detrend(s));
+        }
+    }
+    let mut mids: Vec<i64> = Vec::new();
+    for (u, d) in up.iter_mut().zip(down.iter_mut()) {
+        if u.len() < MIN_PER_WINDOW || d.len() < MIN_PER_WINDOW {
+            continue;
+        }
+        if let (Some(h), Some(l)) = (low_envelope(u), high_envelope(d)) {
+            mids.push(l / 2 + h / 2);
+        }
+    }
+    if mids.len() < MIN_WINDOWS {
+        return None;
+    }
+    let k = mids.len() / 2;
+    kth_smallest(&mut mids, k)
 }
 
 /// Theil–Sen slope (ns/ns) through per-window envelope midpoints; 0 when not significant.

@@ -354,6 +354,22 @@ impl Fingerprint {
         }
     }
 
+    /// A packet with ports (TCP, UDP) or an ICMP echo identifier: it belongs to a flow that
+    /// NAT maps one to one. Other IP packets (ICMP errors, other protocols, later fragments)
+    /// are matched on their own content, since NAT folds them together.
+    pub fn has_ports(&self) -> bool {
+        if !self.is_ip() || self.bits & (bits::ICMP_ERROR | bits::FRAGMENT) != 0 {
+            return false;
+        }
+        match self.proto {
+            6 => self.is_tcp(),
+            17 => true,
+            1 => matches!(self.flags, 0 | 8),
+            58 => matches!(self.flags, 128 | 129),
+            _ => false,
+        }
+    }
+
     /// A TCP segment with the SYN flag and without ACK (a connection attempt).
     pub fn is_syn(&self) -> bool {
         self.is_tcp() && self.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN

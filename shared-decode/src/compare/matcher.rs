@@ -40,7 +40,7 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// Direction bit in a packet's conversation id (set: the packet goes from `b` to `a`).
 pub(crate) const DIR_BIT: u32 = 1 << 31;
 /// Largest anchor bucket (per side) whose pairs vote.
-const ANCHOR_MAX: usize = 8;
+const ANCHOR_MAX: usize = 4;
 /// Candidates considered per source packet in a large bucket.
 pub(crate) const PAIR_CAP: usize = 16;
 
@@ -268,7 +268,15 @@ struct Matcher<'s, 'a> {
     /// Per source flow (conversation * 2 + direction): typical delay minus `coarse`.
     flow_delay: Vec<i64>,
     /// Delays of the pairs found by unique keys: (source flow, source time, delay), sorted.
-    local: Vec<(u32, i64, i64)>,
+    local: Vec<(u64, i64, i64)>,
+    /// Where each flow's entries start in `local` (flow f: `local_at[f]..local_at[f + 1]`).
+    local_at: Vec<u32>,
+    /// Expected delays of the current bucket's source packets: (index, delay).
+    exp_cache: Vec<(u32, i64)>,
+    /// The same by sender and by receiver address: (address hash, source time, delay).
+    by_host: Vec<(u64, i64, i64)>,
+    /// Usual TTL change (source - target) per source sender, from the unique pairs.
+    ttl_delta: HashMap<[u8; 16], i16, FxBuildHasher>,
     twin_s: Vec<u32>,
     twin_d: Vec<u32>,
     dup_d: Vec<u32>,
@@ -277,6 +285,43 @@ struct Matcher<'s, 'a> {
     rs: Vec<u32>,
     rd: Vec<u32>,
     dp: Vec<u64>,
+}
+
+/// The delay of the entry of `key` nearest to time `ts` in a sorted (key, time, delay) list.
+fn nearest(v: &[(u64, i64, i64)], key: u64, ts: i64) -> Option<i64> {
+    let k = v.partition_point(|x| (x.0, x.1) < (key, ts));
+    [k.checked_sub(1), Some(k)]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| v.get(i))
+        .filter(|x| x.0 == key)
+        .min_by_key(|x| x.1.saturating_sub(ts).unsigned_abs())
+        .map(|x| x.2)
+}
+
+/// The sender's subnet (IPv4 /24, IPv6 /64) as a key that no address equals (the last byte
+/// is set to 0xff with a marker in byte 0 of the interface part).
+fn prefix(f: &Fingerprint) -> [u8; 16] {
+    let mut a = f.src;
+    let keep = if f.family() == bits::FAMILY_V6 { 8 } else { 15 };
+    for (i, b) in a.iter_mut().enumerate() {
+        if i >= keep {
+            *b = 0;
+        }
+    }
+    // Mark it as a prefix: an IPv4 address has bytes 0..12 zero, so use byte 11.
+    if let Some(b) = a.get_mut(if keep == 8 { 15 } else { 11 }) {
+        *b = 0xff;
+    }
+    a
+}
+
+/// An address as a sender (`role` 0) or receiver (1), hashed for [`Matcher::by_host`].
+fn host_hash(a: &[u8; 16], role: u8) -> u64 {
+    let mut h = Hash64::new();
+    h.0.write(a);
+    h.0.write_u8(role);
+    h.finish()
 }
 
 /// Largest bucket (source × target packets left after IP ID matching) aligned exactly.
@@ -292,21 +337,28 @@ impl Matcher<'_, '_> {
     }
 
     /// The delay expected for source packet `s`: the delay of the nearest (in time) pair of
-    /// its flow found by a unique key, else its flow's typical anchor delay, else the coarse
-    /// offset.
+    /// its flow found by a unique key; else its flow's typical anchor delay; else the nearest
+    /// such pair from the same sender, or to the same receiver; else the coarse offset.
     fn expected(&self, s: u32) -> i64 {
         let f = self.flow(s);
-        if f != NONE && !self.local.is_empty() {
-            let ts = self.src.fp(s).map_or(0, |x| x.ts_ns);
-            let k = self.local.partition_point(|x| (x.0, x.1) < (f, ts));
-            let near = [k.checked_sub(1), Some(k)]
-                .into_iter()
-                .flatten()
-                .filter_map(|i| self.local.get(i))
-                .filter(|x| x.0 == f)
-                .min_by_key(|x| x.1.saturating_sub(ts).unsigned_abs());
-            if let Some(x) = near {
-                return x.2;
+        let ts = self.src.fp(s).map_or(0, |x| x.ts_ns);
+        if f != NONE {
+            let run = match (self.local_at.get(f as usize), self.local_at.get(f as usize + 1)) {
+                (Some(&a), Some(&b)) => self.local.get(a as usize..b as usize).unwrap_or(&[]),
+                _ => &[],
+            };
+            if let Some(d) = nearest(run, u64::from(f), ts) {
+                return d;
+            }
+            if let Some(&fd) = self.flow_delay.get(f as usize).filter(|&&x| x != i64::MIN) {
+                return self.coarse.saturating_add(fd);
+            }
+        }
+        if let Some(fp) = self.src.fp(s) {
+            for h in [host_hash(&fp.src, 0), host_hash(&fp.dst, 1)] {
+                if let Some(d) = nearest(&self.by_host, h, ts) {
+                    return d;
+                }
             }
         }
         let fd = self
@@ -316,6 +368,14 @@ impl Matcher<'_, '_> {
             .filter(|&x| x != i64::MIN)
             .unwrap_or(0);
         self.coarse.saturating_add(fd)
+    }
+
+    /// [`Matcher::expected`] of a source packet of the current bucket.
+    fn cached(&self, s: u32) -> i64 {
+        match self.exp_cache.binary_search_by_key(&s, |x| x.0) {
+            Ok(i) => self.exp_cache.get(i).map_or(0, |x| x.1),
+            Err(_) => self.expected(s),
+        }
     }
 
     /// |delay - expected| of a pair, if within the window.
@@ -328,6 +388,24 @@ impl Matcher<'_, '_> {
             .saturating_sub(exp)
             .unsigned_abs();
         (abs <= self.window()).then_some(abs)
+    }
+
+    /// [`Matcher::res`] plus a penalty when the TTL changed differently from the sender's
+    /// other packets (a probe that expired on the way is not the twin of the next one).
+    fn cost(&self, s: u32, d: u32, exp: i64) -> Option<u64> {
+        let r = self.res(s, d, exp)?;
+        let (fs, fd) = (self.src.fp(s)?, self.dst.fp(d)?);
+        let usual = self
+            .ttl_delta
+            .get(&fs.src)
+            .or_else(|| self.ttl_delta.get(&prefix(fs)))
+            .copied();
+        let delta = i16::from(fs.ttl) - i16::from(fd.ttl);
+        Some(if usual.is_some_and(|u| u != delta) {
+            r.saturating_add(self.window() / 2)
+        } else {
+            r
+        })
     }
 
     fn pair(&mut self, s: u32, d: u32) {
@@ -353,8 +431,8 @@ impl Matcher<'_, '_> {
         if self.res(s, d, exp).is_some() {
             self.pair(s, d);
             if let (Some(a), Some(b)) = (self.src.fp(s), self.dst.fp(d)) {
-                self.local
-                    .push((self.flow(s), a.ts_ns, b.ts_ns.saturating_sub(a.ts_ns)));
+                let r = b.ts_ns.saturating_sub(a.ts_ns);
+                self.local.push((u64::from(self.flow(s)), a.ts_ns, r));
             }
         }
     }
@@ -364,6 +442,11 @@ impl Matcher<'_, '_> {
     /// path keeps a flow's order, except for rare reordering), choosing which packets are
     /// missing by how well the delays fit.
     fn multi(&mut self, ss: &[(u64, u32)], ds: &[(u64, u32)]) {
+        self.exp_cache.clear();
+        for &(_, s) in ss {
+            let e = self.expected(s);
+            self.exp_cache.push((s, e));
+        }
         // IP IDs that occur once on each side.
         self.cands.clear();
         for &(_, s) in ss {
@@ -381,7 +464,7 @@ impl Matcher<'_, '_> {
                 .filter(|x| self.src.fp(x.1).is_some_and(|g| g.ident == fs.ident))
                 .count();
             if let (Some(d), 1, 1) = (hit, n, dup_s) {
-                let exp = self.expected(s);
+                let exp = self.cached(s);
                 if let Some(r) = self.res(s, d, exp) {
                     self.cands.push((false, r, s, d));
                 }
@@ -427,7 +510,7 @@ impl Matcher<'_, '_> {
         let w = m + 1;
         self.dp.clear();
         self.dp.resize((n + 1) * w, 0);
-        let exps: Vec<i64> = self.rs.iter().map(|&s| self.expected(s)).collect();
+        let exps: Vec<i64> = self.rs.iter().map(|&s| self.cached(s)).collect();
         for j in 0..=m {
             if let Some(x) = self.dp.get_mut(j) {
                 *x = skip.saturating_mul(j as u64);
@@ -445,7 +528,7 @@ impl Matcher<'_, '_> {
                 let left = self.dp.get(i * w + j - 1).copied().unwrap_or(u64::MAX);
                 let diag = self.dp.get((i - 1) * w + j - 1).copied().unwrap_or(u64::MAX);
                 let mut best = up.saturating_add(skip).min(left.saturating_add(skip));
-                if let Some(r) = self.res(s, d, exp) {
+                if let Some(r) = self.cost(s, d, exp) {
                     best = best.min(diag.saturating_add(r));
                 }
                 if let Some(x) = self.dp.get_mut(i * w + j) {
@@ -461,7 +544,7 @@ impl Matcher<'_, '_> {
             let d = self.rd.get(j - 1).copied().unwrap_or(0);
             let exp = exps.get(i - 1).copied().unwrap_or(0);
             let diag = self.dp.get((i - 1) * w + j - 1).copied().unwrap_or(u64::MAX);
-            if let Some(r) = self.res(s, d, exp) {
+            if let Some(r) = self.cost(s, d, exp) {
                 if diag.saturating_add(r) == here {
                     self.pair(s, d);
                     i -= 1;
@@ -489,7 +572,7 @@ impl Matcher<'_, '_> {
             .sort_unstable_by_key(|&d| (dst.fp(d).map_or(0, |f| f.ts_ns), d));
         for k in 0..self.rs.len() {
             let Some(&s) = self.rs.get(k) else { continue };
-            let exp = self.expected(s);
+            let exp = self.cached(s);
             let at = self
                 .src
                 .fp(s)
@@ -524,7 +607,7 @@ impl Matcher<'_, '_> {
                     }
                     (None, None) => break,
                 };
-                match self.res(s, pick, exp) {
+                match self.cost(s, pick, exp) {
                     Some(r) => self.cands.push((false, r, s, pick)),
                     None => break,
                 }
@@ -616,23 +699,35 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         .collect();
     ka.sort_unstable();
     kb.sort_unstable();
-    let mut uniq_r: Vec<i64> = Vec::new();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    // Pairs packed as source << 32 | target, and put in source order afterwards: the passes
+    // below then read both captures' keys nearly sequentially instead of at random.
+    let mut pairs: Vec<u64> = Vec::new();
+    let mut uniq: Vec<u64> = Vec::new();
+    let pack = |s: u32, d: u32| u64::from(s) << 32 | u64::from(d);
     join(&ka, &kb, |a, b| {
         if a.len() > ANCHOR_MAX || b.len() > ANCHOR_MAX {
             return;
         }
         for &(_, s) in a {
             for &(_, d) in b {
-                pairs.push((s, d));
+                pairs.push(pack(s, d));
             }
         }
         if let ([(_, s)], [(_, d)]) = (a, b) {
-            if let (Some(fs), Some(fd)) = (src.fp(*s), dst.fp(*d)) {
-                uniq_r.push(fd.ts_ns.saturating_sub(fs.ts_ns));
-            }
+            uniq.push(pack(*s, *d));
         }
     });
+    pairs.sort_unstable();
+    uniq.sort_unstable();
+    let pairs: Vec<(u32, u32)> = pairs.iter().map(|&p| ((p >> 32) as u32, p as u32)).collect();
+    let mut uniq_r: Vec<i64> = uniq
+        .iter()
+        .filter_map(|&p| {
+            let (fs, fd) = (src.fp((p >> 32) as u32)?, dst.fp(p as u32)?);
+            Some(fd.ts_ns.saturating_sub(fs.ts_ns))
+        })
+        .collect();
+    drop(uniq);
     drop(ka);
     drop(kb);
     let delay_of = |s: u32, d: u32| -> i64 {
@@ -651,31 +746,34 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
     drop(uniq_r);
     // Votes: (target conversation, source conversation, flip), one per candidate pair.
     let in_window = |s: u32, d: u32| delay_of(s, d).saturating_sub(coarse).unsigned_abs() <= window;
-    let mut votes: Vec<(u32, u32, bool)> = Vec::new();
+    // Packed as target conversation << 32 | source conversation << 1 | flip, so one sort of
+    // plain integers groups them.
+    let mut votes: Vec<u64> = Vec::new();
     for &(s, d) in &pairs {
         if !in_window(s, d) {
             continue;
         }
-        if let (Some((cs, ds)), Some((cd, dd))) = (src.conv_of(s), dst.conv_of(d)) {
-            votes.push((cd, cs, ds != dd));
+        let ported = src.fp(s).is_some_and(|f| f.has_ports());
+        if let (true, Some((cs, ds)), Some((cd, dd))) = (ported, src.conv_of(s), dst.conv_of(d)) {
+            votes.push(u64::from(cd) << 32 | u64::from(cs) << 1 | u64::from(ds != dd));
         }
     }
     votes.sort_unstable();
     let mut pair_d: Vec<Option<ConvPair>> = vec![None; dst.convs.len()];
-    for g in votes.chunk_by(|x, y| x.0 == y.0) {
-        let mut best: Option<(usize, u32, bool)> = None;
-        for run in g.chunk_by(|x, y| x.1 == y.1 && x.2 == y.2) {
-            if let Some(&(_, cs, flip)) = run.first() {
-                if best.is_none_or(|(n, _, _)| run.len() > n) {
-                    best = Some((run.len(), cs, flip));
+    for g in votes.chunk_by(|x, y| x >> 32 == y >> 32) {
+        let mut best: Option<(usize, u64)> = None;
+        for run in g.chunk_by(|x, y| x == y) {
+            if let Some(&v) = run.first() {
+                if best.is_none_or(|(n, _)| run.len() > n) {
+                    best = Some((run.len(), v));
                 }
             }
         }
-        if let (Some((n, cs, flip)), Some(&(cd, _, _))) = (best, g.first()) {
-            if let Some(slot) = pair_d.get_mut(cd as usize) {
+        if let Some((n, v)) = best {
+            if let Some(slot) = pair_d.get_mut((v >> 32) as usize) {
                 *slot = Some(ConvPair {
-                    src_conv: cs,
-                    flip,
+                    src_conv: ((v & 0xffff_ffff) >> 1) as u32,
+                    flip: v & 1 == 1,
                     dseq: [0; 2],
                     dack: [0; 2],
                     votes: u32::try_from(n).unwrap_or(u32::MAX),
@@ -685,9 +783,11 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
     }
     drop(votes);
     // Offsets and typical delays from the pairs that agree with the pairing.
-    let mut seq_s: Vec<((u32, u32), u32)> = Vec::new();
-    let mut ack_s: Vec<((u32, u32), u32)> = Vec::new();
-    let mut delay_s: Vec<(u32, i64)> = Vec::new();
+    // Sequence offsets packed as (target conversation * 2 + direction) << 32 | offset.
+    let mut seq_s: Vec<u64> = Vec::new();
+    let mut ack_s: Vec<u64> = Vec::new();
+    // Per source flow: sum and count of delays.
+    let mut delay_sum: Vec<(i64, i64)> = vec![(0, 0); src.convs.len() * 2];
     for &(s, d) in &pairs {
         if !in_window(s, d) {
             continue;
@@ -704,13 +804,17 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         let (Some(fs), Some(fd)) = (src.fp(s), dst.fp(d)) else {
             continue;
         };
+        let group = (u64::from(cd) * 2 + u64::from(dir_s)) << 32;
         if fs.is_tcp() && fd.is_tcp() {
-            seq_s.push(((cd, dir_s), fd.seq.wrapping_sub(fs.seq)));
+            seq_s.push(group | u64::from(fd.seq.wrapping_sub(fs.seq)));
             if fs.flags & fd.flags & tcp_flags::ACK != 0 {
-                ack_s.push(((cd, dir_s), fd.ack.wrapping_sub(fs.ack)));
+                ack_s.push(group | u64::from(fd.ack.wrapping_sub(fs.ack)));
             }
         }
-        delay_s.push((cs * 2 + dir_s, delay_of(s, d).saturating_sub(coarse)));
+        if let Some(x) = delay_sum.get_mut((cs * 2 + dir_s) as usize) {
+            x.0 = x.0.saturating_add(delay_of(s, d).saturating_sub(coarse));
+            x.1 += 1;
+        }
     }
     drop(pairs);
     // Bits per target conversation: 1 << dir for a sequence offset, 4 << dir for an ack one.
@@ -725,8 +829,23 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
             }
         }
     };
-    modes(&mut seq_s, |(cd, dir), v| set(cd, dir, v, false));
-    modes(&mut ack_s, |(cd, dir), v| set(cd, dir, v, true));
+    for (list, ack) in [(&mut seq_s, false), (&mut ack_s, true)] {
+        list.sort_unstable();
+        for g in list.chunk_by(|x, y| x >> 32 == y >> 32) {
+            let mut best: Option<(usize, u64)> = None;
+            for run in g.chunk_by(|x, y| x == y) {
+                if let Some(&v) = run.first() {
+                    if best.is_none_or(|(n, _)| run.len() > n) {
+                        best = Some((run.len(), v));
+                    }
+                }
+            }
+            if let Some((_, v)) = best {
+                let grp = v >> 32;
+                set((grp / 2) as u32, (grp % 2) as u32, v as u32, ack);
+            }
+        }
+    }
     // A direction without samples of its own takes the reverse direction's: its ack numbers
     // acknowledge the other direction's sequence numbers.
     for (p, &k) in pair_d.iter_mut().zip(&known) {
@@ -746,16 +865,11 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
             p.dack[1] = s0;
         }
     }
-    let mut flow_delay = vec![i64::MIN; src.convs.len() * 2];
-    delay_s.sort_unstable();
-    for g in delay_s.chunk_by(|x, y| x.0 == y.0) {
-        if let (Some(first), Some(mid)) = (g.first(), g.get(g.len() / 2)) {
-            if let Some(x) = flow_delay.get_mut(first.0 as usize) {
-                *x = mid.1;
-            }
-        }
-    }
-    drop(delay_s);
+    let flow_delay: Vec<i64> = delay_sum
+        .iter()
+        .map(|&(sum, n)| if n > 0 { sum / n } else { i64::MIN })
+        .collect();
+    drop(delay_sum);
 
     // 3. Matching on flow keys.
     let mut paired_src = vec![false; src.convs.len()];
@@ -767,7 +881,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
     let mut ka: Vec<(u64, u32)> = Vec::with_capacity(ns);
     for i in 0..ns as u32 {
         let Some(f) = src.fp(i) else { continue };
-        let k = match src.conv_of(i) {
+        let k = match src.conv_of(i).filter(|_| f.has_ports()) {
             Some((c, dir)) if paired_src.get(c as usize) == Some(&true) => {
                 key(c | (dir << 31), f, f.seq, f.ack)
             }
@@ -778,7 +892,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
     let mut kb: Vec<(u64, u32)> = Vec::with_capacity(nd);
     for j in 0..nd as u32 {
         let Some(f) = dst.fp(j) else { continue };
-        let k = match dst.conv_of(j) {
+        let k = match dst.conv_of(j).filter(|_| f.has_ports()) {
             Some((c, dir_d)) => match pair_d.get(c as usize).copied().flatten() {
                 Some(p) => {
                     let dir = dir_d ^ u32::from(p.flip);
@@ -812,6 +926,10 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         coarse,
         flow_delay,
         local: Vec::new(),
+        local_at: Vec::new(),
+        exp_cache: Vec::new(),
+        by_host: Vec::new(),
+        ttl_delta: HashMap::default(),
         twin_s: vec![0; ns],
         twin_d: vec![0; nd],
         dup_d: vec![0; nd],
@@ -823,11 +941,83 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
     };
     // Phase 1: keys seen once on each side; their delays guide phase 2.
     let mut multi: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut unique: Vec<u64> = Vec::new();
     join(&ka, &kb, |a, b| match (a, b) {
-        ([(_, s)], [(_, d)]) => m.unique(*s, *d),
+        ([(_, s)], [(_, d)]) => unique.push(u64::from(*s) << 32 | u64::from(*d)),
         _ => multi.push(range_of(&ka, a, &kb, b)),
     });
+    unique.sort_unstable();
+    for p in unique {
+        m.unique((p >> 32) as u32, p as u32);
+    }
     m.local.sort_unstable();
+    let n_flows = src.convs.len() * 2 + 1;
+    let mut at = Vec::with_capacity(n_flows + 1);
+    let mut k = 0usize;
+    for f in 0..=n_flows as u64 {
+        while m.local.get(k).is_some_and(|x| x.0 < f) {
+            k += 1;
+        }
+        at.push(u32::try_from(k).unwrap_or(u32::MAX));
+    }
+    m.local_at = at;
+    // What phase 2 needs beyond the flows: for the senders of its source packets, the usual
+    // TTL change (also per subnet); for packets of flows without any pair yet, the delays
+    // of their hosts' other pairs.
+    let mut senders: HashMap<[u8; 16], (), FxBuildHasher> = HashMap::default();
+    let mut orphan_hosts: HashMap<u64, (), FxBuildHasher> = HashMap::default();
+    for &(a0, a1, _, _) in &multi {
+        for &(_, s) in ka.get(a0..a1).unwrap_or(&[]) {
+            let Some(f) = src.fp(s) else { continue };
+            if f.is_ip() {
+                senders.insert(f.src, ());
+                senders.insert(prefix(f), ());
+            }
+            let fl = m.flow(s);
+            let has_local = fl != NONE
+                && matches!(
+                    (m.local_at.get(fl as usize), m.local_at.get(fl as usize + 1)),
+                    (Some(a), Some(b)) if b > a
+                );
+            let has_anchor = m.flow_delay.get(fl as usize).is_some_and(|&x| x != i64::MIN);
+            if !has_local && !has_anchor {
+                orphan_hosts.insert(host_hash(&f.src, 0), ());
+                orphan_hosts.insert(host_hash(&f.dst, 1), ());
+            }
+        }
+    }
+    let mut deltas: Vec<([u8; 16], i16)> = Vec::new();
+    for (i, &t) in m.twin_s.iter().enumerate() {
+        if t == 0 {
+            continue;
+        }
+        let (Some(a), Some(b)) = (src.fp(i as u32), dst.fp(t - 1)) else {
+            continue;
+        };
+        if a.is_ip() {
+            let delta = i16::from(a.ttl) - i16::from(b.ttl);
+            if senders.contains_key(&a.src) {
+                deltas.push((a.src, delta));
+            }
+            let p = prefix(a);
+            if senders.contains_key(&p) {
+                deltas.push((p, delta));
+            }
+        }
+        if !orphan_hosts.is_empty() {
+            let r = b.ts_ns.saturating_sub(a.ts_ns);
+            for h in [host_hash(&a.src, 0), host_hash(&a.dst, 1)] {
+                if orphan_hosts.contains_key(&h) {
+                    m.by_host.push((h, a.ts_ns, r));
+                }
+            }
+        }
+    }
+    m.by_host.sort_unstable();
+    modes(&mut deltas, |a, d| {
+        m.ttl_delta.insert(a, d);
+    });
+    drop(deltas);
     for (a0, a1, b0, b1) in multi {
         if let (Some(a), Some(b)) = (ka.get(a0..a1), kb.get(b0..b1)) {
             m.multi(a, b);

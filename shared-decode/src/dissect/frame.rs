@@ -117,8 +117,36 @@ pub static MALFORMED: FieldDef = FieldDef::new(
     Base::None,
 );
 
+/// paircap's own fields.
+pub static PAIRCAP: FieldDef = FieldDef::proto("paircap", "paircap");
+/// `paircap.compare.status`: matched, modified, reordered, duplicated, lost, extra, …
+pub static COMPARE_STATUS: FieldDef = FieldDef::new(
+    "paircap.compare.status",
+    "Compare status",
+    FieldType::Str,
+    Base::None,
+);
+/// `paircap.compare.twin`: the same packet's frame number in the other capture.
+pub static COMPARE_TWIN: FieldDef = FieldDef::new(
+    "paircap.compare.twin",
+    "Twin in the other capture",
+    FieldType::FrameNum,
+    Base::Dec,
+);
+/// `paircap.compare.delay`: one-way delay after clock correction.
+pub static COMPARE_DELAY: FieldDef = FieldDef::new(
+    "paircap.compare.delay",
+    "One-way delay",
+    FieldType::RelTime,
+    Base::None,
+);
+
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
+    &PAIRCAP,
+    &COMPARE_STATUS,
+    &COMPARE_TWIN,
+    &COMPARE_DELAY,
     &COL_PROTOCOL,
     &COL_INFO,
     &COL_SOURCE,
@@ -221,6 +249,41 @@ pub fn emit<'a>(pkt: &Packet<'a>, sink: &mut dyn Sink<'a>) {
     }
     if pkt.stop.is_some() {
         emit!(sink, &MALFORMED, Value::None, Span::NONE);
+    }
+    if let Some(c) = &pkt.analysis.compare {
+        if sink.wants("paircap") {
+            open!(
+                sink,
+                &PAIRCAP,
+                Value::None,
+                Span::NONE,
+                "paircap compare: {}",
+                c.status
+            );
+            emit!(
+                sink,
+                &COMPARE_STATUS,
+                Value::Str(c.status.into()),
+                Span::NONE
+            );
+            if c.twin != 0 {
+                emit!(
+                    sink,
+                    &COMPARE_TWIN,
+                    Value::UInt(u64::from(c.twin)),
+                    Span::NONE
+                );
+            }
+            if let Some(d) = c.delay_ns {
+                emit!(
+                    sink,
+                    &COMPARE_DELAY,
+                    Value::RelTime(i128::from(d)),
+                    Span::NONE
+                );
+            }
+            sink.close();
+        }
     }
 }
 

@@ -436,6 +436,8 @@ pub(crate) fn field_depth(def: &FieldDef) -> Depth {
     match def.protocol() {
         "frame" if def.name == "frame.protocols" => Depth::All,
         "frame" => Depth::Network,
+        // Set by a compare, not read from the bytes.
+        "paircap" => Depth::Network,
         p if TRANSPORT_PROTOCOLS.contains(&p) => Depth::Transport,
         _ => Depth::All,
     }
@@ -482,6 +484,8 @@ fn emitters_of(prefix: &'static str) -> &'static [&'static str] {
         // mDNS and LLMNR are DNS layers, SSDP an HTTP layer, each under its own protocol name.
         "mdns" | "llmnr" => &["dns"],
         "ssdp" => &["http"],
+        // Compare results are emitted by the frame emitter.
+        "paircap" => &["frame"],
         _ => &[],
     }
 }

@@ -124,6 +124,20 @@ pub struct PacketAnalysis {
     pub udp: Option<UdpAnalysis>,
     /// For an ICMP/ICMPv6 echo reply: the request's frame number.
     pub echo_request_frame: Option<u32>,
+    /// What a compare with the other capture of a pair said about this packet
+    /// (`paircap.compare.*`); set by whoever ran the compare.
+    pub compare: Option<CompareMark>,
+}
+
+/// A packet's result in a source/target compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompareMark {
+    /// Status name (`matched`, `lost`, `extra`, …).
+    pub status: &'static str,
+    /// The twin's frame number in the other capture (0 = none).
+    pub twin: u32,
+    /// One-way delay after clock correction, ns (source packets with a twin).
+    pub delay_ns: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -735,6 +749,7 @@ impl CompactAnalysis {
             tcp,
             udp,
             echo_request_frame: (self.echo_request_frame != 0).then_some(self.echo_request_frame),
+            compare: None,
         }
     }
 

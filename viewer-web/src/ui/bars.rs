@@ -81,6 +81,15 @@ pub fn toolbar(p: &BarProps) -> Html {
         })
     };
 
+    let onchange_target = {
+        let open = p.ctl.open_target.clone();
+        Callback::from(move |e: Event| {
+            if let Some(f) = input_of(&e).and_then(|i| i.files()).and_then(|l| l.get(0)) {
+                open.emit(f);
+            }
+        })
+    };
+
     let oninput = {
         let (ctl, offers, pick, hist) = (
             p.ctl.clone(),
@@ -316,42 +325,46 @@ pub fn toolbar(p: &BarProps) -> Html {
     };
 
     html! {
-        <header class="toolbar">
-            <span class="brand" title="paircap viewer: captures stay in this tab">{ "paircap" }</span>
-            <label class="button open" title="Open a pcap, pcapng or gzip capture (or drop it anywhere)">
-                { "Open…" }
-                <input id="file" type="file" data-testid="open-file" accept=".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap" onchange={onchange_file} />
-            </label>
-            <div class="filter-box">
-                <input ref={input} class={classes!("filter", filter_class)} type="text" spellcheck="false" autocomplete="off"
-                       data-testid="filter-input" placeholder="Display filter: tcp.port == 443 && ip.addr == 10.0.0.0/8   or tcpdump: host 10.0.0.1 and port 22"
-                       value={s.filter_text.clone()} {oninput} {onkeydown} {onblur} aria-invalid={matches!(s.filter, FilterState::Invalid(_)).to_string()} />
-                { dropdown }
-                if let FilterState::Invalid(pr) = &s.filter {
-                    <pre class="filter-error" data-testid="filter-error">{ pr.rendered.clone() }</pre>
-                }
-                if let FilterState::Valid(disp) = &s.filter {
-                    if !disp.is_empty() && disp != &s.filter_text {
-                        <div class="filter-translation" data-testid="filter-translation">{ "tcpdump syntax, as a display filter: " }<code>{ disp.clone() }</code></div>
+            <header class="toolbar">
+                <span class="brand" title="paircap viewer: captures stay in this tab">{ "paircap" }</span>
+                <label class="button open" title="Open a pcap, pcapng or gzip capture (or drop it anywhere)">
+                    { "Open…" }
+                    <input id="file" type="file" data-testid="open-file" accept=".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap" onchange={onchange_file} />
+                </label>
+    <label class="button open target" title="Compare: open the capture of the same traffic from the other end of the path">
+                    { if s.target.is_some() { "Target…" } else { "Open target…" } }
+                    <input id="file-target" type="file" data-testid="open-target" accept=".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap" onchange={onchange_target} disabled={s.file.is_none()} />
+                </label>
+                <div class="filter-box">
+                    <input ref={input} class={classes!("filter", filter_class)} type="text" spellcheck="false" autocomplete="off"
+                           data-testid="filter-input" placeholder="Display filter: tcp.port == 443 && ip.addr == 10.0.0.0/8   or tcpdump: host 10.0.0.1 and port 22"
+                           value={s.filter_text.clone()} {oninput} {onkeydown} {onblur} aria-invalid={matches!(s.filter, FilterState::Invalid(_)).to_string()} />
+                    { dropdown }
+                    if let FilterState::Invalid(pr) = &s.filter {
+                        <pre class="filter-error" data-testid="filter-error">{ pr.rendered.clone() }</pre>
                     }
-                }
-            </div>
-            <button onclick={apply_btn} data-testid="filter-apply" title="Apply the filter (Enter)">{ "Apply" }</button>
-            <button data-testid="share-link" title="A link to this view for support (no packets in it)" disabled={s.file.is_none()}
-                    onclick={p.ctl.dispatch.reform(|_| Action::ShowShare(String::new()))}>{ "Share view" }</button>
-            <button data-testid="export" title="Save the displayed packets as pcapng (optionally anonymised)" disabled={s.summary.is_none()}
-                    onclick={p.ctl.dispatch.reform(|_| Action::ToggleExport)}>{ "Export…" }</button>
-            <select onchange={on_time} data-testid="time-format" title="Time column">
-                { for TimeFormat::ALL.iter().map(|t| html! { <option value={t.key()} selected={*t == s.time_format}>{ t.label() }</option> }) }
-            </select>
-            <input class="goto" type="text" inputmode="numeric" placeholder="Go to packet (Ctrl+G)" data-testid="goto-input" onkeydown={on_goto} />
-            <select onchange={on_theme} title="Theme" data-testid="theme">
-                <option value="system" selected={s.theme == Theme::System}>{ "System theme" }</option>
-                <option value="light" selected={s.theme == Theme::Light}>{ "Light" }</option>
-                <option value="dark" selected={s.theme == Theme::Dark}>{ "Dark" }</option>
-            </select>
-        </header>
-    }
+                    if let FilterState::Valid(disp) = &s.filter {
+                        if !disp.is_empty() && disp != &s.filter_text {
+                            <div class="filter-translation" data-testid="filter-translation">{ "tcpdump syntax, as a display filter: " }<code>{ disp.clone() }</code></div>
+                        }
+                    }
+                </div>
+                <button onclick={apply_btn} data-testid="filter-apply" title="Apply the filter (Enter)">{ "Apply" }</button>
+                <button data-testid="share-link" title="A link to this view for support (no packets in it)" disabled={s.file.is_none()}
+                        onclick={p.ctl.dispatch.reform(|_| Action::ShowShare(String::new()))}>{ "Share view" }</button>
+                <button data-testid="export" title="Save the displayed packets as pcapng (optionally anonymised)" disabled={s.summary.is_none()}
+                        onclick={p.ctl.dispatch.reform(|_| Action::ToggleExport)}>{ "Export…" }</button>
+                <select onchange={on_time} data-testid="time-format" title="Time column">
+                    { for TimeFormat::ALL.iter().map(|t| html! { <option value={t.key()} selected={*t == s.time_format}>{ t.label() }</option> }) }
+                </select>
+                <input class="goto" type="text" inputmode="numeric" placeholder="Go to packet (Ctrl+G)" data-testid="goto-input" onkeydown={on_goto} />
+                <select onchange={on_theme} title="Theme" data-testid="theme">
+                    <option value="system" selected={s.theme == Theme::System}>{ "System theme" }</option>
+                    <option value="light" selected={s.theme == Theme::Light}>{ "Light" }</option>
+                    <option value="dark" selected={s.theme == Theme::Dark}>{ "Dark" }</option>
+                </select>
+            </header>
+        }
 }
 
 #[function_component(EmptyState)]

@@ -7,7 +7,7 @@ use super::Ctl;
 use crate::engine::COLOR_RULES;
 use crate::model::{Action, Nav, State, ROW_HEIGHT};
 use crate::proto::Column;
-use web_sys::{Element, KeyboardEvent};
+use web_sys::{Element, KeyboardEvent, MouseEvent};
 use yew::prelude::*;
 
 const MAX_SPACER: f64 = 8_000_000.0;
@@ -123,46 +123,71 @@ pub fn packet_list(p: &ListProps) -> Html {
 
     let g = geo(s.displayed);
     let end = (s.first + s.visible + 1).min(s.displayed as u32);
+    let compare = s.compare.is_some();
     let rows: Html = (s.first..end)
-        .map(|pos| match s.rows.get(&pos) {
-            Some(r) => {
-                let selected = s.selected_pos == Some(pos);
-                let style = COLOR_RULES.get(usize::from(r.color)).map(|(_, bg, fg)| format!("background:{bg};color:{fg}"));
+        .map(|pos| {
+            let selected = s.selected_pos == Some(pos);
+            let d = p.ctl.dispatch.clone();
+            let onclick = Callback::from(move |_| d.emit(Action::Select(pos)));
+            if compare {
+                return match s.pair_rows.get(&pos) {
+                    Some(r) => pair_row(pos, r, selected, onclick),
+                    None => html! { <div key={pos} class="row pair pending"><span>{ "…" }</span></div> },
+                };
+            }
+            match s.rows.get(&pos) {
+                Some(r) => {
+                    let style = COLOR_RULES.get(usize::from(r.color)).map(|(_, bg, fg)| format!("background:{bg};color:{fg}"));
+                    html! {
+                        <div key={pos} class={classes!("row", selected.then_some("selected"))} style={if selected { None } else { style }}
+                             data-testid="packet-row" data-frame={r.number.to_string()} role="row" aria-selected={selected.to_string()}
+                             {onclick}>
+                            <span class="c-no">{ r.number }</span>
+                            <span class="c-time">{ r.time.clone() }</span>
+                            <span class="c-src" title={r.source.clone()}>{ r.source.clone() }</span>
+                            <span class="c-dst" title={r.destination.clone()}>{ r.destination.clone() }</span>
+                            <span class="c-proto">{ r.protocol.clone() }</span>
+                            <span class="c-len">{ r.length }</span>
+                            <span class="c-info" title={r.info.clone()}>{ r.info.clone() }</span>
+                        </div>
+                    }
+                }
+                None => html! { <div key={pos} class="row pending"><span class="c-no">{ "…" }</span></div> },
+            }
+        })
+        .collect();
+
+    let header: Html = if compare {
+        let names = s
+            .compare
+            .as_ref()
+            .map(|c| c.names.clone())
+            .unwrap_or_default();
+        html! {
+            <>
+                <span class="h side" title="The source capture">{ format!("Source: {}", names.0) }</span>
+                <span class="h status">{ "Status" }</span>
+                <span class="h side" title="The target capture">{ format!("Target: {}", names.1) }</span>
+            </>
+        }
+    } else {
+        Column::ALL
+            .iter()
+            .map(|&c| {
+                let arrow = if s.sort.0 == c { if s.sort.1 { " ▲" } else { " ▼" } } else { "" };
                 let d = p.ctl.dispatch.clone();
                 html! {
-                    <div key={pos} class={classes!("row", selected.then_some("selected"))} style={if selected { None } else { style }}
-                         data-testid="packet-row" data-frame={r.number.to_string()} role="row" aria-selected={selected.to_string()}
-                         onclick={Callback::from(move |_| d.emit(Action::Select(pos)))}>
-                        <span class="c-no">{ r.number }</span>
-                        <span class="c-time">{ r.time.clone() }</span>
-                        <span class="c-src" title={r.source.clone()}>{ r.source.clone() }</span>
-                        <span class="c-dst" title={r.destination.clone()}>{ r.destination.clone() }</span>
-                        <span class="c-proto">{ r.protocol.clone() }</span>
-                        <span class="c-len">{ r.length }</span>
-                        <span class="c-info" title={r.info.clone()}>{ r.info.clone() }</span>
-                    </div>
+                    <span class={classes!("h", col_class(c))} role="columnheader" title={format!("Sort by {}", c.title())}
+                          data-testid={format!("sort-{}", c.title().trim_end_matches('.').to_lowercase())}
+                          onclick={Callback::from(move |_| d.emit(Action::Sort(c)))}>{ c.title() }{ arrow }</span>
                 }
-            }
-            None => html! { <div key={pos} class="row pending"><span class="c-no">{ "…" }</span></div> },
-        })
-        .collect();
-
-    let header: Html = Column::ALL
-        .iter()
-        .map(|&c| {
-            let arrow = if s.sort.0 == c { if s.sort.1 { " ▲" } else { " ▼" } } else { "" };
-            let d = p.ctl.dispatch.clone();
-            html! {
-                <span class={classes!("h", col_class(c))} role="columnheader" title={format!("Sort by {}", c.title())}
-                      data-testid={format!("sort-{}", c.title().trim_end_matches('.').to_lowercase())}
-                      onclick={Callback::from(move |_| d.emit(Action::Sort(c)))}>{ c.title() }{ arrow }</span>
-            }
-        })
-        .collect();
+            })
+            .collect()
+    };
 
     html! {
-        <div class="list-pane" role="grid" aria-rowcount={s.displayed.to_string()} style={format!("--time-w:{}px", time_width(s.time_format))}>
-            <div class="row header">{ header }</div>
+        <div class={classes!("list-pane", compare.then_some("compare"))} role="grid" aria-rowcount={s.displayed.to_string()} style={format!("--time-w:{}px", time_width(s.time_format))}>
+            <div class={classes!("row", "header", compare.then_some("pair"))}>{ header }</div>
             <div class="scroller" ref={scroller} {onscroll} {onkeydown} tabindex="0" data-testid="packet-list">
                 <div class="window">{ rows }</div>
                 <div class="spacer" style={format!("height:{}px", g.spacer)}></div>
@@ -170,6 +195,40 @@ pub fn packet_list(p: &ListProps) -> Html {
             if s.displayed == 0 && !s.applied.is_empty() {
                 <div class="no-match">{ format!("No packets match \"{}\"", s.applied) }</div>
             }
+        </div>
+    }
+}
+
+/// One aligned row: the source packet, the status and delay, the target packet.
+fn pair_row(
+    pos: u32,
+    r: &crate::proto::PairRow,
+    selected: bool,
+    onclick: Callback<MouseEvent>,
+) -> Html {
+    let side = |x: &Option<crate::proto::Row>| match x {
+        Some(x) => html! {
+            <span class="side">
+                <span class="c-no">{ x.number }</span>
+                <span class="c-time">{ x.time.clone() }</span>
+                <span class="c-addr" title={format!("{} → {}", x.source, x.destination)}>{ format!("{} → {}", x.source, x.destination) }</span>
+                <span class="c-proto">{ x.protocol.clone() }</span>
+                <span class="c-info" title={x.info.clone()}>{ x.info.clone() }</span>
+            </span>
+        },
+        None => html! { <span class="side none">{ "—" }</span> },
+    };
+    let delay = r
+        .delay_ms
+        .map(|d| format!("{d:+.3} ms"))
+        .unwrap_or_default();
+    html! {
+        <div key={pos} class={classes!("row", "pair", format!("st-{}", r.status), selected.then_some("selected"))}
+             data-testid="pair-row" data-status={r.status.clone()} data-frame={r.src.as_ref().map(|x| x.number.to_string())}
+             data-twin={r.dst.as_ref().map(|x| x.number.to_string())} role="row" aria-selected={selected.to_string()} {onclick}>
+            { side(&r.src) }
+            <span class="status" title={delay.clone()}><b>{ r.status.replace('_', " ") }</b>{ " " }<small>{ delay }</small></span>
+            { side(&r.dst) }
         </div>
     }
 }

@@ -8,6 +8,7 @@
 
 mod bars;
 mod bridge;
+mod compare;
 mod list;
 mod panes;
 pub mod wire;
@@ -70,6 +71,8 @@ pub struct Runtime {
     filter_id: Cell<u32>,
     /// The open file, hashed once indexing is done (so the two do not compete for reads).
     file: RefCell<Option<File>>,
+    /// The target of a compare, hashed once indexed.
+    target_file: RefCell<Option<File>>,
     /// Last rows request (generation, start, count), to skip duplicates.
     last_rows: Cell<(u32, u32, u32)>,
     /// A view link's packet, looked up once its filter is applied.
@@ -96,11 +99,16 @@ pub struct Ctl {
     pub send: Callback<ToWorker>,
     /// Open a file.
     pub open: Callback<File>,
+    /// Open the target capture of a compare.
+    pub open_target: Callback<File>,
 }
 
 impl PartialEq for Ctl {
     fn eq(&self, other: &Self) -> bool {
-        self.dispatch == other.dispatch && self.send == other.send && self.open == other.open
+        self.dispatch == other.dispatch
+            && self.send == other.send
+            && self.open == other.open
+            && self.open_target == other.open_target
     }
 }
 
@@ -139,7 +147,7 @@ fn on_worker_message(
             mark("phase", "ready");
             if let Some(rt) = &rt {
                 if let (Some(b), Some(f)) = (&rt.hash, rt.file.borrow_mut().take()) {
-                    b.send_file(&ToWorker::Hash, &f);
+                    b.send_file(&ToWorker::Hash { side: 0 }, &f);
                 }
             }
         }
@@ -241,7 +249,51 @@ fn on_worker_message(
                 )));
             }
         }
-        FromWorker::Hash { sha256, .. } => d.dispatch(Action::Hash(sha256)),
+        FromWorker::Hash { sha256, side, .. } => {
+            if side == 1 {
+                d.dispatch(Action::TargetHash(sha256));
+            } else {
+                d.dispatch(Action::Hash(sha256));
+            }
+        }
+        FromWorker::TargetProgress { bytes, packets, .. } => {
+            d.dispatch(Action::TargetProgress { bytes, packets })
+        }
+        FromWorker::TargetIndexed { summary } => {
+            d.dispatch(Action::TargetIndexed(summary));
+            if let Some(rt) = &rt {
+                if let (Some(b), Some(f)) = (&rt.hash, rt.target_file.borrow_mut().take()) {
+                    b.send_file(&ToWorker::Hash { side: 1 }, &f);
+                }
+            }
+        }
+        FromWorker::Comparing { stage } => {
+            mark("phase", "comparing");
+            d.dispatch(Action::Comparing(stage));
+        }
+        FromWorker::Compared {
+            summary,
+            displayed,
+            millis,
+        } => {
+            mark("compare-ms", &format!("{millis:.1}"));
+            mark("compare-lost", &summary.lost.to_string());
+            mark("compare-matched", &summary.matched.to_string());
+            d.dispatch(Action::Compared { summary, displayed });
+            mark("displayed", &displayed.to_string());
+            mark("phase", "compared");
+            bump("compare-seq");
+        }
+        FromWorker::PairRows {
+            id,
+            rows,
+            displayed,
+        } => d.dispatch(Action::PairRows {
+            gen: id,
+            rows,
+            displayed,
+        }),
+        FromWorker::Diff { src, dst, fields } => d.dispatch(Action::Diff { src, dst, fields }),
         FromWorker::Error { message } => d.dispatch(Action::Error(message)),
     }
 }
@@ -267,6 +319,7 @@ pub fn app() -> Html {
             first_rows: Cell::new(false),
             filter_id: Cell::new(0),
             file: RefCell::new(None),
+            target_file: RefCell::new(None),
             last_rows: Cell::new((u32::MAX, 0, 0)),
             pending_packet: Cell::new(None),
             opens: Cell::new(0),
@@ -311,15 +364,47 @@ pub fn app() -> Html {
                     size,
                 });
                 if let Some(b) = &rt.index {
-                    b.send_file(&ToWorker::Open { name, size }, &file);
+                    b.send_file(
+                        &ToWorker::Open {
+                            name,
+                            size,
+                            side: 0,
+                        },
+                        &file,
+                    );
                 }
                 *rt.file.borrow_mut() = Some(file);
+            })
+        };
+        let open_target = {
+            let rt = rt.clone();
+            let d = state.dispatcher();
+            Callback::from(move |file: File| {
+                let name = file.name();
+                let size = file.size() as u64;
+                mark("compare-lost", "");
+                d.dispatch(Action::OpenTarget {
+                    name: name.clone(),
+                    size,
+                });
+                if let Some(b) = &rt.index {
+                    b.send_file(
+                        &ToWorker::Open {
+                            name,
+                            size,
+                            side: 1,
+                        },
+                        &file,
+                    );
+                }
+                *rt.target_file.borrow_mut() = Some(file);
             })
         };
         Ctl {
             dispatch,
             send,
             open,
+            open_target,
         }
     });
     let ctl = (*ctl).clone();
@@ -341,12 +426,21 @@ pub fn app() -> Html {
                     let key = (s.view_gen, start, count);
                     if rt.last_rows.get() != key {
                         rt.last_rows.set(key);
-                        rt.send(&ToWorker::Rows {
-                            start,
-                            count,
-                            time: s.time_format,
-                            id: s.view_gen,
-                        });
+                        if s.compare.is_some() {
+                            rt.send(&ToWorker::PairRows {
+                                start,
+                                count,
+                                time: s.time_format,
+                                id: s.view_gen,
+                            });
+                        } else {
+                            rt.send(&ToWorker::Rows {
+                                start,
+                                count,
+                                time: s.time_format,
+                                id: s.view_gen,
+                            });
+                        }
                     }
                 }
             },
@@ -355,11 +449,33 @@ pub fn app() -> Html {
     // Details of the selected packet.
     {
         let rt = rt.clone();
-        use_effect_with(state.selected, move |sel| {
-            if let Some(frame) = *sel {
-                rt.send(&ToWorker::Details { frame });
-            }
-        });
+        use_effect_with(
+            (state.selected, state.selected_pair),
+            move |&(sel, pair)| match pair {
+                Some((src, dst)) => {
+                    if src != 0 {
+                        rt.send(&ToWorker::Details {
+                            frame: src,
+                            side: 0,
+                        });
+                    }
+                    if dst != 0 {
+                        rt.send(&ToWorker::Details {
+                            frame: dst,
+                            side: 1,
+                        });
+                    }
+                    if src != 0 && dst != 0 {
+                        rt.send(&ToWorker::Diff { src, dst });
+                    }
+                }
+                None => {
+                    if let Some(frame) = sel {
+                        rt.send(&ToWorker::Details { frame, side: 0 });
+                    }
+                }
+            },
+        );
     }
     // Sort requests.
     {
@@ -433,6 +549,7 @@ pub fn app() -> Html {
     // whenever it changes (a link pasted into the address bar).
     {
         let open = ctl.open.clone();
+        let open_target = ctl.open_target.clone();
         let d = state.dispatcher();
         use_effect_with((), move |_| {
             let apply = move || {
@@ -448,6 +565,10 @@ pub fn app() -> Html {
                         }
                     }
                 }
+                let target = frag
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("target="))
+                    .map(str::to_string);
                 let path = frag.split('&').find_map(|kv| kv.strip_prefix("open="));
                 if let Some(path) = path {
                     let path = js_sys::decode_uri_component(path)
@@ -459,12 +580,30 @@ pub fn app() -> Html {
                             "#open= takes a path on this server, not {path}"
                         )));
                     } else {
-                        let (open, d) = (open.clone(), d.clone());
+                        let (open, open_target, d) = (open.clone(), open_target.clone(), d.clone());
+                        let target = target.clone();
                         wasm_bindgen_futures::spawn_local(async move {
                             match fetch_file(&path).await {
                                 Ok(f) => open.emit(f),
                                 Err(e) => {
                                     d.dispatch(Action::Error(format!("could not load {path}: {e}")))
+                                }
+                            }
+                            if let Some(t) = target {
+                                let t = js_sys::decode_uri_component(&t)
+                                    .ok()
+                                    .and_then(|s| s.as_string())
+                                    .unwrap_or_default();
+                                if t.contains("://") || t.starts_with("//") {
+                                    return d.dispatch(Action::Error(format!(
+                                        "#target= takes a path on this server, not {t}"
+                                    )));
+                                }
+                                match fetch_file(&t).await {
+                                    Ok(f) => open_target.emit(f),
+                                    Err(e) => d.dispatch(Action::Error(format!(
+                                        "could not load {t}: {e}"
+                                    ))),
                                 }
                             }
                         });
@@ -563,13 +702,21 @@ pub fn app() -> Html {
             if state.phase == Phase::Empty {
                 <bars::EmptyState ctl={ctl.clone()} />
             } else {
+                <compare::SummaryPanel state={state.clone()} ctl={ctl.clone()} />
+                if let Some(stage) = &state.comparing {
+                    <div class="info-banner comparing" data-testid="compare-progress" role="status">{ format!("Compare: {stage}…") }</div>
+                }
                 <div class="work" style={format!("grid-template-rows: {:.1}% 6px 1fr", state.list_pct)}>
                     <list::PacketList state={state.clone()} ctl={ctl.clone()} on_nav={on_nav} />
                     <bars::Splitter vertical={false} ctl={ctl.clone()} />
                     <div class="lower" style={format!("grid-template-columns: {:.1}% 6px 1fr", state.details_pct)}>
                         <panes::DetailsPane state={state.clone()} ctl={ctl.clone()} />
                         <bars::Splitter vertical={true} ctl={ctl.clone()} />
-                        <panes::HexPane state={state.clone()} ctl={ctl.clone()} />
+                        if state.compare.is_some() {
+                            <panes::DetailsPane state={state.clone()} ctl={ctl.clone()} side={1} />
+                        } else {
+                            <panes::HexPane state={state.clone()} ctl={ctl.clone()} />
+                        }
                     </div>
                 </div>
             }

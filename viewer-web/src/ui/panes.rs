@@ -11,26 +11,43 @@ use yew::prelude::*;
 pub struct PaneProps {
     pub state: yew::UseReducerHandle<State>,
     pub ctl: Ctl,
+    /// 0: the (source) packet; 1: its twin in the target (compare).
+    #[prop_or_default]
+    pub side: u8,
 }
 
 #[function_component(DetailsPane)]
 pub fn details_pane(p: &PaneProps) -> Html {
     let s = &p.state;
+    let twin = p.side == 1;
+    let details = if twin {
+        s.twin_details.as_ref()
+    } else {
+        s.details.as_ref()
+    };
+    let testid = if twin { "twin-details" } else { "details" };
     let collapsed = use_state(HashSet::<usize>::new);
     // A new packet: expand everything again (keyed on the frame).
     {
         let collapsed = collapsed.clone();
-        use_effect_with(s.details.as_ref().map(|d| d.frame), move |_| {
+        use_effect_with(details.map(|d| d.frame), move |_| {
             collapsed.set(HashSet::new())
         });
     }
-    let Some(d) = s.details.as_ref() else {
-        let hint = if s.selected_pos.is_some() {
-            "Decoding…"
-        } else {
-            "Select a packet to see its fields."
+    // Fields that differ between a packet and its twin.
+    let changed: HashSet<&str> = s
+        .diff
+        .as_ref()
+        .map(|d| d.iter().map(|x| x.0.as_str()).collect())
+        .unwrap_or_default();
+    let Some(d) = details else {
+        let hint = match (twin, s.selected_pair) {
+            (true, Some((_, 0))) => "The target has no twin of this packet.",
+            (false, Some((0, _))) => "The source has no twin of this packet.",
+            _ if s.selected_pos.is_some() => "Decoding…",
+            _ => "Select a packet to see its fields.",
         };
-        return html! { <div class="details-pane empty" data-testid="details"><p class="hint">{ hint }</p></div> };
+        return html! { <div class="details-pane empty" data-testid={testid}><p class="hint">{ hint }</p></div> };
     };
     let mut lines = Vec::new();
     let mut hide_below: Option<u16> = None;
@@ -46,7 +63,7 @@ pub fn details_pane(p: &PaneProps) -> Html {
         if is_collapsed {
             hide_below = Some(n.depth);
         }
-        let selected = s.node == Some(i);
+        let selected = !twin && s.node == Some(i);
         let toggle = {
             let collapsed = collapsed.clone();
             Callback::from(move |e: MouseEvent| {
@@ -90,7 +107,7 @@ pub fn details_pane(p: &PaneProps) -> Html {
             }
         });
         lines.push(html! {
-            <div key={i} class={classes!("node", selected.then_some("selected"), n.severity.clone().map(|s| format!("sev-{s}")))}
+<div key={i} class={classes!("node", selected.then_some("selected"), n.severity.clone().map(|s| format!("sev-{s}")), n.field.as_deref().filter(|f| changed.contains(f)).map(|_| "changed"))}
                  style={format!("padding-left:{}em", f64::from(n.depth) * 1.2 + 0.3)} onclick={select} title={title}
                  data-field={n.field.clone()}>
                 if has_children {
@@ -103,7 +120,12 @@ pub fn details_pane(p: &PaneProps) -> Html {
             </div>
         });
     }
-    html! { <div class="details-pane" data-testid="details" role="tree">{ for lines }</div> }
+    let title = twin
+        .then(|| html! { <div class="pane-title">{ format!("Target packet {}", d.frame) }</div> });
+    let diff = (!twin)
+        .then(|| s.diff.as_ref().map(|d| diff_table(d)))
+        .flatten();
+    html! { <div class="details-pane" data-testid={testid} role="tree">{ title.unwrap_or_default() }{ diff.unwrap_or_default() }{ for lines }</div> }
 }
 
 /// Filter request ids from the details pane share the counter with the filter box.
@@ -146,4 +168,17 @@ pub fn hex_pane(p: &PaneProps) -> Html {
         }
     });
     html! { <div class="hex-pane" data-testid="hex">{ for lines }</div> }
+}
+
+/// What the path changed in the selected packet (compare mode).
+fn diff_table(d: &[(String, String, String)]) -> Html {
+    if d.is_empty() {
+        return html! { <div class="diff none" data-testid="compare-diff">{ "No field differs from the twin but what NAT and routing always change." }</div> };
+    }
+    html! {
+        <table class="diff" data-testid="compare-diff">
+            <tr><th>{ "Field" }</th><th>{ "Source" }</th><th>{ "Target" }</th></tr>
+            { for d.iter().map(|(f, a, b)| html! { <tr><td><code>{ f.clone() }</code></td><td>{ a.clone() }</td><td>{ b.clone() }</td></tr> }) }
+        </table>
+    }
 }

@@ -28,10 +28,13 @@ const RECORD_BATCH: u64 = 32 << 20;
 
 #[derive(Default)]
 struct Ctx {
-    engine: Option<Engine>,
-    file: Option<File>,
+    /// The capture (0; the source of a compare) and the target of a compare (1).
+    engines: [Option<Engine>; 2],
+    files: [Option<File>; 2],
     /// Bumped per opened file: tasks of an older file stop.
-    file_gen: u32,
+    gens: [u32; 2],
+    /// The compare of the two, when both are indexed.
+    cmp: Option<crate::pair::Cmp>,
     /// Newest filter request: older filter tasks stop.
     filter_id: u32,
     sort: (Option<Column>, bool),
@@ -62,7 +65,7 @@ async fn read(blob: &Blob, off: u64, len: u64) -> Result<Vec<u8>, JsValue> {
 
 /// Reads the file ranges holding these frames' records.
 async fn read_blocks(ctx: &Shared, frames: &[u32]) -> Result<Vec<(u64, Vec<u8>)>, JsValue> {
-    read_blocks_gap(ctx, frames, 0).await
+    read_side(ctx, 0, frames, 0).await
 }
 
 /// Reads these frames' records, merging reads less than `gap` bytes apart.
@@ -71,15 +74,28 @@ async fn read_blocks_gap(
     frames: &[u32],
     gap: u64,
 ) -> Result<Vec<(u64, Vec<u8>)>, JsValue> {
+    read_side(ctx, 0, frames, gap).await
+}
+
+/// Reads the records of frames of one side's file, merging reads less than `gap` apart.
+async fn read_side(
+    ctx: &Shared,
+    side: usize,
+    frames: &[u32],
+    gap: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, JsValue> {
     let (ranges, file) = {
         let c = ctx.borrow();
-        let Some(e) = c.engine.as_ref() else {
+        let Some(e) = c.engines.get(side).and_then(Option::as_ref) else {
             return Ok(Vec::new());
         };
         if e.in_memory() {
             return Ok(Vec::new());
         }
-        (e.ranges_with_gap(frames, gap), c.file.clone())
+        (
+            e.ranges_with_gap(frames, gap),
+            c.files.get(side).cloned().flatten(),
+        )
     };
     let Some(file) = file else {
         return Ok(Vec::new());
@@ -124,7 +140,8 @@ fn console_error_panic_hook() {
 
 fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
     match msg {
-        ToWorker::Open { name, size } => {
+        ToWorker::Open { name, size, side } => {
+            let side = usize::from(side.min(1));
             let Some(file) = file else {
                 post(&FromWorker::Error {
                     message: "no file came with the open request".into(),
@@ -133,17 +150,24 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
             };
             let gen = {
                 let mut c = ctx.borrow_mut();
-                c.file_gen = c.file_gen.wrapping_add(1);
-                c.engine = Some(Engine::new(&name, size));
-                c.file = Some(file.clone());
-                c.sort = (None, true);
-                c.file_gen
+                c.gens[side] = c.gens[side].wrapping_add(1);
+                c.engines[side] = Some(Engine::new(&name, size));
+                c.files[side] = Some(file.clone());
+                if side == 0 {
+                    c.sort = (None, true);
+                }
+                // A new file ends the compare of the old pair.
+                c.cmp = None;
+                for e in c.engines.iter_mut().flatten() {
+                    e.set_compare_marks(Vec::new());
+                }
+                c.gens[side]
             };
-            spawn_local(index(ctx.clone(), file, size, gen));
+            spawn_local(index(ctx.clone(), file, size, gen, side));
         }
-        ToWorker::Hash => {
+        ToWorker::Hash { side } => {
             if let Some(file) = file {
-                spawn_local(hash(file));
+                spawn_local(hash(file, side));
             }
         }
         ToWorker::Rows {
@@ -156,7 +180,9 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
             spawn_local(async move {
                 let frames: Vec<u32> = {
                     let c = ctx.borrow();
-                    let Some(e) = c.engine.as_ref() else { return };
+                    let Some(e) = c.engines[0].as_ref() else {
+                        return;
+                    };
                     (start..start.saturating_add(count.min(2000)))
                         .map_while(|p| e.frame_at(p as usize))
                         .collect()
@@ -170,7 +196,9 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
                     }
                 };
                 let c = ctx.borrow();
-                let Some(e) = c.engine.as_ref() else { return };
+                let Some(e) = c.engines[0].as_ref() else {
+                    return;
+                };
                 let rows = e.rows(start as usize, frames.len(), &blocks, time);
                 post(&FromWorker::Rows {
                     id,
@@ -180,10 +208,11 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
                 });
             });
         }
-        ToWorker::Details { frame } => {
+        ToWorker::Details { frame, side } => {
             let ctx = ctx.clone();
+            let side = usize::from(side.min(1));
             spawn_local(async move {
-                let blocks = match read_blocks(&ctx, &[frame]).await {
+                let blocks = match read_side(&ctx, side, &[frame], 0).await {
                     Ok(b) => b,
                     Err(e) => {
                         return post(&FromWorker::Error {
@@ -192,11 +221,25 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
                     }
                 };
                 let c = ctx.borrow();
-                if let Some(d) = c.engine.as_ref().and_then(|e| e.details(frame, &blocks)) {
+                if let Some(mut d) = c
+                    .engines
+                    .get(side)
+                    .and_then(Option::as_ref)
+                    .and_then(|e| e.details(frame, &blocks))
+                {
+                    d.side = side as u8;
                     post(&FromWorker::Details(d));
                 }
             });
         }
+        ToWorker::PairRows {
+            start,
+            count,
+            time,
+            id,
+        } => spawn_local(pair_rows(ctx.clone(), start, count, time, id)),
+        ToWorker::Diff { src, dst } => spawn_local(pair_diff(ctx.clone(), src, dst)),
+        ToWorker::Compare { offset_ms } => spawn_local(run_compare(ctx.clone(), offset_ms)),
         ToWorker::Check { text } => post(&check(&text)),
         ToWorker::Filter { text, id } => {
             ctx.borrow_mut().filter_id = id;
@@ -205,7 +248,7 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
         ToWorker::Sort { column, ascending } => {
             let mut c = ctx.borrow_mut();
             c.sort = (Some(column), ascending);
-            if let Some(e) = c.engine.as_mut() {
+            if let Some(e) = c.engines[0].as_mut() {
                 e.sort(column, ascending);
                 post(&FromWorker::Sorted {
                     displayed: e.displayed() as u64,
@@ -222,12 +265,15 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
         }
         ToWorker::Locate { frame } => {
             let c = ctx.borrow();
-            let pos = c
-                .engine
-                .as_ref()
-                .and_then(|e| e.position_of(frame))
-                .map(|p| p as u32);
-            post(&FromWorker::Located { frame, pos });
+            // In a compare, the row of the source frame.
+            let pos = match c.cmp.as_ref() {
+                Some(cmp) => cmp.position_of(0, frame),
+                None => c.engines[0].as_ref().and_then(|e| e.position_of(frame)),
+            };
+            post(&FromWorker::Located {
+                frame,
+                pos: pos.map(|p| p as u32),
+            });
         }
     }
 }
@@ -271,12 +317,12 @@ extern "C" {
     fn close(this: &ReadChannel);
 }
 
-async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
+async fn index(ctx: Shared, file: File, size: u64, gen: u32, side: usize) {
     let t0 = now();
     let (mut read_wait_ms, mut feed_ms) = (0.0, 0.0);
     let mut buf: Vec<u8> = Vec::new();
     if size == 0 {
-        if let Some(e) = ctx.borrow_mut().engine.as_mut() {
+        if let Some(e) = ctx.borrow_mut().engines[side].as_mut() {
             e.feed(&[], true);
         }
     } else {
@@ -319,7 +365,7 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
                 });
                 break;
             };
-            if ctx.borrow().file_gen != gen {
+            if ctx.borrow().gens[side] != gen {
                 chan.close();
                 return;
             }
@@ -335,15 +381,25 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
             let tf = now();
             let (progress, done) = {
                 let mut c = ctx.borrow_mut();
-                let Some(e) = c.engine.as_mut() else { return };
+                let Some(e) = c.engines[side].as_mut() else {
+                    return;
+                };
                 (e.feed(&buf, eof), e.is_done())
             };
             feed_ms += now() - tf;
-            post(&FromWorker::Progress {
-                bytes: progress.bytes,
-                size,
-                packets: progress.packets,
-            });
+            if side == 0 {
+                post(&FromWorker::Progress {
+                    bytes: progress.bytes,
+                    size,
+                    packets: progress.packets,
+                });
+            } else {
+                post(&FromWorker::TargetProgress {
+                    bytes: progress.bytes,
+                    size,
+                    packets: progress.packets,
+                });
+            }
             if done || eof {
                 break;
             }
@@ -351,10 +407,25 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
         chan.close();
     }
     let c = ctx.borrow();
-    if c.file_gen != gen {
+    if c.gens[side] != gen {
         return;
     }
-    if let Some(e) = c.engine.as_ref() {
+    let both = c
+        .engines
+        .iter()
+        .all(|e| e.as_ref().is_some_and(Engine::is_done));
+    if both {
+        spawn_local(run_compare(ctx.clone(), None));
+    }
+    if side == 1 {
+        if let Some(e) = c.engines[1].as_ref() {
+            post(&FromWorker::TargetIndexed {
+                summary: e.summary(),
+            });
+        }
+        return;
+    }
+    if let Some(e) = c.engines[0].as_ref() {
         let wasm_bytes = wasm_bindgen::memory()
             .unchecked_into::<js_sys::WebAssembly::Memory>()
             .buffer()
@@ -371,7 +442,7 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32) {
     }
 }
 
-async fn hash(file: File) {
+async fn hash(file: File, side: u8) {
     let t0 = now();
     let size = file.size() as u64;
     let mut h = Sha256::new();
@@ -391,6 +462,7 @@ async fn hash(file: File) {
     let digest = h.finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     post(&FromWorker::Hash {
+        side,
         sha256: hex,
         millis: now() - t0,
     });
@@ -406,36 +478,89 @@ async fn yield_now() {
 
 async fn run_filter(ctx: Shared, text: String, id: u32) {
     let t0 = now();
-    let stale = |ctx: &Shared| ctx.borrow().filter_id != id;
+    let compare = ctx.borrow().cmp.is_some();
     if text.trim().is_empty() {
         let mut c = ctx.borrow_mut();
         let sort = c.sort;
-        if let Some(e) = c.engine.as_mut() {
+        let displayed = if let Some(cmp) = c.cmp.as_mut() {
+            cmp.view = None;
+            cmp.displayed()
+        } else if let Some(e) = c.engines[0].as_mut() {
             e.apply_filter(None, (sort.0.unwrap_or(Column::Number), sort.1));
-            post(&FromWorker::Filtered {
-                id,
-                text,
-                displayed: e.displayed() as u64,
-                display: String::new(),
-                from_bpf: false,
-                millis: now() - t0,
-            });
-        }
-        return;
+            e.displayed()
+        } else {
+            return;
+        };
+        return post(&FromWorker::Filtered {
+            id,
+            text,
+            displayed: displayed as u64,
+            display: String::new(),
+            from_bpf: false,
+            millis: now() - t0,
+        });
     }
     let f = match shared_decode::filter::compile(&text) {
         Ok(f) => f,
         Err(_) => return post(&check(&text)),
     };
-    let on_snap = decidable_on_snap(&f);
+    let Some(src) = filter_side(&ctx, 0, &f, id).await else {
+        return;
+    };
+    let displayed = if compare {
+        // Compare: a row shows when its source or its target packet passes.
+        let Some(dst) = filter_side(&ctx, 1, &f, id).await else {
+            return;
+        };
+        let mut c = ctx.borrow_mut();
+        let totals = [0, 1].map(|s| c.engines[s].as_ref().map_or(0, Engine::total));
+        let Some(cmp) = c.cmp.as_mut() else { return };
+        let mut ok = [vec![false; totals[0]], vec![false; totals[1]]];
+        for (side, frames) in [&src, &dst].into_iter().enumerate() {
+            for &fr in frames {
+                if let Some(b) = ok.get_mut(side).and_then(|v| v.get_mut(fr as usize - 1)) {
+                    *b = true;
+                }
+            }
+        }
+        cmp.view = Some(crate::pair::filter_rows(&cmp.aligned, &ok[0], &ok[1]));
+        cmp.displayed()
+    } else {
+        let mut c = ctx.borrow_mut();
+        let sort = c.sort;
+        let Some(e) = c.engines[0].as_mut() else {
+            return;
+        };
+        e.apply_filter(Some(src), (sort.0.unwrap_or(Column::Number), sort.1));
+        e.displayed()
+    };
+    post(&FromWorker::Filtered {
+        id,
+        text,
+        displayed: displayed as u64,
+        display: f.display(),
+        from_bpf: f.translated_from_bpf(),
+        millis: now() - t0,
+    });
+}
+
+/// The frames of one side that pass a filter, in file order (`None`: a newer filter came).
+async fn filter_side(
+    ctx: &Shared,
+    side: usize,
+    f: &shared_decode::Filter,
+    id: u32,
+) -> Option<Vec<u32>> {
+    let stale = |ctx: &Shared| ctx.borrow().filter_id != id;
+    let on_snap = decidable_on_snap(f);
     let mut pass = FilterPass::default();
     let mut from = 1u32;
     loop {
         let (total, done) = {
             let c = ctx.borrow();
-            let Some(e) = c.engine.as_ref() else { return };
+            let e = c.engines.get(side)?.as_ref()?;
             let to = from.saturating_add(FILTER_BATCH).min(e.total() as u32 + 1);
-            e.filter_snaps(&f, on_snap, from, to, &mut pass);
+            e.filter_snaps(f, on_snap, from, to, &mut pass);
             from = to;
             (e.total() as u32, e.is_done())
         };
@@ -443,8 +568,8 @@ async fn run_filter(ctx: Shared, text: String, id: u32) {
             break;
         }
         yield_now().await;
-        if stale(&ctx) {
-            return;
+        if stale(ctx) {
+            return None;
         }
     }
     // Frames the snaps could not decide: read their records in batches.
@@ -456,42 +581,35 @@ async fn run_filter(ctx: Shared, text: String, id: u32) {
         let mut bytes = 0u64;
         {
             let c = ctx.borrow();
-            let Some(e) = c.engine.as_ref() else { return };
+            let e = c.engines.get(side)?.as_ref()?;
             while j < need.len() && bytes < RECORD_BATCH {
-                bytes += e.ranges(&need[j..j + 1]).first().map_or(0, |r| r.1);
+                bytes += e
+                    .ranges(need.get(j..j + 1).unwrap_or(&[]))
+                    .first()
+                    .map_or(0, |r| r.1);
                 j += 1;
             }
         }
-        let blocks = match read_blocks_gap(&ctx, &need[i..j], SCATTER_GAP).await {
+        let part = need.get(i..j).unwrap_or(&[]);
+        let blocks = match read_side(ctx, side, part, SCATTER_GAP).await {
             Ok(b) => b,
             Err(e) => {
-                return post(&FromWorker::Error {
+                post(&FromWorker::Error {
                     message: format!("reading the file failed: {e:?}"),
-                })
+                });
+                return None;
             }
         };
-        if stale(&ctx) {
-            return;
+        if stale(ctx) {
+            return None;
         }
         let c = ctx.borrow();
-        let Some(e) = c.engine.as_ref() else { return };
-        e.filter_records(&f, &need[i..j], &blocks, &mut matched);
+        let e = c.engines.get(side)?.as_ref()?;
+        e.filter_records(f, part, &blocks, &mut matched);
         i = j;
     }
     matched.sort_unstable();
-    let mut c = ctx.borrow_mut();
-    let sort = c.sort;
-    if let Some(e) = c.engine.as_mut() {
-        e.apply_filter(Some(matched), (sort.0.unwrap_or(Column::Number), sort.1));
-        post(&FromWorker::Filtered {
-            id,
-            text,
-            displayed: e.displayed() as u64,
-            display: f.display(),
-            from_bpf: f.translated_from_bpf(),
-            millis: now() - t0,
-        });
-    }
+    Some(matched)
 }
 
 /// Finds the packet with this content digest: the named frame first, then every frame
@@ -500,11 +618,11 @@ async fn find_packet(ctx: Shared, frame: u32, digest: u64) {
     use shared_decode::link::packet_digest;
     let found = |ctx: &Shared, f: u32| {
         let c = ctx.borrow();
-        let pos = c
-            .engine
-            .as_ref()
-            .and_then(|e| e.position_of(f))
-            .map(|p| p as u32);
+        let pos = match c.cmp.as_ref() {
+            Some(cmp) => cmp.position_of(0, f),
+            None => c.engines[0].as_ref().and_then(|e| e.position_of(f)),
+        }
+        .map(|p| p as u32);
         post(&FromWorker::Found {
             wanted: frame,
             frame: Some(f),
@@ -512,9 +630,7 @@ async fn find_packet(ctx: Shared, frame: u32, digest: u64) {
         });
     };
     if let Ok(blocks) = read_blocks(&ctx, &[frame]).await {
-        let hit = ctx
-            .borrow()
-            .engine
+        let hit = ctx.borrow().engines[0]
             .as_ref()
             .and_then(|e| e.packet_bytes(frame, &blocks))
             .is_some_and(|b| packet_digest(b) == digest);
@@ -522,7 +638,9 @@ async fn find_packet(ctx: Shared, frame: u32, digest: u64) {
             return found(&ctx, frame);
         }
     }
-    let total = ctx.borrow().engine.as_ref().map_or(0, |e| e.total() as u32);
+    let total = ctx.borrow().engines[0]
+        .as_ref()
+        .map_or(0, |e| e.total() as u32);
     let mut from = 1u32;
     while from <= total {
         let to = (from + 20_000).min(total + 1);
@@ -532,7 +650,9 @@ async fn find_packet(ctx: Shared, frame: u32, digest: u64) {
         };
         let hit = {
             let c = ctx.borrow();
-            let Some(e) = c.engine.as_ref() else { return };
+            let Some(e) = c.engines[0].as_ref() else {
+                return;
+            };
             frames.iter().copied().find(|&f| {
                 e.packet_bytes(f, &blocks)
                     .is_some_and(|b| packet_digest(b) == digest)
@@ -556,7 +676,9 @@ async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, pay
     use shared_decode::export::{Anonymizer, Exporter, Payload};
     let frames: Vec<u32> = {
         let c = ctx.borrow();
-        let Some(e) = c.engine.as_ref() else { return };
+        let Some(e) = c.engines[0].as_ref() else {
+            return;
+        };
         match e.view() {
             Some(v) => {
                 let mut v = v.to_vec();
@@ -588,7 +710,9 @@ async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, pay
             }
         };
         let c = ctx.borrow();
-        let Some(e) = c.engine.as_ref() else { return };
+        let Some(e) = c.engines[0].as_ref() else {
+            return;
+        };
         if let Err(err) = e.export(chunk, &blocks, &mut out) {
             return post(&FromWorker::Error {
                 message: format!("export failed: {err}"),
@@ -607,4 +731,161 @@ async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, pay
     let buf = arr.buffer();
     let _ = scope()
         .post_message_with_transfer(&js_sys::Array::of2(&v, &buf), &js_sys::Array::of1(&buf));
+}
+
+/// Compares the two files: reads every packet's compare key (a second pass over each
+/// file), runs `shared_decode::compare`, marks the packets and builds the aligned view.
+async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
+    use shared_decode::compare::{compare, Options, SideInfo};
+    let t0 = now();
+    let gens = ctx.borrow().gens;
+    let mut keys = [Vec::new(), Vec::new()];
+    for side in 0..2 {
+        post(&FromWorker::Comparing {
+            stage: format!(
+                "reading the {} packets",
+                if side == 0 { "source" } else { "target" }
+            ),
+        });
+        let total = ctx.borrow().engines[side]
+            .as_ref()
+            .map_or(0, |e| e.total() as u32);
+        let all: Vec<u32> = (1..=total).collect();
+        if let Some(k) = keys.get_mut(side) {
+            k.reserve(all.len());
+        }
+        for chunk in all.chunks(50_000) {
+            let blocks = match read_side(&ctx, side, chunk, u64::MAX / 4).await {
+                Ok(b) => b,
+                Err(e) => {
+                    return post(&FromWorker::Error {
+                        message: format!("compare: reading the file failed: {e:?}"),
+                    })
+                }
+            };
+            if ctx.borrow().gens != gens {
+                return;
+            }
+            let c = ctx.borrow();
+            let (Some(e), Some(k)) = (c.engines[side].as_ref(), keys.get_mut(side)) else {
+                return;
+            };
+            e.fingerprints(chunk, &blocks, k);
+        }
+    }
+    post(&FromWorker::Comparing {
+        stage: "matching packets".into(),
+    });
+    yield_now().await;
+    let mut c = ctx.borrow_mut();
+    if c.gens != gens {
+        return;
+    }
+    let [src_keys, dst_keys] = &keys;
+    let (Some(se), Some(de)) = (c.engines[0].as_ref(), c.engines[1].as_ref()) else {
+        return;
+    };
+    let si = SideInfo::new(se.name(), src_keys, Some(se.info()));
+    let di = SideInfo::new(de.name(), dst_keys, Some(de.info()));
+    let opts = Options {
+        offset_ns: offset_ms
+            .filter(|m| m.is_finite())
+            .map(|m| (m * 1e6) as i64),
+        ..Options::default()
+    };
+    let report = compare(src_keys, dst_keys, &si, &di, &opts);
+    let aligned = crate::pair::align(
+        &report,
+        |f| se.ts_of(f).unwrap_or(0),
+        |f| de.ts_of(f).unwrap_or(0),
+    );
+    let first = se.time_span().map_or(0, |t| t.0);
+    let summary = crate::pair::summarize(&report, |f| se.ts_of(f).unwrap_or(0), first);
+    let (sm, dm) = crate::pair::marks(&report);
+    if let Some(e) = c.engines[0].as_mut() {
+        e.set_compare_marks(sm);
+    }
+    if let Some(e) = c.engines[1].as_mut() {
+        e.set_compare_marks(dm);
+    }
+    let cmp = crate::pair::Cmp {
+        report,
+        aligned,
+        view: None,
+    };
+    let displayed = cmp.displayed() as u64;
+    c.cmp = Some(cmp);
+    post(&FromWorker::Compared {
+        summary,
+        displayed,
+        millis: now() - t0,
+    });
+}
+
+/// Rows of the aligned view.
+async fn pair_rows(ctx: Shared, start: u32, count: u32, time: crate::proto::TimeFormat, id: u32) {
+    let rows: Vec<(u32, (u32, u32))> = {
+        let c = ctx.borrow();
+        let Some(cmp) = c.cmp.as_ref() else { return };
+        (start..start.saturating_add(count.min(2000)))
+            .map_while(|p| Some((p, cmp.at(p as usize)?)))
+            .collect()
+    };
+    let src: Vec<u32> = rows.iter().map(|r| r.1 .0).filter(|&f| f != 0).collect();
+    let dst: Vec<u32> = rows.iter().map(|r| r.1 .1).filter(|&f| f != 0).collect();
+    let (Ok(sb), Ok(db)) = (
+        read_side(&ctx, 0, &src, SCATTER_GAP).await,
+        read_side(&ctx, 1, &dst, SCATTER_GAP).await,
+    ) else {
+        return post(&FromWorker::Error {
+            message: "reading the files failed".into(),
+        });
+    };
+    let c = ctx.borrow();
+    let (Some(cmp), Some(se), Some(de)) =
+        (c.cmp.as_ref(), c.engines[0].as_ref(), c.engines[1].as_ref())
+    else {
+        return;
+    };
+    let out = rows
+        .iter()
+        .map(|&(pos, (s, d))| crate::proto::PairRow {
+            pos,
+            src: (s != 0).then(|| se.row(s, pos, &sb, time)).flatten(),
+            dst: (d != 0).then(|| de.row(d, pos, &db, time)).flatten(),
+            status: cmp.status((s, d)).name().to_string(),
+            delay_ms: cmp.delay_ms((s, d)),
+        })
+        .collect();
+    post(&FromWorker::PairRows {
+        id,
+        rows: out,
+        displayed: cmp.displayed() as u64,
+    });
+}
+
+/// Field differences of a source packet and its twin.
+async fn pair_diff(ctx: Shared, src: u32, dst: u32) {
+    let (Ok(sb), Ok(db)) = (
+        read_side(&ctx, 0, &[src], 0).await,
+        read_side(&ctx, 1, &[dst], 0).await,
+    ) else {
+        return;
+    };
+    let c = ctx.borrow();
+    let (Some(se), Some(de)) = (c.engines[0].as_ref(), c.engines[1].as_ref()) else {
+        return;
+    };
+    let opts = shared_decode::dissect::DissectOptions::default();
+    let (Some(a), Some(b)) = (
+        se.decode(src, se.record_bytes(src, &sb), opts),
+        de.decode(dst, de.record_bytes(dst, &db), opts),
+    ) else {
+        return;
+    };
+    let fields = shared_decode::compare::diff(&a, &b)
+        .into_iter()
+        .map(|d| (d.field.to_string(), d.src, d.dst))
+        .collect();
+    post(&FromWorker::Diff { src, dst, fields });
 }

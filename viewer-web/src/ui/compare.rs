@@ -1,0 +1,207 @@
+//! Compare mode: the summary of what the path did (counts, clock, delays, NAT, modified
+//! fields, the diagnosis, delay plots) above the aligned lists.
+
+use super::Ctl;
+use crate::model::{Action, State};
+use crate::proto::{CompareSummary, ToWorker};
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct SummaryProps {
+    pub state: yew::UseReducerHandle<State>,
+    pub ctl: Ctl,
+}
+
+fn ms(v: f64) -> String {
+    if v.abs() >= 1000.0 {
+        format!("{:.3} s", v / 1000.0)
+    } else {
+        format!("{v:.3} ms")
+    }
+}
+
+#[function_component(SummaryPanel)]
+pub fn summary_panel(p: &SummaryProps) -> Html {
+    let s = &p.state;
+    let Some(c) = s.compare.as_ref() else {
+        return Html::default();
+    };
+    let toggle = p.ctl.dispatch.reform(|_: MouseEvent| Action::ToggleSummary);
+    let count = |id: &'static str, label: &'static str, n: u64, class: &'static str| {
+        html! { <div class={classes!("count", class)}><b data-testid={id}>{ n }</b><span>{ label }</span></div> }
+    };
+    let counts = html! {
+        <div class="counts">
+            { count("compare-matched", "matched", c.matched, "matched") }
+            { count("compare-lost", "lost", c.lost, "lost") }
+            { count("compare-extra", "extra", c.extra, "extra") }
+            { count("compare-duplicated", "duplicated", c.duplicated, "dup") }
+            { count("compare-reordered", "reordered", c.reordered, "reord") }
+            { count("compare-modified", "modified", c.modified, "modified") }
+        </div>
+    };
+    if !s.show_summary {
+        return html! {
+            <section class="compare-summary folded" data-testid="compare-summary">
+                { counts }
+                <button class="link" onclick={toggle}>{ "Show summary" }</button>
+            </section>
+        };
+    }
+    let offset_input = {
+        let send = p.ctl.send.clone();
+        let d = p.ctl.dispatch.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() != "Enter" {
+                return;
+            }
+            let Some(i) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            let v = i.value();
+            if v.trim().is_empty() {
+                send.emit(ToWorker::Compare { offset_ms: None });
+            } else {
+                match v.trim().trim_end_matches("ms").trim().parse::<f64>() {
+                    Ok(ms) => send.emit(ToWorker::Compare {
+                        offset_ms: Some(ms),
+                    }),
+                    Err(_) => d.emit(Action::Error(format!(
+                        "\"{v}\" is not a clock offset in milliseconds"
+                    ))),
+                }
+            }
+        })
+    };
+    let delays = |label: &str, v: &[(String, f64)]| {
+        (!v.is_empty()).then(|| {
+            html! {
+                <div class="delays"><span class="k">{ label.to_string() }</span>
+                    { for v.iter().map(|(k, x)| html! { <span class="pct"><small>{ k.clone() }</small>{ " " }{ ms(*x) }</span> }) }
+                </div>
+            }
+        })
+    };
+    html! {
+        <section class="compare-summary" data-testid="compare-summary">
+            <div class="top">
+                { counts }
+                <div class="clock" data-testid="compare-clock">
+                    <span class="k">{ "Target clock" }</span>
+                    { if c.uncertainty_ms.is_finite() { format!(" {:+.3} ms ± {:.3} ms", c.offset_ms, c.uncertainty_ms) } else { format!(" {:+.3} ms (includes the one-way delay)", c.offset_ms) } }
+                    if c.drift_ppm.abs() > 0.0 { { format!(", drift {:+.2} ppm", c.drift_ppm) } }
+                    <small>{ format!(" ({})", c.clock_method) }</small>
+                    <label class="offset" title="Set the target's clock offset by hand (ms), Enter to compare again; empty to estimate it">
+                        { "Offset: " }<input type="text" data-testid="compare-offset" placeholder="estimate" onkeydown={offset_input} />
+                    </label>
+                </div>
+                <button class="link" onclick={toggle}>{ "Hide" }</button>
+            </div>
+            <div class="middle">
+                <div class="text">
+                    { delays("Delay source → target", &c.delay_s2t).unwrap_or_default() }
+                    { delays("Delay target → source", &c.delay_t2s).unwrap_or_default() }
+                    <ul class="diagnosis" data-testid="compare-diagnosis">{ for c.diagnosis.iter().map(|d| html! { <li>{ d.clone() }</li> }) }</ul>
+                </div>
+                <div class="plots">
+                    { delay_plot(c) }
+                    { histogram(c) }
+                </div>
+            </div>
+            <div class="bottom">
+                if !c.nat.is_empty() {
+                    <details data-testid="compare-nat">
+                        <summary>{ format!("NAT / flow mapping ({} flows)", c.nat_total) }</summary>
+                        <table class="nat">
+                            <tr><th>{ "Proto" }</th><th>{ "Source side" }</th><th>{ "Target side" }</th><th>{ "Packets" }</th></tr>
+                            { for c.nat.iter().map(|n| html! { <tr><td>{ n.proto.clone() }</td><td>{ n.inside.clone() }</td><td>{ n.outside.clone() }</td><td>{ n.packets }</td></tr> }) }
+                        </table>
+                    </details>
+                }
+                if !c.modified_fields.is_empty() {
+                    <details data-testid="compare-modified-fields">
+                        <summary>{ "Fields the path changed" }</summary>
+                        <table class="nat">
+                            <tr><th>{ "Field" }</th><th>{ "Pairs" }</th></tr>
+                            { for c.modified_fields.iter().map(|(f, n)| html! { <tr><td><code>{ f.clone() }</code></td><td>{ n }</td></tr> }) }
+                        </table>
+                    </details>
+                }
+                <details>
+                    <summary>{ "Every status, per side" }</summary>
+                    <table class="nat">
+                        <tr><th>{ "Status" }</th><th>{ "Source packets" }</th><th>{ "Target packets" }</th></tr>
+                        { for c.counts.iter().map(|(k, a, b)| html! { <tr><td>{ k.replace('_', " ") }</td><td>{ a }</td><td>{ b }</td></tr> }) }
+                    </table>
+                </details>
+            </div>
+        </section>
+    }
+}
+
+const W: f64 = 340.0;
+const H: f64 = 110.0;
+const PAD: f64 = 28.0;
+
+/// One-way delay over time (lowest and highest per time slice), SVG.
+fn delay_plot(c: &CompareSummary) -> Html {
+    let pts = &c.delay_series;
+    if pts.is_empty() {
+        return Html::default();
+    }
+    let (t0, t1) = pts
+        .iter()
+        .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+    let (d0, d1) = pts
+        .iter()
+        .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+    let (tspan, dspan) = ((t1 - t0).max(1e-9), (d1 - d0).max(1e-6));
+    let x = |t: f64| PAD + (t - t0) / tspan * (W - PAD - 4.0);
+    let y = |d: f64| H - 16.0 - (d - d0) / dspan * (H - 24.0);
+    html! {
+        <svg class="plot" data-testid="compare-delay-plot" width={W.to_string()} height={H.to_string()} viewBox={format!("0 0 {W} {H}")} role="img" aria-label="One-way delay over time">
+            <text x="2" y="10" class="axis">{ format!("{} ms", fmt_num(d1)) }</text>
+            <text x="2" y={(H - 16.0).to_string()} class="axis">{ fmt_num(d0) }</text>
+            <text x={PAD.to_string()} y={(H - 2.0).to_string()} class="axis">{ format!("{:.1} s", t0) }</text>
+            <text x={(W - 40.0).to_string()} y={(H - 2.0).to_string()} class="axis">{ format!("{:.1} s", t1) }</text>
+            <line x1={PAD.to_string()} y1={(H - 16.0).to_string()} x2={W.to_string()} y2={(H - 16.0).to_string()} class="frame" />
+            { for pts.iter().map(|p| html! { <circle cx={format!("{:.1}", x(p.0))} cy={format!("{:.1}", y(p.1))} r="1.2" class="pt" /> }) }
+            <title>{ "One-way delay over time (each time slice: its lowest and highest delay)" }</title>
+        </svg>
+    }
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// Delay histogram, SVG.
+fn histogram(c: &CompareSummary) -> Html {
+    if c.histogram.is_empty() {
+        return Html::default();
+    }
+    let n = c.histogram.len() as f64;
+    let max = c.histogram.iter().map(|b| b.1).max().unwrap_or(1).max(1) as f64;
+    let bw = (W - PAD - 4.0) / n;
+    let first = c.histogram.first().map_or(0.0, |b| b.0);
+    let last = c.histogram.last().map_or(0.0, |b| b.0 + c.bin_ms);
+    html! {
+        <svg class="plot" data-testid="compare-histogram" width={W.to_string()} height={H.to_string()} viewBox={format!("0 0 {W} {H}")} role="img" aria-label="Delay histogram">
+            { for c.histogram.iter().enumerate().map(|(i, b)| {
+                let h = b.1 as f64 / max * (H - 24.0);
+                html! { <rect x={format!("{:.1}", PAD + i as f64 * bw)} y={format!("{:.1}", H - 16.0 - h)} width={format!("{:.1}", (bw - 1.0).max(0.5))} height={format!("{:.1}", h)} class="bar"><title>{ format!("{:.3}–{:.3} ms: {}", b.0, b.0 + c.bin_ms, b.1) }</title></rect> }
+            }) }
+            <text x={PAD.to_string()} y={(H - 2.0).to_string()} class="axis">{ format!("{} ms", fmt_num(first)) }</text>
+            <text x={(W - 50.0).to_string()} y={(H - 2.0).to_string()} class="axis">{ format!("{} ms", fmt_num(last)) }</text>
+            <text x="2" y="10" class="axis">{ format!("{}", max as u64) }</text>
+        </svg>
+    }
+}
