@@ -9,7 +9,7 @@ use crate::output;
 use crate::CompareArgs;
 use anyhow::{Context, Result};
 use shared_decode::compare::{self, Fingerprint, Options, SideInfo};
-use shared_decode::dissect::{DissectOptions, Depth};
+use shared_decode::dissect::{Depth, DissectOptions};
 use shared_decode::file::CaptureInfo;
 use shared_decode::filter::Filter;
 use shared_decode::{Decoder, Reader};

@@ -62,8 +62,17 @@ const CASES: &[Case] = &[
         seed: 13,
         n: 30_000,
         args: &[
-            "--delay-model", "path", "--isn-shift", "--dup-rate", "0.01", "--reorder-rate", "0.001",
-            "--pps", "1000", "--offset", "-7.25",
+            "--delay-model",
+            "path",
+            "--isn-shift",
+            "--dup-rate",
+            "0.01",
+            "--reorder-rate",
+            "0.001",
+            "--pps",
+            "1000",
+            "--offset",
+            "-7.25",
         ],
         path: true,
         offset_s: -7.25,
@@ -86,7 +95,16 @@ const CASES: &[Case] = &[
         name: "two-way, target clock 150 ppm fast, 2 minutes",
         seed: 15,
         n: 30_000,
-        args: &["--delay-model", "path", "--skew-ppm", "150", "--pps", "250", "--jitter", "1"],
+        args: &[
+            "--delay-model",
+            "path",
+            "--skew-ppm",
+            "150",
+            "--pps",
+            "250",
+            "--jitter",
+            "1",
+        ],
         path: true,
         offset_s: 3.2,
         skew_ppm: 150.0,
@@ -98,8 +116,19 @@ const CASES: &[Case] = &[
         seed: 16,
         n: 30_000,
         args: &[
-            "--delay-model", "path", "--skew-ppm", "-80", "--offset", "-12.5", "--pps", "300",
-            "--isn-shift", "--dup-rate", "0.002", "--jitter", "1",
+            "--delay-model",
+            "path",
+            "--skew-ppm",
+            "-80",
+            "--offset",
+            "-12.5",
+            "--pps",
+            "300",
+            "--isn-shift",
+            "--dup-rate",
+            "0.002",
+            "--jitter",
+            "1",
         ],
         path: true,
         offset_s: -12.5,
@@ -203,7 +232,13 @@ fn tuple(d: &[u8]) -> Option<Tuple> {
 }
 
 /// A NAT entry normalised: inside endpoints sorted, the outside ones in the same order.
-type NatKey = (u8, (Vec<u8>, u16), (Vec<u8>, u16), (Vec<u8>, u16), (Vec<u8>, u16));
+type NatKey = (
+    u8,
+    (Vec<u8>, u16),
+    (Vec<u8>, u16),
+    (Vec<u8>, u16),
+    (Vec<u8>, u16),
+);
 
 fn nat_key(inside: Tuple, outside: Tuple) -> NatKey {
     let (p, a, ap, b, bp) = inside;
@@ -223,10 +258,14 @@ fn addr_bytes(e: &compare::NatEndpoint) -> Vec<u8> {
     }
 }
 
+/// The new frames, the new number of every original frame (index = old number), and the
+/// numbers of the injected frames.
+type Injected = (Vec<(i64, Vec<u8>)>, Vec<u32>, BTreeSet<u32>);
+
 /// Injects TCP resets "from the path": copies of server → NAT-address segments with RST,
 /// a new sequence number and IP ID, 0.3 ms after them. Returns the new frame list and, per
 /// original frame, its new number.
-fn inject(frames: &[(i64, Vec<u8>)], k: usize, seed: u32) -> (Vec<(i64, Vec<u8>)>, Vec<u32>, BTreeSet<u32>) {
+fn inject(frames: &[(i64, Vec<u8>)], k: usize, seed: u32) -> Injected {
     let mut x = u64::from(seed) * 0x9e37_79b9 + 1;
     let mut next = || {
         x ^= x << 13;
@@ -290,7 +329,10 @@ fn inject(frames: &[(i64, Vec<u8>)], k: usize, seed: u32) -> (Vec<(i64, Vec<u8>)
 
 fn load(path: &Path) -> (Vec<Fingerprint>, SideInfo) {
     let mut r = Reader::new(std::fs::File::open(path).unwrap());
-    let mut dec = Decoder::with_options(DissectOptions { max_depth: Depth::Transport }).without_flows();
+    let mut dec = Decoder::with_options(DissectOptions {
+        max_depth: Depth::Transport,
+    })
+    .without_flows();
     let mut v = Vec::new();
     while let Some(rec) = r.next_record() {
         v.push(Fingerprint::of(&dec.decode(&rec.unwrap())));
@@ -319,7 +361,12 @@ fn truth(prefix: &Path) -> Vec<Row> {
             hdr = c;
             continue;
         }
-        let col = |name: &str| hdr.iter().position(|h| *h == name).and_then(|i| c.get(i)).copied();
+        let col = |name: &str| {
+            hdr.iter()
+                .position(|h| *h == name)
+                .and_then(|i| c.get(i))
+                .copied()
+        };
         rows.push(Row {
             tgt: col("tgt_frame").unwrap().parse().ok(),
             status: col("status").unwrap().to_string(),
@@ -337,8 +384,16 @@ fn truth(prefix: &Path) -> Vec<Row> {
 /// Precision and recall of `ours` against `want` (1.0 when both are empty).
 fn pr(ours: &BTreeSet<u32>, want: &BTreeSet<u32>) -> (f64, f64) {
     let tp = ours.intersection(want).count() as f64;
-    let p = if ours.is_empty() { 1.0 } else { tp / ours.len() as f64 };
-    let r = if want.is_empty() { 1.0 } else { tp / want.len() as f64 };
+    let p = if ours.is_empty() {
+        1.0
+    } else {
+        tp / ours.len() as f64
+    };
+    let r = if want.is_empty() {
+        1.0
+    } else {
+        tp / want.len() as f64
+    };
     (p, r)
 }
 
@@ -391,9 +446,14 @@ fn check(dir: &Path, c: &Case) -> String {
             want_dup.insert(d);
         }
     }
-    let want_extra: BTreeSet<u32> =
-        (1..=dst.len() as u32).filter(|t| !accounted.contains(t)).collect();
-    assert_eq!(want_extra, injected, "{}: the truth's extra frames are the injected ones", c.name);
+    let want_extra: BTreeSet<u32> = (1..=dst.len() as u32)
+        .filter(|t| !accounted.contains(t))
+        .collect();
+    assert_eq!(
+        want_extra, injected,
+        "{}: the truth's extra frames are the injected ones",
+        c.name
+    );
     let ours_extra: BTreeSet<u32> = (1..=dst.len() as u32)
         .filter(|&j| r.dst_status[j as usize - 1] == Status::Extra)
         .collect();
@@ -403,7 +463,9 @@ fn check(dir: &Path, c: &Case) -> String {
         .collect();
     let (dp, dr) = pr(&ours_dup, &want_dup);
     // Twins.
-    let delivered: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].status == "delivered").collect();
+    let delivered: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].status == "delivered")
+        .collect();
     let wrong = delivered
         .iter()
         .filter(|&&i| Some(r.src_twin[i]) != rows[i].tgt)
@@ -436,7 +498,13 @@ fn check(dir: &Path, c: &Case) -> String {
         .filter(|n| n.inside != n.outside)
         .map(|n| {
             let t = |e: [compare::NatEndpoint; 2]| -> Tuple {
-                (n.proto, addr_bytes(&e[0]), e[0].port, addr_bytes(&e[1]), e[1].port)
+                (
+                    n.proto,
+                    addr_bytes(&e[0]),
+                    e[0].port,
+                    addr_bytes(&e[1]),
+                    e[1].port,
+                )
             };
             nat_key(t(n.inside), t(n.outside))
         })
@@ -469,13 +537,41 @@ fn check(dir: &Path, c: &Case) -> String {
         took.as_secs_f64(),
     );
     println!("{line}");
-    assert!(lp >= 0.999 && lr >= 0.999, "lost: {line}\nfalse: {:?}\nmissed: {:?}", ours_lost.difference(&want_lost).take(20).collect::<Vec<_>>(), want_lost.difference(&ours_lost).take(20).collect::<Vec<_>>());
-    assert!(ep >= 0.999 && er >= 0.999, "extra: {line}\nfalse: {:?}\nmissed: {:?}", ours_extra.difference(&want_extra).take(20).collect::<Vec<_>>(), want_extra.difference(&ours_extra).take(20).collect::<Vec<_>>());
+    assert!(
+        lp >= 0.999 && lr >= 0.999,
+        "lost: {line}\nfalse: {:?}\nmissed: {:?}",
+        ours_lost
+            .difference(&want_lost)
+            .take(20)
+            .collect::<Vec<_>>(),
+        want_lost
+            .difference(&ours_lost)
+            .take(20)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        ep >= 0.999 && er >= 0.999,
+        "extra: {line}\nfalse: {:?}\nmissed: {:?}",
+        ours_extra
+            .difference(&want_extra)
+            .take(20)
+            .collect::<Vec<_>>(),
+        want_extra
+            .difference(&ours_extra)
+            .take(20)
+            .collect::<Vec<_>>()
+    );
     assert!(dp >= 0.999 && dr >= 0.999, "duplicates: {line}");
-    assert!((wrong as f64) <= 0.001 * delivered.len() as f64, "twins: {line}");
+    assert!(
+        (wrong as f64) <= 0.001 * delivered.len() as f64,
+        "twins: {line}"
+    );
     assert!(off_err_ms <= 1.0, "clock: {line} {:?}", r.clock);
     if c.skew_ppm != 0.0 {
-        assert!((r.clock.drift_ppm - c.skew_ppm).abs() <= 20.0, "drift: {line}");
+        assert!(
+            (r.clock.drift_ppm - c.skew_ppm).abs() <= 20.0,
+            "drift: {line}"
+        );
     }
     if c.path {
         assert_eq!(r.clock.method, compare::ClockMethod::TwoWay, "{line}");
@@ -483,12 +579,18 @@ fn check(dir: &Path, c: &Case) -> String {
     assert!(!want_nat.is_empty());
     let missing: Vec<_> = want_nat.difference(&ours_nat).take(5).collect();
     let unexpected: Vec<_> = ours_nat.difference(&want_nat).take(5).collect();
-    assert!(ours_nat == want_nat, "NAT map: {line}\nmissing {missing:?}\nunexpected {unexpected:?}");
+    assert!(
+        ours_nat == want_nat,
+        "NAT map: {line}\nmissing {missing:?}\nunexpected {unexpected:?}"
+    );
     // Not-forwarded source packets are never reported lost (covered by precision), and the
     // engine found most of them as such.
     let nf = rows.iter().filter(|r| r.status == "not_forwarded").count();
     let ours_nf = r.counts.src(Status::NotForwarded) as usize;
-    assert!(ours_nf >= nf * 99 / 100, "not forwarded: ours {ours_nf}, truth {nf}: {line}");
+    assert!(
+        ours_nf >= nf * 99 / 100,
+        "not forwarded: ours {ours_nf}, truth {nf}: {line}"
+    );
     line
 }
 
@@ -509,7 +611,10 @@ fn cli_json_matches_the_engine() {
     let dir = tmpdir("cli");
     let c = &CASES[0];
     let prefix = generate(&dir, &Case { n: 8000, ..*c });
-    let (s, t) = (prefix.with_extension("src.pcap"), prefix.with_extension("tgt.pcap"));
+    let (s, t) = (
+        prefix.with_extension("src.pcap"),
+        prefix.with_extension("tgt.pcap"),
+    );
     let out = paircap_tests::cmd()
         .arg("compare")
         .arg(&s)
@@ -517,7 +622,11 @@ fn cli_json_matches_the_engine() {
         .args(["--format", "json", "--packets"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let (src, si) = load(&s);
     let (dst, di) = load(&t);
@@ -554,14 +663,26 @@ fn cli_json_matches_the_engine() {
         .args(["--format", "json", "-Y", "udp.port == 53"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let y: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let m = y["counts"]["matched"].as_u64().unwrap();
     assert!(m > 0 && m < r.counts.matched, "{m}");
     assert!(y["source"]["status"]["excluded"].as_u64().unwrap() > 0);
     // Text report.
-    let out = paircap_tests::cmd().arg("compare").arg(&s).arg(&t).output().unwrap();
+    let out = paircap_tests::cmd()
+        .arg("compare")
+        .arg(&s)
+        .arg(&t)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("clock: target - source") && text.contains("diagnosis:"), "{text}");
+    assert!(
+        text.contains("clock: target - source") && text.contains("diagnosis:"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -27,6 +27,9 @@ use shared_decode::Decoder;
 use shared_decode::Layer;
 use std::io::Write;
 
+/// Files up to this size get their compare keys while indexing (72 bytes per packet).
+pub const KEYS_UP_TO: u64 = 1_200_000_000;
+
 /// Largest gzip-decompressed capture kept in memory.
 pub const MAX_GZIP_BYTES: usize = 1536 << 20;
 
@@ -153,8 +156,11 @@ pub struct Engine {
     analysis: Vec<CompactAnalysis>,
     /// Per packet: a bit per [`Layer`] its full dissection at index time contained.
     layer_masks: Vec<u64>,
-    /// Per packet: its result in a compare with the other capture of a pair.
+/// Per packet: its result in a compare with the other capture of a pair.
     marks: Vec<shared_decode::flow::CompareMark>,
+    /// Per packet: its compare key, made while indexing files up to [`KEYS_UP_TO`] bytes
+    /// (larger files get theirs in a second pass when a compare starts, to stay in memory).
+    keys: Vec<shared_decode::compare::Fingerprint>,
     stream_first: Vec<u32>,
     stream_last: std::collections::HashMap<u64, u32, shared_decode::flow::FxBuildHasher>,
     /// Frame numbers (1-based) in display order; empty = all in file order.
@@ -197,7 +203,8 @@ impl Engine {
             snaps: Vec::new(),
             analysis: Vec::new(),
             layer_masks: Vec::new(),
-            marks: Vec::new(),
+marks: Vec::new(),
+            keys: Vec::new(),
             stream_first: Vec::new(),
             stream_last: Default::default(),
             view: None,
@@ -257,7 +264,8 @@ impl Engine {
             + self.snap_lens.capacity() * 2
             + self.snaps.capacity()
             + self.analysis.capacity() * std::mem::size_of::<CompactAnalysis>()
-            + self.layer_masks.capacity() * 8
++ self.layer_masks.capacity() * 8
+            + self.keys.capacity() * std::mem::size_of::<shared_decode::compare::Fingerprint>()
             + self.mem.as_ref().map_or(0, Vec::capacity)
     }
 
@@ -445,7 +453,10 @@ impl Engine {
         self.ifaces.reserve_exact(more);
         self.snap_lens.reserve_exact(more);
         self.analysis.reserve_exact(more);
-        self.layer_masks.reserve_exact(more);
+self.layer_masks.reserve_exact(more);
+        if self.size <= KEYS_UP_TO {
+            self.keys.reserve_exact(more);
+        }
         self.snaps.reserve_exact(more.saturating_mul(self.snap_len));
     }
 
@@ -468,11 +479,10 @@ impl Engine {
         self.snaps
             .extend_from_slice(rec.data.get(..n).unwrap_or(&[]));
         self.snaps.resize(start + self.snap_len, 0);
-        self.layer_masks.push(
-            pkt.layers
-                .iter()
-                .fold(0u64, |m, l| m | layer_bit(l.layer())),
-        );
+        self.layer_masks.push(pkt.layers.iter().fold(0u64, |m, l| m | layer_bit(l.layer())));
+        if self.size <= KEYS_UP_TO {
+            self.keys.push(shared_decode::compare::Fingerprint::of(&pkt));
+        }
         let mut c = CompactAnalysis::pack(&pkt.analysis);
         if let Some(k) = c.stream_key() {
             match self.stream_last.insert(k, frame) {
@@ -673,6 +683,11 @@ impl Engine {
                 .unwrap_or_default();
             out.push(key);
         }
+    }
+
+/// The compare keys made while indexing, when every packet has one.
+    pub fn keys(&self) -> Option<&[shared_decode::compare::Fingerprint]> {
+        (self.keys.len() == self.total() && self.total() > 0).then_some(&self.keys[..])
     }
 
     /// Time stamp (ns since the epoch) of a frame.

@@ -43,7 +43,11 @@ pub(crate) fn is_local_addr(a: &[u8; 16], v6: bool) -> bool {
         }
     } else {
         let [p, q, r, s] = [a[12], a[13], a[14], a[15]];
-        (p == 169 && q == 254) || (224..=239).contains(&p) || p == 127 || p == 0 || [p, q, r, s] == [255; 4]
+        (p == 169 && q == 254)
+            || (224..=239).contains(&p)
+            || p == 127
+            || p == 0
+            || [p, q, r, s] == [255; 4]
     }
 }
 
@@ -105,8 +109,20 @@ fn fld_name(f: Fld, variant: usize) -> &'static str {
     let v6 = variant >= 3;
     let l4 = variant % 3;
     match f {
-        Fld::Src => if v6 { "ipv6.src" } else { "ip.src" },
-        Fld::Dst => if v6 { "ipv6.dst" } else { "ip.dst" },
+        Fld::Src => {
+            if v6 {
+                "ipv6.src"
+            } else {
+                "ip.src"
+            }
+        }
+        Fld::Dst => {
+            if v6 {
+                "ipv6.dst"
+            } else {
+                "ip.dst"
+            }
+        }
         Fld::SrcPort | Fld::DstPort => match (l4, f == Fld::SrcPort, v6) {
             (0, true, _) => "tcp.srcport",
             (0, false, _) => "tcp.dstport",
@@ -115,10 +131,34 @@ fn fld_name(f: Fld, variant: usize) -> &'static str {
             (_, _, true) => "icmpv6.echo.identifier",
             (_, _, false) => "icmp.ident",
         },
-        Fld::Ttl => if v6 { "ipv6.hlim" } else { "ip.ttl" },
-        Fld::Dscp => if v6 { "ipv6.tclass.dscp" } else { "ip.dsfield.dscp" },
-        Fld::Ecn => if v6 { "ipv6.tclass.ecn" } else { "ip.dsfield.ecn" },
-        Fld::Ident => if v6 { "ipv6.flow" } else { "ip.id" },
+        Fld::Ttl => {
+            if v6 {
+                "ipv6.hlim"
+            } else {
+                "ip.ttl"
+            }
+        }
+        Fld::Dscp => {
+            if v6 {
+                "ipv6.tclass.dscp"
+            } else {
+                "ip.dsfield.dscp"
+            }
+        }
+        Fld::Ecn => {
+            if v6 {
+                "ipv6.tclass.ecn"
+            } else {
+                "ip.dsfield.ecn"
+            }
+        }
+        Fld::Ident => {
+            if v6 {
+                "ipv6.flow"
+            } else {
+                "ip.id"
+            }
+        }
         Fld::Df => "ip.flags.df",
         Fld::Seq => "tcp.seq_raw",
         Fld::Ack => "tcp.ack_raw",
@@ -129,7 +169,12 @@ fn fld_name(f: Fld, variant: usize) -> &'static str {
 }
 
 /// Fields that differ, and whether any differs beyond what the flow's path always does.
-fn differences(a: &Fingerprint, b: &Fingerprint, ttl_mode: Option<i16>, out: &mut Vec<Fld>) -> bool {
+fn differences(
+    a: &Fingerprint,
+    b: &Fingerprint,
+    ttl_mode: Option<i16>,
+    out: &mut Vec<Fld>,
+) -> bool {
     out.clear();
     let mut unexpected = false;
     if a.src != b.src {
@@ -184,6 +229,8 @@ struct Habit {
     near: bool,
     /// Usual TTL change between the captures of the packets it sends (majority vote).
     hop: (i16, u32),
+    /// Some packet it sent was seen at both captures.
+    crossed: bool,
 }
 
 /// One step of the Boyer–Moore majority vote.
@@ -354,9 +401,11 @@ pub(crate) fn build(
             }
             if let Some(h) = interest_s.get_mut(&a.src) {
                 majority(&mut h.hop, delta);
+                h.crossed = true;
             }
             if let Some(h) = interest_d.get_mut(&b.src) {
                 majority(&mut h.hop, -delta);
+                h.crossed = true;
             }
         }
     }
@@ -469,7 +518,9 @@ pub(crate) fn build(
     }
     let mut mf: Vec<(&'static str, u64)> = Vec::new();
     for (k, &n) in fld_counts.iter().enumerate() {
-        let Some(&f) = ALL_FLD.get(k / VARIANTS) else { continue };
+        let Some(&f) = ALL_FLD.get(k / VARIANTS) else {
+            continue;
+        };
         if n == 0 {
             continue;
         }
@@ -507,24 +558,27 @@ pub(crate) fn build(
             (pick[0], pick[1])
         }
     };
-    let local = |f: &Fingerprint, side: &HashMap<[u8; 16], Habit, FxBuildHasher>, hop: i16| -> bool {
-        if !f.is_ip() {
-            return true;
-        }
-        let six = v6(f);
-        if is_local_addr(&f.src, six) || is_local_addr(&f.dst, six) {
-            return true;
-        }
-        if hops_between >= 1 && near(side, &f.src) {
-            // Both ends on this side of the routers; or an ICMP error from a box on this side:
-            // the packet it answers never left this side (errors that do leave it are seen
-            // at the other capture).
-            if near(side, &f.dst) || f.bits & bits::ICMP_ERROR != 0 {
+    let local =
+        |f: &Fingerprint, side: &HashMap<[u8; 16], Habit, FxBuildHasher>, hop: i16| -> bool {
+            if !f.is_ip() {
                 return true;
             }
-        }
-        hop >= 1 && i16::from(f.ttl) <= hop
-    };
+            let six = v6(f);
+            if is_local_addr(&f.src, six) || is_local_addr(&f.dst, six) {
+                return true;
+            }
+            if hops_between >= 1 && near(side, &f.src) {
+                // Both ends on this side of the routers; or an ICMP error from a box on this side
+                // none of whose own packets crossed: a router on the path talking to this side
+                // (a traceroute's first hop, say), not an end point whose answers got lost.
+                let path_box =
+                    f.bits & bits::ICMP_ERROR != 0 && side.get(&f.src).is_some_and(|h| !h.crossed);
+                if near(side, &f.dst) || path_box {
+                    return true;
+                }
+            }
+            hop >= 1 && i16::from(f.ttl) <= hop
+        };
     let mut cd_src: Vec<u32> = Vec::new();
     let mut cd_dst: Vec<u32> = Vec::new();
     for (i, f) in src_fps.iter().enumerate() {
@@ -569,7 +623,9 @@ pub(crate) fn build(
         } else {
             let dir = dst_flow(j as u32).map_or(Direction::Unknown, dir_of_flow);
             let (lo, hi) = class_range(dir);
-            let at = f.ts_ns.saturating_sub(clock.offset_at(f.ts_ns.saturating_sub(clock.offset_ns)));
+            let at = f
+                .ts_ns
+                .saturating_sub(clock.offset_at(f.ts_ns.saturating_sub(clock.offset_ns)));
             // Source time window: at - hi ..= at - lo.
             if !src_known || at.saturating_sub(lo) < ss || at.saturating_sub(hi) > se {
                 Status::OutsideOverlap
@@ -586,7 +642,10 @@ pub(crate) fn build(
     if dst_info.dropped.is_some_and(|d| d > 0) {
         let cap = dst_info.dropped.unwrap_or(0);
         let hits = acked_unseen(&cd_src, true, &src, &dst, &m);
-        for i in hits.into_iter().take(usize::try_from(cap).unwrap_or(usize::MAX)) {
+        for i in hits
+            .into_iter()
+            .take(usize::try_from(cap).unwrap_or(usize::MAX))
+        {
             if let Some(x) = r.src_status.get_mut(i as usize) {
                 *x = Status::CaptureDrop;
             }
@@ -595,7 +654,10 @@ pub(crate) fn build(
     if src_info.dropped.is_some_and(|d| d > 0) {
         let cap = src_info.dropped.unwrap_or(0);
         let hits = acked_unseen(&cd_dst, false, &src, &dst, &m);
-        for j in hits.into_iter().take(usize::try_from(cap).unwrap_or(usize::MAX)) {
+        for j in hits
+            .into_iter()
+            .take(usize::try_from(cap).unwrap_or(usize::MAX))
+        {
             if let Some(x) = r.dst_status.get_mut(j as usize) {
                 *x = Status::CaptureDrop;
             }
@@ -610,7 +672,10 @@ pub(crate) fn build(
     // Filters: a packet is reported when it or its twin passes.
     for (i, f) in src_fps.iter().enumerate() {
         let twin = r.src_twin.get(i).copied().unwrap_or(0);
-        let twin_out = twin == 0 || dst_fps.get(twin as usize - 1).is_none_or(|g| g.is_excluded());
+        let twin_out = twin == 0
+            || dst_fps
+                .get(twin as usize - 1)
+                .is_none_or(|g| g.is_excluded());
         if f.is_excluded() && twin_out {
             if let Some(x) = r.src_status.get_mut(i) {
                 *x = Status::Excluded;
@@ -619,7 +684,10 @@ pub(crate) fn build(
     }
     for (j, f) in dst_fps.iter().enumerate() {
         let twin = r.dst_twin.get(j).copied().unwrap_or(0);
-        let twin_out = twin == 0 || src_fps.get(twin as usize - 1).is_none_or(|g| g.is_excluded());
+        let twin_out = twin == 0
+            || src_fps
+                .get(twin as usize - 1)
+                .is_none_or(|g| g.is_excluded());
         if f.is_excluded() && twin_out {
             if let Some(x) = r.dst_status.get_mut(j) {
                 *x = Status::Excluded;
@@ -694,11 +762,7 @@ pub(crate) fn build(
             *x += 1;
         }
     }
-    c.matched = r
-        .src_status
-        .iter()
-        .filter(|s| s.is_pair())
-        .count() as u64;
+    c.matched = r.src_status.iter().filter(|s| s.is_pair()).count() as u64;
     c.modified = modified_n;
     c.reordered = reordered_n;
     c.lost = c.src(Status::Lost);
@@ -736,23 +800,34 @@ fn acked_unseen(
     let src_seg = |i: u32| -> Option<(u32, u32, u32, u32)> {
         let f = src.fp(i)?;
         let (c, d) = src.conv_of(i)?;
-        f.is_tcp().then_some((c * 2 + d, f.seq, f.seq.wrapping_add(f.seq_len()), f.ack))
+        f.is_tcp()
+            .then_some((c * 2 + d, f.seq, f.seq.wrapping_add(f.seq_len()), f.ack))
     };
     let dst_seg = |j: u32| -> Option<(u32, u32, u32, u32)> {
         let f = dst.fp(j)?;
         let (c, d) = dst.conv_of(j)?;
         let p = m.pair_d.get(c as usize).copied().flatten()?;
         let dir = d ^ u32::from(p.flip);
-        let seq = f.seq.wrapping_sub(p.dseq.get(dir as usize).copied().unwrap_or(0));
-        let ack = f.ack.wrapping_sub(p.dack.get(dir as usize).copied().unwrap_or(0));
-        f.is_tcp()
-            .then_some((p.src_conv * 2 + dir, seq, seq.wrapping_add(f.seq_len()), ack))
+        let seq = f
+            .seq
+            .wrapping_sub(p.dseq.get(dir as usize).copied().unwrap_or(0));
+        let ack = f
+            .ack
+            .wrapping_sub(p.dack.get(dir as usize).copied().unwrap_or(0));
+        f.is_tcp().then_some((
+            p.src_conv * 2 + dir,
+            seq,
+            seq.wrapping_add(f.seq_len()),
+            ack,
+        ))
     };
     let cand_seg = |x: u32| if from_src { src_seg(x) } else { dst_seg(x) };
     let mut flows: HashMap<u32, u32, FxBuildHasher> = HashMap::default(); // flow -> base seq
     let mut list = Vec::new();
     for &x in cands {
-        let Some((fl, a, b, _)) = cand_seg(x) else { continue };
+        let Some((fl, a, b, _)) = cand_seg(x) else {
+            continue;
+        };
         if a == b {
             continue;
         }
@@ -765,7 +840,11 @@ fn acked_unseen(
     // Evidence side: segments per flow, and the highest ack per acknowledged flow.
     let mut segs: HashMap<u32, Vec<(i64, i64)>, FxBuildHasher> = HashMap::default();
     let mut acks: HashMap<u32, i64, FxBuildHasher> = HashMap::default();
-    let ev_len = if from_src { dst.fps.len() } else { src.fps.len() };
+    let ev_len = if from_src {
+        dst.fps.len()
+    } else {
+        src.fps.len()
+    };
     let ack_flag = super::key::tcp_flags::ACK;
     for k in 0..ev_len as u32 {
         let (seg, fp) = if from_src {
@@ -778,7 +857,9 @@ fn acked_unseen(
         };
         if let Some(&base) = flows.get(&fl) {
             if a != b {
-                segs.entry(fl).or_default().push((rel(a, base), rel(b, base)));
+                segs.entry(fl)
+                    .or_default()
+                    .push((rel(a, base), rel(b, base)));
             }
         }
         let acked = fl ^ 1;
@@ -801,7 +882,9 @@ fn acked_unseen(
     }
     let mut out = Vec::new();
     for (x, fl, a, b) in list {
-        let Some(&base) = flows.get(&fl) else { continue };
+        let Some(&base) = flows.get(&fl) else {
+            continue;
+        };
         let (ra, rb) = (rel(a, base), rel(b, base));
         let acked = acks.get(&fl).is_some_and(|&ack| ack >= rb);
         let seen = segs.get(&fl).is_some_and(|v| {
@@ -816,6 +899,7 @@ fn acked_unseen(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -116,7 +116,11 @@ pub(crate) fn estimate(
             flow_med.get(2 * c + 1).copied().flatten(),
         );
         if let (Some(m0), Some(m1)) = (m0, m1) {
-            let (u, d) = if m0 >= m1 { (2 * c, 2 * c + 1) } else { (2 * c + 1, 2 * c) };
+            let (u, d) = if m0 >= m1 {
+                (2 * c, 2 * c + 1)
+            } else {
+                (2 * c + 1, 2 * c)
+            };
             if let Some(x) = class.get_mut(u) {
                 *x = 1;
             }
@@ -315,7 +319,11 @@ fn fit_drift(
     let sigma = 1.4826 * median_f(&mut dev).unwrap_or(0.0);
     let mean_t = pts.iter().map(|p| p.0).sum::<f64>() / pts.len() as f64;
     let sxx: f64 = pts.iter().map(|p| (p.0 - mean_t).powi(2)).sum();
-    let se = if sxx > 0.0 { sigma / sxx.sqrt() } else { f64::INFINITY };
+    let se = if sxx > 0.0 {
+        sigma / sxx.sqrt()
+    } else {
+        f64::INFINITY
+    };
     if slope.abs() > 4.0 * se && slope.abs() * 1e6 < MAX_DRIFT_PPM {
         slope
     } else {

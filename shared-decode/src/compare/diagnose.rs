@@ -13,6 +13,9 @@ use super::key::{bits, tcp_flags, Fingerprint};
 use super::report::{addr_text, thousands, ClockMethod, Direction, Report, Status};
 use std::collections::{HashMap, HashSet};
 
+/// (source, destination, source port, destination port, protocol).
+type FlowTuple = ([u8; 16], [u8; 16], u16, u16, u8);
+
 fn pct(n: u64, of: u64) -> String {
     if of == 0 {
         return "0%".into();
@@ -39,7 +42,11 @@ fn proto_text(p: u8) -> &'static str {
 
 fn endpoint(f: &Fingerprint, dst: bool) -> String {
     let v6 = f.family() == bits::FAMILY_V6;
-    let (a, p) = if dst { (&f.dst, f.dst_port) } else { (&f.src, f.src_port) };
+    let (a, p) = if dst {
+        (&f.dst, f.dst_port)
+    } else {
+        (&f.src, f.src_port)
+    };
     let addr = addr_text(a, v6);
     let with_port = f.is_tcp() || f.proto == 17;
     match (with_port, v6) {
@@ -91,7 +98,11 @@ fn common(ps: &[&Fingerprint], all_syn_hint: &str) -> Vec<String> {
     let syns = ps.iter().filter(|f| f.is_syn()).count() as u64;
     let dst_ep = most(ps.iter().map(|f| endpoint(f, true)));
     if syns == n {
-        let mut s = if n == 1 { "it is a SYN".to_string() } else { "all are SYNs".to_string() };
+        let mut s = if n == 1 {
+            "it is a SYN".to_string()
+        } else {
+            "all are SYNs".to_string()
+        };
         if let Some((ep, k, _)) = &dst_ep {
             if *k == n {
                 s.push_str(&format!(" to {ep}"));
@@ -122,7 +133,12 @@ fn common(ps: &[&Fingerprint], all_syn_hint: &str) -> Vec<String> {
 }
 
 /// Builds the diagnosis.
-pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: &Extra) -> Vec<String> {
+pub(crate) fn diagnose(
+    r: &Report,
+    src: &[Fingerprint],
+    dst: &[Fingerprint],
+    x: &Extra,
+) -> Vec<String> {
     let mut d = Vec::new();
     let c = &r.counts;
     let live = |s: &Status| *s != Status::Excluded;
@@ -160,11 +176,14 @@ pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: 
             s.push_str(&traits.join("; "));
         } else {
             // Spread over flows and time?
-            let flows: HashSet<([u8; 16], [u8; 16], u16, u16, u8)> = lost
+            let flows: HashSet<FlowTuple> = lost
                 .iter()
                 .map(|f| (f.src, f.dst, f.src_port, f.dst_port, f.proto))
                 .collect();
-            s.push_str(&format!("; spread over {} flows", thousands(flows.len() as u64)));
+            s.push_str(&format!(
+                "; spread over {} flows",
+                thousands(flows.len() as u64)
+            ));
         }
         // Size: everything that large lost, nothing that large delivered (MTU black hole).
         let min_lost = lost.iter().map(|f| f.payload_len).min().unwrap_or(0);
@@ -181,9 +200,9 @@ pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: 
             }
         }
         // Time: a burst?
-        let (t0, t1) = lost
-            .iter()
-            .fold((i64::MAX, i64::MIN), |(a, b), f| (a.min(f.ts_ns), b.max(f.ts_ns)));
+        let (t0, t1) = lost.iter().fold((i64::MAX, i64::MIN), |(a, b), f| {
+            (a.min(f.ts_ns), b.max(f.ts_ns))
+        });
         if let (Some(first), Some(last)) = (r.src_info.first_ns, r.src_info.last_ns) {
             let span = last.saturating_sub(first);
             if lost.len() >= 5 && span > 0 && t1.saturating_sub(t0).saturating_mul(10) < span {
@@ -199,14 +218,22 @@ pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: 
         // Hosts the target capture never saw.
         let seen: HashSet<[u8; 16]> = dst.iter().flat_map(|f| [f.src, f.dst]).collect();
         let mut unseen: HashMap<[u8; 16], (u64, bool)> = HashMap::new();
-        for (i, f) in r.src_status.iter().zip(src).enumerate().filter_map(|(i, (s, f))| (*s == Status::Lost).then_some((i, f))) {
+        for (i, f) in r
+            .src_status
+            .iter()
+            .zip(src)
+            .enumerate()
+            .filter_map(|(i, (s, f))| (*s == Status::Lost).then_some((i, f)))
+        {
             let far = if r.src_direction.get(i) == Some(&Direction::TargetToSource) {
                 f.src
             } else {
                 f.dst
             };
             if !seen.contains(&far) {
-                let e = unseen.entry(far).or_insert((0, f.family() == bits::FAMILY_V6));
+                let e = unseen
+                    .entry(far)
+                    .or_insert((0, f.family() == bits::FAMILY_V6));
                 e.0 += 1;
             }
         }
@@ -269,7 +296,10 @@ pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: 
             .iter()
             .filter(|f| f.is_tcp() && f.flags & tcp_flags::RST != 0)
             .count() as u64;
-        let icmp_err = extra.iter().filter(|f| f.bits & bits::ICMP_ERROR != 0).count() as u64;
+        let icmp_err = extra
+            .iter()
+            .filter(|f| f.bits & bits::ICMP_ERROR != 0)
+            .count() as u64;
         let mut s = format!(
             "{} packets reached the target that the source never sent",
             thousands(c.extra)
@@ -281,7 +311,10 @@ pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: 
             ));
         }
         if icmp_err > 0 {
-            s.push_str(&format!("; {} are ICMP errors from the path", thousands(icmp_err)));
+            s.push_str(&format!(
+                "; {} are ICMP errors from the path",
+                thousands(icmp_err)
+            ));
         }
         if rst == 0 && icmp_err == 0 {
             let t = common(&extra, "");
@@ -315,7 +348,9 @@ pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: 
             let [si, di] = n.inside;
             let [so, do_] = n.outside;
             if si.addr != so.addr || si.port != so.port {
-                let e = snat.entry((si.addr_text(), so.addr_text())).or_insert((0, 0));
+                let e = snat
+                    .entry((si.addr_text(), so.addr_text()))
+                    .or_insert((0, 0));
                 e.0 += 1;
                 if si.port != so.port {
                     e.1 += 1;
@@ -363,7 +398,12 @@ pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: 
     }
     // Rewrites beyond translation.
     let fields: HashMap<&str, u64> = r.modified_fields.iter().copied().collect();
-    let get = |names: &[&str]| names.iter().map(|n| fields.get(n).copied().unwrap_or(0)).sum::<u64>();
+    let get = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| fields.get(n).copied().unwrap_or(0))
+            .sum::<u64>()
+    };
     if x.hops_between > 0 {
         d.push(format!(
             "TTL / hop limit drops by {} between the captures ({} router{} on the way).",
@@ -394,10 +434,19 @@ pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: 
         ));
     }
     for (names, what) in [
-        (&["ip.dsfield.dscp", "ipv6.tclass.dscp"][..], "DSCP rewritten"),
-        (&["ip.dsfield.ecn", "ipv6.tclass.ecn"][..], "ECN bits changed (congestion marks or bleaching)"),
+        (
+            &["ip.dsfield.dscp", "ipv6.tclass.dscp"][..],
+            "DSCP rewritten",
+        ),
+        (
+            &["ip.dsfield.ecn", "ipv6.tclass.ecn"][..],
+            "ECN bits changed (congestion marks or bleaching)",
+        ),
         (&["tcp.window_size_value"][..], "TCP window changed"),
-        (&["tcp.options"][..], "TCP options changed (removed or rewritten)"),
+        (
+            &["tcp.options"][..],
+            "TCP options changed (removed or rewritten)",
+        ),
         (&["ip.id"][..], "IP ID rewritten"),
         (&["ipv6.flow"][..], "IPv6 flow label rewritten"),
         (&["ip.flags.df"][..], "Don't Fragment bit changed"),
@@ -407,8 +456,14 @@ pub(crate) fn diagnose(r: &Report, src: &[Fingerprint], dst: &[Fingerprint], x: 
             d.push(format!("{what} on {} packets.", thousands(n)));
         }
     }
-    if c.modified > 0 && d.iter().all(|s| !s.contains("rewritten") && !s.contains("changed")) {
-        d.push(format!("{} packets were modified on the way.", thousands(c.modified)));
+    if c.modified > 0
+        && d.iter()
+            .all(|s| !s.contains("rewritten") && !s.contains("changed"))
+    {
+        d.push(format!(
+            "{} packets were modified on the way.",
+            thousands(c.modified)
+        ));
     }
 
     // Clock and delays.

@@ -73,7 +73,10 @@ pub fn diff(src: &Packet<'_>, dst: &Packet<'_>) -> Vec<FieldDiff> {
             continue;
         }
         for k in 0..x.len().max(y.len()) {
-            let (p, q) = (x.get(k).cloned().unwrap_or_default(), y.get(k).cloned().unwrap_or_default());
+            let (p, q) = (
+                x.get(k).cloned().unwrap_or_default(),
+                y.get(k).cloned().unwrap_or_default(),
+            );
             if p != q {
                 out.push(FieldDiff {
                     field: name,

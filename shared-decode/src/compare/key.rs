@@ -173,8 +173,7 @@ impl Fingerprint {
                     if ip.is_fragment() {
                         f.bits |= bits::FRAGMENT;
                     }
-                    ip_payload_len =
-                        usize::from(ip.total_len()).saturating_sub(ip.header_len());
+                    ip_payload_len = usize::from(ip.total_len()).saturating_sub(ip.header_len());
                 }
                 Decoded::Ipv6(ip) => {
                     f.bits |= bits::FAMILY_V6;
@@ -428,6 +427,7 @@ fn quote_hash(pkt: &Packet<'_>, from: usize, t: u8, code: u8) -> u32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -206,11 +206,7 @@ fn anchor_key(f: &Fingerprint) -> u64 {
 }
 
 /// Calls `each` with the runs of equal keys present in both sorted lists.
-fn join(
-    ka: &[(u64, u32)],
-    kb: &[(u64, u32)],
-    mut each: impl FnMut(&[(u64, u32)], &[(u64, u32)]),
-) {
+fn join(ka: &[(u64, u32)], kb: &[(u64, u32)], mut each: impl FnMut(&[(u64, u32)], &[(u64, u32)])) {
     let mut ia = ka.chunk_by(|x, y| x.0 == y.0).peekable();
     let mut ib = kb.chunk_by(|x, y| x.0 == y.0).peekable();
     // Terminates: every step consumes a run of one list or both.
@@ -343,7 +339,10 @@ impl Matcher<'_, '_> {
         let f = self.flow(s);
         let ts = self.src.fp(s).map_or(0, |x| x.ts_ns);
         if f != NONE {
-            let run = match (self.local_at.get(f as usize), self.local_at.get(f as usize + 1)) {
+            let run = match (
+                self.local_at.get(f as usize),
+                self.local_at.get(f as usize + 1),
+            ) {
                 (Some(&a), Some(&b)) => self.local.get(a as usize..b as usize).unwrap_or(&[]),
                 _ => &[],
             };
@@ -526,7 +525,11 @@ impl Matcher<'_, '_> {
                 let d = self.rd.get(j - 1).copied().unwrap_or(0);
                 let up = self.dp.get((i - 1) * w + j).copied().unwrap_or(u64::MAX);
                 let left = self.dp.get(i * w + j - 1).copied().unwrap_or(u64::MAX);
-                let diag = self.dp.get((i - 1) * w + j - 1).copied().unwrap_or(u64::MAX);
+                let diag = self
+                    .dp
+                    .get((i - 1) * w + j - 1)
+                    .copied()
+                    .unwrap_or(u64::MAX);
                 let mut best = up.saturating_add(skip).min(left.saturating_add(skip));
                 if let Some(r) = self.cost(s, d, exp) {
                     best = best.min(diag.saturating_add(r));
@@ -543,7 +546,11 @@ impl Matcher<'_, '_> {
             let s = self.rs.get(i - 1).copied().unwrap_or(0);
             let d = self.rd.get(j - 1).copied().unwrap_or(0);
             let exp = exps.get(i - 1).copied().unwrap_or(0);
-            let diag = self.dp.get((i - 1) * w + j - 1).copied().unwrap_or(u64::MAX);
+            let diag = self
+                .dp
+                .get((i - 1) * w + j - 1)
+                .copied()
+                .unwrap_or(u64::MAX);
             if let Some(r) = self.cost(s, d, exp) {
                 if diag.saturating_add(r) == here {
                     self.pair(s, d);
@@ -573,11 +580,7 @@ impl Matcher<'_, '_> {
         for k in 0..self.rs.len() {
             let Some(&s) = self.rs.get(k) else { continue };
             let exp = self.cached(s);
-            let at = self
-                .src
-                .fp(s)
-                .map_or(0, |f| f.ts_ns)
-                .saturating_add(exp);
+            let at = self.src.fp(s).map_or(0, |f| f.ts_ns).saturating_add(exp);
             let pos = self
                 .order
                 .partition_point(|&d| dst.fp(d).map_or(0, |f| f.ts_ns) < at);
@@ -719,7 +722,10 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
     });
     pairs.sort_unstable();
     uniq.sort_unstable();
-    let pairs: Vec<(u32, u32)> = pairs.iter().map(|&p| ((p >> 32) as u32, p as u32)).collect();
+    let pairs: Vec<(u32, u32)> = pairs
+        .iter()
+        .map(|&p| ((p >> 32) as u32, p as u32))
+        .collect();
     let mut uniq_r: Vec<i64> = uniq
         .iter()
         .filter_map(|&p| {
@@ -979,7 +985,10 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
                     (m.local_at.get(fl as usize), m.local_at.get(fl as usize + 1)),
                     (Some(a), Some(b)) if b > a
                 );
-            let has_anchor = m.flow_delay.get(fl as usize).is_some_and(|&x| x != i64::MIN);
+            let has_anchor = m
+                .flow_delay
+                .get(fl as usize)
+                .is_some_and(|&x| x != i64::MIN);
             if !has_local && !has_anchor {
                 orphan_hosts.insert(host_hash(&f.src, 0), ());
                 orphan_hosts.insert(host_hash(&f.dst, 1), ());

@@ -66,8 +66,8 @@ pub use config::Options;
 pub use diff::diff;
 pub use key::{bits, tcp_flags, Fingerprint, PAYLOAD_HASH_BYTES};
 pub use report::{
-    addr_text, thousands, ClockEstimate, ClockMethod, Counts, Direction, FieldDiff,
-    NatEndpoint, NatEntry, Percentiles, Report, SideInfo, Status,
+    addr_text, thousands, ClockEstimate, ClockMethod, Counts, Direction, FieldDiff, NatEndpoint,
+    NatEntry, Percentiles, Report, SideInfo, Status,
 };
 
 /// Compares the packets of a source capture with those of a target capture (keys in file

@@ -480,7 +480,13 @@ impl Report {
     /// `{source: frame|null, target: frame|null, status, delay_ms}` (source packets in
     /// order, then target packets without a source twin; excluded packets are left out).
     pub fn to_json(&self, packets: bool) -> String {
-        let mut o = String::with_capacity(4096 + if packets { self.src_status.len() * 64 } else { 0 });
+        let mut o = String::with_capacity(
+            4096 + if packets {
+                self.src_status.len() * 64
+            } else {
+                0
+            },
+        );
         o.push('{');
         for (k, side) in [("source", &self.src_info), ("target", &self.dst_info)] {
             let _ = write!(o, "\"{k}\":{{\"file\":");
@@ -512,7 +518,12 @@ impl Report {
                 if i > 0 {
                     o.push(',');
                 }
-                let _ = write!(o, "\"{}\":{}", s.name(), counts.get(i).copied().unwrap_or(0));
+                let _ = write!(
+                    o,
+                    "\"{}\":{}",
+                    s.name(),
+                    counts.get(i).copied().unwrap_or(0)
+                );
             }
             o.push_str("}},");
         }
@@ -531,7 +542,12 @@ impl Report {
             c.src(Status::CaptureDrop) + c.dst(Status::CaptureDrop),
         );
         let k = &self.clock;
-        let _ = write!(o, "\"clock\":{{\"method\":\"{}\",\"offset_ns\":{},\"offset_ms\":", k.method.name(), k.offset_ns);
+        let _ = write!(
+            o,
+            "\"clock\":{{\"method\":\"{}\",\"offset_ns\":{},\"offset_ms\":",
+            k.method.name(),
+            k.offset_ns
+        );
         push_f(&mut o, ms(k.offset_ns));
         o.push_str(",\"reference\":");
         push_json_str(&mut o, &epoch(k.ref_ns));
@@ -573,7 +589,11 @@ impl Report {
             if i > 0 {
                 o.push(',');
             }
-            let _ = write!(o, "{{\"proto\":\"{}\",\"source\":{{\"src\":", proto_name(n.proto));
+            let _ = write!(
+                o,
+                "{{\"proto\":\"{}\",\"source\":{{\"src\":",
+                proto_name(n.proto)
+            );
             push_json_str(&mut o, &n.inside[0].to_string());
             o.push_str(",\"dst\":");
             push_json_str(&mut o, &n.inside[1].to_string());
@@ -671,7 +691,12 @@ impl Report {
             ("source", &self.src_info, &c.source),
             ("target", &self.dst_info, &c.target),
         ] {
-            let _ = write!(o, "{label}: {} ({} packets", side.name, thousands(side.packets));
+            let _ = write!(
+                o,
+                "{label}: {} ({} packets",
+                side.name,
+                thousands(side.packets)
+            );
             if let (Some(a), Some(b)) = (side.first_ns, side.last_ns) {
                 let _ = write!(o, ", {:.3} s", b.saturating_sub(a) as f64 / 1e9);
             }
@@ -760,7 +785,11 @@ impl Report {
                 o.push_str(")\n");
             }
             if self.nat.len() > SHOW {
-                let _ = writeln!(o, "  … {} more (--format json lists all)", thousands((self.nat.len() - SHOW) as u64));
+                let _ = writeln!(
+                    o,
+                    "  … {} more (--format json lists all)",
+                    thousands((self.nat.len() - SHOW) as u64)
+                );
             }
         }
         if !self.modified_fields.is_empty() {
@@ -780,6 +809,7 @@ impl Report {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

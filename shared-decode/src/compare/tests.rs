@@ -1,5 +1,10 @@
 //! Edge cases of the matcher, the clock and the classification, on hand-made keys.
-#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use super::*;
 
@@ -34,7 +39,11 @@ fn tcp(
         dst: v4(to.0),
         seq,
         ack: if flags & tcp_flags::ACK != 0 { ack } else { 0 },
-        payload_hash: if len > 0 { seq.wrapping_mul(2_654_435_761) ^ u32::from(len) } else { 0 },
+        payload_hash: if len > 0 {
+            seq.wrapping_mul(2_654_435_761) ^ u32::from(len)
+        } else {
+            0
+        },
         src_port: from.1,
         dst_port: to.1,
         ident: id,
@@ -87,7 +96,11 @@ fn connection(start: f64, port: u16, id0: u16) -> Vec<(Fingerprint, bool)> {
     let push = |v: &mut Vec<(Fingerprint, bool)>, f: Fingerprint, up: bool| v.push((f, up));
     push(&mut v, tcp(t, c, s, 1000, 0, SYN, 0, id), true);
     t += 20.0;
-    push(&mut v, far(tcp(t, s, c, 5000, 1001, SYN | ACK, 0, sid)), false);
+    push(
+        &mut v,
+        far(tcp(t, s, c, 5000, 1001, SYN | ACK, 0, sid)),
+        false,
+    );
     t += 0.1;
     id += 1;
     sid += 1;
@@ -101,7 +114,11 @@ fn connection(start: f64, port: u16, id0: u16) -> Vec<(Fingerprint, bool)> {
         cseq += 100;
         t += 20.0;
         sid += 1;
-        push(&mut v, far(tcp(t, s, c, sseq, cseq, ACK | PSH, 1000, sid)), false);
+        push(
+            &mut v,
+            far(tcp(t, s, c, sseq, cseq, ACK | PSH, 1000, sid)),
+            false,
+        );
         sseq += 1000;
         t += 0.1;
         id += 1;
@@ -147,15 +164,29 @@ fn empty_inputs() {
     let (src, _) = path(&conn, 0.0);
     // An empty target with no recorded capture span: nothing can be said about overlap.
     let r = run(&src, &[]);
-    assert!(r.src_status.iter().all(|s| *s == Status::OutsideOverlap), "{:?}", r.src_status);
+    assert!(
+        r.src_status.iter().all(|s| *s == Status::OutsideOverlap),
+        "{:?}",
+        r.src_status
+    );
     assert_eq!(r.counts.lost, 0);
     // ... but with a span (an empty capture that ran the whole time), everything is lost.
     let mut di = SideInfo::new("dst", &[], None);
     di.start_ns = Some(T0 - 1000 * MS);
     di.end_ns = Some(T0 + 10_000 * MS);
-    let r = compare(&src, &[], &SideInfo::new("src", &src, None), &di, &Options::default());
+    let r = compare(
+        &src,
+        &[],
+        &SideInfo::new("src", &src, None),
+        &di,
+        &Options::default(),
+    );
     assert_eq!(r.counts.lost, src.len() as u64, "{:?}", r.src_status);
-    assert!(r.diagnosis.iter().any(|d| d.contains("holds no packets")), "{:?}", r.diagnosis);
+    assert!(
+        r.diagnosis.iter().any(|d| d.contains("holds no packets")),
+        "{:?}",
+        r.diagnosis
+    );
 }
 
 #[test]
@@ -164,7 +195,11 @@ fn clean_path_matches_everything_and_finds_the_clock() {
     let (src, dst) = path(&conn, 3200.0);
     let r = run(&src, &dst);
     assert_eq!(r.counts.matched, src.len() as u64);
-    assert!(r.src_status.iter().all(|s| *s == Status::Matched), "{:?}", r.src_status);
+    assert!(
+        r.src_status.iter().all(|s| *s == Status::Matched),
+        "{:?}",
+        r.src_status
+    );
     for (i, (f, up)) in conn.iter().enumerate() {
         let want = through(f, if *up { 10.0 } else { -10.0 }, 3200.0);
         assert_eq!(r.src_twin[i], twin_of(&r, &dst, &want));
@@ -192,7 +227,10 @@ fn lost_original_and_delivered_retransmission() {
     conn.push((re, true));
     conn.sort_by_key(|x| x.0.ts_ns);
     let (src, mut dst) = path(&conn, 0.0);
-    let lost_at = dst.iter().position(|f| f.ident == orig.ident && f.payload_len == 100).unwrap();
+    let lost_at = dst
+        .iter()
+        .position(|f| f.ident == orig.ident && f.payload_len == 100)
+        .unwrap();
     dst.remove(lost_at);
     let r = run(&src, &dst);
     let oi = src.iter().position(|f| *f == orig).unwrap();
@@ -218,7 +256,10 @@ fn same_ip_id_retransmission_is_told_apart_by_time() {
     conn.sort_by_key(|x| x.0.ts_ns);
     let (src, mut dst) = path(&conn, 0.0);
     // The original is lost: remove the earlier of the two identical target copies.
-    let first = dst.iter().position(|f| f.seq == orig.seq && f.payload_len == orig.payload_len).unwrap();
+    let first = dst
+        .iter()
+        .position(|f| f.seq == orig.seq && f.payload_len == orig.payload_len)
+        .unwrap();
     dst.remove(first);
     let r = run(&src, &dst);
     let oi = src.iter().position(|f| *f == orig).unwrap();
@@ -247,7 +288,10 @@ fn duplicates_at_the_target() {
     assert_eq!(r.dst_twin[second], 4);
     assert_eq!(r.counts.duplicated, 1);
     assert_eq!(r.counts.extra, 0);
-    assert!(r.diagnosis.iter().any(|d| d.contains("arrived at the target twice")));
+    assert!(r
+        .diagnosis
+        .iter()
+        .any(|d| d.contains("arrived at the target twice")));
 }
 
 #[test]
@@ -256,9 +300,15 @@ fn reordering_marks_the_overtaken_packet() {
     let (src, mut dst) = path(&conn, 0.0);
     // Hold back the first request (source index 3) until after the next client packet of
     // its flow (the ACK, source index 5).
-    let a = dst.iter().position(|f| *f == through(&src[3], 10.0, 0.0)).unwrap();
+    let a = dst
+        .iter()
+        .position(|f| *f == through(&src[3], 10.0, 0.0))
+        .unwrap();
     let held = dst.remove(a);
-    let b = dst.iter().position(|f| *f == through(&src[5], 10.0, 0.0)).unwrap();
+    let b = dst
+        .iter()
+        .position(|f| *f == through(&src[5], 10.0, 0.0))
+        .unwrap();
     let mut late = held;
     late.ts_ns = dst[b].ts_ns + 1000;
     dst.insert(b + 1, late);
@@ -266,7 +316,13 @@ fn reordering_marks_the_overtaken_packet() {
     assert_eq!(r.src_status[3], Status::Reordered, "{:?}", r.src_status);
     assert_eq!(r.counts.reordered, 1);
     assert_eq!(r.counts.matched, src.len() as u64);
-    assert_eq!(r.src_status.iter().filter(|s| **s == Status::Reordered).count(), 1);
+    assert_eq!(
+        r.src_status
+            .iter()
+            .filter(|s| **s == Status::Reordered)
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -276,17 +332,28 @@ fn no_overlap_is_not_loss() {
     // The target ran an hour later and saw other traffic.
     let other = connection(3_600_000.0, 50000, 7000);
     let (dst, _) = path(&other, 0.0);
-    let mut dst: Vec<Fingerprint> = dst.iter().map(|f| {
-        let mut g = *f;
-        g.payload_hash ^= 0x5555;
-        g.ident ^= 0x1234;
-        g
-    }).collect();
+    let mut dst: Vec<Fingerprint> = dst
+        .iter()
+        .map(|f| {
+            let mut g = *f;
+            g.payload_hash ^= 0x5555;
+            g.ident ^= 0x1234;
+            g
+        })
+        .collect();
     dst.sort_by_key(|f| f.ts_ns);
     let r = run(&src, &dst);
     assert_eq!(r.counts.matched, 0);
-    assert!(r.src_status.iter().all(|s| *s == Status::OutsideOverlap), "{:?}", r.src_status);
-    assert!(r.dst_status.iter().all(|s| *s == Status::OutsideOverlap), "{:?}", r.dst_status);
+    assert!(
+        r.src_status.iter().all(|s| *s == Status::OutsideOverlap),
+        "{:?}",
+        r.src_status
+    );
+    assert!(
+        r.dst_status.iter().all(|s| *s == Status::OutsideOverlap),
+        "{:?}",
+        r.dst_status
+    );
     assert_eq!((r.counts.lost, r.counts.extra), (0, 0));
 }
 
@@ -314,7 +381,10 @@ fn nat_and_sequence_shift_are_inferred() {
     dst.sort_by_key(|f| f.ts_ns);
     let r = run(&src, &dst);
     assert_eq!(r.counts.matched, src.len() as u64, "{:?}", r.src_status);
-    assert_eq!(r.counts.modified, 0, "NAT and the ISN shift are the path's normal work");
+    assert_eq!(
+        r.counts.modified, 0,
+        "NAT and the ISN shift are the path's normal work"
+    );
     assert_eq!(r.nat.len(), 1);
     let n = &r.nat[0];
     assert_eq!(n.proto, 6);
@@ -325,11 +395,28 @@ fn nat_and_sequence_shift_are_inferred() {
     assert_eq!(n.seq_offsets, [OFF, 0]);
     assert_eq!(n.packets, src.len() as u64);
     let fields: Vec<&str> = r.modified_fields.iter().map(|x| x.0).collect();
-    for f in ["ip.src", "ip.dst", "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "ip.ttl"] {
+    for f in [
+        "ip.src",
+        "ip.dst",
+        "tcp.srcport",
+        "tcp.dstport",
+        "tcp.seq_raw",
+        "tcp.ack_raw",
+        "ip.ttl",
+    ] {
         assert!(fields.contains(&f), "{f} in {fields:?}");
     }
-    assert!(r.diagnosis.iter().any(|d| d.contains("Source NAT: 1 inside host appear as 198.51.100.7")), "{:?}", r.diagnosis);
-    assert!(r.diagnosis.iter().any(|d| d.contains("sequence numbers are shifted on 1 flows")));
+    assert!(
+        r.diagnosis
+            .iter()
+            .any(|d| d.contains("Source NAT: 1 inside host appear as 198.51.100.7")),
+        "{:?}",
+        r.diagnosis
+    );
+    assert!(r
+        .diagnosis
+        .iter()
+        .any(|d| d.contains("sequence numbers are shifted on 1 flows")));
     let json = r.to_json(false);
     assert!(json.contains("\"src\":\"10.1.1.5:40000\""), "{json}");
     assert!(json.contains("\"seq_offset\":2271560481"), "{json}");
@@ -340,7 +427,19 @@ fn dropped_syns_are_diagnosed() {
     // One working connection, and three attempts on other ports whose SYNs never arrive.
     let mut conn = connection(0.0, 40000, 100);
     for (k, port) in [41000u16, 41001, 41002].into_iter().enumerate() {
-        conn.push((tcp(300.0 + 1000.0 * k as f64, (C, port), (S, 443), 77, 0, SYN, 0, 9000 + k as u16), true));
+        conn.push((
+            tcp(
+                300.0 + 1000.0 * k as f64,
+                (C, port),
+                (S, 443),
+                77,
+                0,
+                SYN,
+                0,
+                9000 + k as u16,
+            ),
+            true,
+        ));
     }
     conn.sort_by_key(|x| x.0.ts_ns);
     let src: Vec<Fingerprint> = conn.iter().map(|x| x.0).collect();
@@ -353,12 +452,20 @@ fn dropped_syns_are_diagnosed() {
     // The target capture ran longer than the attempts.
     let mut di = SideInfo::new("dst", &dst, None);
     di.end_ns = Some(T0 + 10_000 * MS);
-    let r = compare(&src, &dst, &SideInfo::new("src", &src, None), &di, &Options::default());
+    let r = compare(
+        &src,
+        &dst,
+        &SideInfo::new("src", &src, None),
+        &di,
+        &Options::default(),
+    );
     assert_eq!(r.counts.lost, 3, "{:?}", r.src_status);
     let d = &r.diagnosis[0];
     assert!(
         d.starts_with("3 of 21 packets from the source never reached the target")
-            && d.contains("all are SYNs to 203.0.113.9:443 — new connections are dropped on the path"),
+            && d.contains(
+                "all are SYNs to 203.0.113.9:443 — new connections are dropped on the path"
+            ),
         "{d}"
     );
 }
@@ -367,21 +474,44 @@ fn dropped_syns_are_diagnosed() {
 fn injected_reset_is_extra_and_dscp_rewrite_is_modified() {
     let conn = connection(0.0, 40000, 100);
     let (src, mut dst) = path(&conn, 0.0);
-    let k = dst.iter().position(|f| *f == through(&src[4], -10.0, 0.0)).unwrap();
+    let k = dst
+        .iter()
+        .position(|f| *f == through(&src[4], -10.0, 0.0))
+        .unwrap();
     dst[k].tos = 0x28 << 2;
-    let mut rst = tcp(30.0, (S, 443), (C, 40000), 6001, 1101, tcp_flags::RST | ACK, 0, 4242);
+    let mut rst = tcp(
+        30.0,
+        (S, 443),
+        (C, 40000),
+        6001,
+        1101,
+        tcp_flags::RST | ACK,
+        0,
+        4242,
+    );
     rst.ttl = 60;
     dst.push(rst);
     dst.sort_by_key(|f| f.ts_ns);
     let r = run(&src, &dst);
     assert_eq!(r.src_status[4], Status::Modified);
     assert_eq!(r.counts.modified, 1);
-    assert!(r.modified_fields.contains(&("ip.dsfield.dscp", 1)), "{:?}", r.modified_fields);
+    assert!(
+        r.modified_fields.contains(&("ip.dsfield.dscp", 1)),
+        "{:?}",
+        r.modified_fields
+    );
     let j = dst.iter().position(|f| *f == rst).unwrap();
     assert_eq!(r.dst_status[j], Status::Extra);
     assert_eq!(r.counts.extra, 1);
-    assert!(r.diagnosis.iter().any(|d| d.contains("1 are TCP resets")), "{:?}", r.diagnosis);
-    assert!(r.diagnosis.iter().any(|d| d.contains("DSCP rewritten on 1 packets")));
+    assert!(
+        r.diagnosis.iter().any(|d| d.contains("1 are TCP resets")),
+        "{:?}",
+        r.diagnosis
+    );
+    assert!(r
+        .diagnosis
+        .iter()
+        .any(|d| d.contains("DSCP rewritten on 1 packets")));
 }
 
 #[test]
@@ -389,20 +519,33 @@ fn capture_drops_need_counters_and_acks() {
     let conn = connection(0.0, 40000, 100);
     let (src, mut dst) = path(&conn, 0.0);
     // The target capture misses the first request, but the server acknowledges it.
-    let k = dst.iter().position(|f| *f == through(&src[3], 10.0, 0.0)).unwrap();
+    let k = dst
+        .iter()
+        .position(|f| *f == through(&src[3], 10.0, 0.0))
+        .unwrap();
     dst.remove(k);
     let si = SideInfo::new("src", &src, None);
     let mut di = SideInfo::new("dst", &dst, None);
     let r = compare(&src, &dst, &si, &di, &Options::default());
     assert_eq!(r.src_status[3], Status::Lost, "no counters: it stays lost");
-    assert!(r.diagnosis.iter().any(|d| d.contains("acknowledged in the target capture")), "{:?}", r.diagnosis);
+    assert!(
+        r.diagnosis
+            .iter()
+            .any(|d| d.contains("acknowledged in the target capture")),
+        "{:?}",
+        r.diagnosis
+    );
     di.dropped = Some(1);
     let r = compare(&src, &dst, &si, &di, &Options::default());
     assert_eq!(r.src_status[3], Status::CaptureDrop);
     assert_eq!(r.counts.lost, 0);
     di.dropped = Some(0);
     let r = compare(&src, &dst, &si, &di, &Options::default());
-    assert_eq!(r.src_status[3], Status::Lost, "the counter says nothing was dropped");
+    assert_eq!(
+        r.src_status[3],
+        Status::Lost,
+        "the counter says nothing was dropped"
+    );
 }
 
 #[test]
@@ -415,7 +558,11 @@ fn local_traffic_and_expiring_ttl_are_not_forwarded() {
     let mut reply = tcp(5.5, ([10, 1, 0, 1], 53), (C, 40002), 1, 1, ACK, 20, 556);
     reply.proto = 17;
     reply.bits = bits::FAMILY_V4;
-    let mut arp = Fingerprint { ts_ns: T0 + 6 * MS, bits: bits::ARP, ..Fingerprint::default() };
+    let mut arp = Fingerprint {
+        ts_ns: T0 + 6 * MS,
+        bits: bits::ARP,
+        ..Fingerprint::default()
+    };
     arp.src = v4(C);
     src.extend([probe, reply, arp]);
     src.sort_by_key(|f| f.ts_ns);
@@ -443,9 +590,21 @@ fn one_way_clock_and_manual_offset() {
     assert_eq!(r.clock.offset_ns, 110 * MS);
     assert_eq!(r.clock.uncertainty_ns, i64::MAX);
     assert_eq!(r.delay_ns[4], 4 * MS);
-    assert!(r.src_direction.iter().all(|d| *d == Direction::SourceToTarget));
-    let opts = Options { offset_ns: Some(100 * MS), ..Options::default() };
-    let r = compare(&src, &dst, &SideInfo::new("s", &src, None), &SideInfo::new("d", &dst, None), &opts);
+    assert!(r
+        .src_direction
+        .iter()
+        .all(|d| *d == Direction::SourceToTarget));
+    let opts = Options {
+        offset_ns: Some(100 * MS),
+        ..Options::default()
+    };
+    let r = compare(
+        &src,
+        &dst,
+        &SideInfo::new("s", &src, None),
+        &SideInfo::new("d", &dst, None),
+        &opts,
+    );
     assert_eq!(r.clock.method, ClockMethod::Manual);
     assert_eq!(r.delay_ns[0], 10 * MS);
     assert_eq!(r.delay_ns[4], 14 * MS);
@@ -472,9 +631,16 @@ fn drift_is_estimated_on_long_captures() {
     let r = run(&src, &dst);
     assert_eq!(r.counts.matched, src.len() as u64);
     assert!((r.clock.drift_ppm - 100.0).abs() < 1.0, "{:?}", r.clock);
-    assert!((r.clock.offset_ns - 250 * MS).abs() < MS / 10, "{:?}", r.clock);
+    assert!(
+        (r.clock.offset_ns - 250 * MS).abs() < MS / 10,
+        "{:?}",
+        r.clock
+    );
     let p = r.delay_s2t.unwrap();
-    assert!((p.p50 - 10 * MS).abs() < MS / 10 && (p.max - 10 * MS).abs() < MS / 10, "{p:?}");
+    assert!(
+        (p.p50 - 10 * MS).abs() < MS / 10 && (p.max - 10 * MS).abs() < MS / 10,
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -490,7 +656,11 @@ fn filters_exclude_packets_and_their_twins_only() {
     let r = run(&src, &dst);
     assert_eq!(r.src_status[0], Status::Excluded);
     assert_eq!(r.dst_status[k], Status::Excluded);
-    assert_eq!(r.src_status[1], Status::Matched, "its twin passes the filter");
+    assert_eq!(
+        r.src_status[1],
+        Status::Matched,
+        "its twin passes the filter"
+    );
     assert_eq!(r.counts.matched, src.len() as u64 - 1);
     assert!(!r.to_json(true).contains("\"source\":1,"));
 }
@@ -539,8 +709,17 @@ fn arbitrary_keys_never_panic() {
         let b = side(round * 41 + 3);
         for opts in [
             Options::default(),
-            Options { max_delay_ns: i64::MAX, dup_window_ns: i64::MAX, offset_ns: Some(i64::MIN), ..Options::default() },
-            Options { max_delay_ns: 0, min_drift_span_ns: 0, ..Options::default() },
+            Options {
+                max_delay_ns: i64::MAX,
+                dup_window_ns: i64::MAX,
+                offset_ns: Some(i64::MIN),
+                ..Options::default()
+            },
+            Options {
+                max_delay_ns: 0,
+                min_drift_span_ns: 0,
+                ..Options::default()
+            },
         ] {
             let mut ai = SideInfo::new("a", &a, None);
             ai.dropped = Some(3);

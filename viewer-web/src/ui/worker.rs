@@ -740,7 +740,10 @@ async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
     let t0 = now();
     let gens = ctx.borrow().gens;
     let mut keys = [Vec::new(), Vec::new()];
-    for side in 0..2 {
+for side in 0..2 {
+        if ctx.borrow().engines[side].as_ref().is_some_and(|e| e.keys().is_some()) {
+            continue; // made while indexing
+        }
         post(&FromWorker::Comparing {
             stage: format!(
                 "reading the {} packets",
@@ -773,6 +776,7 @@ async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
             e.fingerprints(chunk, &blocks, k);
         }
     }
+    let t_keys = now();
     post(&FromWorker::Comparing {
         stage: "matching packets".into(),
     });
@@ -781,10 +785,9 @@ async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
     if c.gens != gens {
         return;
     }
-    let [src_keys, dst_keys] = &keys;
-    let (Some(se), Some(de)) = (c.engines[0].as_ref(), c.engines[1].as_ref()) else {
-        return;
-    };
+    let (Some(se), Some(de)) = (c.engines[0].as_ref(), c.engines[1].as_ref()) else { return };
+    let src_keys = se.keys().unwrap_or(&keys[0]);
+    let dst_keys = de.keys().unwrap_or(&keys[1]);
     let si = SideInfo::new(se.name(), src_keys, Some(se.info()));
     let di = SideInfo::new(de.name(), dst_keys, Some(de.info()));
     let opts = Options {
@@ -793,7 +796,9 @@ async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
             .map(|m| (m * 1e6) as i64),
         ..Options::default()
     };
+    let t_match = now();
     let report = compare(src_keys, dst_keys, &si, &di, &opts);
+    let t_cmp = now();
     let aligned = crate::pair::align(
         &report,
         |f| se.ts_of(f).unwrap_or(0),
@@ -808,6 +813,7 @@ async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
     if let Some(e) = c.engines[1].as_mut() {
         e.set_compare_marks(dm);
     }
+    web_sys::console::log_1(&format!("paircap compare: keys {:.0} ms, compare {:.0} ms, view {:.0} ms", t_keys - t0, t_cmp - t_match, now() - t_cmp).into());
     let cmp = crate::pair::Cmp {
         report,
         aligned,
