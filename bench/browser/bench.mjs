@@ -62,7 +62,7 @@ function sampler() {
     peakTotal = Math.max(peakTotal, total);
   };
   const t = setInterval(tick, 100);
-  return { stop() { clearInterval(t); pids = tree(); tick(); return { renderer_peak_MiB: peakRenderer / 1024, total_peak_MiB: peakTotal / 1024 }; } };
+  return { stop() { pids = tree(); tick(); return { renderer_peak_MiB: peakRenderer / 1024, total_peak_MiB: peakTotal / 1024 }; }, end() { clearInterval(t); } };
 }
 
 async function runPaircap(file) {
@@ -76,6 +76,7 @@ async function runPaircap(file) {
     await page.setInputFiles('[data-testid=open-file]', file);
     const o = await page.evaluate(() => window.bench.open());
     res.wall_open_ms = Date.now() - t0;
+    res.after_open = mem.stop();
     Object.assign(res, { packets: o.packet_count, first_rows_ms: o.first_rows_ms, index_ms: o.index_ms,
       index_read_wait_ms: o.index_read_wait_ms, index_feed_ms: o.index_feed_ms, rows_in_dom: o.rows_in_dom,
       index_MiB: o.index_MiB, worker_wasm_MiB: o.worker_wasm_MiB });
@@ -110,6 +111,9 @@ async function runPaircap(file) {
     res.error = String(e.message || e).split('\n')[0];
   }
   Object.assign(res, mem.stop());
+  mem.end();
+  res.open_renderer_peak_MiB = res.after_open?.renderer_peak_MiB;
+  delete res.after_open;
   await browser.close();
   await server.close();
   return res;
@@ -160,7 +164,7 @@ fs.writeFileSync(outFile, JSON.stringify({ meta, results: all }, null, 1));
 
 const fmt = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : v ?? '-');
 const cols = ['packets', 'first_rows_ms', 'index_ms', 'scroll_50_ms', 'scroll_100_ms', 'wheel_step_ms', 'goto_details_ms', 'mid_page_ms', 'detail_ms',
-  'filter_total_ms', 'filter_matched', 'index_MiB', 'worker_wasm_MiB', 'js_heap_MiB', 'renderer_peak_MiB', 'total_peak_MiB', 'error'];
+  'filter_total_ms', 'filter_matched', 'index_MiB', 'worker_wasm_MiB', 'js_heap_MiB', 'open_renderer_peak_MiB', 'renderer_peak_MiB', 'total_peak_MiB', 'error'];
 console.log(`# browser bench ${meta.date}; ${meta.host}; loadavg ${meta.loadavg.map((x) => x.toFixed(2)).join(' ')}; filter ${opt.filter}`);
 console.log(['engine', 'file', 'run', ...cols].join('\t'));
 for (const r of all) console.log([r.engine, r.file, r.run, ...cols.map((c) => fmt(r[c]))].join('\t'));

@@ -309,6 +309,7 @@ fn clean_path_through_nat_loses_nothing() {
     // NAT: every flow from the client appears from the router's address.
     let nat = j["nat"].as_array().unwrap();
     assert!(nat.len() >= 5, "{report}");
+    assert_eq!(clock["method"], "two-way", "{report}");
     for e in nat {
         assert!(
             e["source"]["src"]
@@ -335,7 +336,7 @@ fn clean_path_through_nat_loses_nothing() {
     // Every source packet is accounted for: matched, or local (ARP) traffic.
     for pk in j["packets"].as_array().unwrap() {
         let st = pk["status"].as_str().unwrap();
-        assert!(matches!(st, "matched" | "not_forwarded"), "{pk}");
+        assert!(matches!(st, "matched" | "not_forwarded"), "{pk}\n{report}");
     }
     assert!(
         report.contains("Source NAT: 1 inside host appear as 198.51.100.1"),

@@ -32,9 +32,22 @@ fn main() {
     let si = SideInfo::new("s", &keys[0], Some(se.info()));
     let di = SideInfo::new("d", &keys[1], Some(de.info()));
     let r = compare(&keys[0], &keys[1], &si, &di, &Options::default());
-    println!("compare: {:.3} s (lost {}, matched {})", t.elapsed().as_secs_f64(), r.counts.lost, r.counts.matched);
+    println!(
+        "compare: {:.3} s (lost {}, matched {})",
+        t.elapsed().as_secs_f64(),
+        r.counts.lost,
+        r.counts.matched
+    );
     let t = Instant::now();
-    let a = viewer_web::pair::align(&r, |f| se.ts_of(f).unwrap_or(0), |f| de.ts_of(f).unwrap_or(0));
+    let a = viewer_web::pair::align(
+        &r,
+        |f| se.ts_of(f).unwrap_or(0),
+        |f| de.ts_of(f).unwrap_or(0),
+    );
     let _s = viewer_web::pair::summarize(&r, |f| se.ts_of(f).unwrap_or(0), 0);
-    println!("view: {:.3} s ({} rows)", t.elapsed().as_secs_f64(), a.len());
+    println!(
+        "view: {:.3} s ({} rows)",
+        t.elapsed().as_secs_f64(),
+        a.len()
+    );
 }

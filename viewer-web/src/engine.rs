@@ -156,7 +156,7 @@ pub struct Engine {
     analysis: Vec<CompactAnalysis>,
     /// Per packet: a bit per [`Layer`] its full dissection at index time contained.
     layer_masks: Vec<u64>,
-/// Per packet: its result in a compare with the other capture of a pair.
+    /// Per packet: its result in a compare with the other capture of a pair.
     marks: Vec<shared_decode::flow::CompareMark>,
     /// Per packet: its compare key, made while indexing files up to [`KEYS_UP_TO`] bytes
     /// (larger files get theirs in a second pass when a compare starts, to stay in memory).
@@ -203,7 +203,7 @@ impl Engine {
             snaps: Vec::new(),
             analysis: Vec::new(),
             layer_masks: Vec::new(),
-marks: Vec::new(),
+            marks: Vec::new(),
             keys: Vec::new(),
             stream_first: Vec::new(),
             stream_last: Default::default(),
@@ -264,7 +264,7 @@ marks: Vec::new(),
             + self.snap_lens.capacity() * 2
             + self.snaps.capacity()
             + self.analysis.capacity() * std::mem::size_of::<CompactAnalysis>()
-+ self.layer_masks.capacity() * 8
+            + self.layer_masks.capacity() * 8
             + self.keys.capacity() * std::mem::size_of::<shared_decode::compare::Fingerprint>()
             + self.mem.as_ref().map_or(0, Vec::capacity)
     }
@@ -453,7 +453,7 @@ marks: Vec::new(),
         self.ifaces.reserve_exact(more);
         self.snap_lens.reserve_exact(more);
         self.analysis.reserve_exact(more);
-self.layer_masks.reserve_exact(more);
+        self.layer_masks.reserve_exact(more);
         if self.size <= KEYS_UP_TO {
             self.keys.reserve_exact(more);
         }
@@ -479,9 +479,14 @@ self.layer_masks.reserve_exact(more);
         self.snaps
             .extend_from_slice(rec.data.get(..n).unwrap_or(&[]));
         self.snaps.resize(start + self.snap_len, 0);
-        self.layer_masks.push(pkt.layers.iter().fold(0u64, |m, l| m | layer_bit(l.layer())));
+        self.layer_masks.push(
+            pkt.layers
+                .iter()
+                .fold(0u64, |m, l| m | layer_bit(l.layer())),
+        );
         if self.size <= KEYS_UP_TO {
-            self.keys.push(shared_decode::compare::Fingerprint::of(&pkt));
+            self.keys
+                .push(shared_decode::compare::Fingerprint::of(&pkt));
         }
         let mut c = CompactAnalysis::pack(&pkt.analysis);
         if let Some(k) = c.stream_key() {
@@ -685,7 +690,7 @@ self.layer_masks.reserve_exact(more);
         }
     }
 
-/// The compare keys made while indexing, when every packet has one.
+    /// The compare keys made while indexing, when every packet has one.
     pub fn keys(&self) -> Option<&[shared_decode::compare::Fingerprint]> {
         (self.keys.len() == self.total() && self.total() > 0).then_some(&self.keys[..])
     }
@@ -867,6 +872,75 @@ self.layer_masks.reserve_exact(more);
     }
 }
 
+/// Cuts the records of chosen frames out of a file streamed past in slices (in file
+/// order): for passes that need most records (a filter on payloads, compare keys of a big
+/// file), one sequential read with recycled buffers instead of many random reads.
+#[derive(Debug, Default)]
+pub struct RecordScan {
+    frames: Vec<u32>,
+    next: usize,
+    carry: Vec<u8>,
+}
+
+impl RecordScan {
+    /// A scan for these frames (ascending).
+    pub fn new(frames: Vec<u32>) -> RecordScan {
+        RecordScan {
+            frames,
+            next: 0,
+            carry: Vec::new(),
+        }
+    }
+
+    /// Whether every frame has been handed out.
+    pub fn done(&self) -> bool {
+        self.next >= self.frames.len()
+    }
+
+    /// The file bytes `bytes` starting at offset `off` (slices in order, no gaps): calls
+    /// `each(frame, record)` for every chosen record that is now complete.
+    pub fn feed(&mut self, e: &Engine, off: u64, bytes: &[u8], mut each: impl FnMut(u32, &[u8])) {
+        let end = off + bytes.len() as u64;
+        while let Some(&f) = self.frames.get(self.next) {
+            let i = f as usize - 1;
+            let (Some(&ro), Some(&rl)) = (e.offsets.get(i), e.lens.get(i)) else {
+                self.next += 1;
+                continue;
+            };
+            let rl = u64::from(rl);
+            if !self.carry.is_empty() {
+                // The rest of a record that began in an earlier slice.
+                let want = (rl as usize).saturating_sub(self.carry.len());
+                let take = want.min(bytes.len());
+                self.carry
+                    .extend_from_slice(bytes.get(..take).unwrap_or(&[]));
+                if take < want {
+                    return;
+                }
+                let rec = std::mem::take(&mut self.carry);
+                each(f, &rec);
+                self.next += 1;
+                continue;
+            }
+            if ro < off {
+                // Began before the slices we saw: cannot be cut (should not happen).
+                self.next += 1;
+                continue;
+            }
+            if ro + rl <= end {
+                let a = (ro - off) as usize;
+                each(f, bytes.get(a..a + rl as usize).unwrap_or(&[]));
+                self.next += 1;
+            } else if ro < end {
+                self.carry = bytes.get((ro - off) as usize..).unwrap_or(&[]).to_vec();
+                return;
+            } else {
+                return;
+            }
+        }
+    }
+}
+
 /// Frames a filter pass decided, and those it needs the full record bytes for.
 #[derive(Debug, Default)]
 pub struct FilterPass {
@@ -1001,6 +1075,25 @@ impl Engine {
                 matched.push(frame);
             }
         }
+    }
+
+    /// Whether a frame, given its record bytes, passes a filter.
+    pub fn matches_record(&self, f: &Filter, frame: u32, rec: &[u8]) -> bool {
+        self.decode(
+            frame,
+            Some(rec),
+            DissectOptions {
+                max_depth: f.depth(),
+            },
+        )
+        .is_some_and(|p| f.matches(&p))
+    }
+
+    /// The compare key of a frame, given its record bytes.
+    pub fn key_of(&self, frame: u32, rec: &[u8]) -> shared_decode::compare::Fingerprint {
+        self.decode(frame, Some(rec), DissectOptions::default())
+            .map(|p| shared_decode::compare::Fingerprint::of(&p))
+            .unwrap_or_default()
     }
 
     /// Applies a filter result: `frames` in file order (`None`: no filter), then the sort.

@@ -301,3 +301,40 @@ fn sorting_orders_the_view_and_keeps_every_frame() {
     assert_eq!(e.displayed(), n);
     let _ = DissectOptions::default();
 }
+
+/// A scan over a file streamed in slices cuts out exactly the records random reads give.
+#[test]
+fn record_scan_cuts_records_across_slices() {
+    use viewer_web::engine::RecordScan;
+    let mut scanned = 0;
+    for path in corpus_files()
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("derived__"))
+        .take(60)
+    {
+        let bytes = std::fs::read(&path).unwrap();
+        let e = index("s", &bytes, &[1 << 20]);
+        if e.in_memory() || e.total() < 3 {
+            continue;
+        }
+        let whole = whole(&bytes);
+        for (step, slice) in [(1usize, 7usize), (3, 100), (2, 4096)] {
+            let frames: Vec<u32> = (1..=e.total() as u32).step_by(step).collect();
+            let mut scan = RecordScan::new(frames.clone());
+            let mut got = Vec::new();
+            for (i, c) in bytes.chunks(slice).enumerate() {
+                scan.feed(&e, (i * slice) as u64, c, |f, rec| {
+                    got.push((f, rec.to_vec()))
+                });
+            }
+            assert!(scan.done(), "{}: scan not done", path.display());
+            let want: Vec<(u32, Vec<u8>)> = frames
+                .iter()
+                .map(|&f| (f, e.record_bytes(f, &whole).unwrap().to_vec()))
+                .collect();
+            assert_eq!(got, want, "{} step {step} slice {slice}", path.display());
+            scanned += 1;
+        }
+    }
+    assert!(scanned > 50);
+}

@@ -215,27 +215,29 @@ pub(crate) fn diagnose(
         }
         s.push('.');
         d.push(s);
-        // Hosts the target capture never saw.
-        let seen: HashSet<[u8; 16]> = dst.iter().flat_map(|f| [f.src, f.dst]).collect();
+        // Hosts the target capture never saw: the far ends of the lost packets, minus every
+        // address that occurs in the target capture.
         let mut unseen: HashMap<[u8; 16], (u64, bool)> = HashMap::new();
-        for (i, f) in r
-            .src_status
-            .iter()
-            .zip(src)
-            .enumerate()
-            .filter_map(|(i, (s, f))| (*s == Status::Lost).then_some((i, f)))
-        {
+        for (i, (st, f)) in r.src_status.iter().zip(src).enumerate() {
+            if *st != Status::Lost {
+                continue;
+            }
             let far = if r.src_direction.get(i) == Some(&Direction::TargetToSource) {
                 f.src
             } else {
                 f.dst
             };
-            if !seen.contains(&far) {
-                let e = unseen
-                    .entry(far)
-                    .or_insert((0, f.family() == bits::FAMILY_V6));
-                e.0 += 1;
+            let e = unseen
+                .entry(far)
+                .or_insert((0, f.family() == bits::FAMILY_V6));
+            e.0 += 1;
+        }
+        for f in dst {
+            if unseen.is_empty() {
+                break;
             }
+            unseen.remove(&f.src);
+            unseen.remove(&f.dst);
         }
         let n_unseen: u64 = unseen.values().map(|x| x.0).sum();
         if n_unseen > 0 && n_unseen * 2 >= c.lost {

@@ -9,19 +9,29 @@
 //!    source conversation each target conversation is (the NAT/PAT map, in either
 //!    orientation). The winning pairs give each TCP direction's sequence and acknowledgment
 //!    offsets (a firewall randomising ISNs) and each flow's typical delay.
-//! 3. **Matching.** Every packet gets a flow key: its (source-side) conversation and
-//!    direction, payload length and hash, flags, and sequence/acknowledgment numbers mapped
-//!    into the source's sequence space. Within a bucket of equal keys (a segment and its
-//!    retransmissions, a run of duplicate ACKs) pairs are taken greedily: same IP ID first,
-//!    then the delay closest to the flow's typical delay, within [`Options::max_delay_ns`].
-//!    Packets of conversations that were not paired fall back to the anchor key plus time.
+//! 3. **Matching.** Packets with ports (TCP, UDP, ICMP echo) get a flow key: their
+//!    (source-side) conversation and direction, payload length and hash (for TCP including
+//!    the SACK edges relative to the ack, which tell duplicate ACKs apart), flags, and
+//!    sequence/acknowledgment numbers mapped into the source's sequence space. Other packets,
+//!    and those of conversations that were not paired, keep the anchor key.
+//!    - Phase 1: keys seen once on each side pair if the delay is within
+//!      [`Options::max_delay_ns`] of the flow's typical delay. Their delays are kept per flow.
+//!    - Phase 2: keys shared by several packets (a segment and its retransmissions, runs of
+//!      identical ACKs, copies, traceroute probes). Equal IP IDs pair first; the rest is
+//!      aligned in order (a path keeps a flow's order) by a small dynamic program that leaves
+//!      out the packets whose delays fit worst, measured against the delay of the nearest
+//!      phase-1 pair of the same flow (else of the same host); a TTL that changed unlike the
+//!      sender's other packets costs extra (a probe that expired is not the next one's twin).
+//!      Buckets too large for that (floods of identical packets) take, per source packet,
+//!      the [`PAIR_CAP`] target packets nearest its expected arrival, best fits first.
 //! 4. **Duplicates.** A target packet left over in a bucket that is a copy (same IP ID) of a
 //!    matched one within [`Options::dup_window_ns`] is a duplicate; the earliest copy is the
 //!    twin.
 //!
-//! Cost: two sorts of (key, index) per side and a few linear passes; every bucket is handled
-//! with at most [`PAIR_CAP`] candidates per source packet, so the total work is linear in the
-//! packet count (times a small constant), whatever the traffic.
+//! Cost: two sorts of (key, index) per side, a few sorts of packed pair lists (so later
+//! passes read both captures nearly in file order), and linear passes; every bucket's work is
+//! bounded ([`DP_MAX`] cells, [`PAIR_CAP`] candidates per packet), so the total is linear in
+//! the packet count (times a small constant), whatever the traffic.
 #![deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -693,6 +703,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
     let nd = dst.fps.len();
     let window = opts.max_delay_ns.unsigned_abs();
 
+    let __t=std::time::Instant::now();
     // 2. Anchors.
     let mut ka: Vec<(u64, u32)> = (0..ns as u32)
         .filter_map(|i| src.fp(i).map(|f| (anchor_key(f), i)))
@@ -702,6 +713,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         .collect();
     ka.sort_unstable();
     kb.sort_unstable();
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     // Pairs packed as source << 32 | target, and put in source order afterwards: the passes
     // below then read both captures' keys nearly sequentially instead of at random.
     let mut pairs: Vec<u64> = Vec::new();
@@ -720,6 +732,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
             uniq.push(pack(*s, *d));
         }
     });
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     pairs.sort_unstable();
     uniq.sort_unstable();
     let pairs: Vec<(u32, u32)> = pairs
@@ -734,6 +747,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         })
         .collect();
     drop(uniq);
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     drop(ka);
     drop(kb);
     let delay_of = |s: u32, d: u32| -> i64 {
@@ -764,6 +778,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
             votes.push(u64::from(cd) << 32 | u64::from(cs) << 1 | u64::from(ds != dd));
         }
     }
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     votes.sort_unstable();
     let mut pair_d: Vec<Option<ConvPair>> = vec![None; dst.convs.len()];
     for g in votes.chunk_by(|x, y| x >> 32 == y >> 32) {
@@ -787,6 +802,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
             }
         }
     }
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     drop(votes);
     // Offsets and typical delays from the pairs that agree with the pairing.
     // Sequence offsets packed as (target conversation * 2 + direction) << 32 | offset.
@@ -822,6 +838,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
             x.1 += 1;
         }
     }
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     drop(pairs);
     // Bits per target conversation: 1 << dir for a sequence offset, 4 << dir for an ack one.
     let mut known = vec![0u8; dst.convs.len()];
@@ -877,6 +894,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         .collect();
     drop(delay_sum);
 
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     // 3. Matching on flow keys.
     let mut paired_src = vec![false; src.convs.len()];
     for p in pair_d.iter().flatten() {
@@ -923,6 +941,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         };
         kb.push((k, j));
     }
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     ka.sort_unstable();
     kb.sort_unstable();
     let mut m = Matcher {
@@ -952,10 +971,12 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         ([(_, s)], [(_, d)]) => unique.push(u64::from(*s) << 32 | u64::from(*d)),
         _ => multi.push(range_of(&ka, a, &kb, b)),
     });
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     unique.sort_unstable();
     for p in unique {
         m.unique((p >> 32) as u32, p as u32);
     }
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     m.local.sort_unstable();
     let n_flows = src.convs.len() * 2 + 1;
     let mut at = Vec::with_capacity(n_flows + 1);
@@ -1027,11 +1048,13 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         m.ttl_delta.insert(a, d);
     });
     drop(deltas);
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     for (a0, a1, b0, b1) in multi {
         if let (Some(a), Some(b)) = (ka.get(a0..a1), kb.get(b0..b1)) {
             m.multi(a, b);
         }
     }
+eprintln!("T {:?} {}", __t.elapsed(), line!());
     Matching {
         twin_s: m.twin_s,
         twin_d: m.twin_d,

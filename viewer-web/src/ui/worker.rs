@@ -317,95 +317,108 @@ extern "C" {
     fn close(this: &ReadChannel);
 }
 
+/// How a streamed slice went.
+enum Flow {
+    Go,
+    Stop,
+}
+
+/// Streams a whole file through the reader thread (a small first slice, then CHUNK-sized
+/// ones, read ahead while this thread works): `each(offset, bytes, eof)` per slice.
+/// Returns the milliseconds spent waiting for reads, or the read error.
+async fn stream_file(
+    file: &File,
+    size: u64,
+    mut each: impl FnMut(u64, &[u8], bool) -> Flow,
+) -> Result<f64, String> {
+    let mut wait = 0.0;
+    if size == 0 {
+        let _ = each(0, &[], true);
+        return Ok(wait);
+    }
+    let chan = paircap_read(
+        file,
+        size as f64,
+        FIRST_CHUNK as f64,
+        CHUNK as f64,
+        READ_AHEAD as u32,
+    );
+    let get = |m: &JsValue, k: &str| js_sys::Reflect::get(m, &k.into()).ok();
+    let mut buf: Vec<u8> = Vec::new();
+    let result = loop {
+        let tr = now();
+        let got = JsFuture::from(chan.next()).await;
+        wait += now() - tr;
+        let msg = match got {
+            Ok(m) => m,
+            Err(e) => break Err(format!("{e:?}")),
+        };
+        let off = get(&msg, "off").and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
+        let Some(ab) = get(&msg, "buf").filter(|v| !v.is_undefined()) else {
+            let err = get(&msg, "error")
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            break Err(format!("at offset {off}: {err}"));
+        };
+        let len = get(&msg, "len").and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
+        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&ab, 0, len);
+        buf.resize(len as usize, 0);
+        view.copy_to(&mut buf);
+        chan.recycle(&ab);
+        let eof = off + u64::from(len) >= size;
+        if matches!(each(off, &buf, eof), Flow::Stop) || eof {
+            break Ok(wait);
+        }
+    };
+    chan.close();
+    result
+}
+
 async fn index(ctx: Shared, file: File, size: u64, gen: u32, side: usize) {
     let t0 = now();
-    let (mut read_wait_ms, mut feed_ms) = (0.0, 0.0);
-    let mut buf: Vec<u8> = Vec::new();
-    if size == 0 {
-        if let Some(e) = ctx.borrow_mut().engines[side].as_mut() {
-            e.feed(&[], true);
+    let mut feed_ms = 0.0;
+    let streamed = stream_file(&file, size, |_, bytes, eof| {
+        if ctx.borrow().gens[side] != gen {
+            return Flow::Stop;
         }
-    } else {
-        // A small first slice so rows show at once, then CHUNK-sized ones, read ahead on the
-        // reader thread while this one indexes.
-        let chan = paircap_read(
-            &file,
-            size as f64,
-            FIRST_CHUNK as f64,
-            CHUNK as f64,
-            READ_AHEAD as u32,
-        );
-        loop {
-            let tr = now();
-            let got = JsFuture::from(chan.next()).await;
-            read_wait_ms += now() - tr;
-            let msg = match got {
-                Ok(m) => m,
-                Err(e) => {
-                    post(&FromWorker::Error {
-                        message: format!("reading the file failed: {e:?}"),
-                    });
-                    break;
-                }
+        let tf = now();
+        let (progress, done) = {
+            let mut c = ctx.borrow_mut();
+            let Some(e) = c.engines[side].as_mut() else {
+                return Flow::Stop;
             };
-            let off = js_sys::Reflect::get(&msg, &"off".into())
-                .ok()
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0) as u64;
-            let Some(ab) = js_sys::Reflect::get(&msg, &"buf".into())
-                .ok()
-                .filter(|v| !v.is_undefined())
-            else {
-                let err = js_sys::Reflect::get(&msg, &"error".into())
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .unwrap_or_default();
-                post(&FromWorker::Error {
-                    message: format!("reading the file failed at offset {off}: {err}"),
-                });
-                break;
-            };
-            if ctx.borrow().gens[side] != gen {
-                chan.close();
-                return;
-            }
-            let len = js_sys::Reflect::get(&msg, &"len".into())
-                .ok()
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0) as u32;
-            let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&ab, 0, len);
-            buf.resize(len as usize, 0);
-            view.copy_to(&mut buf);
-            chan.recycle(&ab);
-            let eof = off + buf.len() as u64 >= size;
-            let tf = now();
-            let (progress, done) = {
-                let mut c = ctx.borrow_mut();
-                let Some(e) = c.engines[side].as_mut() else {
-                    return;
-                };
-                (e.feed(&buf, eof), e.is_done())
-            };
-            feed_ms += now() - tf;
-            if side == 0 {
-                post(&FromWorker::Progress {
-                    bytes: progress.bytes,
-                    size,
-                    packets: progress.packets,
-                });
-            } else {
-                post(&FromWorker::TargetProgress {
-                    bytes: progress.bytes,
-                    size,
-                    packets: progress.packets,
-                });
-            }
-            if done || eof {
-                break;
-            }
+            (e.feed(bytes, eof), e.is_done())
+        };
+        feed_ms += now() - tf;
+        if side == 0 {
+            post(&FromWorker::Progress {
+                bytes: progress.bytes,
+                size,
+                packets: progress.packets,
+            });
+        } else {
+            post(&FromWorker::TargetProgress {
+                bytes: progress.bytes,
+                size,
+                packets: progress.packets,
+            });
         }
-        chan.close();
-    }
+        if done {
+            Flow::Stop
+        } else {
+            Flow::Go
+        }
+    })
+    .await;
+    let read_wait_ms = match streamed {
+        Ok(w) => w,
+        Err(e) => {
+            post(&FromWorker::Error {
+                message: format!("reading the file failed {e}"),
+            });
+            0.0
+        }
+    };
     let c = ctx.borrow();
     if c.gens[side] != gen {
         return;
@@ -446,21 +459,17 @@ async fn hash(file: File, side: u8) {
     let t0 = now();
     let size = file.size() as u64;
     let mut h = Sha256::new();
-    let mut off = 0;
-    while off < size {
-        let n = CHUNK.min(size - off);
-        match read(&file, off, n).await {
-            Ok(b) => h.update(&b),
-            Err(e) => {
-                return post(&FromWorker::Error {
-                    message: format!("hashing failed at offset {off}: {e:?}"),
-                })
-            }
-        }
-        off += n;
+    if let Err(e) = stream_file(&file, size, |_, bytes, _| {
+        h.update(bytes);
+        Flow::Go
+    })
+    .await
+    {
+        return post(&FromWorker::Error {
+            message: format!("hashing failed {e}"),
+        });
     }
-    let digest = h.finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     post(&FromWorker::Hash {
         side,
         sha256: hex,
@@ -572,9 +581,60 @@ async fn filter_side(
             return None;
         }
     }
-    // Frames the snaps could not decide: read their records in batches.
+    // Frames the snaps could not decide: read their records in batches, or, when they are
+    // most of a file on disk, stream the file past once (no random reads, no garbage).
     let mut matched = std::mem::take(&mut pass.matched);
     let need = std::mem::take(&mut pass.need_records);
+    let (file, total, in_memory) = {
+        let c = ctx.borrow();
+        let e = c.engines.get(side)?.as_ref()?;
+        (
+            c.files.get(side).cloned().flatten(),
+            e.total(),
+            e.in_memory(),
+        )
+    };
+    if let (Some(file), false, true) =
+        (file, in_memory, need.len() > 4096 && need.len() * 4 > total)
+    {
+        let mut scan = crate::engine::RecordScan::new(need);
+        let mut hits = Vec::new();
+        let size = file.size() as u64;
+        let mut stale_now = false;
+        let r = stream_file(&file, size, |off, bytes, _| {
+            if stale(ctx) {
+                stale_now = true;
+                return Flow::Stop;
+            }
+            let c = ctx.borrow();
+            let Some(e) = c.engines.get(side).and_then(Option::as_ref) else {
+                return Flow::Stop;
+            };
+            scan.feed(e, off, bytes, |fr, rec| {
+                if e.matches_record(f, fr, rec) {
+                    hits.push(fr);
+                }
+            });
+            if scan.done() {
+                Flow::Stop
+            } else {
+                Flow::Go
+            }
+        })
+        .await;
+        if stale_now {
+            return None;
+        }
+        if let Err(e) = r {
+            post(&FromWorker::Error {
+                message: format!("reading the file failed {e}"),
+            });
+            return None;
+        }
+        matched.extend(hits);
+        matched.sort_unstable();
+        return Some(matched);
+    }
     let mut i = 0;
     while i < need.len() {
         let mut j = i;
@@ -740,8 +800,11 @@ async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
     let t0 = now();
     let gens = ctx.borrow().gens;
     let mut keys = [Vec::new(), Vec::new()];
-for side in 0..2 {
-        if ctx.borrow().engines[side].as_ref().is_some_and(|e| e.keys().is_some()) {
+    for side in 0..2 {
+        if ctx.borrow().engines[side]
+            .as_ref()
+            .is_some_and(|e| e.keys().is_some())
+        {
             continue; // made while indexing
         }
         post(&FromWorker::Comparing {
@@ -750,30 +813,52 @@ for side in 0..2 {
                 if side == 0 { "source" } else { "target" }
             ),
         });
-        let total = ctx.borrow().engines[side]
-            .as_ref()
-            .map_or(0, |e| e.total() as u32);
-        let all: Vec<u32> = (1..=total).collect();
-        if let Some(k) = keys.get_mut(side) {
-            k.reserve(all.len());
-        }
-        for chunk in all.chunks(50_000) {
-            let blocks = match read_side(&ctx, side, chunk, u64::MAX / 4).await {
-                Ok(b) => b,
-                Err(e) => {
-                    return post(&FromWorker::Error {
-                        message: format!("compare: reading the file failed: {e:?}"),
-                    })
-                }
-            };
-            if ctx.borrow().gens != gens {
-                return;
-            }
+        let (total, file, in_memory) = {
             let c = ctx.borrow();
-            let (Some(e), Some(k)) = (c.engines[side].as_ref(), keys.get_mut(side)) else {
+            let e = c.engines[side].as_ref();
+            (
+                e.map_or(0, |e| e.total() as u32),
+                c.files[side].clone(),
+                e.is_some_and(Engine::in_memory),
+            )
+        };
+        let Some(k) = keys.get_mut(side) else { return };
+        k.reserve(total as usize);
+        if in_memory {
+            // Gzip input is decompressed in memory: records are cut from there.
+            let c = ctx.borrow();
+            let Some(e) = c.engines[side].as_ref() else {
                 return;
             };
-            e.fingerprints(chunk, &blocks, k);
+            let frames: Vec<u32> = (1..=total).collect();
+            e.fingerprints(&frames, &[], k);
+            continue;
+        }
+        let Some(file) = file else { return };
+        let mut scan = crate::engine::RecordScan::new((1..=total).collect());
+        let r = stream_file(&file, file.size() as u64, |off, bytes, _| {
+            let c = ctx.borrow();
+            if c.gens != gens {
+                return Flow::Stop;
+            }
+            let Some(e) = c.engines[side].as_ref() else {
+                return Flow::Stop;
+            };
+            scan.feed(e, off, bytes, |fr, rec| k.push(e.key_of(fr, rec)));
+            if scan.done() {
+                Flow::Stop
+            } else {
+                Flow::Go
+            }
+        })
+        .await;
+        if let Err(e) = r {
+            return post(&FromWorker::Error {
+                message: format!("compare: reading the file failed {e}"),
+            });
+        }
+        if ctx.borrow().gens != gens {
+            return;
         }
     }
     let t_keys = now();
@@ -785,7 +870,9 @@ for side in 0..2 {
     if c.gens != gens {
         return;
     }
-    let (Some(se), Some(de)) = (c.engines[0].as_ref(), c.engines[1].as_ref()) else { return };
+    let (Some(se), Some(de)) = (c.engines[0].as_ref(), c.engines[1].as_ref()) else {
+        return;
+    };
     let src_keys = se.keys().unwrap_or(&keys[0]);
     let dst_keys = de.keys().unwrap_or(&keys[1]);
     let si = SideInfo::new(se.name(), src_keys, Some(se.info()));
@@ -813,7 +900,15 @@ for side in 0..2 {
     if let Some(e) = c.engines[1].as_mut() {
         e.set_compare_marks(dm);
     }
-    web_sys::console::log_1(&format!("paircap compare: keys {:.0} ms, compare {:.0} ms, view {:.0} ms", t_keys - t0, t_cmp - t_match, now() - t_cmp).into());
+    web_sys::console::log_1(
+        &format!(
+            "paircap compare: keys {:.0} ms, compare {:.0} ms, view {:.0} ms",
+            t_keys - t0,
+            t_cmp - t_match,
+            now() - t_cmp
+        )
+        .into(),
+    );
     let cmp = crate::pair::Cmp {
         report,
         aligned,
