@@ -271,12 +271,9 @@ pub(crate) fn build(
     dst_info: &SideInfo,
     opts: &Options,
 ) -> (Report, Extra) {
-    let __t=std::time::Instant::now();
     let src = Side::new(src_fps);
     let dst = Side::new(dst_fps);
-    eprintln!("C sides {:?}", __t.elapsed());
     let m = matcher::run(&src, &dst, opts);
-    eprintln!("C match {:?}", __t.elapsed());
     let ns = src_fps.len();
     let nd = dst_fps.len();
     let n_flows = src.convs.len() * 2 + 1;
@@ -328,7 +325,6 @@ pub(crate) fn build(
         *d = dir_of_flow(flow_s(i as u32));
     }
 
-    eprintln!("C clock {:?}", __t.elapsed());
     // Senders and receivers of packets without a twin: only their TTL habits and sides of
     // the path are needed below.
     let mut interest_s: HashMap<[u8; 16], Habit, FxBuildHasher> = HashMap::default();
@@ -441,7 +437,6 @@ pub(crate) fn build(
             }
         }
     }
-    eprintln!("C ttl {:?}", __t.elapsed());
     // Reordering: per source flow, in the order packets entered the path.
     let mut order: Vec<(u32, u32, u32)> = Vec::new();
     for (i, &t) in m.twin_s.iter().enumerate() {
@@ -538,7 +533,6 @@ pub(crate) fn build(
     mf.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     r.modified_fields = mf;
 
-    eprintln!("C pairs {:?}", __t.elapsed());
     // Unmatched packets.
     let span = |lo: Option<i64>, hi: Option<i64>| (lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX));
     let (ss, se) = span(src_info.span_start(), src_info.span_end());
@@ -701,7 +695,6 @@ pub(crate) fn build(
         }
     }
 
-    eprintln!("C drops+filter {:?}", __t.elapsed());
     // NAT / translated flows.
     let mut per_conv = vec![0u64; dst.convs.len()];
     for (j, &t) in m.twin_d.iter().enumerate() {
@@ -757,7 +750,6 @@ pub(crate) fn build(
     }
     r.nat.sort_by_key(|n| (n.first_src_frame, n.outside));
 
-    eprintln!("C nat {:?}", __t.elapsed());
     // Counts.
     let mut c = Counts::default();
     for s in &r.src_status {

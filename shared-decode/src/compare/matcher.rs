@@ -703,7 +703,6 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
     let nd = dst.fps.len();
     let window = opts.max_delay_ns.unsigned_abs();
 
-    let __t=std::time::Instant::now();
     // 2. Anchors.
     let mut ka: Vec<(u64, u32)> = (0..ns as u32)
         .filter_map(|i| src.fp(i).map(|f| (anchor_key(f), i)))
@@ -713,7 +712,6 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         .collect();
     ka.sort_unstable();
     kb.sort_unstable();
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     // Pairs packed as source << 32 | target, and put in source order afterwards: the passes
     // below then read both captures' keys nearly sequentially instead of at random.
     let mut pairs: Vec<u64> = Vec::new();
@@ -732,7 +730,6 @@ eprintln!("T {:?} {}", __t.elapsed(), line!());
             uniq.push(pack(*s, *d));
         }
     });
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     pairs.sort_unstable();
     uniq.sort_unstable();
     let pairs: Vec<(u32, u32)> = pairs
@@ -747,7 +744,6 @@ eprintln!("T {:?} {}", __t.elapsed(), line!());
         })
         .collect();
     drop(uniq);
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     drop(ka);
     drop(kb);
     let delay_of = |s: u32, d: u32| -> i64 {
@@ -778,7 +774,6 @@ eprintln!("T {:?} {}", __t.elapsed(), line!());
             votes.push(u64::from(cd) << 32 | u64::from(cs) << 1 | u64::from(ds != dd));
         }
     }
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     votes.sort_unstable();
     let mut pair_d: Vec<Option<ConvPair>> = vec![None; dst.convs.len()];
     for g in votes.chunk_by(|x, y| x >> 32 == y >> 32) {
@@ -802,7 +797,6 @@ eprintln!("T {:?} {}", __t.elapsed(), line!());
             }
         }
     }
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     drop(votes);
     // Offsets and typical delays from the pairs that agree with the pairing.
     // Sequence offsets packed as (target conversation * 2 + direction) << 32 | offset.
@@ -838,7 +832,6 @@ eprintln!("T {:?} {}", __t.elapsed(), line!());
             x.1 += 1;
         }
     }
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     drop(pairs);
     // Bits per target conversation: 1 << dir for a sequence offset, 4 << dir for an ack one.
     let mut known = vec![0u8; dst.convs.len()];
@@ -894,7 +887,6 @@ eprintln!("T {:?} {}", __t.elapsed(), line!());
         .collect();
     drop(delay_sum);
 
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     // 3. Matching on flow keys.
     let mut paired_src = vec![false; src.convs.len()];
     for p in pair_d.iter().flatten() {
@@ -941,7 +933,6 @@ eprintln!("T {:?} {}", __t.elapsed(), line!());
         };
         kb.push((k, j));
     }
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     ka.sort_unstable();
     kb.sort_unstable();
     let mut m = Matcher {
@@ -971,12 +962,10 @@ eprintln!("T {:?} {}", __t.elapsed(), line!());
         ([(_, s)], [(_, d)]) => unique.push(u64::from(*s) << 32 | u64::from(*d)),
         _ => multi.push(range_of(&ka, a, &kb, b)),
     });
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     unique.sort_unstable();
     for p in unique {
         m.unique((p >> 32) as u32, p as u32);
     }
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     m.local.sort_unstable();
     let n_flows = src.convs.len() * 2 + 1;
     let mut at = Vec::with_capacity(n_flows + 1);
@@ -1048,13 +1037,11 @@ eprintln!("T {:?} {}", __t.elapsed(), line!());
         m.ttl_delta.insert(a, d);
     });
     drop(deltas);
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     for (a0, a1, b0, b1) in multi {
         if let (Some(a), Some(b)) = (ka.get(a0..a1), kb.get(b0..b1)) {
             m.multi(a, b);
         }
     }
-eprintln!("T {:?} {}", __t.elapsed(), line!());
     Matching {
         twin_s: m.twin_s,
         twin_d: m.twin_d,

@@ -80,8 +80,6 @@ pub fn compare(
     opts: &Options,
 ) -> Report {
     let (mut r, extra) = classify::build(src, dst, src_info, dst_info, opts);
-    let __t=std::time::Instant::now();
     r.diagnosis = diagnose::diagnose(&r, src, dst, &extra);
-    eprintln!("diag {:?}", __t.elapsed());
     r
 }
