@@ -393,4 +393,29 @@ test('compare: a source/target pair shows the counts paircap compare prints, ali
   assert.match(diff, /ip\.(src|dst)|ip\.ttl/, diff);
   await shot(page, '20-compare-diff');
   assert.deepEqual(errors, []);
+
+  // A view link of the compare: both files, a manual clock offset, the filter, the pair.
+  await page.fill('[data-testid=compare-offset]', String(cli.clock.offset_ms));
+  await page.press('[data-testid=compare-offset]', 'Enter');
+  await page.waitForFunction(() => Number(document.documentElement.getAttribute('data-compare-seq')) >= 2);
+  await page.evaluate(() => window.bench.filter({ expr: 'paircap.compare.status == "lost"' }));
+  await page.locator('[data-testid=pair-row]').nth(1).click();
+  const frame = await page.locator('[data-testid=pair-row]').nth(1).getAttribute('data-frame');
+  await page.waitForSelector('[data-testid=details] .node');
+  await page.waitForFunction(() => !/SHA-256 …/.test(document.querySelector('[data-testid=status-sha256]').innerText));
+  await page.click('[data-testid=share-link]');
+  const url = await page.inputValue('[data-testid=share-link-url]');
+  assert.match(url, /&t=pair\.tgt\.pcapng~\d+~/);
+  assert.match(url, /&o=/);
+  const page2 = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  await page2.goto(url);
+  await page2.waitForSelector('[data-testid=link-banner]');
+  assert.match(await text(page2, 'link-banner'), /pair\.src\.pcapng .* and pair\.tgt\.pcapng/);
+  await page2.setInputFiles('[data-testid=open-file]', src);
+  await page2.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'ready');
+  await page2.setInputFiles('[data-testid=open-target]', tgt);
+  await page2.waitForSelector(`[data-testid=pair-row][data-frame="${frame}"].selected`, { timeout: 120000 });
+  assert.equal(await num(page2, 'status-displayed'), cli.counts.lost);
+  assert.match(await page2.getAttribute('[data-testid=compare-offset]', 'placeholder'), /ms/);
+  await shot(page2, '21-compare-link-restored');
 });

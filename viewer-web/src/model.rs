@@ -169,6 +169,8 @@ pub struct State {
     pub diff: Option<Rc<Vec<(String, String, String)>>>,
     /// The compare summary panel is shown.
     pub show_summary: bool,
+    /// A clock offset the user (or a link) set for the compare, ms.
+    pub manual_offset: Option<f64>,
     /// A passing message (not an error).
     pub info: Option<String>,
 }
@@ -216,6 +218,7 @@ impl Default for State {
             twin_details: None,
             diff: None,
             show_summary: true,
+            manual_offset: None,
             info: None,
         }
     }
@@ -383,6 +386,8 @@ pub enum Action {
     },
     /// Show or hide the compare summary.
     ToggleSummary,
+    /// The compare's clock offset was set by hand (`None`: estimate it).
+    SetOffset(Option<f64>),
     /// Show a passing message.
     Info(String),
     /// Resize the list / details split.
@@ -761,9 +766,24 @@ impl State {
             Action::TargetHash(h) => {
                 let Some(t) = &s.target else { return self };
                 s.target = Some(Rc::new(Target {
-                    sha256: Some(h),
+                    sha256: Some(h.clone()),
                     ..(**t).clone()
                 }));
+                let want = s
+                    .link
+                    .as_ref()
+                    .and_then(|l| l.target.as_ref())
+                    .map(|f| f.sha256.clone())
+                    .filter(|w| !w.is_empty());
+                if let Some(w) = want {
+                    if w != h {
+                        s.link_status = LinkStatus::Mismatch(format!(
+                            "the target's SHA-256 is {}…, the link's target has {}…",
+                            &h[..12.min(h.len())],
+                            &w[..12.min(w.len())]
+                        ));
+                    }
+                }
             }
             Action::Comparing(stage) => s.comparing = Some(stage),
             Action::Compared { summary, displayed } => {
@@ -822,6 +842,7 @@ impl State {
                 s.diff = Some(Rc::new(fields));
             }
             Action::ToggleSummary => s.show_summary = !s.show_summary,
+            Action::SetOffset(o) => s.manual_offset = o,
             Action::Info(m) => s.info = Some(m),
             Action::ToggleProperties => s.show_properties = !s.show_properties,
             Action::ToggleLegend => s.show_legend = !s.show_legend,
@@ -975,13 +996,20 @@ impl State {
                 size: *size,
                 sha256: self.sha256.clone().unwrap_or_default(),
             }),
-            target: None,
+            target: self.target.as_ref().map(|t| FileRef {
+                name: t.name.clone(),
+                size: t.size,
+                sha256: t.sha256.clone().unwrap_or_default(),
+            }),
             filter: self.applied.clone(),
             packet,
-            target_packet: None,
+            target_packet: self.twin_details.as_ref().map(|d| PacketRef {
+                frame: u64::from(d.frame),
+                digest: packet_digest(&d.bytes),
+            }),
             time_format: Some(self.time_format.key().to_string()),
             layout: Some((self.list_pct, self.details_pct)),
-            clock_offset_ms: None,
+            clock_offset_ms: self.manual_offset,
             note: note.to_string(),
         }
     }

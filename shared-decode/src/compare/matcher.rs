@@ -248,24 +248,6 @@ fn median(v: &mut [i64]) -> Option<i64> {
     Some(*m)
 }
 
-/// The most common value per group of a list of (group, value), sorted in place.
-fn modes<G: Ord + Copy, V: Ord + Copy>(v: &mut [(G, V)], mut each: impl FnMut(G, V)) {
-    v.sort_unstable();
-    for g in v.chunk_by(|x, y| x.0 == y.0) {
-        let mut best: Option<(usize, V)> = None;
-        for run in g.chunk_by(|x, y| x.1 == y.1) {
-            if let Some(x) = run.first() {
-                if best.is_none_or(|(n, _)| run.len() > n) {
-                    best = Some((run.len(), x.1));
-                }
-            }
-        }
-        if let (Some((_, v)), Some(x)) = (best, g.first()) {
-            each(x.0, v);
-        }
-    }
-}
-
 struct Matcher<'s, 'a> {
     src: &'s Side<'a>,
     dst: &'s Side<'a>,
@@ -273,16 +255,15 @@ struct Matcher<'s, 'a> {
     coarse: i64,
     /// Per source flow (conversation * 2 + direction): typical delay minus `coarse`.
     flow_delay: Vec<i64>,
-    /// Delays of the pairs found by unique keys: (source flow, source time, delay), sorted.
-    local: Vec<(u64, i64, i64)>,
+    /// The pairs found by unique keys, grouped by source flow, in time order within a flow.
+    local: Vec<Sample>,
     /// Where each flow's entries start in `local` (flow f: `local_at[f]..local_at[f + 1]`).
     local_at: Vec<u32>,
-    /// Expected delays of the current bucket's source packets: (index, delay).
-    exp_cache: Vec<(u32, i64)>,
-    /// The same by sender and by receiver address: (address hash, source time, delay).
-    by_host: Vec<(u64, i64, i64)>,
-    /// Usual TTL change (source - target) per source sender, from the unique pairs.
-    ttl_delta: HashMap<[u8; 16], i16, FxBuildHasher>,
+    /// Guides (expected delay, usual TTL change) of the current bucket's source packets.
+    exp_cache: Vec<(u32, Guide)>,
+    /// For flows without any pair: pairs by sender (role 0), receiver (1) or sender subnet
+    /// (2), as (hashed address and role, sample), sorted.
+    by_host: Vec<(u64, Sample)>,
     twin_s: Vec<u32>,
     twin_d: Vec<u32>,
     dup_d: Vec<u32>,
@@ -293,16 +274,43 @@ struct Matcher<'s, 'a> {
     dp: Vec<u64>,
 }
 
-/// The delay of the entry of `key` nearest to time `ts` in a sorted (key, time, delay) list.
-fn nearest(v: &[(u64, i64, i64)], key: u64, ts: i64) -> Option<i64> {
-    let k = v.partition_point(|x| (x.0, x.1) < (key, ts));
+/// A pair found by a unique key: source time, delay, TTL change (source - target).
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    ts: i64,
+    r: i64,
+    ttl_delta: i16,
+}
+
+/// What phase 2 expects of a source packet's twin.
+#[derive(Clone, Copy, Debug)]
+struct Guide {
+    delay: i64,
+    ttl_delta: Option<i16>,
+}
+
+/// The sample nearest to time `ts` in a time-sorted run.
+fn nearest(run: &[Sample], ts: i64) -> Option<&Sample> {
+    let k = run.partition_point(|x| x.ts < ts);
     [k.checked_sub(1), Some(k)]
         .into_iter()
         .flatten()
-        .filter_map(|i| v.get(i))
-        .filter(|x| x.0 == key)
-        .min_by_key(|x| x.1.saturating_sub(ts).unsigned_abs())
-        .map(|x| x.2)
+        .filter_map(|i| run.get(i))
+        .min_by_key(|x| x.ts.saturating_sub(ts).unsigned_abs())
+}
+
+/// The sample of `key` nearest to time `ts` in a (key, sample) list sorted by key and time.
+fn nearest_keyed(v: &[(u64, Sample)], key: u64, ts: i64) -> Option<&Sample> {
+    let a = v.partition_point(|x| x.0 < key);
+    let b = v.partition_point(|x| x.0 <= key);
+    let run = v.get(a..b)?;
+    let k = run.partition_point(|x| x.1.ts < ts);
+    [k.checked_sub(1), Some(k)]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| run.get(i))
+        .map(|x| &x.1)
+        .min_by_key(|x| x.ts.saturating_sub(ts).unsigned_abs())
 }
 
 /// The sender's subnet (IPv4 /24, IPv6 /64) as a key that no address equals (the last byte
@@ -344,8 +352,9 @@ impl Matcher<'_, '_> {
 
     /// The delay expected for source packet `s`: the delay of the nearest (in time) pair of
     /// its flow found by a unique key; else its flow's typical anchor delay; else the nearest
-    /// such pair from the same sender, or to the same receiver; else the coarse offset.
-    fn expected(&self, s: u32) -> i64 {
+    /// such pair from the same sender, to the same receiver, or from the sender's subnet;
+    /// else the coarse offset. With it, the TTL change of that pair.
+    fn guide(&self, s: u32) -> Guide {
         let f = self.flow(s);
         let ts = self.src.fp(s).map_or(0, |x| x.ts_ns);
         if f != NONE {
@@ -356,34 +365,48 @@ impl Matcher<'_, '_> {
                 (Some(&a), Some(&b)) => self.local.get(a as usize..b as usize).unwrap_or(&[]),
                 _ => &[],
             };
-            if let Some(d) = nearest(run, u64::from(f), ts) {
-                return d;
+            if let Some(x) = nearest(run, ts) {
+                return Guide {
+                    delay: x.r,
+                    ttl_delta: Some(x.ttl_delta),
+                };
             }
             if let Some(&fd) = self.flow_delay.get(f as usize).filter(|&&x| x != i64::MIN) {
-                return self.coarse.saturating_add(fd);
+                return Guide {
+                    delay: self.coarse.saturating_add(fd),
+                    ttl_delta: None,
+                };
             }
         }
-        if let Some(fp) = self.src.fp(s) {
-            for h in [host_hash(&fp.src, 0), host_hash(&fp.dst, 1)] {
-                if let Some(d) = nearest(&self.by_host, h, ts) {
-                    return d;
+        if let (Some(fp), false) = (self.src.fp(s), self.by_host.is_empty()) {
+            for h in [
+                host_hash(&fp.src, 0),
+                host_hash(&fp.dst, 1),
+                host_hash(&prefix(fp), 2),
+            ] {
+                if let Some(x) = nearest_keyed(&self.by_host, h, ts) {
+                    return Guide {
+                        delay: x.r,
+                        ttl_delta: Some(x.ttl_delta),
+                    };
                 }
             }
         }
-        let fd = self
-            .flow_delay
-            .get(f as usize)
-            .copied()
-            .filter(|&x| x != i64::MIN)
-            .unwrap_or(0);
-        self.coarse.saturating_add(fd)
+        Guide {
+            delay: self.coarse,
+            ttl_delta: None,
+        }
     }
 
-    /// [`Matcher::expected`] of a source packet of the current bucket.
-    fn cached(&self, s: u32) -> i64 {
+    fn expected(&self, s: u32) -> i64 {
+        self.guide(s).delay
+    }
+
+    /// [`Matcher::guide`] of a source packet of the current bucket.
+    fn cached(&self, s: u32) -> Guide {
         match self.exp_cache.binary_search_by_key(&s, |x| x.0) {
-            Ok(i) => self.exp_cache.get(i).map_or(0, |x| x.1),
-            Err(_) => self.expected(s),
+            Ok(i) => self.exp_cache.get(i).map_or_else(|| self.guide(s), |x| x.1),
+            Err(_) => self.guide(s),
         }
     }
 
@@ -401,20 +424,20 @@ impl Matcher<'_, '_> {
 
     /// [`Matcher::res`] plus a penalty when the TTL changed differently from the sender's
     /// other packets (a probe that expired on the way is not the twin of the next one).
-    fn cost(&self, s: u32, d: u32, exp: i64) -> Option<u64> {
-        let r = self.res(s, d, exp)?;
+    fn cost(&self, s: u32, d: u32, g: Guide) -> Option<u64> {
+        let r = self.res(s, d, g.delay)?;
         let (fs, fd) = (self.src.fp(s)?, self.dst.fp(d)?);
-        let usual = self
-            .ttl_delta
-            .get(&fs.src)
-            .or_else(|| self.ttl_delta.get(&prefix(fs)))
-            .copied();
         let delta = i16::from(fs.ttl) - i16::from(fd.ttl);
-        Some(if usual.is_some_and(|u| u != delta) {
-            r.saturating_add(self.window() / 2)
-        } else {
-            r
-        })
+        let mut c = r;
+        if g.ttl_delta.is_some_and(|u| u != delta) {
+            c = c.saturating_add(self.window() / 2);
+        }
+        // NAT rewrites the client's (higher) port, seldom the server's: a different lower
+        // port makes a pair unlikely (matters only for conversations that were not paired).
+        if fs.has_ports() && fd.has_ports() && low_port(fs) != low_port(fd) {
+            c = c.saturating_add(self.window() / 4);
+        }
+        Some(c)
     }
 
     fn pair(&mut self, s: u32, d: u32) {
@@ -434,16 +457,17 @@ impl Matcher<'_, '_> {
         self.twin_d.get(d as usize) == Some(&0)
     }
 
-    /// Phase 1: a key that occurs once on each side.
-    fn unique(&mut self, s: u32, d: u32) {
+    /// Phase 1: a key that occurs once on each side. Returns the pair's sample.
+    fn unique(&mut self, s: u32, d: u32) -> Option<Sample> {
         let exp = self.expected(s);
-        if self.res(s, d, exp).is_some() {
-            self.pair(s, d);
-            if let (Some(a), Some(b)) = (self.src.fp(s), self.dst.fp(d)) {
-                let r = b.ts_ns.saturating_sub(a.ts_ns);
-                self.local.push((u64::from(self.flow(s)), a.ts_ns, r));
-            }
-        }
+        self.res(s, d, exp)?;
+        self.pair(s, d);
+        let (a, b) = (self.src.fp(s)?, self.dst.fp(d)?);
+        Some(Sample {
+            ts: a.ts_ns,
+            r: b.ts_ns.saturating_sub(a.ts_ns),
+            ttl_delta: i16::from(a.ttl) - i16::from(b.ttl),
+        })
     }
 
     /// Phase 2: a key shared by several packets (a segment and its retransmissions, runs of
@@ -453,8 +477,8 @@ impl Matcher<'_, '_> {
     fn multi(&mut self, ss: &[(u64, u32)], ds: &[(u64, u32)]) {
         self.exp_cache.clear();
         for &(_, s) in ss {
-            let e = self.expected(s);
-            self.exp_cache.push((s, e));
+            let g = self.guide(s);
+            self.exp_cache.push((s, g));
         }
         // IP IDs that occur once on each side.
         self.cands.clear();
@@ -473,7 +497,7 @@ impl Matcher<'_, '_> {
                 .filter(|x| self.src.fp(x.1).is_some_and(|g| g.ident == fs.ident))
                 .count();
             if let (Some(d), 1, 1) = (hit, n, dup_s) {
-                let exp = self.cached(s);
+                let exp = self.cached(s).delay;
                 if let Some(r) = self.res(s, d, exp) {
                     self.cands.push((false, r, s, d));
                 }
@@ -505,7 +529,7 @@ impl Matcher<'_, '_> {
             if self.rs.len().saturating_mul(self.rd.len()) <= DP_MAX {
                 self.align();
             } else {
-                self.nearest();
+                self.nearest_fit();
             }
         }
         self.duplicates(ds);
@@ -519,7 +543,7 @@ impl Matcher<'_, '_> {
         let w = m + 1;
         self.dp.clear();
         self.dp.resize((n + 1) * w, 0);
-        let exps: Vec<i64> = self.rs.iter().map(|&s| self.cached(s)).collect();
+        let exps: Vec<Guide> = self.rs.iter().map(|&s| self.cached(s)).collect();
         for j in 0..=m {
             if let Some(x) = self.dp.get_mut(j) {
                 *x = skip.saturating_mul(j as u64);
@@ -530,7 +554,9 @@ impl Matcher<'_, '_> {
                 *x = skip.saturating_mul(i as u64);
             }
             let s = self.rs.get(i - 1).copied().unwrap_or(0);
-            let exp = exps.get(i - 1).copied().unwrap_or(0);
+            let Some(exp) = exps.get(i - 1).copied() else {
+                continue;
+            };
             for j in 1..=m {
                 let d = self.rd.get(j - 1).copied().unwrap_or(0);
                 let up = self.dp.get((i - 1) * w + j).copied().unwrap_or(u64::MAX);
@@ -555,7 +581,9 @@ impl Matcher<'_, '_> {
             let here = self.dp.get(i * w + j).copied().unwrap_or(0);
             let s = self.rs.get(i - 1).copied().unwrap_or(0);
             let d = self.rd.get(j - 1).copied().unwrap_or(0);
-            let exp = exps.get(i - 1).copied().unwrap_or(0);
+            let Some(exp) = exps.get(i - 1).copied() else {
+                break;
+            };
             let diag = self
                 .dp
                 .get((i - 1) * w + j - 1)
@@ -580,7 +608,7 @@ impl Matcher<'_, '_> {
 
     /// Large buckets: each source packet against the [`PAIR_CAP`] target packets nearest to
     /// its expected arrival, best fits first.
-    fn nearest(&mut self) {
+    fn nearest_fit(&mut self) {
         self.cands.clear();
         self.order.clear();
         self.order.extend_from_slice(&self.rd);
@@ -590,7 +618,7 @@ impl Matcher<'_, '_> {
         for k in 0..self.rs.len() {
             let Some(&s) = self.rs.get(k) else { continue };
             let exp = self.cached(s);
-            let at = self.src.fp(s).map_or(0, |f| f.ts_ns).saturating_add(exp);
+            let at = self.src.fp(s).map_or(0, |f| f.ts_ns).saturating_add(exp.delay);
             let pos = self
                 .order
                 .partition_point(|&d| dst.fp(d).map_or(0, |f| f.ts_ns) < at);
@@ -636,32 +664,40 @@ impl Matcher<'_, '_> {
         }
     }
 
-    /// Target copies of a matched packet: same bucket, same IP ID, close in time.
+    /// Target copies of a matched packet: same bucket, same IP ID (and lower port), close in
+    /// time. The earliest copy is the twin.
     fn duplicates(&mut self, ds: &[(u64, u32)]) {
         if ds.len() < 2 {
             return;
         }
-        // Bounded: buckets beyond this size are floods of identical packets, where "copy"
-        // cannot be told from "another packet"; they are left as extra.
-        const MAX_SCAN: usize = 256;
-        if ds.len() > MAX_SCAN {
-            return;
-        }
-        for &(_, d) in ds {
+        // Time order; each packet looks at neighbours within the window only (bounded).
+        self.order.clear();
+        self.order.extend(ds.iter().map(|x| x.1));
+        let dst = self.dst;
+        self.order
+            .sort_unstable_by_key(|&d| (dst.fp(d).map_or(0, |f| f.ts_ns), d));
+        const MAX_NEIGHBOURS: usize = 64;
+        let window = self.opts.dup_window_ns.unsigned_abs();
+        for k in 0..self.order.len() {
+            let Some(&d) = self.order.get(k) else { continue };
             if !self.free_d(d) {
                 continue;
             }
-            let Some(fd) = self.dst.fp(d) else { continue };
+            let Some(fd) = dst.fp(d) else { continue };
+            let same = |d2: u32| {
+                dst.fp(d2).is_some_and(|f2| {
+                    f2.ident == fd.ident
+                        && low_port(f2) == low_port(fd)
+                        && f2.ts_ns.saturating_sub(fd.ts_ns).unsigned_abs() <= window
+                })
+            };
+            let near = (1..=MAX_NEIGHBOURS)
+                .flat_map(|o| [k.checked_sub(o), k.checked_add(o)])
+                .flatten()
+                .filter_map(|i| self.order.get(i).copied());
             let mut copy_of = None;
-            for &(_, d2) in ds {
-                if d2 == d || self.free_d(d2) {
-                    continue;
-                }
-                let Some(f2) = self.dst.fp(d2) else { continue };
-                if f2.ident == fd.ident
-                    && f2.ts_ns.saturating_sub(fd.ts_ns).unsigned_abs()
-                        <= self.opts.dup_window_ns.unsigned_abs()
-                {
+            for d2 in near {
+                if !self.free_d(d2) && same(d2) {
                     copy_of = Some(d2);
                     break;
                 }
@@ -682,7 +718,7 @@ impl Matcher<'_, '_> {
                 if let Some(x) = self.dup_d.get_mut(d2 as usize) {
                     *x = d + 1;
                 }
-                // Earlier duplicates of d2 now copy d.
+                // Copies already pointing at d2 now copy d.
                 for &(_, d3) in ds {
                     if self.dup_d.get(d3 as usize) == Some(&(d2 + 1)) && d3 != d2 {
                         if let Some(x) = self.dup_d.get_mut(d3 as usize) {
@@ -695,6 +731,11 @@ impl Matcher<'_, '_> {
             }
         }
     }
+}
+
+/// The lower of a packet's two ports (the one NAT usually leaves alone).
+fn low_port(f: &Fingerprint) -> u16 {
+    f.src_port.min(f.dst_port)
 }
 
 /// Pairs the packets of two captures (see the module documentation).
@@ -945,7 +986,6 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         local_at: Vec::new(),
         exp_cache: Vec::new(),
         by_host: Vec::new(),
-        ttl_delta: HashMap::default(),
         twin_s: vec![0; ns],
         twin_d: vec![0; nd],
         dup_d: vec![0; nd],
@@ -963,38 +1003,56 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
         _ => multi.push(range_of(&ka, a, &kb, b)),
     });
     unique.sort_unstable();
-    for p in unique {
-        m.unique((p >> 32) as u32, p as u32);
-    }
-    m.local.sort_unstable();
+    // Samples in source order, then grouped by flow (a counting sort keeps time order).
     let n_flows = src.convs.len() * 2 + 1;
-    let mut at = Vec::with_capacity(n_flows + 1);
-    let mut k = 0usize;
-    for f in 0..=n_flows as u64 {
-        while m.local.get(k).is_some_and(|x| x.0 < f) {
-            k += 1;
+    let mut pending: Vec<(u32, Sample)> = Vec::with_capacity(unique.len());
+    for p in unique {
+        let s = (p >> 32) as u32;
+        if let Some(x) = m.unique(s, p as u32) {
+            pending.push((m.flow(s), x));
         }
-        at.push(u32::try_from(k).unwrap_or(u32::MAX));
     }
+    let mut at = vec![0u32; n_flows + 1];
+    for &(f, _) in &pending {
+        if let Some(x) = at.get_mut(f as usize + 1) {
+            *x += 1;
+        }
+    }
+    for k in 1..at.len() {
+        let prev = at.get(k - 1).copied().unwrap_or(0);
+        if let Some(x) = at.get_mut(k) {
+            *x += prev;
+        }
+    }
+    let mut fill = at.clone();
+    let mut local = vec![
+        Sample {
+            ts: 0,
+            r: 0,
+            ttl_delta: 0
+        };
+        pending.len()
+    ];
+    for (f, x) in pending {
+        if let Some(pos) = fill.get_mut(f as usize) {
+            if let Some(slot) = local.get_mut(*pos as usize) {
+                *slot = x;
+            }
+            *pos += 1;
+        }
+    }
+    m.local = local;
     m.local_at = at;
-    // What phase 2 needs beyond the flows: for the senders of its source packets, the usual
-    // TTL change (also per subnet); for packets of flows without any pair yet, the delays
-    // of their hosts' other pairs.
-    let mut senders: HashMap<[u8; 16], (), FxBuildHasher> = HashMap::default();
+    // Source packets of phase 2 whose flow has no pair at all: their hosts' pairs guide them.
     let mut orphan_hosts: HashMap<u64, (), FxBuildHasher> = HashMap::default();
     for &(a0, a1, _, _) in &multi {
         for &(_, s) in ka.get(a0..a1).unwrap_or(&[]) {
             let Some(f) = src.fp(s) else { continue };
-            if f.is_ip() {
-                senders.insert(f.src, ());
-                senders.insert(prefix(f), ());
-            }
             let fl = m.flow(s);
-            let has_local = fl != NONE
-                && matches!(
-                    (m.local_at.get(fl as usize), m.local_at.get(fl as usize + 1)),
-                    (Some(a), Some(b)) if b > a
-                );
+            let has_local = matches!(
+                (m.local_at.get(fl as usize), m.local_at.get(fl as usize + 1)),
+                (Some(a), Some(b)) if b > a
+            );
             let has_anchor = m
                 .flow_delay
                 .get(fl as usize)
@@ -1002,41 +1060,35 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, opts: &Options) -> Matching {
             if !has_local && !has_anchor {
                 orphan_hosts.insert(host_hash(&f.src, 0), ());
                 orphan_hosts.insert(host_hash(&f.dst, 1), ());
+                orphan_hosts.insert(host_hash(&prefix(f), 2), ());
             }
         }
     }
-    let mut deltas: Vec<([u8; 16], i16)> = Vec::new();
-    for (i, &t) in m.twin_s.iter().enumerate() {
-        if t == 0 {
-            continue;
-        }
-        let (Some(a), Some(b)) = (src.fp(i as u32), dst.fp(t - 1)) else {
-            continue;
-        };
-        if a.is_ip() {
-            let delta = i16::from(a.ttl) - i16::from(b.ttl);
-            if senders.contains_key(&a.src) {
-                deltas.push((a.src, delta));
+    if !orphan_hosts.is_empty() {
+        for (i, &t) in m.twin_s.iter().enumerate() {
+            if t == 0 {
+                continue;
             }
-            let p = prefix(a);
-            if senders.contains_key(&p) {
-                deltas.push((p, delta));
-            }
-        }
-        if !orphan_hosts.is_empty() {
-            let r = b.ts_ns.saturating_sub(a.ts_ns);
-            for h in [host_hash(&a.src, 0), host_hash(&a.dst, 1)] {
+            let (Some(a), Some(b)) = (src.fp(i as u32), dst.fp(t - 1)) else {
+                continue;
+            };
+            let x = Sample {
+                ts: a.ts_ns,
+                r: b.ts_ns.saturating_sub(a.ts_ns),
+                ttl_delta: i16::from(a.ttl) - i16::from(b.ttl),
+            };
+            for h in [
+                host_hash(&a.src, 0),
+                host_hash(&a.dst, 1),
+                host_hash(&prefix(a), 2),
+            ] {
                 if orphan_hosts.contains_key(&h) {
-                    m.by_host.push((h, a.ts_ns, r));
+                    m.by_host.push((h, x));
                 }
             }
         }
+        m.by_host.sort_unstable_by_key(|x| (x.0, x.1.ts));
     }
-    m.by_host.sort_unstable();
-    modes(&mut deltas, |a, d| {
-        m.ttl_delta.insert(a, d);
-    });
-    drop(deltas);
     for (a0, a1, b0, b1) in multi {
         if let (Some(a), Some(b)) = (ka.get(a0..a1), kb.get(b0..b1)) {
             m.multi(a, b);

@@ -64,12 +64,16 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
             };
             let v = i.value();
             if v.trim().is_empty() {
+                d.emit(Action::SetOffset(None));
                 send.emit(ToWorker::Compare { offset_ms: None });
             } else {
                 match v.trim().trim_end_matches("ms").trim().parse::<f64>() {
-                    Ok(ms) => send.emit(ToWorker::Compare {
-                        offset_ms: Some(ms),
-                    }),
+                    Ok(ms) => {
+                        d.emit(Action::SetOffset(Some(ms)));
+                        send.emit(ToWorker::Compare {
+                            offset_ms: Some(ms),
+                        })
+                    }
                     Err(_) => d.emit(Action::Error(format!(
                         "\"{v}\" is not a clock offset in milliseconds"
                     ))),
@@ -96,7 +100,7 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
                     if c.drift_ppm.abs() > 0.0 { { format!(", drift {:+.2} ppm", c.drift_ppm) } }
                     <small>{ format!(" ({})", c.clock_method) }</small>
                     <label class="offset" title="Set the target's clock offset by hand (ms), Enter to compare again; empty to estimate it">
-                        { "Offset: " }<input type="text" data-testid="compare-offset" placeholder="estimate" onkeydown={offset_input} />
+                        { "Offset: " }<input type="text" data-testid="compare-offset" placeholder={s.manual_offset.map_or("estimate".to_string(), |m| format!("{m} ms"))} onkeydown={offset_input} />
                     </label>
                 </div>
                 <button class="link" onclick={toggle}>{ "Hide" }</button>

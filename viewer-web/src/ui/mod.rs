@@ -80,6 +80,8 @@ pub struct Runtime {
     /// Opens counted, and the open a view link was last applied to.
     opens: Cell<u32>,
     link_applied_to: Cell<u32>,
+    /// The open a view link's clock offset was sent for.
+    link_offset_sent: Cell<u32>,
 }
 
 impl Runtime {
@@ -324,6 +326,7 @@ pub fn app() -> Html {
             pending_packet: Cell::new(None),
             opens: Cell::new(0),
             link_applied_to: Cell::new(0),
+            link_offset_sent: Cell::new(0),
         });
         *slot.borrow_mut() = Some(rt.clone());
         *rt_cell.borrow_mut() = Some(rt);
@@ -627,35 +630,58 @@ pub fn app() -> Html {
             }
         });
     }
-    // A view link meets an indexed file: apply its filter, then find its packet.
+    // A view link meets its file(s): for a compare, once both are compared (with the
+    // link's clock offset, if it has one); then its filter, then its packet.
     {
         let rt = rt.clone();
         let s = state.clone();
         let d = state.dispatcher();
+        let compared = state.compare.is_some();
         use_effect_with(
-            (state.phase == Phase::Ready, state.link.is_some()),
-            move |&(ready, has_link)| {
-                if ready && has_link && rt.link_applied_to.get() != rt.opens.get() {
-                    rt.link_applied_to.set(rt.opens.get());
-                    if let Some(l) = &s.link {
-                        rt.pending_packet.set(l.packet);
-                        if !l.filter.is_empty() {
-                            d.dispatch(Action::FilterText(l.filter.clone()));
-                            let id = panes::next_filter_id();
-                            rt.filter_id.set(id);
-                            rt.send(&ToWorker::Filter {
-                                text: l.filter.clone(),
-                                id,
-                            });
-                        } else if let Some(p) = rt.pending_packet.take() {
-                            rt.send(&ToWorker::FindPacket {
-                                frame: p.frame.min(u64::from(u32::MAX)) as u32,
-                                digest: p.digest,
-                            });
-                        }
-                        d.dispatch(Action::LinkApplied);
-                    }
+            (
+                state.phase == Phase::Ready,
+                state.link.is_some(),
+                compared,
+                state.view_gen,
+            ),
+            move |&(ready, has_link, compared, _)| {
+                let Some(l) = s.link.as_ref().filter(|_| ready && has_link) else {
+                    return;
+                };
+                if rt.link_applied_to.get() == rt.opens.get() {
+                    return;
                 }
+                if l.target.is_some() && !compared {
+                    return; // waiting for the target and the compare
+                }
+                if let (Some(ms), false) = (
+                    l.clock_offset_ms,
+                    rt.link_offset_sent.get() == rt.opens.get(),
+                ) {
+                    rt.link_offset_sent.set(rt.opens.get());
+                    d.dispatch(Action::SetOffset(Some(ms)));
+                    rt.send(&ToWorker::Compare {
+                        offset_ms: Some(ms),
+                    });
+                    return; // applied when this compare is done
+                }
+                rt.link_applied_to.set(rt.opens.get());
+                rt.pending_packet.set(l.packet);
+                if !l.filter.is_empty() {
+                    d.dispatch(Action::FilterText(l.filter.clone()));
+                    let id = panes::next_filter_id();
+                    rt.filter_id.set(id);
+                    rt.send(&ToWorker::Filter {
+                        text: l.filter.clone(),
+                        id,
+                    });
+                } else if let Some(p) = rt.pending_packet.take() {
+                    rt.send(&ToWorker::FindPacket {
+                        frame: p.frame.min(u64::from(u32::MAX)) as u32,
+                        digest: p.digest,
+                    });
+                }
+                d.dispatch(Action::LinkApplied);
             },
         );
     }
