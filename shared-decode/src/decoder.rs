@@ -62,16 +62,7 @@ impl Decoder {
             return pkt;
         }
         self.tracker.observe(&mut pkt);
-        // Like Wireshark, payloads of retransmitted segments are not handed to application
-        // dissectors (they would show the same request twice).
-        if pkt
-            .analysis
-            .tcp
-            .as_ref()
-            .is_some_and(|a| a.flags.any_retransmission())
-        {
-            dissect::strip_after_tcp(&mut pkt);
-        }
+        dissect::strip_retransmitted(&mut pkt);
         pkt
     }
 }

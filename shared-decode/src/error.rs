@@ -42,6 +42,44 @@ pub enum Layer {
 }
 
 impl Layer {
+    /// Number of layer kinds.
+    pub const COUNT: usize = 32;
+    /// Every layer kind.
+    pub const ALL: [Layer; Layer::COUNT] = [
+        Layer::Frame,
+        Layer::Ethernet,
+        Layer::Llc,
+        Layer::Vlan,
+        Layer::Sll,
+        Layer::Sll2,
+        Layer::Null,
+        Layer::Nflog,
+        Layer::Arp,
+        Layer::Ipv4,
+        Layer::Ipv6,
+        Layer::Icmp,
+        Layer::Icmpv6,
+        Layer::Igmp,
+        Layer::Tcp,
+        Layer::Udp,
+        Layer::Gre,
+        Layer::Vxlan,
+        Layer::Geneve,
+        Layer::LispData,
+        Layer::Teredo,
+        Layer::Pppoe,
+        Layer::Ppp,
+        Layer::Mpls,
+        Layer::Ah,
+        Layer::Esp,
+        Layer::Dns,
+        Layer::Http,
+        Layer::Tls,
+        Layer::Dhcp,
+        Layer::Ntp,
+        Layer::Data,
+    ];
+
     /// Wireshark's protocol filter name (`eth`, `ip`, `tcp`, ...).
     pub fn filter_name(self) -> &'static str {
         match self {

@@ -656,14 +656,7 @@ impl Engine {
         };
         let mut pkt = dissect::dissect(&rec, u64::from(frame), opts);
         self.meta_for(frame, &mut pkt);
-        if pkt
-            .analysis
-            .tcp
-            .as_ref()
-            .is_some_and(|a| a.flags.any_retransmission())
-        {
-            dissect::strip_after_tcp(&mut pkt);
-        }
+        dissect::strip_retransmitted(&mut pkt);
         Some(pkt)
     }
 
@@ -951,34 +944,6 @@ pub struct FilterPass {
     pub need_records: Vec<u32>,
 }
 
-/// Protocols whose fields sit in link, network and transport headers (the snap holds them).
-const HEADER_PROTOCOLS: &[&str] = &[
-    "eth",
-    "vlan",
-    "ieee8021ad",
-    "llc",
-    "sll",
-    "null",
-    "nflog",
-    "arp",
-    "ip",
-    "ipv6",
-    "icmp",
-    "icmpv6",
-    "igmp",
-    "tcp",
-    "udp",
-    "gre",
-    "pppoes",
-    "pppoe",
-    "ppp",
-    "mpls",
-    "ah",
-    "esp",
-    // Compare results: kept per packet, not read from the bytes.
-    "paircap",
-];
-
 /// Whether a filter can be decided on a packet's first bytes (its snap) when the snap's
 /// dissection got through the transport header: filters that read only header fields and
 /// flow analysis (which the index keeps for every packet). Anything that reads payload
@@ -992,7 +957,9 @@ pub fn decidable_on_snap(f: &Filter) -> bool {
     f.fields().iter().all(|d| {
         let n = d.name;
         let proto = n.split('.').next().unwrap_or(n);
-        let header = HEADER_PROTOCOLS.contains(&proto)
+        // Header fields (the snap holds them) and compare results (kept per packet).
+        let header = shared_decode::filter::TRANSPORT_PROTOCOLS.contains(&proto)
+            || proto == "paircap"
             || (proto == "frame" && n != "frame.protocols" && n != "frame.cap_len");
         header
             && !(n.contains("checksum")
@@ -1217,42 +1184,6 @@ impl Engine {
     }
 }
 
-/// Every protocol layer, for mapping filter field names to [`Layer`]s.
-const LAYERS: [Layer; 32] = [
-    Layer::Ethernet,
-    Layer::Llc,
-    Layer::Vlan,
-    Layer::Sll,
-    Layer::Sll2,
-    Layer::Null,
-    Layer::Nflog,
-    Layer::Arp,
-    Layer::Ipv4,
-    Layer::Ipv6,
-    Layer::Icmp,
-    Layer::Icmpv6,
-    Layer::Igmp,
-    Layer::Tcp,
-    Layer::Udp,
-    Layer::Gre,
-    Layer::Vxlan,
-    Layer::Geneve,
-    Layer::LispData,
-    Layer::Teredo,
-    Layer::Pppoe,
-    Layer::Ppp,
-    Layer::Mpls,
-    Layer::Ah,
-    Layer::Esp,
-    Layer::Dns,
-    Layer::Http,
-    Layer::Tls,
-    Layer::Dhcp,
-    Layer::Ntp,
-    Layer::Data,
-    Layer::Frame,
-];
-
 fn layer_bit(l: Layer) -> u64 {
     1u64 << (l as u8 & 63)
 }
@@ -1264,7 +1195,7 @@ fn field_layers(name: &str) -> u64 {
     if proto == "frame" || proto.starts_with('_') {
         return 0;
     }
-    LAYERS
+    Layer::ALL
         .iter()
         .filter(|l| l.filter_name() == proto)
         .fold(0, |m, &l| m | layer_bit(l))

@@ -416,6 +416,20 @@ pub enum Nav {
     End,
 }
 
+/// Keeps at most [`ROW_CACHE`] rows, dropping those farthest from `center` first.
+fn trim_cache<T>(map: &mut BTreeMap<u32, T>, center: u32) {
+    while map.len() > ROW_CACHE {
+        let (Some(&lo), Some(&hi)) = (map.keys().next(), map.keys().next_back()) else {
+            return;
+        };
+        map.remove(if center.abs_diff(lo) > center.abs_diff(hi) {
+            &lo
+        } else {
+            &hi
+        });
+    }
+}
+
 impl State {
     /// Applies an action (returns the same `Rc` when nothing changes, so Yew skips a render).
     pub fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
@@ -498,19 +512,7 @@ impl State {
                     map.insert(r.pos, r);
                 }
                 // Keep the cache bounded around the visible window.
-                while map.len() > ROW_CACHE {
-                    let center = s.first + s.visible / 2;
-                    let (lo, hi) = (
-                        *map.keys().next().unwrap_or(&0),
-                        *map.keys().next_back().unwrap_or(&0),
-                    );
-                    let drop = if center.abs_diff(lo) > center.abs_diff(hi) {
-                        lo
-                    } else {
-                        hi
-                    };
-                    map.remove(&drop);
-                }
+                trim_cache(&mut map, s.first + s.visible / 2);
                 s.rows = Rc::new(map);
                 if s.selected.is_none() {
                     // A keyboard jump selected a position whose row had not arrived yet.
@@ -814,19 +816,7 @@ impl State {
                 for r in rows {
                     map.insert(r.pos, r);
                 }
-                while map.len() > ROW_CACHE {
-                    let center = s.first + s.visible / 2;
-                    let (lo, hi) = (
-                        *map.keys().next().unwrap_or(&0),
-                        *map.keys().next_back().unwrap_or(&0),
-                    );
-                    let drop = if center.abs_diff(lo) > center.abs_diff(hi) {
-                        lo
-                    } else {
-                        hi
-                    };
-                    map.remove(&drop);
-                }
+                trim_cache(&mut map, s.first + s.visible / 2);
                 s.pair_rows = Rc::new(map);
                 if s.selected_pair.is_none() {
                     if let Some(p) = s.selected_pos {

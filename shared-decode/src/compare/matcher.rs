@@ -422,22 +422,22 @@ impl Matcher<'_, '_> {
         (abs <= self.window()).then_some(abs)
     }
 
-    /// [`Matcher::res`] plus a penalty when the TTL changed differently from the sender's
-    /// other packets (a probe that expired on the way is not the twin of the next one).
+    /// [`Matcher::res`], or `None` also when the TTL changed differently from the guiding
+    /// pair's (a probe that expired on the way is not the twin of the next one) or the lower
+    /// port differs.
     fn cost(&self, s: u32, d: u32, g: Guide) -> Option<u64> {
         let r = self.res(s, d, g.delay)?;
         let (fs, fd) = (self.src.fp(s)?, self.dst.fp(d)?);
         let delta = i16::from(fs.ttl) - i16::from(fd.ttl);
-        let mut c = r;
         if g.ttl_delta.is_some_and(|u| u != delta) {
-            c = c.saturating_add(self.window() / 2);
+            return None;
         }
-        // NAT rewrites the client's (higher) port, seldom the server's: a different lower
-        // port makes a pair unlikely (matters only for conversations that were not paired).
+        // NAT rewrites the client's (higher) port, seldom the server's (this matters only
+        // for packets of conversations that were not paired, keyed without ports).
         if fs.has_ports() && fd.has_ports() && low_port(fs) != low_port(fd) {
-            c = c.saturating_add(self.window() / 4);
+            return None;
         }
-        Some(c)
+        Some(r)
     }
 
     fn pair(&mut self, s: u32, d: u32) {
@@ -648,9 +648,12 @@ impl Matcher<'_, '_> {
                     }
                     (None, None) => break,
                 };
-                match self.cost(s, pick, exp) {
-                    Some(r) => self.cands.push((false, r, s, pick)),
-                    None => break,
+                // Outside the window: so is everything farther out.
+                if self.res(s, pick, exp.delay).is_none() {
+                    break;
+                }
+                if let Some(r) = self.cost(s, pick, exp) {
+                    self.cands.push((false, r, s, pick));
                 }
             }
         }
@@ -718,8 +721,8 @@ impl Matcher<'_, '_> {
                 if let Some(x) = self.dup_d.get_mut(d2 as usize) {
                     *x = d + 1;
                 }
-                // Copies already pointing at d2 now copy d.
-                for &(_, d3) in ds {
+                // Copies already pointing at d2 now copy d (bounded: floods skip this).
+                for &(_, d3) in ds.get(..4096.min(ds.len())).unwrap_or(&[]) {
                     if self.dup_d.get(d3 as usize) == Some(&(d2 + 1)) && d3 != d2 {
                         if let Some(x) = self.dup_d.get_mut(d3 as usize) {
                             *x = d + 1;

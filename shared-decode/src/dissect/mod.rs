@@ -582,6 +582,20 @@ pub fn dissect_into(pkt: &mut Packet<'_>, opts: DissectOptions) {
     }
 }
 
+/// Like Wireshark, application dissectors do not see the payload of a retransmitted TCP
+/// segment (it would show the same request twice): after flow analysis, this replaces the
+/// layers after TCP with data when the analysis flags a retransmission.
+pub fn strip_retransmitted(pkt: &mut Packet<'_>) {
+    if pkt
+        .analysis
+        .tcp
+        .as_ref()
+        .is_some_and(|a| a.flags.any_retransmission())
+    {
+        strip_after_tcp(pkt);
+    }
+}
+
 /// Replaces the layers after the (non-quoted) TCP layer with its payload as data.
 pub fn strip_after_tcp(pkt: &mut Packet<'_>) {
     let Some(i) = pkt

@@ -257,43 +257,9 @@ enum Sc<'c> {
     None,
 }
 
-/// Every layer kind, so protocol fields can be mapped to layers. The match in
-/// [`layer_index`] is exhaustive: adding a `Layer` variant fails to compile until it is
-/// listed here too.
-const ALL_LAYERS: [Layer; 32] = [
-    Layer::Frame,
-    Layer::Ethernet,
-    Layer::Llc,
-    Layer::Vlan,
-    Layer::Sll,
-    Layer::Sll2,
-    Layer::Null,
-    Layer::Nflog,
-    Layer::Arp,
-    Layer::Ipv4,
-    Layer::Ipv6,
-    Layer::Icmp,
-    Layer::Icmpv6,
-    Layer::Igmp,
-    Layer::Tcp,
-    Layer::Udp,
-    Layer::Gre,
-    Layer::Vxlan,
-    Layer::Geneve,
-    Layer::LispData,
-    Layer::Teredo,
-    Layer::Pppoe,
-    Layer::Ppp,
-    Layer::Mpls,
-    Layer::Ah,
-    Layer::Esp,
-    Layer::Dns,
-    Layer::Http,
-    Layer::Tls,
-    Layer::Dhcp,
-    Layer::Ntp,
-    Layer::Data,
-];
+/// Every layer kind (see [`Layer::ALL`]; the match in [`layer_index`] is exhaustive, so a
+/// new `Layer` variant fails the tests until it is listed there too).
+const ALL_LAYERS: [Layer; Layer::COUNT] = Layer::ALL;
 
 #[cfg(test)]
 fn layer_index(l: Layer) -> usize {
@@ -404,7 +370,7 @@ fn item_len(l: &LayerItem<'_>) -> usize {
 
 /// Protocols whose fields may need more than the link and network layers, but no
 /// application dissector (everything else except `frame` needs [`Depth::All`]).
-const TRANSPORT_PROTOCOLS: &[&str] = &[
+pub const TRANSPORT_PROTOCOLS: &[&str] = &[
     "eth",
     "vlan",
     "ieee8021ad",

@@ -56,6 +56,7 @@ pub(crate) mod lexer;
 pub(crate) mod parser;
 
 pub use ast::Expr;
+pub use compile::TRANSPORT_PROTOCOLS;
 pub use error::{FilterError, MAX_DEPTH, MAX_LEN};
 
 use crate::dissect::{Depth, Packet};

@@ -85,6 +85,19 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// Sends a file to the worker to index, and keeps it for hashing once indexed.
+    fn open_side(&self, file: File, name: String, size: u64, side: u8) {
+        if let Some(b) = &self.index {
+            b.send_file(&ToWorker::Open { name, size, side }, &file);
+        }
+        *if side == 0 {
+            &self.file
+        } else {
+            &self.target_file
+        }
+        .borrow_mut() = Some(file);
+    }
+
     fn send(&self, m: &ToWorker) {
         if let Some(b) = &self.index {
             b.send(m);
@@ -366,17 +379,7 @@ pub fn app() -> Html {
                     name: name.clone(),
                     size,
                 });
-                if let Some(b) = &rt.index {
-                    b.send_file(
-                        &ToWorker::Open {
-                            name,
-                            size,
-                            side: 0,
-                        },
-                        &file,
-                    );
-                }
-                *rt.file.borrow_mut() = Some(file);
+                rt.open_side(file, name, size, 0);
             })
         };
         let open_target = {
@@ -390,17 +393,7 @@ pub fn app() -> Html {
                     name: name.clone(),
                     size,
                 });
-                if let Some(b) = &rt.index {
-                    b.send_file(
-                        &ToWorker::Open {
-                            name,
-                            size,
-                            side: 1,
-                        },
-                        &file,
-                    );
-                }
-                *rt.target_file.borrow_mut() = Some(file);
+                rt.open_side(file, name, size, 1);
             })
         };
         Ctl {
