@@ -110,7 +110,12 @@ pub struct CaptureArgs {
     pub classic_pcap: bool,
     /// Display filter for what is printed live (Wireshark or tcpdump syntax; like tshark -Y).
     /// Not with -w: files keep what the capture filter (EXPRESSION) lets through.
-    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER", conflicts_with = "write")]
+    #[arg(
+        short = 'Y',
+        long = "display-filter",
+        value_name = "FILTER",
+        conflicts_with = "write"
+    )]
     pub display_filter: Option<String>,
     #[command(flatten)]
     pub print: PrintArgs,

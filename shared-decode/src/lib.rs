@@ -10,8 +10,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod decoder;
 pub mod compare;
+mod decoder;
 pub mod dissect;
 pub mod error;
 pub mod export;

@@ -333,11 +333,18 @@ fn clean_path_through_nat_loses_nothing() {
             "no {proto} flow in {report}"
         );
     }
-    // Every source packet is accounted for: matched, or local (ARP) traffic.
+    // Every source packet is accounted for: matched, or local (ARP) traffic. The router
+    // (two CPUs) may reorder a few packets of a flow; they are still matched.
+    let mut reordered = 0;
     for pk in j["packets"].as_array().unwrap() {
         let st = pk["status"].as_str().unwrap();
-        assert!(matches!(st, "matched" | "not_forwarded"), "{pk}\n{report}");
+        assert!(
+            matches!(st, "matched" | "not_forwarded" | "reordered"),
+            "{pk}\n{report}"
+        );
+        reordered += usize::from(st == "reordered");
     }
+    assert!(reordered * 100 <= n(&c["matched"]) as usize, "{report}");
     assert!(
         report.contains("Source NAT: 1 inside host appear as 198.51.100.1"),
         "{report}"
@@ -405,9 +412,14 @@ fn random_loss_is_exactly_the_numgen_counters() {
     let j = compare(&src, &dst);
     let report = text_report(&src, &dst);
     // Source only = dropped on the way to the server; target only = dropped on the way back.
+    // A target-only packet that is byte for byte a copy of one that got through, within
+    // milliseconds, is reported as a duplicate: Linux resends SYN-ACKs with IP ID 0 and the
+    // same time stamp (one per SYN it sees), and such a pair cannot be told from a copy
+    // made on the path.
     assert_eq!(n(&j["counts"]["lost"]), c2s, "{report}");
-    assert_eq!(n(&j["counts"]["extra"]), s2c, "{report}");
-    assert_eq!(n(&j["counts"]["duplicated"]), 0, "{report}");
+    let dup_t = n(&j["target"]["status"]["duplicated"]);
+    assert_eq!(n(&j["counts"]["extra"]) + dup_t, s2c, "{report}");
+    assert!(dup_t <= 2, "{report}");
     assert!(
         j["diagnosis"][0]
             .as_str()

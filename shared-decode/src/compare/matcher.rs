@@ -432,10 +432,17 @@ impl Matcher<'_, '_> {
         if g.ttl_delta.is_some_and(|u| u != delta) {
             return None;
         }
-        // NAT rewrites the client's (higher) port, seldom the server's (this matters only
-        // for packets of conversations that were not paired, keyed without ports).
-        if fs.has_ports() && fd.has_ports() && low_port(fs) != low_port(fd) {
-            return None;
+        // NAT rewrites one end's port, not both (this matters only for packets of
+        // conversations that were not paired, keyed without ports).
+        if fs.has_ports() && fd.has_ports() {
+            match (fs.src_port == fd.src_port, fs.dst_port == fd.dst_port) {
+                (false, false) => return None,
+                // One port translated: fine, but the same ports on both sides fit better.
+                (true, false) | (false, true) => {
+                    return Some(r.saturating_add(self.window() / 8));
+                }
+                (true, true) => {}
+            }
         }
         Some(r)
     }
@@ -618,7 +625,11 @@ impl Matcher<'_, '_> {
         for k in 0..self.rs.len() {
             let Some(&s) = self.rs.get(k) else { continue };
             let exp = self.cached(s);
-            let at = self.src.fp(s).map_or(0, |f| f.ts_ns).saturating_add(exp.delay);
+            let at = self
+                .src
+                .fp(s)
+                .map_or(0, |f| f.ts_ns)
+                .saturating_add(exp.delay);
             let pos = self
                 .order
                 .partition_point(|&d| dst.fp(d).map_or(0, |f| f.ts_ns) < at);
@@ -682,7 +693,9 @@ impl Matcher<'_, '_> {
         const MAX_NEIGHBOURS: usize = 64;
         let window = self.opts.dup_window_ns.unsigned_abs();
         for k in 0..self.order.len() {
-            let Some(&d) = self.order.get(k) else { continue };
+            let Some(&d) = self.order.get(k) else {
+                continue;
+            };
             if !self.free_d(d) {
                 continue;
             }

@@ -731,3 +731,105 @@ fn arbitrary_keys_never_panic() {
         }
     }
 }
+
+/// An Ethernet / IPv4 / TCP frame with an MSS option and 4 payload bytes.
+fn frame(src: [u8; 4], sport: u16, ttl: u8, mss: u16, seq: u32) -> Vec<u8> {
+    let mut f = vec![0u8; 14];
+    f[12] = 0x08;
+    let payload = b"abcd";
+    let tcp_len = 24 + payload.len();
+    let mut ip = vec![0x45, 0x10];
+    ip.extend_from_slice(&((20 + tcp_len) as u16).to_be_bytes());
+    ip.extend_from_slice(&0x1234u16.to_be_bytes());
+    ip.extend_from_slice(&[0x40, 0x00, ttl, 6, 0, 0]);
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&S);
+    let mut sum = 0u32;
+    for c in ip.chunks(2) {
+        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+    }
+    let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(&sport.to_be_bytes());
+    f.extend_from_slice(&443u16.to_be_bytes());
+    f.extend_from_slice(&seq.to_be_bytes());
+    f.extend_from_slice(&7u32.to_be_bytes());
+    f.extend_from_slice(&[0x60, 0x18, 0x01, 0xf5, 0, 0, 0, 0]);
+    f.extend_from_slice(&[2, 4]);
+    f.extend_from_slice(&mss.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+fn decode(data: &[u8]) -> crate::Packet<'_> {
+    let rec = crate::file::Record {
+        offset: 0,
+        block_len: 0,
+        interface: 0,
+        link_type: crate::file::LinkType::ETHERNET,
+        ts: Some(crate::file::Timestamp {
+            secs: 1_700_000_000,
+            nanos: 5,
+        }),
+        orig_len: data.len() as u32,
+        data,
+        flags: None,
+        drop_count: None,
+        options: crate::file::Options::EMPTY,
+    };
+    crate::dissect::dissect(&rec, 1, crate::dissect::DissectOptions::default())
+}
+
+#[test]
+fn fingerprint_of_a_real_frame() {
+    let bytes = frame(C, 40000, 64, 1460, 1000);
+    let f = Fingerprint::of(&decode(&bytes));
+    assert_eq!(f.ts_ns, 1_700_000_000_000_000_005);
+    assert_eq!((f.src, f.dst), (v4(C), v4(S)));
+    assert_eq!((f.src_port, f.dst_port, f.proto), (40000, 443, 6));
+    assert_eq!(
+        (f.seq, f.ack, f.flags),
+        (1000, 7, tcp_flags::ACK | tcp_flags::PSH)
+    );
+    assert_eq!(
+        (f.ident, f.ttl, f.tos, f.window, f.mss),
+        (0x1234, 64, 0x10, 501, 1460)
+    );
+    assert_eq!(f.payload_len, 4);
+    assert!(f.is_tcp() && f.has_ports() && f.bits & bits::DF != 0);
+    assert_eq!(f.family(), bits::FAMILY_V4);
+    // The same segment after a NAT router that also clamps the MSS: the content key agrees.
+    let after = frame(NAT, 20001, 63, 1400, 1000);
+    let g = Fingerprint::of(&decode(&after));
+    assert_eq!(
+        (g.payload_hash, g.payload_len, g.ident),
+        (f.payload_hash, f.payload_len, f.ident)
+    );
+    assert_ne!(g.opt_digest, 0);
+    // Truncated frames at every length never panic.
+    for n in 0..bytes.len() {
+        let _ = Fingerprint::of(&decode(&bytes[..n]));
+    }
+}
+
+#[test]
+fn field_diff_names_what_the_path_changed() {
+    let a = frame(C, 40000, 64, 1460, 1000);
+    let b = frame(NAT, 20001, 63, 1400, 1000);
+    let d = diff(&decode(&a), &decode(&b));
+    let get = |name: &str| {
+        d.iter()
+            .find(|x| x.field == name)
+            .map(|x| (x.src.as_str(), x.dst.as_str()))
+    };
+    assert_eq!(get("ip.src"), Some(("10.1.1.5", "198.51.100.7")));
+    assert_eq!(get("ip.ttl"), Some(("64", "63")));
+    assert_eq!(get("tcp.srcport"), Some(("40000", "20001")));
+    assert_eq!(get("tcp.options.mss_val"), Some(("1460", "1400")));
+    assert!(get("ip.checksum").is_some());
+    assert_eq!(get("ip.dst"), None, "unchanged fields are not listed");
+    assert_eq!(get("tcp.seq_raw"), None);
+    assert!(d.iter().all(|x| !x.field.starts_with("frame.")));
+    assert!(diff(&decode(&a), &decode(&a)).is_empty());
+}
