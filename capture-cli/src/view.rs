@@ -37,10 +37,17 @@ struct Site {
 
 impl Site {
     fn lookup(&self, path: &str) -> Option<Item> {
-        let rest = path
-            .strip_prefix('/')?
-            .strip_prefix(self.token.as_str())?
-            .strip_prefix('/')?;
+        let (tok, rest) = path.strip_prefix('/')?.split_once('/')?;
+        // Constant-time comparison: the token is the only secret.
+        if tok.len() != self.token.len()
+            || tok
+                .bytes()
+                .zip(self.token.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                != 0
+        {
+            return None;
+        }
         let rest = rest.split(['?', '#']).next().unwrap_or("");
         let rest = if rest.is_empty() { "index.html" } else { rest };
         if let Some(f) = rest.strip_prefix("files/") {
@@ -181,7 +188,9 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
         // Read the request head (up to the blank line), bounded.
         let mut head = Vec::new();
         loop {
-            let n = reader.read_until(b'\n', &mut head)?;
+            // Bounded even inside one line: at most MAX_HEAD bytes are read for the head.
+            let room = (MAX_HEAD + 1).saturating_sub(head.len()) as u64;
+            let n = (&mut reader).take(room).read_until(b'\n', &mut head)?;
             if n == 0 {
                 return Ok(());
             }
@@ -229,9 +238,15 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
                 let len = f.metadata()?.len();
                 respond_head(&mut out, 200, "application/octet-stream", len)?;
                 if !head_only {
-                    std::io::copy(&mut f, &mut out)?;
+                    // Exactly the announced length, even if the file changes meanwhile.
+                    let sent = std::io::copy(&mut (&mut f).take(len), &mut out)?;
+                    if sent < len {
+                        let _ = out.shutdown(std::net::Shutdown::Both);
+                        return Ok(());
+                    }
                 }
             }
+            None if head_only => respond_head(&mut out, 404, "text/plain", 9)?,
             None => respond(&mut out, 404, "text/plain", b"not found", true)?,
         }
         out.flush()?;

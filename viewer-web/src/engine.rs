@@ -279,29 +279,51 @@ impl Engine {
                 self.parser.info_mut().gzip = true;
             }
         }
-        if let Some(gz) = self.gzip.as_mut() {
-            let r = gz
-                .write_all(chunk)
-                .and_then(|()| if eof { gz.try_finish() } else { Ok(()) });
-            let out = std::mem::take(gz.get_mut());
-            if let Err(e) = r {
-                self.problems.push(IndexProblem {
-                    message: format!("gzip stream corrupt: {e}"),
-                    offset: self.pos,
-                });
-            }
-            self.pos += chunk.len() as u64;
-            if let Some(mem) = self.mem.as_mut() {
-                if mem.len() + out.len() > MAX_GZIP_BYTES {
+        if self.mem.is_some() {
+            // Gzip input (kept whole in memory). Inflate in small pieces and check the size after each: a 32 MiB slice of a
+            // gzip bomb must not become gigabytes before the limit is seen.
+            for (k, piece) in chunk.chunks(64 << 10).enumerate() {
+                let last = eof && (k + 1) * (64 << 10) >= chunk.len();
+                let Some(gz) = self.gzip.as_mut() else { break };
+                let r = gz
+                    .write_all(piece)
+                    .and_then(|()| if last { gz.try_finish() } else { Ok(()) });
+                let out = std::mem::take(gz.get_mut());
+                if let Err(e) = r {
                     self.problems.push(IndexProblem {
-                        message: format!("the decompressed capture is larger than {} MiB; decompress it first (gunzip) to open it", MAX_GZIP_BYTES >> 20),
-                        offset: mem.len() as u64,
+                        message: format!("gzip stream corrupt: {e}"),
+                        offset: self.pos,
                     });
-                    self.done = true;
-                    return self.progress();
+                    self.gzip = None;
                 }
-                mem.extend_from_slice(&out);
+                self.pos += piece.len() as u64;
+                if let Some(mem) = self.mem.as_mut() {
+                    if mem.len() + out.len() > MAX_GZIP_BYTES {
+                        self.problems.push(IndexProblem {
+                            message: format!("the decompressed capture is larger than {} MiB; decompress it first (gunzip) to open it", MAX_GZIP_BYTES >> 20),
+                            offset: mem.len() as u64,
+                        });
+                        self.done = true;
+                        return self.progress();
+                    }
+                    mem.extend_from_slice(&out);
+                }
+                if self.gzip.is_none() {
+                    break;
+                }
             }
+            if chunk.is_empty() && eof {
+                if let Some(gz) = self.gzip.as_mut() {
+                    let _ = gz.try_finish();
+                    let out = std::mem::take(gz.get_mut());
+                    if let Some(mem) = self.mem.as_mut() {
+                        if mem.len() + out.len() <= MAX_GZIP_BYTES {
+                            mem.extend_from_slice(&out);
+                        }
+                    }
+                }
+            }
+            let eof = eof || self.gzip.is_none();
             self.parse_mem(eof);
             return self.progress();
         }
@@ -445,7 +467,9 @@ impl Engine {
         let left = self.size.saturating_sub(last);
         // 16 bytes is the smallest record: never reserve more than the file could hold.
         let more = ((left as f64 * (n as f64 - 1.0) / span as f64) * 1.05) as u64;
-        let more = more.min(left / 16).min(64 << 20) as usize;
+        // At most 2M packets ahead: a file that starts with small packets would otherwise
+        // reserve far more than it needs (growth takes over beyond that).
+        let more = more.min(left / 16).min(2_000_000) as usize;
         self.offsets.reserve_exact(more);
         self.lens.reserve_exact(more);
         self.ts.reserve_exact(more);
@@ -732,6 +756,28 @@ impl Engine {
         Ok(())
     }
 
+    /// Writes one frame's record (its bytes as stored in the file) to an exporter.
+    ///
+    /// # Errors
+    /// The exporter's.
+    pub fn export_record<W: std::io::Write>(
+        &self,
+        frame: u32,
+        rec: &[u8],
+        out: &mut shared_decode::export::Exporter<W>,
+    ) -> std::io::Result<()> {
+        let Some(&off) = (frame as usize)
+            .checked_sub(1)
+            .and_then(|i| self.offsets.get(i))
+        else {
+            return Ok(());
+        };
+        match self.parser.record_at(rec, off) {
+            Ok(r) => out.write(self.info(), &r),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// Whether the snap holds the whole captured packet.
     pub fn snap_is_whole(&self, frame: u32) -> bool {
         let i = frame as usize - 1;
@@ -988,6 +1034,17 @@ impl Engine {
         to: u32,
         pass: &mut FilterPass,
     ) {
+        // Comments and packet flags are in the record, not the snap.
+        let record_meta = f.fields().iter().any(|d| {
+            d.name.starts_with("frame.comment")
+                || d.name.starts_with("frame.packet_flags")
+                || d.name == "frame.direction"
+        });
+        if record_meta {
+            pass.need_records
+                .extend(from..to.min(self.total() as u32 + 1));
+            return;
+        }
         let opts = DissectOptions {
             max_depth: f.depth(),
         };
@@ -1192,7 +1249,8 @@ fn layer_bit(l: Layer) -> u64 {
 /// `frame.*`, `_ws.*`, protocols this crate names differently).
 fn field_layers(name: &str) -> u64 {
     let proto = name.split('.').next().unwrap_or(name);
-    if proto == "frame" || proto.starts_with('_') {
+    // `data` is also emitted by ICMP/ICMPv6 without a data layer.
+    if proto == "frame" || proto == "data" || proto.starts_with('_') {
         return 0;
     }
     Layer::ALL

@@ -308,8 +308,8 @@ pub enum Action {
     },
     /// Jump to a display position (Ctrl+G result).
     GoTo(u32),
-    /// File hash known.
-    Hash(String),
+    /// A file's hash is known: (name, size) of the file it is of, hex digest.
+    Hash((String, u64), String),
     /// Show an error.
     Error(String),
     /// Hide the error banner.
@@ -355,8 +355,8 @@ pub enum Action {
     },
     /// The target is indexed.
     TargetIndexed(Summary),
-    /// The target's SHA-256.
-    TargetHash(String),
+    /// The target's SHA-256: (name, size) of the file it is of, hex digest.
+    TargetHash((String, u64), String),
     /// A compare is running.
     Comparing(String),
     /// A compare finished.
@@ -642,6 +642,9 @@ impl State {
                 s.selected_pos = None;
                 s.selected = None;
                 s.details = None;
+                s.selected_pair = None;
+                s.twin_details = None;
+                s.diff = None;
                 s.node = None;
             }
             Action::SetTimeFormat(t) => {
@@ -651,6 +654,7 @@ impl State {
                 s.time_format = t;
                 s.invalidate_rows();
             }
+            Action::Sort(_) if s.compare.is_some() => return self,
             Action::Sort(c) => {
                 let asc = if s.sort.0 == c { !s.sort.1 } else { true };
                 s.sort = (c, asc);
@@ -659,8 +663,14 @@ impl State {
                 s.displayed = displayed;
                 s.invalidate_rows();
                 s.selected_pos = None;
+                s.selected = None;
+                s.details = None;
+                s.node = None;
             }
-            Action::Hash(h) => {
+            Action::Hash(f, h) => {
+                if s.file.as_ref() != Some(&f) {
+                    return self; // the hash of a file no longer open
+                }
                 s.sha256 = Some(h.clone());
                 if s.link.is_some() {
                     return Rc::new(s).reduce(Action::LinkChecked(h));
@@ -765,8 +775,14 @@ impl State {
                     ..(**t).clone()
                 }));
             }
-            Action::TargetHash(h) => {
-                let Some(t) = &s.target else { return self };
+            Action::TargetHash(f, h) => {
+                let Some(t) = s
+                    .target
+                    .as_ref()
+                    .filter(|t| (t.name.as_str(), t.size) == (f.0.as_str(), f.1))
+                else {
+                    return self;
+                };
                 s.target = Some(Rc::new(Target {
                     sha256: Some(h.clone()),
                     ..(**t).clone()

@@ -474,6 +474,9 @@ pub enum FromWorker {
         /// Which file.
         #[serde(default)]
         side: u8,
+        /// Its name and size (a late hash of a file no longer open is dropped).
+        #[serde(default)]
+        file: (String, u64),
         /// Hex digest.
         sha256: String,
         /// Milliseconds.

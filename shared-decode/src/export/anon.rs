@@ -105,7 +105,16 @@ impl Anonymizer {
         if let Some(y) = self.v4.get(&x) {
             return y.to_be_bytes();
         }
-        let y = self.pp(4, u128::from(x), 32, 0) as u32;
+        // Cycle-walk: a pseudonym never lands in a kept range (multicast, class E,
+        // loopback, 0/255.255.255.255), where it could equal a real kept address.
+        let mut y = self.pp(4, u128::from(x), 32, 0) as u32;
+        for _ in 0..64 {
+            let b = y.to_be_bytes();
+            if !(y == 0 || y == u32::MAX || b[0] >= 224 || b[0] == 127) {
+                break;
+            }
+            y = self.pp(4, u128::from(y), 32, 0) as u32;
+        }
         if self.v4.len() < MAX_CACHE {
             self.v4.insert(x, y);
         }
@@ -127,7 +136,13 @@ impl Anonymizer {
         } else {
             0
         };
-        let y = self.pp(6, x, 128, keep);
+        let mut y = self.pp(6, x, 128, keep);
+        for _ in 0..64 {
+            if !(y == 0 || y == 1 || y >> 120 == 0xff) {
+                break;
+            }
+            y = self.pp(6, y, 128, keep);
+        }
         if self.v6.len() < MAX_CACHE {
             self.v6.insert(x, y);
         }
@@ -154,6 +169,58 @@ impl Anonymizer {
             self.mac.insert(m, y);
         }
         y
+    }
+
+    /// Neighbour discovery: the target address of a solicitation or advertisement
+    /// (type 135/136) and redirect (137), link-layer address options (1, 2) and prefix
+    /// information (3, prefix-preserving like any address).
+    fn rewrite_nd(&mut self, ed: &mut Edits<'_>, off: usize, end: usize, ty: u8) {
+        let opts_at = match ty {
+            133 => off + 8,
+            134 => off + 16,
+            135 | 136 => off + 24,
+            137 => off + 40,
+            _ => return,
+        };
+        if matches!(ty, 135..=137) {
+            if let Some(m) = ed.get::<16>(off + 8) {
+                let n = self.ipv6(m);
+                ed.put(off + 8, &n);
+            }
+            if ty == 137 {
+                if let Some(m) = ed.get::<16>(off + 24) {
+                    let n = self.ipv6(m);
+                    ed.put(off + 24, &n);
+                }
+            }
+        }
+        // Options: type, length in 8-byte units; bounded by the message.
+        let mut at = opts_at;
+        for _ in 0..64 {
+            let (Some(&t), Some(&len)) = (ed.out.get(at), ed.out.get(at + 1)) else {
+                return;
+            };
+            let len = usize::from(len) * 8;
+            if len == 0 || at + len > end {
+                return;
+            }
+            match t {
+                1 | 2 if len >= 8 => {
+                    if let Some(m) = ed.get::<6>(at + 2) {
+                        let n = self.mac(m);
+                        ed.put(at + 2, &n);
+                    }
+                }
+                3 if len >= 32 => {
+                    if let Some(m) = ed.get::<16>(at + 16) {
+                        let n = self.ipv6(m);
+                        ed.put(at + 16, &n);
+                    }
+                }
+                _ => {}
+            }
+            at += len;
+        }
     }
 
     /// The packet's bytes with addresses replaced, checksums updated and payload treated.
@@ -209,14 +276,19 @@ impl Anonymizer {
                         }
                     }
                 }
+                Decoded::Icmpv6(m) if !m.in_error => {
+                    self.rewrite_nd(&mut ed, l.off, l.off + l.len, m.icmp_type())
+                }
                 _ => {}
             }
         }
-        // Payload after the innermost transport header.
+        // Payload: after the innermost transport header (ICMP: after its first 8 bytes, so
+        // echo data and neighbour-discovery contents go too), else after the innermost IP
+        // header (fragments, protocols not dissected).
         let payload_at = pkt.layers.iter().rev().find_map(|l| match &l.data {
-            Decoded::Tcp(_) | Decoded::Udp(_) | Decoded::Icmp(_) | Decoded::Icmpv6(_) => {
-                Some(l.off + l.header_len)
-            }
+            Decoded::Tcp(_) | Decoded::Udp(_) => Some(l.off + l.header_len),
+            Decoded::Icmp(_) | Decoded::Icmpv6(_) => Some(l.off + 8.min(l.header_len)),
+            Decoded::Ipv4(_) | Decoded::Ipv6(_) => Some(l.off + l.header_len),
             _ => None,
         });
         let mut cut = None;
@@ -233,6 +305,23 @@ impl Anonymizer {
                     }
                 }
                 Payload::Truncate => cut = Some(p),
+            }
+        }
+        // A first IPv4 fragment holds the transport header, undissected: its checksum covers
+        // the pseudo-header addresses that changed.
+        if let Some(l) = pkt.layers.last() {
+            if let Decoded::Ipv4(ip) = &l.data {
+                if ip.mf() && ip.frag_offset() == 0 {
+                    let at = l.off + l.header_len;
+                    let ck = match ip.proto() {
+                        6 => Some(at + 16),
+                        17 if ed.get::<2>(at + 6) != Some([0, 0]) => Some(at + 6),
+                        _ => None,
+                    };
+                    if let Some(ck) = ck {
+                        ed.fix_checksum(ck, (0, 0), Some((l.off + 12, 8)), ip.proto() == 17);
+                    }
+                }
             }
         }
         // Checksums, innermost first (an inner checksum is itself covered by outer ones).
@@ -252,10 +341,9 @@ impl Anonymizer {
                 Decoded::Ipv4(_) => (l.off + 10, (l.off, l.off + l.header_len), false),
                 Decoded::Tcp(_) => (l.off + 16, (l.off, l.off + l.len), true),
                 Decoded::Udp(_) => {
-                    if ed.get::<2>(l.off + 6) == Some([0, 0])
-                        && matches!(ip.map(|x| &x.data), Some(Decoded::Ipv4(_)))
-                    {
-                        continue; // UDP over IPv4 without a checksum.
+                    // No checksum (allowed over IPv4, and for tunnels over IPv6): stays so.
+                    if ed.get::<2>(l.off + 6) == Some([0, 0]) {
+                        continue;
                     }
                     (l.off + 6, (l.off, l.off + l.len), true)
                 }
@@ -263,7 +351,16 @@ impl Anonymizer {
                 Decoded::Icmpv6(_) => (l.off + 2, (l.off, l.off + l.len), true),
                 _ => continue,
             };
-            ed.fix_checksum(ck_at, region, if with_pseudo { pseudo } else { None });
+            // The checksum field must lie inside the layer's own captured bytes.
+            if ck_at + 2 > region.1 {
+                continue;
+            }
+            ed.fix_checksum(
+                ck_at,
+                region,
+                if with_pseudo { pseudo } else { None },
+                matches!(l.data, Decoded::Udp(_)),
+            );
         }
         if let Some(c) = cut {
             out.truncate(c);
@@ -315,27 +412,42 @@ impl Edits<'_> {
     }
 
     /// Updates the checksum at `ck_at` for the changes inside `region` (and inside the
-    /// pseudo-header address range, when given), RFC 1624: HC' = ~(~HC + ~m + m').
+    /// pseudo-header address range, when given), RFC 1624: HC' = ~(~HC + ~m + m'). A word
+    /// at an odd offset from the region start counts byte-swapped (RFC 1071); the last word
+    /// of an odd-length region counts only its first byte. UDP never gets 0x0000 (which
+    /// would mean "no checksum").
     fn fix_checksum(
         &mut self,
         ck_at: usize,
         region: (usize, usize),
         pseudo: Option<(usize, usize)>,
+        udp: bool,
     ) {
         if ck_at + 2 > self.out.len() {
             return;
         }
-        let in_region =
-            |at: usize| at >= region.0 && at < region.1 && at != ck_at && (at - region.0) % 2 == 0;
-        let in_pseudo =
-            |at: usize| pseudo.is_some_and(|(p, n)| at >= p && at < p + n && (at - p) % 2 == 0);
         let mut sum: u32 = u32::from(!self.word(ck_at));
         let mut any = false;
         for &(at, old, new) in &self.words {
-            if in_region(at) || in_pseudo(at) {
-                sum += u32::from(!old) + u32::from(new);
-                any = true;
-            }
+            let (old, new) = if at >= region.0 && at < region.1 && at != ck_at {
+                // Only the bytes inside the region count.
+                let (o, n) = if at + 1 >= region.1 {
+                    (old & 0xff00, new & 0xff00)
+                } else {
+                    (old, new)
+                };
+                if (at - region.0) % 2 == 0 {
+                    (o, n)
+                } else {
+                    (o.swap_bytes(), n.swap_bytes())
+                }
+            } else if pseudo.is_some_and(|(p, n)| at >= p && at + 1 < p + n && (at - p) % 2 == 0) {
+                (old, new)
+            } else {
+                continue;
+            };
+            sum += u32::from(!old) + u32::from(new);
+            any = true;
         }
         if !any {
             return;
@@ -343,7 +455,10 @@ impl Edits<'_> {
         while sum > 0xffff {
             sum = (sum & 0xffff) + (sum >> 16);
         }
-        let ck = !(sum as u16);
+        let mut ck = !(sum as u16);
+        if udp && ck == 0 {
+            ck = 0xffff;
+        }
         self.put(ck_at, &ck.to_be_bytes());
     }
 }

@@ -739,7 +739,8 @@ pub fn export_dialog(p: &BarProps) -> Html {
                     "exported by the paircap viewer from {name}{origin}"
                 ));
             }
-            if !filter.is_empty() {
+            // Filter texts can name addresses: an anonymized file carries none of them.
+            if !filter.is_empty() && !*anon {
                 comments.push(format!("display filter: {filter}"));
             }
             super::set_export_name(format!(

@@ -264,11 +264,13 @@ fn on_worker_message(
                 )));
             }
         }
-        FromWorker::Hash { sha256, side, .. } => {
+        FromWorker::Hash {
+            sha256, side, file, ..
+        } => {
             if side == 1 {
-                d.dispatch(Action::TargetHash(sha256));
+                d.dispatch(Action::TargetHash(file, sha256));
             } else {
-                d.dispatch(Action::Hash(sha256));
+                d.dispatch(Action::Hash(file, sha256));
             }
         }
         FromWorker::TargetProgress { bytes, packets, .. } => {
@@ -370,6 +372,8 @@ pub fn app() -> Html {
                 let size = file.size() as u64;
                 rt.open_t0.set(now());
                 rt.opens.set(rt.opens.get() + 1);
+                // A filter still running on the previous file must not land on this one.
+                rt.filter_id.set(panes::next_filter_id());
                 rt.first_rows.set(false);
                 rt.last_rows.set((u32::MAX, 0, 0));
                 mark("phase", "indexing");

@@ -472,6 +472,7 @@ async fn hash(file: File, side: u8) {
     let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     post(&FromWorker::Hash {
         side,
+        file: (file.name(), size),
         sha256: hex,
         millis: now() - t0,
     });
@@ -560,7 +561,12 @@ async fn filter_side(
     f: &shared_decode::Filter,
     id: u32,
 ) -> Option<Vec<u32>> {
-    let stale = |ctx: &Shared| ctx.borrow().filter_id != id;
+    let gen = ctx.borrow().gens;
+    // A newer filter, or another file, makes this pass stale.
+    let stale = |ctx: &Shared| {
+        let c = ctx.borrow();
+        c.filter_id != id || c.gens != gen
+    };
     let on_snap = decidable_on_snap(f);
     let mut pass = FilterPass::default();
     let mut from = 1u32;
@@ -642,11 +648,18 @@ async fn filter_side(
         {
             let c = ctx.borrow();
             let e = c.engines.get(side)?.as_ref()?;
+            // Bound the span the merged reads cover (records far apart are read with the
+            // bytes between them).
+            let first = e
+                .ranges(need.get(i..i + 1).unwrap_or(&[]))
+                .first()
+                .map_or(0, |r| r.0);
             while j < need.len() && bytes < RECORD_BATCH {
-                bytes += e
+                bytes = e
                     .ranges(need.get(j..j + 1).unwrap_or(&[]))
                     .first()
-                    .map_or(0, |r| r.1);
+                    .map_or(0, |r| r.0 + r.1)
+                    .saturating_sub(first);
                 j += 1;
             }
         }
@@ -734,18 +747,33 @@ async fn find_packet(ctx: Shared, frame: u32, digest: u64) {
 /// (transferred, not copied).
 async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, payload: u8) {
     use shared_decode::export::{Anonymizer, Exporter, Payload};
+    let gen = ctx.borrow().gens;
     let frames: Vec<u32> = {
         let c = ctx.borrow();
         let Some(e) = c.engines[0].as_ref() else {
             return;
         };
-        match e.view() {
-            Some(v) => {
-                let mut v = v.to_vec();
-                v.sort_unstable();
-                v
+        // In a compare: the source packets of the rows shown.
+        let cmp_view = c.cmp.as_ref().map(|cmp| {
+            let mut v: Vec<u32> = (0..cmp.displayed())
+                .filter_map(|p| cmp.at(p))
+                .map(|r| r.0)
+                .filter(|&f| f != 0)
+                .collect();
+            v.sort_unstable();
+            v
+        });
+        if let Some(v) = cmp_view {
+            v
+        } else {
+            match e.view() {
+                Some(v) => {
+                    let mut v = v.to_vec();
+                    v.sort_unstable();
+                    v
+                }
+                None => (1..=e.total() as u32).collect(),
             }
-            None => (1..=e.total() as u32).collect(),
         }
     };
     let made = match secret {
@@ -760,24 +788,57 @@ async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, pay
         None => Exporter::new(Vec::new(), comments),
     };
     let Ok(mut out) = made else { return };
-    for chunk in frames.chunks(20_000) {
-        let blocks = match read_blocks_gap(&ctx, chunk, SCATTER_GAP).await {
-            Ok(b) => b,
-            Err(e) => {
-                return post(&FromWorker::Error {
-                    message: format!("export: reading the file failed: {e:?}"),
-                })
-            }
-        };
+    // One sequential pass over the file with recycled buffers (gzip input: from memory).
+    let (file, in_memory) = {
+        let c = ctx.borrow();
+        (
+            c.files[0].clone(),
+            c.engines[0].as_ref().is_some_and(Engine::in_memory),
+        )
+    };
+    let mut failed = None;
+    if in_memory {
         let c = ctx.borrow();
         let Some(e) = c.engines[0].as_ref() else {
             return;
         };
-        if let Err(err) = e.export(chunk, &blocks, &mut out) {
-            return post(&FromWorker::Error {
-                message: format!("export failed: {err}"),
+        failed = e
+            .export(&frames, &[], &mut out)
+            .err()
+            .map(|e| e.to_string());
+    } else if let Some(file) = file {
+        let mut scan = crate::engine::RecordScan::new(frames);
+        let r = stream_file(&file, file.size() as u64, |off, bytes, _| {
+            let c = ctx.borrow();
+            let Some(e) = c.engines[0].as_ref().filter(|_| c.gens == gen) else {
+                return Flow::Stop;
+            };
+            scan.feed(e, off, bytes, |f, rec| {
+                if failed.is_none() {
+                    failed = e
+                        .export_record(f, rec, &mut out)
+                        .err()
+                        .map(|e| e.to_string());
+                }
             });
+            if scan.done() || failed.is_some() {
+                Flow::Stop
+            } else {
+                Flow::Go
+            }
+        })
+        .await;
+        if let Err(e) = r {
+            failed = Some(format!("reading the file failed {e}"));
         }
+    }
+    if ctx.borrow().gens != gen {
+        return; // another file was opened meanwhile
+    }
+    if let Some(e) = failed {
+        return post(&FromWorker::Error {
+            message: format!("export failed: {e}"),
+        });
     }
     let packets = out.packets();
     let Ok(bytes) = out.finish() else { return };
