@@ -330,14 +330,16 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
     }
     let input = open_input(path)?;
     let flows = a.print.format != Format::Text || display.as_ref().is_some_and(|f| f.needs_flows());
-    // Writing packets out needs no dissection beyond what the filter reads (printing needs
-    // all of it: dissecting twice costs more than it saves when many packets pass).
-    let lazy = match &display {
-        Some(f) if !flows && a.write.is_some() && f.depth() < Depth::All => Some(DissectOptions {
+    // Packets are dissected only as deep as the filter reads; printing needs all of it, so a
+    // printed packet is dissected again. When many packets pass (more than a quarter of the
+    // first 20,000), dissecting twice costs more than it saves: the rest are dissected fully.
+    let mut lazy = match &display {
+        Some(f) if !flows && f.depth() < Depth::All => Some(DissectOptions {
             max_depth: f.depth(),
         }),
         _ => None,
     };
+    let (mut seen, mut passed) = (0u64, 0u64);
     let mut decoder = match (flows, lazy) {
         (true, _) => Decoder::new(),
         (false, Some(o)) => Decoder::with_options(o).without_flows(),
@@ -412,9 +414,24 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
                         return Ok(true);
                     }
                 }
-                let pkt = decoder.decode(rec);
+                let mut pkt = decoder.decode(rec);
+                seen += 1;
                 if display.as_ref().is_some_and(|f| !f.matches(&pkt)) {
                     return Ok(true);
+                }
+                passed += 1;
+                if lazy.is_some() && writer.is_none() {
+                    let meta = pkt.meta;
+                    pkt = shared_decode::dissect::dissect(
+                        rec,
+                        meta.number,
+                        DissectOptions::default(),
+                    );
+                    pkt.meta = meta;
+                    if seen >= 20_000 && passed * 4 > seen {
+                        lazy = None;
+                        decoder.set_options(DissectOptions::default());
+                    }
                 }
                 match &mut writer {
                     Some(w) => {

@@ -38,6 +38,11 @@ impl Decoder {
         self
     }
 
+    /// Changes how deep the following packets are dissected.
+    pub fn set_options(&mut self, opts: DissectOptions) {
+        self.opts = opts;
+    }
+
     /// Frames decoded so far.
     pub fn count(&self) -> u64 {
         self.count
