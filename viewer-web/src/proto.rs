@@ -33,10 +33,10 @@ impl TimeFormat {
     /// Menu label.
     pub fn label(self) -> &'static str {
         match self {
-            TimeFormat::Relative => "Seconds since capture start",
-            TimeFormat::Absolute => "Time of day (UTC)",
-            TimeFormat::Delta => "Seconds since previous packet",
-            TimeFormat::Utc => "Date and time (UTC)",
+            TimeFormat::Relative => "Time: since start",
+            TimeFormat::Absolute => "Time: of day (UTC)",
+            TimeFormat::Delta => "Time: since previous",
+            TimeFormat::Utc => "Time: date (UTC)",
         }
     }
 

@@ -332,7 +332,7 @@ pub fn toolbar(p: &BarProps) -> Html {
                     <input id="file" type="file" data-testid="open-file" accept=".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap" onchange={onchange_file} />
                 </label>
     <label class="button open target" title="Compare: open the capture of the same traffic from the other end of the path">
-                    { if s.target.is_some() { "Target…" } else { "Open target…" } }
+                    { "Compare…" }
                     <input id="file-target" type="file" data-testid="open-target" accept=".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap" onchange={onchange_target} disabled={s.file.is_none()} />
                 </label>
                 <div class="filter-box">
@@ -351,7 +351,7 @@ pub fn toolbar(p: &BarProps) -> Html {
                 </div>
                 <button onclick={apply_btn} data-testid="filter-apply" title="Apply the filter (Enter)">{ "Apply" }</button>
                 <button data-testid="share-link" title="A link to this view for support (no packets in it)" disabled={s.file.is_none()}
-                        onclick={p.ctl.dispatch.reform(|_| Action::ShowShare(String::new()))}>{ "Share view" }</button>
+                        onclick={p.ctl.dispatch.reform(|_| Action::ShowShare(String::new()))}>{ "Share" }</button>
                 <button data-testid="export" title="Save the displayed packets as pcapng (optionally anonymised)" disabled={s.summary.is_none()}
                         onclick={p.ctl.dispatch.reform(|_| Action::ToggleExport)}>{ "Export…" }</button>
                 <select onchange={on_time} data-testid="time-format" title="Time column">
@@ -359,7 +359,7 @@ pub fn toolbar(p: &BarProps) -> Html {
                 </select>
                 <input class="goto" type="text" inputmode="numeric" placeholder="Go to packet (Ctrl+G)" data-testid="goto-input" onkeydown={on_goto} />
                 <select onchange={on_theme} title="Theme" data-testid="theme">
-                    <option value="system" selected={s.theme == Theme::System}>{ "System theme" }</option>
+                    <option value="system" selected={s.theme == Theme::System}>{ "Theme: system" }</option>
                     <option value="light" selected={s.theme == Theme::Light}>{ "Light" }</option>
                     <option value="dark" selected={s.theme == Theme::Dark}>{ "Dark" }</option>
                 </select>
