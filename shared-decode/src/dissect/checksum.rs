@@ -117,3 +117,51 @@ mod tests {
         assert_eq!(expected(&h, 10, 0), 0x436d);
     }
 }
+
+/// The fields a checksummed header reports its checksum with.
+pub struct Fields {
+    /// The checksum value (`tcp.checksum`).
+    pub value: &'static crate::field::FieldDef,
+    /// Its status: 0 bad, 1 good, 2 unverified, 3 not present (`tcp.checksum.status`).
+    pub status: &'static crate::field::FieldDef,
+    /// The value it should have, when bad (`tcp.checksum_calculated`), if the protocol has it.
+    pub calculated: Option<&'static crate::field::FieldDef>,
+    /// How bad a wrong checksum is (Wireshark: error for TCP/UDP, warning for ICMP).
+    pub severity: crate::field::Severity,
+}
+
+/// Emits a checksum, its status and, when it is wrong, the expected value and an expert
+/// note, the way Wireshark does. `verdict`: `None` when it could not be verified;
+/// `absent`: the checksum is optional and not there (UDP over IPv4 with 0).
+pub fn emit<'a>(
+    sink: &mut dyn crate::field::Sink<'a>,
+    f: &Fields,
+    stored: u16,
+    span: crate::field::Span,
+    verdict: Option<Verdict>,
+    absent: bool,
+) {
+    use crate::field::{Span, Value};
+    sink.field(f.value, Value::UInt(u64::from(stored)), span, None);
+    match verdict {
+        Some(v) => {
+            sink.field(f.status, Value::UInt(u64::from(v.ok())), Span::NONE, None);
+            if !v.ok() {
+                if let Some(c) = f.calculated {
+                    sink.field(c, Value::UInt(u64::from(v.expected)), Span::NONE, None);
+                }
+                sink.expert(
+                    f.severity,
+                    format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
+                    span,
+                );
+            }
+        }
+        None => sink.field(
+            f.status,
+            Value::UInt(if absent { 3 } else { 2 }),
+            Span::NONE,
+            None,
+        ),
+    }
+}

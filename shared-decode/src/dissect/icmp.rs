@@ -497,30 +497,14 @@ impl<'a> Icmp<'a> {
             }
         }
         if let Some(ck) = d.u16_at(2) {
-            emit!(
-                sink,
-                &CHECKSUM,
-                Value::UInt(u64::from(ck)),
-                Span::new(off + 2, 2)
-            );
-            match self.verify(l.len) {
-                Some(v) if !self.in_error => {
-                    emit!(
-                        sink,
-                        &CHECKSUM_STATUS,
-                        Value::UInt(u64::from(v.ok())),
-                        Span::NONE
-                    );
-                    if !v.ok() {
-                        sink.expert(
-                            Severity::Warn,
-                            format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
-                            Span::new(off + 2, 2),
-                        );
-                    }
-                }
-                _ => emit!(sink, &CHECKSUM_STATUS, Value::UInt(2), Span::NONE),
-            }
+            let f = checksum::Fields {
+                value: &CHECKSUM,
+                status: &CHECKSUM_STATUS,
+                calculated: None,
+                severity: Severity::Warn,
+            };
+            let verdict = self.verify(l.len).filter(|_| !self.in_error);
+            checksum::emit(sink, &f, ck, Span::new(off + 2, 2), verdict, false);
         }
         match t {
             0 | 8 | 13 | 14 | 15 | 16 | 17 | 18 => {
@@ -731,30 +715,14 @@ impl<'a> Icmpv6<'a> {
             }
         }
         if let Some(ck) = d.u16_at(2) {
-            emit!(
-                sink,
-                &V6_CHECKSUM,
-                Value::UInt(u64::from(ck)),
-                Span::new(off + 2, 2)
-            );
-            match self.verify(l.len) {
-                Some(v) if !self.in_error => {
-                    emit!(
-                        sink,
-                        &V6_CHECKSUM_STATUS,
-                        Value::UInt(u64::from(v.ok())),
-                        Span::NONE
-                    );
-                    if !v.ok() {
-                        sink.expert(
-                            Severity::Warn,
-                            format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
-                            Span::new(off + 2, 2),
-                        );
-                    }
-                }
-                _ => emit!(sink, &V6_CHECKSUM_STATUS, Value::UInt(2), Span::NONE),
-            }
+            let f = checksum::Fields {
+                value: &V6_CHECKSUM,
+                status: &V6_CHECKSUM_STATUS,
+                calculated: None,
+                severity: Severity::Warn,
+            };
+            let verdict = self.verify(l.len).filter(|_| !self.in_error);
+            checksum::emit(sink, &f, ck, Span::new(off + 2, 2), verdict, false);
         }
         match t {
             2 => {

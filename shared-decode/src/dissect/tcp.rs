@@ -1011,36 +1011,20 @@ impl<'a> Tcp<'a> {
                 }
             }
         }
-        emit!(
+        let ck = checksum::Fields {
+            value: &CHECKSUM,
+            status: &CHECKSUM_STATUS,
+            calculated: Some(&CHECKSUM_CALCULATED),
+            severity: Severity::Error,
+        };
+        checksum::emit(
             sink,
-            &CHECKSUM,
-            Value::UInt(u64::from(self.checksum())),
-            Span::new(off + 16, 2)
+            &ck,
+            self.checksum(),
+            Span::new(off + 16, 2),
+            self.verify(),
+            false,
         );
-        match self.verify() {
-            Some(v) => {
-                emit!(
-                    sink,
-                    &CHECKSUM_STATUS,
-                    Value::UInt(u64::from(v.ok())),
-                    Span::NONE
-                );
-                if !v.ok() {
-                    emit!(
-                        sink,
-                        &CHECKSUM_CALCULATED,
-                        Value::UInt(u64::from(v.expected)),
-                        Span::NONE
-                    );
-                    sink.expert(
-                        Severity::Error,
-                        format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
-                        Span::new(off + 16, 2),
-                    );
-                }
-            }
-            None => emit!(sink, &CHECKSUM_STATUS, Value::UInt(2), Span::NONE),
-        }
         emit!(
             sink,
             &URGENT_POINTER,

@@ -185,39 +185,22 @@ impl<'a> Udp<'a> {
                 Value::UInt(u64::from(self.length())),
                 Span::new(off + 4, 2)
             );
-            emit!(
+            let ck = checksum::Fields {
+                value: &CHECKSUM,
+                status: &CHECKSUM_STATUS,
+                calculated: Some(&CHECKSUM_CALCULATED),
+                severity: Severity::Error,
+            };
+            let verdict = self.verify();
+            let absent = verdict.is_none() && self.checksum() == 0;
+            checksum::emit(
                 sink,
-                &CHECKSUM,
-                Value::UInt(u64::from(self.checksum())),
-                Span::new(off + 6, 2)
+                &ck,
+                self.checksum(),
+                Span::new(off + 6, 2),
+                verdict,
+                absent,
             );
-            match self.verify() {
-                Some(v) => {
-                    emit!(
-                        sink,
-                        &CHECKSUM_STATUS,
-                        Value::UInt(u64::from(v.ok())),
-                        Span::NONE
-                    );
-                    if !v.ok() {
-                        emit!(
-                            sink,
-                            &CHECKSUM_CALCULATED,
-                            Value::UInt(u64::from(v.expected)),
-                            Span::NONE
-                        );
-                        sink.expert(
-                            Severity::Error,
-                            format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
-                            Span::new(off + 6, 2),
-                        );
-                    }
-                }
-                None if self.checksum() == 0 => {
-                    emit!(sink, &CHECKSUM_STATUS, Value::UInt(3), Span::NONE)
-                }
-                None => emit!(sink, &CHECKSUM_STATUS, Value::UInt(2), Span::NONE),
-            }
         }
         if !self.in_error {
             if let Some(u) = &cx.pkt.analysis.udp {
