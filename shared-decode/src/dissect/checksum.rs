@@ -77,47 +77,6 @@ impl Verdict {
     }
 }
 
-#[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
-mod tests {
-    use super::*;
-
-    /// The 8-byte path agrees with a plain 16-bit word sum for every length.
-    #[test]
-    fn wide_sum_matches_word_sum() {
-        let data: Vec<u8> = (0..300u32).map(|i| (i * 37 + 11) as u8).collect();
-        for n in 0..data.len() {
-            let d = &data[..n];
-            let mut plain = 0u64;
-            for c in d.chunks(2) {
-                plain += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-            }
-            assert_eq!(finish(sum(d, 0)), finish(plain), "length {n}");
-        }
-    }
-
-    #[test]
-    fn rfc1071_example_and_ipv4_header() {
-        // RFC 1071 §3 example words.
-        assert_eq!(
-            finish(sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0)),
-            !0xddf2
-        );
-        // A real IPv4 header (from pcpp__one_tcp_stream.pcap frame 1), checksum 0x436d.
-        let h = [
-            0x45, 0x00, 0x00, 0x34, 0x13, 0x6d, 0x40, 0x00, 0x80, 0x06, 0x43, 0x6d, 0x0a, 0x00,
-            0x00, 0x01, 0x51, 0xda, 0x48, 0x0f,
-        ];
-        assert_eq!(finish(sum(&h, 0)), 0);
-        assert_eq!(expected(&h, 10, 0), 0x436d);
-    }
-}
-
 /// The fields a checksummed header reports its checksum with.
 pub struct Fields {
     /// The checksum value (`tcp.checksum`).
@@ -163,5 +122,46 @@ pub fn emit<'a>(
             Span::NONE,
             None,
         ),
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    /// The 8-byte path agrees with a plain 16-bit word sum for every length.
+    #[test]
+    fn wide_sum_matches_word_sum() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 37 + 11) as u8).collect();
+        for n in 0..data.len() {
+            let d = &data[..n];
+            let mut plain = 0u64;
+            for c in d.chunks(2) {
+                plain += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+            }
+            assert_eq!(finish(sum(d, 0)), finish(plain), "length {n}");
+        }
+    }
+
+    #[test]
+    fn rfc1071_example_and_ipv4_header() {
+        // RFC 1071 §3 example words.
+        assert_eq!(
+            finish(sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0)),
+            !0xddf2
+        );
+        // A real IPv4 header (from pcpp__one_tcp_stream.pcap frame 1), checksum 0x436d.
+        let h = [
+            0x45, 0x00, 0x00, 0x34, 0x13, 0x6d, 0x40, 0x00, 0x80, 0x06, 0x43, 0x6d, 0x0a, 0x00,
+            0x00, 0x01, 0x51, 0xda, 0x48, 0x0f,
+        ];
+        assert_eq!(finish(sum(&h, 0)), 0);
+        assert_eq!(expected(&h, 10, 0), 0x436d);
     }
 }
