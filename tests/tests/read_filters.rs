@@ -187,3 +187,66 @@ fn write_exports_the_filtered_packets() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// JSON and the tree are formatted on a second thread in chunks of packets: the output keeps
+/// file order across chunks, and a file cut short still prints every whole packet before the
+/// cut, in order, then the error with its offset and a non-zero exit.
+#[test]
+fn threaded_formats_keep_order_and_packets_before_a_cut() {
+    let file = corpus_dir().join("pcpp__example.pcap");
+    let dir = std::env::temp_dir().join(format!("paircap-threaded-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 700]).unwrap();
+    for format in ["json", "tree"] {
+        let full = cmd()
+            .args(["read", "--format", format])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            full.status.success(),
+            "{}",
+            String::from_utf8_lossy(&full.stderr)
+        );
+        let text = String::from_utf8(full.stdout).unwrap();
+        // One record per packet: a JSON line, or a tree whose top line is "Frame N: ...".
+        let starts: Vec<&str> = match format {
+            "json" => text.lines().collect(),
+            _ => text.lines().filter(|l| l.starts_with("Frame ")).collect(),
+        };
+        assert_eq!(starts.len(), 4631, "{format}: tshark counts 4631 packets");
+        for (i, rec) in starts.iter().enumerate() {
+            let n = i + 1;
+            let ok = match format {
+                "json" => rec.contains(&format!("\"frame.number\":{n},")),
+                _ => rec.starts_with(&format!("Frame {n}:")),
+            };
+            assert!(
+                ok,
+                "{format}: record {n} out of order: {}",
+                &rec[..rec.len().min(120)]
+            );
+        }
+        let part = cmd()
+            .args(["read", "--format", format])
+            .arg(&cut)
+            .output()
+            .unwrap();
+        assert!(
+            !part.status.success(),
+            "{format}: a cut file exits non-zero"
+        );
+        let err = String::from_utf8_lossy(&part.stderr);
+        assert!(err.contains("cut short") && err.contains("offset"), "{err}");
+        let got = String::from_utf8(part.stdout).unwrap();
+        assert!(
+            got.len() > text.len() / 2 && text.starts_with(&got),
+            "{format}: the packets before the cut, as in the whole file"
+        );
+        let sep = if format == "json" { "}\n" } else { "\n\n" };
+        assert!(got.ends_with(sep), "{format}: ends with a whole packet");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
