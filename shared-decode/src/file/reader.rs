@@ -361,14 +361,16 @@ impl<R: Read> Reader<R> {
 
     /// Makes at least `needed` bytes available from `pos`, or sets `eof`.
     fn fill(&mut self, needed: usize) -> Result<(), FileError> {
-        if self.pos > 0 && self.pos + needed > self.buf.len() {
+        // What is left is less than one block, so moving it to the front is cheap; growing
+        // the buffer instead would, with short reads (a pipe), end up holding the whole file.
+        if self.pos > 0 {
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
             self.pos = 0;
         }
         let want = needed.max(CHUNK);
-        if self.buf.len() < self.pos + want {
-            self.buf.resize(self.pos + want, 0);
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
         }
         if matches!(self.src, Source::Unknown(_)) {
             self.detect()?;
@@ -485,5 +487,51 @@ impl<'a> Iterator for SliceReader<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gives at most 700 bytes per read, like a pipe or a socket.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(700).min(self.0.len());
+            let (head, tail) = self.0.split_at(n);
+            buf.get_mut(..n).unwrap_or(&mut []).copy_from_slice(head);
+            self.0 = tail;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_reads_keep_the_buffer_bounded() {
+        let mut file = vec![
+            0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0,
+            0,
+        ];
+        let packets = 20_000u32;
+        for i in 0..packets {
+            let len = 60 + (i % 1400);
+            file.extend_from_slice(&i.to_le_bytes());
+            file.extend_from_slice(&0u32.to_le_bytes());
+            file.extend_from_slice(&len.to_le_bytes());
+            file.extend_from_slice(&len.to_le_bytes());
+            file.extend(std::iter::repeat_n(i as u8, len as usize));
+        }
+        assert!(file.len() > 10 * CHUNK);
+        let mut r = Reader::new(Trickle(&file));
+        let mut n = 0u32;
+        while let Some(rec) = r.next_record() {
+            let rec = rec.unwrap();
+            assert_eq!(rec.data.len() as u32, 60 + (n % 1400));
+            assert!(rec.data.iter().all(|&b| b == n as u8));
+            n += 1;
+        }
+        assert_eq!(n, packets);
+        assert!(r.buf.len() <= CHUNK, "buffer grew to {} bytes", r.buf.len());
     }
 }
