@@ -52,7 +52,8 @@ fn load(path: &Path, filter: Option<&Filter>) -> Result<Loaded> {
     let mut fps = Vec::with_capacity((meta.len() / 256).min(1 << 24) as usize);
     let mut damaged = false;
     let mut each = |rec: &shared_decode::Record<'_>| {
-        let pkt = decoder.decode(rec);
+        let mut pkt = shared_decode::dissect::blank(rec, 0);
+        decoder.decode_into(&mut pkt);
         let mut fp = Fingerprint::of(&pkt);
         if let Some(flt) = filter {
             fp.set_excluded(!flt.matches(&pkt));

@@ -429,7 +429,8 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
                         return Ok(true);
                     }
                 }
-                let mut pkt = decoder.decode(rec);
+                let mut pkt = shared_decode::dissect::blank(rec, 0);
+                decoder.decode_into(&mut pkt);
                 seen += 1;
                 if display.as_ref().is_some_and(|f| !f.matches(&pkt)) {
                     return Ok(true);
@@ -437,11 +438,9 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
                 passed += 1;
                 if lazy.is_some() && writer.is_none() {
                     let meta = pkt.meta;
-                    pkt = shared_decode::dissect::dissect(
-                        rec,
-                        meta.number,
-                        DissectOptions::default(),
-                    );
+                    pkt.layers.clear();
+                    pkt.stop = None;
+                    shared_decode::dissect::dissect_into(&mut pkt, DissectOptions::default());
                     pkt.meta = meta;
                     if seen >= 20_000 && passed * 4 > seen {
                         lazy = None;

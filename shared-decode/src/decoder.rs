@@ -54,20 +54,33 @@ impl Decoder {
     }
 
     /// Decodes the next record of the capture.
+    #[inline]
     pub fn decode<'a>(&mut self, rec: &Record<'a>) -> Packet<'a> {
+        let mut pkt = dissect::blank(rec, 0);
+        self.decode_into(&mut pkt);
+        pkt
+    }
+
+    /// Decodes the next record of the capture in place: `pkt` comes from
+    /// [`dissect::blank`] (the frame number is set here).
+    pub fn decode_into(&mut self, pkt: &mut Packet<'_>) {
         self.count += 1;
-        let mut pkt = dissect::dissect(rec, self.count, self.opts);
-        let ts = rec.ts.or(self.prev_ts).unwrap_or_default();
+        pkt.meta.number = self.count;
+        dissect::dissect_into(pkt, self.opts);
+        let ts = if pkt.meta.has_ts {
+            pkt.meta.ts
+        } else {
+            self.prev_ts.unwrap_or_default()
+        };
         pkt.meta.ts = ts;
         let first = *self.first_ts.get_or_insert(ts);
         pkt.meta.rel_ns = ts.as_nanos() - first.as_nanos();
         pkt.meta.delta_ns = self.prev_ts.map_or(0, |p| ts.as_nanos() - p.as_nanos());
         self.prev_ts = Some(ts);
         if self.no_flows {
-            return pkt;
+            return;
         }
-        self.tracker.observe(&mut pkt);
-        dissect::strip_retransmitted(&mut pkt);
-        pkt
+        self.tracker.observe(pkt);
+        dissect::strip_retransmitted(pkt);
     }
 }

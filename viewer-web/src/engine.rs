@@ -495,7 +495,8 @@ impl Engine {
         {
             self.reserve_estimate();
         }
-        let pkt = self.decoder.decode(rec);
+        let mut pkt = dissect::blank(rec, 0);
+        self.decoder.decode_into(&mut pkt);
         self.offsets.push(rec.offset);
         self.lens.push(rec.block_len);
         self.ts

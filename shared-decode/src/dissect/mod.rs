@@ -487,34 +487,42 @@ fn emit_layer<'a>(l: &LayerItem<'a>, cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'a
 }
 
 /// Dissects one record. Flow analysis is not done here (see [`crate::flow::Tracker`]).
+#[inline]
 pub fn dissect<'a>(rec: &Record<'a>, number: u64, opts: DissectOptions) -> Packet<'a> {
-    let meta = FrameMeta {
-        number,
-        ts: rec.ts.unwrap_or_default(),
-        orig_len: rec.orig_len,
-        interface: rec.interface,
-        link_type: rec.link_type,
-        flags: rec.flags,
-        rel_ns: 0,
-        delta_ns: 0,
-        has_ts: rec.ts.is_some(),
-    };
+    let mut pkt = blank(rec, number);
+    dissect_into(&mut pkt, opts);
+    pkt
+}
+
+/// The record as a packet with no layers yet, for [`dissect_into`] (or
+/// [`Decoder::decode_into`](crate::Decoder::decode_into)) to fill in place: a `Packet` is
+/// about 2 KB, and returning one by value costs a copy that shows in a filter pass.
+#[inline]
+pub fn blank<'a>(rec: &Record<'a>, number: u64) -> Packet<'a> {
     let mut comments = ArrayVec::new();
     for c in rec.comments() {
         if comments.try_push(c).is_err() {
             break;
         }
     }
-    let mut pkt = Packet {
-        meta,
+    Packet {
+        meta: FrameMeta {
+            number,
+            ts: rec.ts.unwrap_or_default(),
+            orig_len: rec.orig_len,
+            interface: rec.interface,
+            link_type: rec.link_type,
+            flags: rec.flags,
+            rel_ns: 0,
+            delta_ns: 0,
+            has_ts: rec.ts.is_some(),
+        },
         data: rec.data,
         comments,
         layers: ArrayVec::new(),
         stop: None,
         analysis: PacketAnalysis::default(),
-    };
-    dissect_into(&mut pkt, opts);
-    pkt
+    }
 }
 
 /// Runs the dissector chain over `pkt.data`, filling `pkt.layers` and `pkt.stop`.
