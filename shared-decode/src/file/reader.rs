@@ -491,6 +491,7 @@ impl<'a> Iterator for SliceReader<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
