@@ -437,11 +437,11 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
                 }
                 passed += 1;
                 if lazy.is_some() && writer.is_none() {
-                    let meta = pkt.meta;
+                    // Dissected again, whole, in place (numbering and times stay).
                     pkt.layers.clear();
                     pkt.stop = None;
                     shared_decode::dissect::dissect_into(&mut pkt, DissectOptions::default());
-                    pkt.meta = meta;
+                    shared_decode::dissect::strip_retransmitted(&mut pkt);
                     if seen >= 20_000 && passed * 4 > seen {
                         lazy = None;
                         decoder.set_options(DissectOptions::default());
