@@ -476,13 +476,17 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
                 }
             }
             Err(e) => {
-                // (With the formatting thread, this thread's text is all in its chunks.)
-                if offload.is_none() {
-                    out.write_all(buf.as_bytes())?;
-                    buf.clear();
-                    out.flush()?;
+                // The message follows the packets read before the error, on a terminal too.
+                let msg = format!("paircap: {}: {e}", path.display());
+                match offload.as_mut() {
+                    Some(o) => o.error_after_packets(msg)?,
+                    None => {
+                        out.write_all(buf.as_bytes())?;
+                        buf.clear();
+                        out.flush()?;
+                        eprintln!("{msg}");
+                    }
                 }
-                eprintln!("paircap: {}: {e}", path.display());
                 damaged = true;
             }
         }
@@ -539,6 +543,8 @@ struct Batch {
 enum Chunk {
     Packets(Batch),
     Text(String),
+    /// A file error, printed to stderr once everything before it is written.
+    Error(String),
 }
 
 /// Packets per chunk.
@@ -575,6 +581,12 @@ impl Offload {
                         out.write_all(buf.as_bytes())?;
                         buf.clear();
                         out.write_all(t.as_bytes())?;
+                    }
+                    Chunk::Error(msg) => {
+                        out.write_all(buf.as_bytes())?;
+                        buf.clear();
+                        out.flush()?;
+                        eprintln!("{msg}");
                     }
                     Chunk::Packets(batch) => {
                         for it in &batch.items {
@@ -656,6 +668,14 @@ impl Offload {
         Ok(())
     }
 
+    /// Queues the packets so far, then the error message.
+    fn error_after_packets(&mut self, msg: String) -> Result<()> {
+        if self.in_chunk > 0 {
+            self.send()?;
+        }
+        self.queue(Chunk::Error(msg))
+    }
+
     fn send(&mut self) -> Result<()> {
         let chunk = if self.local {
             Chunk::Text(std::mem::take(&mut self.text))
@@ -663,6 +683,10 @@ impl Offload {
             Chunk::Packets(std::mem::take(&mut self.batch))
         };
         self.in_chunk = 0;
+        self.queue(chunk)
+    }
+
+    fn queue(&mut self, chunk: Chunk) -> Result<()> {
         self.queued
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let failed = self.tx.as_ref().is_none_or(|tx| tx.send(chunk).is_err());

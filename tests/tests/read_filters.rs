@@ -247,6 +247,18 @@ fn threaded_formats_keep_order_and_packets_before_a_cut() {
         );
         let sep = if format == "json" { "}\n" } else { "\n\n" };
         assert!(got.ends_with(sep), "{format}: ends with a whole packet");
+        // On one terminal (stdout and stderr on the same pipe) the error comes after them.
+        let merged = Command::new("sh")
+            .arg("-c")
+            .arg("\"$0\" read --format \"$1\" \"$2\" 2>&1")
+            .arg(paircap_tests::paircap())
+            .arg(format)
+            .arg(&cut)
+            .output()
+            .unwrap();
+        let merged = String::from_utf8_lossy(&merged.stdout);
+        let last = merged.trim_end().lines().last().unwrap_or("");
+        assert!(last.contains("cut short"), "{format}: last line {last:?}");
     }
     std::fs::remove_dir_all(&dir).ok();
 }
