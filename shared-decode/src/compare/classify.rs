@@ -1,17 +1,33 @@
-//! From pairs to a [`Report`]: a status for every packet, delays, reordering, modified
-//! fields, the NAT table and the counts.
+//! From pairs to a [`Report`]: which capture sent every packet, a status relative to its
+//! sender, delays, reordering, modified fields, byte accounting per flow, the NAT table and
+//! the counts.
 //!
-//! Packets without a twin are, in this order:
+//! The pipeline: conversations and anchors (NAT map, ISN offsets, coarse offset) → phase 1
+//! of the packet matcher and pass 1 of the byte matcher (unambiguous pairs) → guides and a
+//! first estimate of which capture sends each flow → phase 2 / pass 2 (runs of copies,
+//! knowing which side receives) → the clock from every pair → statuses.
+//!
+//! A packet is *sent at* the capture it passes first: per flow, from the clock-corrected
+//! delays of its pairs (the reverse direction's sender is the other side); for flows without
+//! pairs, from where its hosts are (the sides other packets place them on) and, failing
+//! that, from its TTL (a packet leaving its host's capture carries an initial TTL).
+//!
+//! Statuses of packets without a twin, in this order:
 //! - [`Status::NotForwarded`] when they cannot cross between the capture points: not IP;
 //!   link-local, multicast, loopback or unspecified addresses; both ends on the capture's own
-//!   side of a router (each end sends with an initial TTL — 32, 64, 128, 255 — at that
-//!   capture, and matched packets show at least one router between the captures); or a TTL
-//!   that the routers between the captures use up;
+//!   side of a router; or a TTL that the routers between the captures use up;
 //! - [`Status::OutsideOverlap`] when the other capture was not running when the twin would
 //!   have passed it (using the extremes of the observed delays, so only clear cases);
-//! - [`Status::CaptureDrop`] when the other capture's drop counter is not zero and its receiver
-//!   acknowledged the bytes there although that capture never saw them;
-//! - else [`Status::Lost`] (source) or [`Status::Extra`] (target).
+//! - at the sender: [`Status::Lost`] (or [`Status::PartlyLost`] when some of its bytes
+//!   arrived), unless the receiver acknowledged bytes the receiving capture never saw, or
+//!   that capture's drop counters account for it: [`Status::CaptureDrop`];
+//! - at the receiver: [`Status::Duplicated`] when it copies a packet (or bytes) that arrived,
+//!   else [`Status::CaptureDrop`] when the sending side's capture counts drops that account
+//!   for it, else [`Status::Extra`].
+//!
+//! Drop counters are a budget: when a capture dropped K packets and more than K packets are
+//! missing from it, the K missing at its busiest moments (most packets around the expected
+//! time) are the capture's; the rest is the network's.
 #![deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -19,15 +35,20 @@
     clippy::panic
 )]
 
-use super::clock::{self, Sample};
+use super::anchor::{self, Anchors};
+use super::bytes::{ByteMatch, ByteMatcher, ByteStat};
+use super::clock::{self, Sample as ClockSample};
 use super::config::Options;
-use super::key::{bits, Fingerprint};
-use super::matcher::{self, Matching, Side};
+use super::guide::Guides;
+use super::key::{bits, tcp_flags, Fingerprint};
+use super::packets::{PacketMatcher, Pairing};
 use super::report::{
-    ClockMethod, Counts, Direction, NatEndpoint, NatEntry, Percentiles, Report, SideInfo, Status,
+    ClockMethod, Counts, Direction, FlowBytes, NatEndpoint, NatEntry, Percentiles, Report,
+    Segmentation, SideInfo, Status,
 };
+use super::side::{Content, Side, NONE};
 use crate::flow::FxBuildHasher;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// TTLs operating systems start with: a packet carrying one has not crossed a router.
 const INITIAL_TTLS: [u8; 4] = [32, 64, 128, 255];
@@ -173,6 +194,7 @@ fn differences(
     a: &Fingerprint,
     b: &Fingerprint,
     ttl_mode: Option<i16>,
+    aligned: bool,
     out: &mut Vec<Fld>,
 ) -> bool {
     out.clear();
@@ -204,10 +226,12 @@ fn differences(
     };
     un(a.tos >> 2 != b.tos >> 2, Fld::Dscp, out);
     un(a.tos & 3 != b.tos & 3, Fld::Ecn, out);
-    un(a.ident != b.ident, Fld::Ident, out);
+    // Copies cut differently (offload, re-segmentation) carry different IP IDs and
+    // sequence numbers by construction: compared only when they start at the same byte.
+    un(aligned && a.ident != b.ident, Fld::Ident, out);
     un((a.bits ^ b.bits) & bits::DF != 0, Fld::Df, out);
     if a.is_tcp() && b.is_tcp() {
-        if a.seq != b.seq {
+        if aligned && a.seq != b.seq {
             out.push(Fld::Seq);
         }
         if a.ack != b.ack {
@@ -258,9 +282,103 @@ fn hop_of(m: &HashMap<[u8; 16], Habit, FxBuildHasher>, a: &[u8; 16], default: i1
     }
 }
 
-/// Relative position of `x` to `base` in sequence space.
-fn rel(x: u32, base: u32) -> i64 {
-    i64::from(x.wrapping_sub(base) as i32)
+
+/// Facts the diagnosis uses besides the report.
+pub(crate) struct Extra {
+    /// Most common TTL change between the captures.
+    pub hops_between: i16,
+    /// Per capture: lost packets missing from it whose data the receiver acknowledged.
+    pub drop_acked: [u64; 2],
+}
+
+/// TCP payload longer than an Ethernet MTU allows: a super-segment (TSO/GSO/GRO/LRO).
+const MTU_PAYLOAD: u16 = 1460;
+/// Half-width of the window in which a capture's packet density is measured (ns).
+const DENSITY_NS: i64 = 1_000_000;
+
+fn sign_dir(sent_at_src: bool) -> Direction {
+    if sent_at_src {
+        Direction::SourceToTarget
+    } else {
+        Direction::TargetToSource
+    }
+}
+
+/// Per-flow directions from pairs (conversation * 2 + direction; the last slot: no flow).
+fn flow_dirs(
+    samples: &mut [ClockSample],
+    n_flows: usize,
+    ref_ns: i64,
+    opts: &Options,
+) -> (super::report::ClockEstimate, Vec<Direction>) {
+    let cr = clock::estimate(samples, n_flows + 1, ref_ns, opts);
+    let mut dirs = cr.flow_dir;
+    dirs.truncate(n_flows);
+    // A direction without pairs is the reverse of its conversation's other direction.
+    for f in 0..n_flows {
+        if dirs.get(f) == Some(&Direction::Unknown) {
+            let rev = match dirs.get(f ^ 1) {
+                Some(Direction::SourceToTarget) => Direction::TargetToSource,
+                Some(Direction::TargetToSource) => Direction::SourceToTarget,
+                _ => Direction::Unknown,
+            };
+            if let Some(x) = dirs.get_mut(f) {
+                *x = rev;
+            }
+        }
+    }
+    (cr.clock, dirs)
+}
+
+/// Where hosts are, as each capture names them: on the source side or the target side.
+#[derive(Default)]
+struct Hosts {
+    /// [capture][side of the path]: addresses.
+    at: [[HashSet<[u8; 16], FxBuildHasher>; 2]; 2],
+}
+
+impl Hosts {
+    fn learn(&mut self, cap: usize, f: &Fingerprint, dir: Direction) {
+        if !f.is_ip() {
+            return;
+        }
+        let (snd, rcv) = match dir {
+            Direction::SourceToTarget => (0, 1),
+            Direction::TargetToSource => (1, 0),
+            Direction::Unknown => return,
+        };
+        if let Some(sides) = self.at.get_mut(cap) {
+            if let Some(s) = sides.get_mut(snd) {
+                s.insert(f.src);
+            }
+            if let Some(s) = sides.get_mut(rcv) {
+                s.insert(f.dst);
+            }
+        }
+    }
+
+    fn has(&self, cap: usize, side: usize, a: &[u8; 16]) -> bool {
+        self.at
+            .get(cap)
+            .and_then(|x| x.get(side))
+            .is_some_and(|s| s.contains(a))
+    }
+
+    /// The sender of a packet of no known flow seen at capture `cap` (0 source, 1 target).
+    fn infer(&self, cap: usize, f: &Fingerprint) -> Direction {
+        let here = cap;
+        let there = 1 - cap;
+        let sent_here = if !f.is_ip() {
+            true
+        } else if self.has(cap, here, &f.src) || self.has(cap, there, &f.dst) {
+            true
+        } else if self.has(cap, there, &f.src) || self.has(cap, here, &f.dst) {
+            false
+        } else {
+            INITIAL_TTLS.contains(&f.ttl)
+        };
+        sign_dir(sent_here == (cap == 0))
+    }
 }
 
 /// Builds the report (all but the diagnosis).
@@ -271,42 +389,131 @@ pub(crate) fn build(
     dst_info: &SideInfo,
     opts: &Options,
 ) -> (Report, Extra) {
-    let src = Side::new(src_fps);
-    let dst = Side::new(dst_fps);
-    let m = matcher::run(&src, &dst, opts);
     let ns = src_fps.len();
     let nd = dst_fps.len();
-    let n_flows = src.convs.len() * 2 + 1;
-    let no_conv_flow = (n_flows - 1) as u32;
-    let flow_s = |i: u32| src.conv_of(i).map_or(no_conv_flow, |(c, d)| c * 2 + d);
-
-    // Clock.
-    let mut samples: Vec<Sample> = Vec::new();
-    for (i, &t) in m.twin_s.iter().enumerate() {
-        if t == 0 {
-            continue;
-        }
-        let (Some(a), Some(b)) = (src_fps.get(i), dst_fps.get(t as usize - 1)) else {
-            continue;
-        };
-        samples.push(Sample {
-            s_ts: a.ts_ns,
-            r: b.ts_ns.saturating_sub(a.ts_ns),
-            flow: flow_s(i as u32),
-        });
-    }
+    let src = Side::new(src_fps);
+    let dst = Side::new(dst_fps);
+    let content = Content::decide(src_fps, dst_fps);
+    let anchors = anchor::run(&src, &dst, &content, opts);
+    let n_flows = src.convs.len() * 2;
+    let window = opts.max_delay_ns.unsigned_abs();
     let ref_ns = src_info
         .first_ns
         .or_else(|| src_fps.iter().map(|f| f.ts_ns).min())
         .unwrap_or(0);
-    let cr = clock::estimate(&mut samples, n_flows, ref_ns, opts);
-    drop(samples);
-    let clock = cr.clock;
-    let dir_of_flow = |f: u32| cr.flow_dir.get(f as usize).copied().unwrap_or_default();
-    let dst_flow = |j: u32| -> Option<u32> {
-        let (c, d) = dst.conv_of(j)?;
-        let p = m.pair_d.get(c as usize).copied().flatten()?;
-        Some(p.src_conv * 2 + (d ^ u32::from(p.flip)))
+
+    // Matching.
+    let mut p = Pairing::new(ns, nd);
+    let bytes: ByteMatch;
+    {
+        let mut pm = PacketMatcher::new(&src, &dst, content, &anchors, opts);
+        let mut bm = ByteMatcher::new(&src, &dst, content, &anchors, window);
+        let mut samples = Vec::new();
+        pm.phase1(&mut p, &mut samples);
+        bm.pass1(&mut p, &mut samples);
+        let mut needy = pm.needy();
+        needy.extend(bm.needy());
+        let guides = Guides::build(
+            &samples,
+            n_flows,
+            &anchors,
+            window,
+            src_fps,
+            needy.into_iter(),
+        );
+        let mut cs: Vec<ClockSample> = samples
+            .iter()
+            .filter_map(|&(flow, s, x)| {
+                Some(ClockSample {
+                    s_ts: src_fps.get(s as usize)?.ts_ns,
+                    r: x.r,
+                    flow: if flow == NONE { n_flows as u32 } else { flow },
+                })
+            })
+            .collect();
+        let (_, dirs1) = flow_dirs(&mut cs, n_flows, ref_ns, opts);
+        let sender1 = |flow: u32| -> Option<bool> {
+            match dirs1.get(flow as usize) {
+                Some(Direction::SourceToTarget) => Some(true),
+                Some(Direction::TargetToSource) => Some(false),
+                _ => None,
+            }
+        };
+        pm.phase2(&mut p, &guides, &sender1);
+        bm.pass2(&mut p, &guides, &sender1);
+        bytes = bm.finish();
+    }
+    let flow_s = |i: u32| src.flow_of(i).unwrap_or(NONE);
+    let flow_d = |j: u32| anchors.map_dst(&dst, j).map_or(NONE, |x| x.0);
+
+    // The clock from every pair.
+    let mut cs: Vec<ClockSample> = Vec::new();
+    for (i, &t) in p.twin_s.iter().enumerate() {
+        let (Some(a), Some(b)) = (src_fps.get(i), t.checked_sub(1).and_then(|j| dst_fps.get(j as usize))) else {
+            continue;
+        };
+        let f = flow_s(i as u32);
+        cs.push(ClockSample {
+            s_ts: a.ts_ns,
+            r: b.ts_ns.saturating_sub(a.ts_ns),
+            flow: if f == NONE { n_flows as u32 } else { f },
+        });
+    }
+    let (clock, dirs) = flow_dirs(&mut cs, n_flows, ref_ns, opts);
+    drop(cs);
+    let raw = |i: usize, j: usize| -> Option<i64> {
+        let (a, b) = (src_fps.get(i)?, dst_fps.get(j)?);
+        Some(b.ts_ns.saturating_sub(a.ts_ns).saturating_sub(clock.offset_at(a.ts_ns)))
+    };
+
+    // Which capture sent each packet.
+    let mut src_dir = vec![Direction::Unknown; ns];
+    let mut dst_dir = vec![Direction::Unknown; nd];
+    let mut hosts = Hosts::default();
+    let by_flow = |f: u32| dirs.get(f as usize).copied().unwrap_or_default();
+    for (i, f) in src_fps.iter().enumerate() {
+        let mut d = by_flow(flow_s(i as u32));
+        if d == Direction::Unknown {
+            if let Some(t) = p.twin_s.get(i).and_then(|t| t.checked_sub(1)) {
+                d = sign_dir(raw(i, t as usize).unwrap_or(0) >= 0);
+            }
+        }
+        if let Some(x) = src_dir.get_mut(i) {
+            *x = d;
+        }
+        hosts.learn(0, f, d);
+    }
+    for (j, f) in dst_fps.iter().enumerate() {
+        let mut d = by_flow(flow_d(j as u32));
+        if d == Direction::Unknown {
+            if let Some(t) = p.twin_d.get(j).and_then(|t| t.checked_sub(1)) {
+                d = sign_dir(raw(t as usize, j).unwrap_or(0) >= 0);
+            }
+        }
+        if let Some(x) = dst_dir.get_mut(j) {
+            *x = d;
+        }
+        hosts.learn(1, f, d);
+    }
+    for (i, f) in src_fps.iter().enumerate() {
+        if let Some(x) = src_dir.get_mut(i).filter(|x| **x == Direction::Unknown) {
+            *x = hosts.infer(0, f);
+        }
+    }
+    for (j, f) in dst_fps.iter().enumerate() {
+        if let Some(x) = dst_dir.get_mut(j).filter(|x| **x == Direction::Unknown) {
+            *x = hosts.infer(1, f);
+        }
+    }
+    drop(hosts);
+    // A twin is one packet: both take the direction of the one with a flow.
+    let sent_src = |side_src: bool, k: usize| -> bool {
+        let d = if side_src {
+            src_dir.get(k)
+        } else {
+            dst_dir.get(k)
+        };
+        d != Some(&Direction::TargetToSource)
     };
 
     let mut r = Report {
@@ -315,103 +522,107 @@ pub(crate) fn build(
         src_twin: vec![0; ns],
         dst_twin: vec![0; nd],
         delay_ns: vec![i64::MIN; ns],
-        src_direction: vec![Direction::Unknown; ns],
+        dst_delay_ns: vec![i64::MIN; nd],
         clock,
         src_info: src_info.clone(),
         dst_info: dst_info.clone(),
+        compared_payload: content.head,
         ..Report::default()
     };
-    for (i, d) in r.src_direction.iter_mut().enumerate() {
-        *d = dir_of_flow(flow_s(i as u32));
-    }
 
-    // Senders and receivers of packets without a twin: only their TTL habits and sides of
-    // the path are needed below.
-    let mut interest_s: HashMap<[u8; 16], Habit, FxBuildHasher> = HashMap::default();
-    let mut interest_d: HashMap<[u8; 16], Habit, FxBuildHasher> = HashMap::default();
-    for (i, f) in src_fps.iter().enumerate() {
-        if m.twin_s.get(i) == Some(&0) && f.is_ip() {
-            interest_s.entry(f.src).or_default();
-            interest_s.entry(f.dst).or_default();
+    // Delays (positive from the sender) and the range of signed delays per direction.
+    let mut range = [[i64::MAX, i64::MIN]; 2];
+    let mut per_dir: [Vec<i64>; 2] = [Vec::new(), Vec::new()];
+    for (side_src, twins) in [(true, &p.twin_s), (false, &p.twin_d)] {
+        for (k, &t) in twins.iter().enumerate() {
+            let Some(t) = t.checked_sub(1) else { continue };
+            let (i, j) = if side_src {
+                (k, t as usize)
+            } else {
+                (t as usize, k)
+            };
+            let Some(d) = raw(i, j) else { continue };
+            let s2t = sent_src(side_src, k);
+            let pos = if s2t { d } else { d.saturating_neg() };
+            let slot = if side_src {
+                r.delay_ns.get_mut(k)
+            } else {
+                r.dst_delay_ns.get_mut(k)
+            };
+            if let Some(x) = slot {
+                *x = pos;
+            }
+            if let Some(rg) = range.get_mut(usize::from(!s2t)) {
+                rg[0] = rg[0].min(d);
+                rg[1] = rg[1].max(d);
+            }
+            // One sample per arrival: the receiving side's packets.
+            let receiving = side_src != s2t;
+            let (fa, fb) = (src_fps.get(i), dst_fps.get(j));
+            let excluded = fa.is_some_and(|f| f.is_excluded()) && fb.is_some_and(|f| f.is_excluded());
+            if receiving && !excluded {
+                if let Some(v) = per_dir.get_mut(usize::from(!s2t)) {
+                    v.push(pos);
+                }
+            }
         }
     }
-    for (j, f) in dst_fps.iter().enumerate() {
-        if m.twin_d.get(j) == Some(&0) && m.dup_d.get(j) == Some(&0) && f.is_ip() {
-            interest_d.entry(f.src).or_default();
-            interest_d.entry(f.dst).or_default();
+    let [mut v0, mut v1] = per_dir;
+    r.delay_s2t = Percentiles::of(&mut v0);
+    r.delay_t2s = Percentiles::of(&mut v1);
+    let med_delay = [r.delay_s2t.map_or(0, |p| p.p50), r.delay_t2s.map_or(0, |p| p.p50)];
+    drop((v0, v1));
+
+    // TTL habits: per flow (majority), overall, and of the hosts of packets without a twin
+    // (what cannot cross between the captures).
+    let n_slots = n_flows + 1;
+    let slot = |f: u32| if f == NONE { n_flows } else { f as usize };
+    let mut interest: [HashMap<[u8; 16], Habit, FxBuildHasher>; 2] =
+        [HashMap::default(), HashMap::default()];
+    for (side, (fps, twins)) in [(src_fps, &p.twin_s), (dst_fps, &p.twin_d)]
+        .into_iter()
+        .enumerate()
+    {
+        for (k, f) in fps.iter().enumerate() {
+            if twins.get(k) == Some(&0) && f.is_ip() {
+                if let Some(m) = interest.get_mut(side) {
+                    m.entry(f.src).or_default();
+                    m.entry(f.dst).or_default();
+                }
+            }
         }
     }
-    // TTL changes: per flow (majority), overall, and for the senders of interest.
-    let mut hop_f: Vec<(i16, u32)> = vec![(0, 0); n_flows];
+    let mut hop_f: Vec<(i16, u32)> = vec![(0, 0); n_slots];
     let mut hop_abs = [0u64; 256];
     let mut hop_pos = [0u64; 256];
-    // Delay ranges by direction: [min, max] of corrected delay.
-    let mut range = [[i64::MAX, i64::MIN]; 2];
-    let mut s2t: Vec<i64> = Vec::new();
-    let mut t2s: Vec<i64> = Vec::new();
-    for (i, &t) in m.twin_s.iter().enumerate() {
-        if t == 0 {
-            continue;
-        }
-        let j = t - 1;
+    for (i, &t) in p.twin_s.iter().enumerate() {
+        let Some(j) = t.checked_sub(1) else { continue };
         let (Some(a), Some(b)) = (src_fps.get(i), dst_fps.get(j as usize)) else {
             continue;
         };
-        if let Some(x) = r.src_twin.get_mut(i) {
-            *x = t;
+        if !(a.is_ip() && b.is_ip()) {
+            continue;
         }
-        if let Some(x) = r.dst_twin.get_mut(j as usize) {
-            *x = i as u32 + 1;
+        let delta = i16::from(a.ttl) - i16::from(b.ttl);
+        if let Some(x) = hop_f.get_mut(slot(flow_s(i as u32))) {
+            majority(x, delta);
         }
-        let d = b
-            .ts_ns
-            .saturating_sub(a.ts_ns)
-            .saturating_sub(clock.offset_at(a.ts_ns));
-        if let Some(x) = r.delay_ns.get_mut(i) {
-            *x = d;
+        if let Some(x) = hop_abs.get_mut(delta.unsigned_abs() as usize) {
+            *x += 1;
         }
-        let up = dir_of_flow(flow_s(i as u32)) != Direction::TargetToSource;
-        if let Some(rg) = range.get_mut(usize::from(!up)) {
-            rg[0] = rg[0].min(d);
-            rg[1] = rg[1].max(d);
+        if let Some(x) = hop_pos.get_mut(delta.unsigned_abs() as usize) {
+            *x += u64::from(delta != 0);
         }
-        if !(a.is_excluded() && b.is_excluded()) {
-            if up {
-                s2t.push(d);
-            } else {
-                t2s.push(d.saturating_neg());
-            }
+        let [is, id] = &mut interest;
+        if let Some(h) = is.get_mut(&a.src) {
+            majority(&mut h.hop, delta);
+            h.crossed = true;
         }
-        if a.is_ip() && b.is_ip() {
-            let delta = i16::from(a.ttl) - i16::from(b.ttl);
-            if let Some(x) = hop_f.get_mut(flow_s(i as u32) as usize) {
-                majority(x, delta);
-            }
-            if let Some(x) = hop_abs.get_mut(delta.unsigned_abs() as usize) {
-                *x += 1;
-            }
-            if delta > 0 {
-                if let Some(x) = hop_pos.get_mut(delta as usize) {
-                    *x += 1;
-                }
-            } else if delta < 0 {
-                if let Some(x) = hop_pos.get_mut(delta.unsigned_abs() as usize) {
-                    *x += 1;
-                }
-            }
-            if let Some(h) = interest_s.get_mut(&a.src) {
-                majority(&mut h.hop, delta);
-                h.crossed = true;
-            }
-            if let Some(h) = interest_d.get_mut(&b.src) {
-                majority(&mut h.hop, -delta);
-                h.crossed = true;
-            }
+        if let Some(h) = id.get_mut(&b.src) {
+            majority(&mut h.hop, -delta);
+            h.crossed = true;
         }
     }
-    r.delay_s2t = Percentiles::of(&mut s2t);
-    r.delay_t2s = Percentiles::of(&mut t2s);
-    drop((s2t, t2s));
     let argmax = |a: &[u64; 256]| -> i16 {
         let mut best = (0u64, 0i16);
         for (v, &n) in a.iter().enumerate() {
@@ -422,74 +633,356 @@ pub(crate) fn build(
         best.1
     };
     let hops_between = argmax(&hop_abs);
-    // Default for senders without pairs: the most common decrement.
     let def_hop = argmax(&hop_pos);
-    // Which of the addresses of interest send with an initial TTL (are on that side).
-    for (fps, interest) in [(src_fps, &mut interest_s), (dst_fps, &mut interest_d)] {
-        if interest.is_empty() {
+    for (side, fps) in [src_fps, dst_fps].into_iter().enumerate() {
+        let Some(m) = interest.get_mut(side) else {
+            continue;
+        };
+        if m.is_empty() {
             continue;
         }
         for f in fps {
             if INITIAL_TTLS.contains(&f.ttl) && f.is_ip() {
-                if let Some(h) = interest.get_mut(&f.src) {
+                if let Some(h) = m.get_mut(&f.src) {
                     h.near = true;
                 }
             }
         }
     }
-    // Reordering: per source flow, in the order packets entered the path.
-    let mut order: Vec<(u32, u32, u32)> = Vec::new();
-    for (i, &t) in m.twin_s.iter().enumerate() {
-        if t == 0 {
-            continue;
+    let local = |f: &Fingerprint, side: &HashMap<[u8; 16], Habit, FxBuildHasher>| -> bool {
+        if !f.is_ip() {
+            return true;
         }
-        let f = flow_s(i as u32);
-        let (up_i, down_i) = if dir_of_flow(f) == Direction::TargetToSource {
-            (t - 1, i as u32)
-        } else {
-            (i as u32, t - 1)
+        let six = v6(f);
+        if is_local_addr(&f.src, six) || is_local_addr(&f.dst, six) {
+            return true;
+        }
+        if hops_between >= 1 && near(side, &f.src) {
+            // Both ends on this side of the routers; or an ICMP error from a box on this side
+            // none of whose own packets crossed: a router on the path talking to this side
+            // (a traceroute's first hop, say), not an end point whose answers got lost.
+            let path_box =
+                f.bits & bits::ICMP_ERROR != 0 && side.get(&f.src).is_some_and(|h| !h.crossed);
+            if near(side, &f.dst) || path_box {
+                return true;
+            }
+        }
+        let hop = hop_of(side, &f.src, def_hop);
+        hop >= 1 && i16::from(f.ttl) <= hop
+    };
+
+    // Outside the overlap: the other capture was not running when the twin would have
+    // passed it.
+    let span = |lo: Option<i64>, hi: Option<i64>| (lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX));
+    let (ss, se) = span(src_info.span_start(), src_info.span_end());
+    let (ds, de) = span(dst_info.span_start(), dst_info.span_end());
+    let known = [src_info.span_start().is_some(), dst_info.span_start().is_some()];
+    let class_range = |d: Direction| -> (i64, i64) {
+        let [u, w] = range;
+        let pick = match d {
+            Direction::SourceToTarget => [u[0], u[1]],
+            Direction::TargetToSource => [w[0], w[1]],
+            Direction::Unknown => [u[0].min(w[0]), u[1].max(w[1])],
         };
-        order.push((f, up_i, down_i));
-    }
-    order.sort_unstable();
-    let mut reordered_src: Vec<bool> = vec![false; ns];
-    for g in order.chunk_by(|a, b| a.0 == b.0) {
-        let mut min_after = u32::MAX;
-        for &(f, up_i, down_i) in g.iter().rev() {
-            if down_i > min_after {
-                let si = if dir_of_flow(f) == Direction::TargetToSource {
-                    down_i
-                } else {
-                    up_i
+        if pick[0] > pick[1] {
+            if clock.method == ClockMethod::None {
+                (0, 0)
+            } else {
+                (u[0].min(w[0]).min(0), u[1].max(w[1]).max(0))
+            }
+        } else {
+            (pick[0], pick[1])
+        }
+    };
+    let outside = |side_src: bool, f: &Fingerprint, d: Direction| -> bool {
+        let (lo, hi) = class_range(d);
+        if side_src {
+            let at = f.ts_ns.saturating_add(clock.offset_at(f.ts_ns));
+            !known[1] || at.saturating_add(hi) < ds || at.saturating_add(lo) > de
+        } else {
+            let at = f
+                .ts_ns
+                .saturating_sub(clock.offset_at(f.ts_ns.saturating_sub(clock.offset_ns)));
+            !known[0] || at.saturating_sub(lo) < ss || at.saturating_sub(hi) > se
+        }
+    };
+
+    // Statuses of what did not cross whole.
+    // Per capture: packets missing from it that its drop counters may account for:
+    // (side of the packet is the other capture, index, expected time there, looks forged).
+    let mut missing: [Vec<(u32, i64, u8)>; 2] = [Vec::new(), Vec::new()];
+    let mut drop_acked = [0u64; 2];
+    for side_src in [true, false] {
+        let (fps, twins, copies) = if side_src {
+            (src_fps, &p.twin_s, &p.copy_s)
+        } else {
+            (dst_fps, &p.twin_d, &p.copy_d)
+        };
+        let habits = interest.get(usize::from(!side_src));
+        for (k, f) in fps.iter().enumerate() {
+            let s2t = sent_src(side_src, k);
+            let dir = sign_dir(s2t);
+            let at_sender = side_src == s2t;
+            let twin = twins.get(k).copied().unwrap_or(0);
+            let bs: Option<&ByteStat> = bytes.stat(side_src, k as u32);
+            let frame = k as u32 + 1;
+            let mut st = Status::Matched;
+            let crossed = match bs {
+                Some(b) => b.matched > 0,
+                None => twin != 0,
+            };
+            if crossed {
+                if let (Some(b), true) = (bs, at_sender) {
+                    let lost = b.total.saturating_sub(b.matched).saturating_sub(b.acked);
+                    let not_sent_again = b.total.saturating_sub(b.matched).saturating_sub(b.surplus);
+                    if lost > 0 && not_sent_again > 0 {
+                        st = Status::PartlyLost;
+                        r.partial.push((side_src, frame, lost));
+                    }
+                }
+            } else if habits.is_some_and(|h| local(f, h)) {
+                st = Status::NotForwarded;
+            } else if outside(side_src, f, dir) {
+                st = Status::OutsideOverlap;
+            } else if at_sender {
+                // Missing from the receiving capture. Whether that capture dropped it is
+                // decided below from its drop counters; data the receiver acknowledged
+                // goes first.
+                let other = usize::from(side_src);
+                let acked = bs.is_some_and(|b| {
+                    b.acked > 0 && b.acked.saturating_add(b.surplus) >= b.total
+                });
+                let no_copy_there = bs.is_none_or(|b| b.nopeer > 0);
+                st = Status::Lost;
+                if acked {
+                    if let Some(x) = drop_acked.get_mut(other) {
+                        *x += 1;
+                    }
+                }
+                if no_copy_there {
+                    push_missing(&mut missing, other, k, f, side_src, s2t, acked, &clock, med_delay);
+                }
+            } else {
+                // At the receiver: a copy of what arrived, or nothing the sender's capture saw.
+                let copy = match bs {
+                    Some(b) => b.surplus > 0 && b.orphan == 0,
+                    None => copies.get(k).copied().unwrap_or(0) != 0,
                 };
-                if let Some(x) = reordered_src.get_mut(si as usize) {
-                    *x = true;
+                if copy {
+                    st = Status::Duplicated;
+                    if let Some(b) = bs {
+                        let slot = if side_src {
+                            r.src_twin.get_mut(k)
+                        } else {
+                            r.dst_twin.get_mut(k)
+                        };
+                        if let Some(x) = slot {
+                            *x = b.dup_of;
+                        }
+                    } else {
+                        // The twin of a copy is its original's twin.
+                        let orig = copies.get(k).copied().unwrap_or(0);
+                        let t = orig
+                            .checked_sub(1)
+                            .and_then(|o| twins.get(o as usize).copied())
+                            .unwrap_or(0);
+                        if side_src {
+                            if let Some(x) = r.src_twin.get_mut(k) {
+                                *x = t;
+                            }
+                        } else if let Some(x) = r.dst_twin.get_mut(k) {
+                            *x = t;
+                        }
+                    }
+                } else {
+                    st = Status::Extra;
+                    if bs.is_none_or(|b| b.nopeer > 0) {
+                        let other = usize::from(side_src);
+                        push_missing(&mut missing, other, k, f, side_src, s2t, false, &clock, med_delay);
+                    }
                 }
             }
-            min_after = min_after.min(down_i);
+            let slot = if side_src {
+                r.src_status.get_mut(k)
+            } else {
+                r.dst_status.get_mut(k)
+            };
+            if let Some(x) = slot {
+                *x = st;
+            }
         }
     }
-    drop(order);
-
-    // Pair statuses and modified fields.
-    let mut fld_counts = [0u64; N_FLD * VARIANTS];
-    let mut diffs = Vec::new();
-    let mut modified_n = 0u64;
-    let mut reordered_n = 0u64;
-    for (i, &t) in m.twin_s.iter().enumerate() {
-        if t == 0 {
-            continue;
-        }
-        let (Some(a), Some(b)) = (src_fps.get(i), dst_fps.get(t as usize - 1)) else {
+    // Drop counters as a budget: the missing packets the receiver acknowledged, then those
+    // at the capture's busiest moments.
+    for (cap, info) in [(0usize, src_info), (1usize, dst_info)] {
+        let Some(k) = info.dropped.filter(|&k| k > 0) else {
             continue;
         };
+        let Some(list) = missing.get_mut(cap) else {
+            continue;
+        };
+        if list.is_empty() {
+            continue;
+        }
+        let fps = if cap == 0 { src_fps } else { dst_fps };
+        let budget = usize::try_from(k).unwrap_or(usize::MAX);
+        if list.len() > budget {
+            let mut ts: Vec<i64> = fps.iter().map(|f| f.ts_ns).collect();
+            ts.sort_unstable();
+            let density = |t: i64| {
+                let a = ts.partition_point(|&x| x < t.saturating_sub(DENSITY_NS));
+                let b = ts.partition_point(|&x| x <= t.saturating_add(DENSITY_NS));
+                b.saturating_sub(a)
+            };
+            let mut ranked: Vec<(u8, std::cmp::Reverse<usize>, u32)> = list
+                .iter()
+                .map(|&(k, t, rank)| (rank, std::cmp::Reverse(density(t)), k))
+                .collect();
+            ranked.sort_unstable();
+            *list = ranked
+                .into_iter()
+                .take(budget)
+                .map(|(rank, _, k)| (k, 0, rank))
+                .collect();
+        }
+        // The packets are on the other side.
+        let statuses = if cap == 0 {
+            &mut r.dst_status
+        } else {
+            &mut r.src_status
+        };
+        for &(k, _, _) in list.iter() {
+            if let Some(x) = statuses.get_mut(k as usize) {
+                *x = Status::CaptureDrop;
+            }
+        }
+    }
+    drop(missing);
+
+    // Twins as frame numbers.
+    for (k, &t) in p.twin_s.iter().enumerate() {
+        if t != 0 {
+            if let Some(x) = r.src_twin.get_mut(k) {
+                *x = t;
+            }
+        }
+    }
+    for (k, &t) in p.twin_d.iter().enumerate() {
+        if t != 0 {
+            if let Some(x) = r.dst_twin.get_mut(k) {
+                *x = t;
+            }
+        }
+    }
+
+    // Reordering (RFC 4737 late packets): per flow direction, in the order packets reached
+    // the receiving capture, one that was sent before a packet that already arrived.
+    let mut late_s = vec![false; ns];
+    let mut late_d = vec![false; nd];
+    {
+        // (flow, arrival time, arrival index, arrival at source?, send index, first byte)
+        let mut arr: Vec<(u32, i64, u32, bool, u32, u64)> = Vec::new();
+        for (side_src, twins, fps) in [(true, &p.twin_s, src_fps), (false, &p.twin_d, dst_fps)] {
+            for (k, &t) in twins.iter().enumerate() {
+                let Some(t) = t.checked_sub(1) else { continue };
+                if side_src == sent_src(side_src, k) {
+                    continue; // at the sender
+                }
+                let flow = if side_src {
+                    flow_s(k as u32)
+                } else {
+                    flow_d(k as u32)
+                };
+                if flow == NONE {
+                    continue;
+                }
+                let Some(f) = fps.get(k) else { continue };
+                let start = bytes.stat(side_src, k as u32).map_or(0, |b| b.start);
+                arr.push((flow, f.ts_ns, k as u32, side_src, t, start));
+            }
+        }
+        arr.sort_unstable_by_key(|x| (x.0, x.1, x.2));
+        for g in arr.chunk_by(|a, b| a.0 == b.0) {
+            let mut max: Option<(u32, u64)> = None;
+            for &(_, _, k, side_src, t, start) in g {
+                let key = (t, start);
+                if max.is_some_and(|m| key < m) {
+                    let (rv, sv) = if side_src {
+                        (&mut late_s, &mut late_d)
+                    } else {
+                        (&mut late_d, &mut late_s)
+                    };
+                    if let Some(x) = rv.get_mut(k as usize) {
+                        *x = true;
+                    }
+                    if let Some(x) = sv.get_mut(t as usize) {
+                        *x = true;
+                    }
+                }
+                max = Some(max.map_or(key, |m| m.max(key)));
+            }
+        }
+    }
+
+    // Pair statuses and modified fields: every pair (a source packet and its twin, and
+    // every further arrival of a split packet).
+    let mut fld_counts = [0u64; N_FLD * VARIANTS];
+    let mut diffs = Vec::new();
+    let mut seg = Segmentation {
+        degraded_streams: bytes.degraded,
+        ..Segmentation::default()
+    };
+    for (side, fps) in [src_fps, dst_fps].into_iter().enumerate() {
+        for f in fps {
+            if f.is_tcp() {
+                if f.payload_len > MTU_PAYLOAD {
+                    if let Some(x) = seg.super_segments.get_mut(side) {
+                        *x += 1;
+                    }
+                }
+                if let Some(x) = seg.largest.get_mut(side) {
+                    *x = (*x).max(u32::from(f.payload_len));
+                }
+            }
+        }
+    }
+    let mut modified_s = vec![false; ns];
+    let mut modified_d = vec![false; nd];
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for (i, &t) in p.twin_s.iter().enumerate() {
+        if let Some(j) = t.checked_sub(1) {
+            pairs.push((i as u32, j));
+        }
+    }
+    for (j, &t) in p.twin_d.iter().enumerate() {
+        if let Some(i) = t.checked_sub(1) {
+            if p.twin_s.get(i as usize).copied() != Some(j as u32 + 1) {
+                pairs.push((i, j as u32));
+            }
+        }
+    }
+    for &(i, j) in &pairs {
+        let (Some(a), Some(b)) = (src_fps.get(i as usize), dst_fps.get(j as usize)) else {
+            continue;
+        };
+        let (sa, sb) = (bytes.stat(true, i), bytes.stat(false, j));
+        let aligned = match (sa, sb) {
+            (Some(x), Some(y)) => x.start == y.start && x.total == y.total,
+            _ => true,
+        };
+        if !aligned {
+            if a.payload_len > MTU_PAYLOAD || b.payload_len > MTU_PAYLOAD {
+                seg.offload_pairs += 1;
+            } else {
+                seg.resegmented += 1;
+            }
+        }
         let ttl_mode = hop_f
-            .get(flow_s(i as u32) as usize)
+            .get(slot(flow_s(i)))
             .filter(|x| x.1 > 0)
             .map(|x| x.0);
-        let unexpected = a.is_ip() && b.is_ip() && differences(a, b, ttl_mode, &mut diffs);
-        let counted = !(a.is_excluded() && b.is_excluded());
-        if counted {
+        let unexpected = a.is_ip() && b.is_ip() && differences(a, b, ttl_mode, aligned, &mut diffs);
+        if !(a.is_excluded() && b.is_excluded()) {
             let v = variant(a);
             for &f in &diffs {
                 if let Some(c) = fld_counts.get_mut(f as usize * VARIANTS + v) {
@@ -497,23 +990,28 @@ pub(crate) fn build(
                 }
             }
         }
-        let reordered = reordered_src.get(i).copied().unwrap_or(false);
-        let st = if reordered {
-            Status::Reordered
-        } else if unexpected {
-            Status::Modified
-        } else {
-            Status::Matched
-        };
-        if counted {
-            modified_n += u64::from(unexpected);
-            reordered_n += u64::from(reordered);
+        if unexpected {
+            if let Some(x) = modified_s.get_mut(i as usize) {
+                *x = true;
+            }
+            if let Some(x) = modified_d.get_mut(j as usize) {
+                *x = true;
+            }
         }
-        if let Some(x) = r.src_status.get_mut(i) {
-            *x = st;
-        }
-        if let Some(x) = r.dst_status.get_mut(t as usize - 1) {
-            *x = st;
+    }
+    for (statuses, late, modified) in [
+        (&mut r.src_status, &late_s, &modified_s),
+        (&mut r.dst_status, &late_d, &modified_d),
+    ] {
+        for (k, st) in statuses.iter_mut().enumerate() {
+            if *st != Status::Matched {
+                continue;
+            }
+            if late.get(k).copied().unwrap_or(false) {
+                *st = Status::Reordered;
+            } else if modified.get(k).copied().unwrap_or(false) {
+                *st = Status::Modified;
+            }
         }
     }
     let mut mf: Vec<(&'static str, u64)> = Vec::new();
@@ -533,171 +1031,88 @@ pub(crate) fn build(
     mf.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     r.modified_fields = mf;
 
-    // Unmatched packets.
-    let span = |lo: Option<i64>, hi: Option<i64>| (lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX));
-    let (ss, se) = span(src_info.span_start(), src_info.span_end());
-    let (ds, de) = span(dst_info.span_start(), dst_info.span_end());
-    // A capture with no packets and no recorded span says nothing about when it ran.
-    let src_known = src_info.span_start().is_some();
-    let dst_known = dst_info.span_start().is_some();
-    let class_range = |d: Direction| -> (i64, i64) {
-        let [u, w] = range;
-        let pick = match d {
-            Direction::SourceToTarget => [u[0], u[1]],
-            Direction::TargetToSource => [w[0], w[1]],
-            Direction::Unknown => [u[0].min(w[0]), u[1].max(w[1])],
-        };
-        if pick[0] > pick[1] {
-            // No pairs at all: nothing is known about delays.
-            if clock.method == ClockMethod::None {
-                (0, 0)
-            } else {
-                (u[0].min(w[0]).min(0), u[1].max(w[1]).max(0))
-            }
+    // Filters: a packet is reported when it or its twin passes.
+    for (side_src, fps) in [(true, src_fps), (false, dst_fps)] {
+        let (statuses, twins, other) = if side_src {
+            (&mut r.src_status, &r.src_twin, dst_fps)
         } else {
-            (pick[0], pick[1])
-        }
-    };
-    let local =
-        |f: &Fingerprint, side: &HashMap<[u8; 16], Habit, FxBuildHasher>, hop: i16| -> bool {
-            if !f.is_ip() {
-                return true;
-            }
-            let six = v6(f);
-            if is_local_addr(&f.src, six) || is_local_addr(&f.dst, six) {
-                return true;
-            }
-            if hops_between >= 1 && near(side, &f.src) {
-                // Both ends on this side of the routers; or an ICMP error from a box on this side
-                // none of whose own packets crossed: a router on the path talking to this side
-                // (a traceroute's first hop, say), not an end point whose answers got lost.
-                let path_box =
-                    f.bits & bits::ICMP_ERROR != 0 && side.get(&f.src).is_some_and(|h| !h.crossed);
-                if near(side, &f.dst) || path_box {
-                    return true;
+            (&mut r.dst_status, &r.dst_twin, src_fps)
+        };
+        for (k, f) in fps.iter().enumerate() {
+            let twin = twins.get(k).copied().unwrap_or(0);
+            let twin_out = twin == 0 || other.get(twin as usize - 1).is_none_or(|g| g.is_excluded());
+            if f.is_excluded() && twin_out {
+                if let Some(x) = statuses.get_mut(k) {
+                    *x = Status::Excluded;
                 }
             }
-            hop >= 1 && i16::from(f.ttl) <= hop
-        };
-    let mut cd_src: Vec<u32> = Vec::new();
-    let mut cd_dst: Vec<u32> = Vec::new();
-    for (i, f) in src_fps.iter().enumerate() {
-        if m.twin_s.get(i).copied().unwrap_or(0) != 0 {
-            continue;
-        }
-        let hop = hop_of(&interest_s, &f.src, def_hop);
-        let st = if local(f, &interest_s, hop) {
-            Status::NotForwarded
-        } else {
-            let dir = dir_of_flow(flow_s(i as u32));
-            let (lo, hi) = class_range(dir);
-            let at = f.ts_ns.saturating_add(clock.offset_at(f.ts_ns));
-            if !dst_known || at.saturating_add(hi) < ds || at.saturating_add(lo) > de {
-                Status::OutsideOverlap
-            } else {
-                cd_src.push(i as u32);
-                Status::Lost
-            }
-        };
-        if let Some(x) = r.src_status.get_mut(i) {
-            *x = st;
         }
     }
-    for (j, f) in dst_fps.iter().enumerate() {
-        if m.twin_d.get(j).copied().unwrap_or(0) != 0 {
-            continue;
-        }
-        let dup = m.dup_d.get(j).copied().unwrap_or(0);
-        if dup != 0 {
-            if let Some(x) = r.dst_status.get_mut(j) {
-                *x = Status::Duplicated;
-            }
-            if let Some(x) = r.dst_twin.get_mut(j) {
-                *x = m.twin_d.get(dup as usize - 1).copied().unwrap_or(0);
-            }
-            continue;
-        }
-        let hop = hop_of(&interest_d, &f.src, def_hop);
-        let st = if local(f, &interest_d, hop) {
-            Status::NotForwarded
-        } else {
-            let dir = dst_flow(j as u32).map_or(Direction::Unknown, dir_of_flow);
-            let (lo, hi) = class_range(dir);
-            let at = f
-                .ts_ns
-                .saturating_sub(clock.offset_at(f.ts_ns.saturating_sub(clock.offset_ns)));
-            // Source time window: at - hi ..= at - lo.
-            if !src_known || at.saturating_sub(lo) < ss || at.saturating_sub(hi) > se {
-                Status::OutsideOverlap
-            } else {
-                cd_dst.push(j as u32);
-                Status::Extra
-            }
-        };
-        if let Some(x) = r.dst_status.get_mut(j) {
-            *x = st;
-        }
-    }
-    // Capture drops: only when the other capture says it dropped packets.
-    if dst_info.dropped.is_some_and(|d| d > 0) {
-        let cap = dst_info.dropped.unwrap_or(0);
-        let hits = acked_unseen(&cd_src, true, &src, &dst, &m);
-        for i in hits
-            .into_iter()
-            .take(usize::try_from(cap).unwrap_or(usize::MAX))
-        {
-            if let Some(x) = r.src_status.get_mut(i as usize) {
-                *x = Status::CaptureDrop;
-            }
-        }
-    }
-    if src_info.dropped.is_some_and(|d| d > 0) {
-        let cap = src_info.dropped.unwrap_or(0);
-        let hits = acked_unseen(&cd_dst, false, &src, &dst, &m);
-        for j in hits
-            .into_iter()
-            .take(usize::try_from(cap).unwrap_or(usize::MAX))
-        {
-            if let Some(x) = r.dst_status.get_mut(j as usize) {
-                *x = Status::CaptureDrop;
-            }
-        }
-    }
-    let acked_lost = if dst_info.dropped.is_none() {
-        acked_unseen(&cd_src, true, &src, &dst, &m).len() as u64
-    } else {
-        0
+
+    r.nat = nat_table(&src, &dst, &anchors, &p);
+    r.flows = flow_bytes(&src, &bytes, &dirs, &r, &late_s, &late_d);
+    r.segmentation = seg;
+    r.src_direction = src_dir;
+    r.dst_direction = dst_dir;
+    r.counts = counts(&r, src_fps, dst_fps, &bytes);
+    let extra = Extra {
+        hops_between,
+        drop_acked,
     };
+    (r, extra)
+}
 
-    // Filters: a packet is reported when it or its twin passes.
-    for (i, f) in src_fps.iter().enumerate() {
-        let twin = r.src_twin.get(i).copied().unwrap_or(0);
-        let twin_out = twin == 0
-            || dst_fps
-                .get(twin as usize - 1)
-                .is_none_or(|g| g.is_excluded());
-        if f.is_excluded() && twin_out {
-            if let Some(x) = r.src_status.get_mut(i) {
-                *x = Status::Excluded;
-            }
+/// Adds a packet to the list of those missing from capture `cap`, with the time it would
+/// have passed there and its rank for the drop budget (0: data the receiver acknowledged,
+/// 1: ordinary traffic, 2: what looks forged: resets, ICMP errors).
+#[allow(clippy::too_many_arguments)]
+fn push_missing(
+    missing: &mut [Vec<(u32, i64, u8)>; 2],
+    cap: usize,
+    k: usize,
+    f: &Fingerprint,
+    side_src: bool,
+    s2t: bool,
+    acked: bool,
+    clock: &super::report::ClockEstimate,
+    med: [i64; 2],
+) {
+    let d = if s2t { med[0] } else { med[1] };
+    let t = if side_src {
+        let base = f.ts_ns.saturating_add(clock.offset_at(f.ts_ns));
+        if s2t {
+            base.saturating_add(d)
+        } else {
+            base.saturating_sub(d)
         }
-    }
-    for (j, f) in dst_fps.iter().enumerate() {
-        let twin = r.dst_twin.get(j).copied().unwrap_or(0);
-        let twin_out = twin == 0
-            || src_fps
-                .get(twin as usize - 1)
-                .is_none_or(|g| g.is_excluded());
-        if f.is_excluded() && twin_out {
-            if let Some(x) = r.dst_status.get_mut(j) {
-                *x = Status::Excluded;
-            }
+    } else {
+        let base = f
+            .ts_ns
+            .saturating_sub(clock.offset_at(f.ts_ns.saturating_sub(clock.offset_ns)));
+        if s2t {
+            base.saturating_sub(d)
+        } else {
+            base.saturating_add(d)
         }
+    };
+    let forged = (f.is_tcp() && f.flags & tcp_flags::RST != 0) || f.bits & bits::ICMP_ERROR != 0;
+    let rank = if acked {
+        0
+    } else if forged {
+        2
+    } else {
+        1
+    };
+    if let Some(v) = missing.get_mut(cap) {
+        v.push((k as u32, t, rank));
     }
+}
 
-    // NAT / translated flows.
+/// Translated flows: the inside (source) and outside (target) 5-tuples of every paired
+/// conversation whose addresses, ports or sequence numbers differ.
+fn nat_table(src: &Side<'_>, dst: &Side<'_>, anchors: &Anchors, p: &Pairing) -> Vec<NatEntry> {
     let mut per_conv = vec![0u64; dst.convs.len()];
-    for (j, &t) in m.twin_d.iter().enumerate() {
+    for (j, &t) in p.twin_d.iter().enumerate() {
         if t == 0 {
             continue;
         }
@@ -707,14 +1122,15 @@ pub(crate) fn build(
             }
         }
     }
-    for (cd, p) in m.pair_d.iter().enumerate() {
-        let (Some(p), Some(&packets)) = (p, per_conv.get(cd)) else {
+    let mut out = Vec::new();
+    for (cd, pc) in anchors.pair_d.iter().enumerate() {
+        let (Some(pc), Some(&packets)) = (pc, per_conv.get(cd)) else {
             continue;
         };
         if packets == 0 {
             continue;
         }
-        let (Some(sc), Some(dc)) = (src.convs.get(p.src_conv as usize), dst.convs.get(cd)) else {
+        let (Some(sc), Some(dc)) = (src.convs.get(pc.src_conv as usize), dst.convs.get(cd)) else {
             continue;
         };
         if !src.fp(sc.first).is_some_and(|f| f.has_ports()) {
@@ -726,12 +1142,12 @@ pub(crate) fn build(
         let d_eps = [ep(dc.a, dc.pa, dc.v6), ep(dc.b, dc.pb, dc.v6)];
         let order = |eps: [NatEndpoint; 2], dir: u32| if dir == 0 { eps } else { [eps[1], eps[0]] };
         let inside = order(s_eps, init_dir);
-        let outside = order(d_eps, init_dir ^ u32::from(p.flip));
+        let outside = order(d_eps, init_dir ^ u32::from(pc.flip));
         let x = init_dir as usize;
         let seq_offsets = if sc.proto == 6 {
             [
-                p.dseq.get(x).copied().unwrap_or(0),
-                p.dseq.get(1 - x).copied().unwrap_or(0),
+                pc.dseq.get(x).copied().unwrap_or(0),
+                pc.dseq.get(1 - x).copied().unwrap_or(0),
             ]
         } else {
             [0, 0]
@@ -739,7 +1155,7 @@ pub(crate) fn build(
         if inside == outside && seq_offsets == [0, 0] {
             continue;
         }
-        r.nat.push(NatEntry {
+        out.push(NatEntry {
             proto: sc.proto,
             inside,
             outside,
@@ -748,177 +1164,234 @@ pub(crate) fn build(
             first_src_frame: sc.first + 1,
         });
     }
-    r.nat.sort_by_key(|n| (n.first_src_frame, n.outside));
-
-    // Counts.
-    let mut c = Counts::default();
-    for s in &r.src_status {
-        if let Some(x) = c.source.get_mut(*s as usize) {
-            *x += 1;
-        }
-    }
-    for s in &r.dst_status {
-        if let Some(x) = c.target.get_mut(*s as usize) {
-            *x += 1;
-        }
-    }
-    c.matched = r.src_status.iter().filter(|s| s.is_pair()).count() as u64;
-    c.modified = modified_n;
-    c.reordered = reordered_n;
-    c.lost = c.src(Status::Lost);
-    c.extra = c.dst(Status::Extra);
-    c.duplicated = c.src(Status::Duplicated) + c.dst(Status::Duplicated);
-    r.counts = c;
-    let extra = Extra {
-        hops_between,
-        acked_lost,
-    };
-    (r, extra)
-}
-
-/// Facts the diagnosis uses besides the report.
-pub(crate) struct Extra {
-    /// Most common TTL change between the captures.
-    pub hops_between: i16,
-    /// Lost source packets whose bytes the receiver acknowledged at the target (the target
-    /// capture has no drop counters).
-    pub acked_lost: u64,
-}
-
-/// Candidates (TCP data without a twin) whose bytes the receiver acknowledged in the other
-/// capture, which never saw them. `from_src`: candidates are source packets (evidence in the
-/// target capture), else target packets (evidence in the source capture). Everything is
-/// compared in the source's sequence space.
-fn acked_unseen(
-    cands: &[u32],
-    from_src: bool,
-    src: &Side<'_>,
-    dst: &Side<'_>,
-    m: &Matching,
-) -> Vec<u32> {
-    // Source flow (conversation * 2 + direction) and sequence range of a packet.
-    let src_seg = |i: u32| -> Option<(u32, u32, u32, u32)> {
-        let f = src.fp(i)?;
-        let (c, d) = src.conv_of(i)?;
-        f.is_tcp()
-            .then_some((c * 2 + d, f.seq, f.seq.wrapping_add(f.seq_len()), f.ack))
-    };
-    let dst_seg = |j: u32| -> Option<(u32, u32, u32, u32)> {
-        let f = dst.fp(j)?;
-        let (c, d) = dst.conv_of(j)?;
-        let p = m.pair_d.get(c as usize).copied().flatten()?;
-        let dir = d ^ u32::from(p.flip);
-        let seq = f
-            .seq
-            .wrapping_sub(p.dseq.get(dir as usize).copied().unwrap_or(0));
-        let ack = f
-            .ack
-            .wrapping_sub(p.dack.get(dir as usize).copied().unwrap_or(0));
-        f.is_tcp().then_some((
-            p.src_conv * 2 + dir,
-            seq,
-            seq.wrapping_add(f.seq_len()),
-            ack,
-        ))
-    };
-    let cand_seg = |x: u32| if from_src { src_seg(x) } else { dst_seg(x) };
-    let mut flows: HashMap<u32, u32, FxBuildHasher> = HashMap::default(); // flow -> base seq
-    let mut list = Vec::new();
-    for &x in cands {
-        let Some((fl, a, b, _)) = cand_seg(x) else {
-            continue;
-        };
-        if a == b {
-            continue;
-        }
-        flows.entry(fl).or_insert(a);
-        list.push((x, fl, a, b));
-    }
-    if list.is_empty() {
-        return Vec::new();
-    }
-    // Evidence side: segments per flow, and the highest ack per acknowledged flow.
-    let mut segs: HashMap<u32, Vec<(i64, i64)>, FxBuildHasher> = HashMap::default();
-    let mut acks: HashMap<u32, i64, FxBuildHasher> = HashMap::default();
-    let ev_len = if from_src {
-        dst.fps.len()
-    } else {
-        src.fps.len()
-    };
-    let ack_flag = super::key::tcp_flags::ACK;
-    for k in 0..ev_len as u32 {
-        let (seg, fp) = if from_src {
-            (dst_seg(k), dst.fp(k))
-        } else {
-            (src_seg(k), src.fp(k))
-        };
-        let (Some((fl, a, b, ack)), Some(fp)) = (seg, fp) else {
-            continue;
-        };
-        if let Some(&base) = flows.get(&fl) {
-            if a != b {
-                segs.entry(fl)
-                    .or_default()
-                    .push((rel(a, base), rel(b, base)));
-            }
-        }
-        let acked = fl ^ 1;
-        if fp.flags & ack_flag != 0 {
-            if let Some(&base) = flows.get(&acked) {
-                let v = rel(ack, base);
-                let e = acks.entry(acked).or_insert(v);
-                *e = (*e).max(v);
-            }
-        }
-    }
-    for v in segs.values_mut() {
-        v.sort_unstable();
-        // Prefix maximum of the end, so one binary search answers "covered?".
-        let mut mx = i64::MIN;
-        for s in v.iter_mut() {
-            mx = mx.max(s.1);
-            s.1 = mx;
-        }
-    }
-    let mut out = Vec::new();
-    for (x, fl, a, b) in list {
-        let Some(&base) = flows.get(&fl) else {
-            continue;
-        };
-        let (ra, rb) = (rel(a, base), rel(b, base));
-        let acked = acks.get(&fl).is_some_and(|&ack| ack >= rb);
-        let seen = segs.get(&fl).is_some_and(|v| {
-            let k = v.partition_point(|s| s.0 <= ra);
-            k > 0 && v.get(k - 1).is_some_and(|s| s.1 >= rb)
-        });
-        if acked && !seen {
-            out.push(x);
-        }
-    }
+    out.sort_by_key(|n| (n.first_src_frame, n.outside));
     out
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_addresses() {
-        let v4 = |a: [u8; 4]| {
-            let mut o = [0u8; 16];
-            o[12..].copy_from_slice(&a);
-            o
-        };
-        assert!(is_local_addr(&v4([169, 254, 1, 1]), false));
-        assert!(is_local_addr(&v4([224, 0, 0, 251]), false));
-        assert!(is_local_addr(&v4([255, 255, 255, 255]), false));
-        assert!(!is_local_addr(&v4([10, 1, 0, 1]), false));
-        let mut ll = [0u8; 16];
-        ll[0] = 0xfe;
-        ll[1] = 0x80;
-        assert!(is_local_addr(&ll, true));
-        ll[0] = 0x20;
-        assert!(!is_local_addr(&ll, true));
+/// Adds `[a, b)` to a list of ranges (merging with the last one when they touch), keeping
+/// at most [`FlowBytes::MAX_RANGES`].
+fn add_range(v: &mut Vec<(u64, u64)>, a: u64, b: u64) {
+    if let Some(last) = v.last_mut() {
+        if last.1 >= a && last.0 <= a {
+            last.1 = last.1.max(b);
+            return;
+        }
     }
+    if v.len() < FlowBytes::MAX_RANGES {
+        v.push((a, b));
+    }
+}
+
+/// Byte accounting of the TCP flows that lost, duplicated or delivered bytes late.
+fn flow_bytes(
+    src: &Side<'_>,
+    bm: &ByteMatch,
+    dirs: &[Direction],
+    r: &Report,
+    late_s: &[bool],
+    late_d: &[bool],
+) -> Vec<FlowBytes> {
+    // Per TCP stream: first and last byte sent, by the sender's copies.
+    let mut span: HashMap<u32, (u64, u64), FxBuildHasher> = HashMap::default();
+    let sender_side = |stream: u32| -> Option<usize> {
+        dirs.get(stream as usize).and_then(|d| d.index())
+    };
+    for (side, stats) in bm.stats.iter().enumerate() {
+        for b in stats {
+            if b.stream >= bm.n_tcp || sender_side(b.stream) != Some(side) {
+                continue;
+            }
+            let end = b.start.saturating_add(u64::from(b.total));
+            let e = span.entry(b.stream).or_insert((b.start, end));
+            e.0 = e.0.min(b.start);
+            e.1 = e.1.max(end);
+        }
+    }
+    let mut flows: HashMap<u32, FlowBytes, FxBuildHasher> = HashMap::default();
+    let entry = |stream: u32, flows: &mut HashMap<u32, FlowBytes, FxBuildHasher>| -> Option<u64> {
+        let &(lo, hi) = span.get(&stream)?;
+        let conv = src.convs.get((stream / 2) as usize)?;
+        let ep = |addr: [u8; 16], port: u16| NatEndpoint {
+            addr,
+            port,
+            v6: conv.v6,
+        };
+        let endpoints = if stream % 2 == 0 {
+            [ep(conv.a, conv.pa), ep(conv.b, conv.pb)]
+        } else {
+            [ep(conv.b, conv.pb), ep(conv.a, conv.pa)]
+        };
+        flows.entry(stream).or_insert_with(|| FlowBytes {
+            endpoints,
+            sent_by: dirs.get(stream as usize).copied().unwrap_or_default(),
+            bytes: hi.saturating_sub(lo),
+            ..FlowBytes::default()
+        });
+        Some(lo)
+    };
+    for g in &bm.gaps {
+        if g.stream >= bm.n_tcp {
+            continue;
+        }
+        let Some(snd) = sender_side(g.stream) else {
+            continue;
+        };
+        let rcv = 1 - snd;
+        let Some(base) = entry(g.stream, &mut flows) else {
+            continue;
+        };
+        let Some(fb) = flows.get_mut(&g.stream) else {
+            continue;
+        };
+        let len = g.end.saturating_sub(g.start);
+        let (a, b) = (g.start.saturating_sub(base), g.end.saturating_sub(base));
+        let free = |s: usize| u64::from(g.free.get(s).copied().unwrap_or(0));
+        let paired = |s: usize| u64::from(g.paired.get(s).copied().unwrap_or(0));
+        if free(snd) > 0 {
+            if paired(snd) > 0 {
+                fb.retransmitted_bytes += len * free(snd);
+            } else if free(rcv) == 0 && g.acked {
+                fb.capture_dropped_bytes += len;
+            } else {
+                fb.lost_bytes += len;
+                add_range(&mut fb.lost, a, b);
+            }
+        }
+        if free(rcv) > 0 && paired(rcv) > 0 {
+            fb.duplicated_bytes += len * free(rcv);
+            add_range(&mut fb.duplicated, a, b);
+        }
+    }
+    // Late bytes: arrivals that were reordered.
+    for (side, (late, stats)) in [late_s, late_d].into_iter().zip(&bm.stats).enumerate() {
+        for (k, &is_late) in late.iter().enumerate() {
+            if !is_late {
+                continue;
+            }
+            let Some(b) = bm
+                .stat_of
+                .get(side)
+                .and_then(|m| m.get(k))
+                .and_then(|&s| stats.get(s as usize))
+            else {
+                continue;
+            };
+            if b.stream >= bm.n_tcp || sender_side(b.stream) == Some(side) {
+                continue;
+            }
+            let Some(base) = entry(b.stream, &mut flows) else {
+                continue;
+            };
+            if let Some(fb) = flows.get_mut(&b.stream) {
+                fb.late_bytes += u64::from(b.matched);
+                let a = b.start.saturating_sub(base);
+                add_range(&mut fb.late, a, a.saturating_add(u64::from(b.total)));
+            }
+        }
+    }
+    // Delays of the reported flows' arrivals.
+    let mut delays: HashMap<u32, Vec<i64>, FxBuildHasher> = HashMap::default();
+    for (side, (stats_map, delay)) in bm
+        .stat_of
+        .iter()
+        .zip([&r.delay_ns, &r.dst_delay_ns])
+        .enumerate()
+    {
+        for (k, &s) in stats_map.iter().enumerate() {
+            let Some(b) = bm.stats.get(side).and_then(|v| v.get(s as usize)) else {
+                continue;
+            };
+            if !flows.contains_key(&b.stream) || sender_side(b.stream) == Some(side) {
+                continue;
+            }
+            if let Some(&d) = delay.get(k).filter(|&&d| d != i64::MIN) {
+                delays.entry(b.stream).or_default().push(d);
+            }
+        }
+    }
+    let mut out: Vec<(u32, FlowBytes)> = flows.into_iter().collect();
+    out.sort_by_key(|x| x.0);
+    out.into_iter()
+        .map(|(st, mut fb)| {
+            if let Some(v) = delays.get_mut(&st) {
+                if let Some(p) = Percentiles::of(v) {
+                    fb.delay_p50_ns = Some(p.p50);
+                    fb.delay_max_ns = Some(p.max);
+                }
+            }
+            fb
+        })
+        .collect()
+}
+
+/// Counts by status, per side and per direction of travel.
+fn counts(r: &Report, src_fps: &[Fingerprint], dst_fps: &[Fingerprint], bm: &ByteMatch) -> Counts {
+    let mut c = Counts::default();
+    for (side_src, statuses, dirs, fps) in [
+        (true, &r.src_status, &r.src_direction, src_fps),
+        (false, &r.dst_status, &r.dst_direction, dst_fps),
+    ] {
+        for (k, (&st, f)) in statuses.iter().zip(fps).enumerate() {
+            let per = if side_src { &mut c.source } else { &mut c.target };
+            if let Some(x) = per.get_mut(st as usize) {
+                *x += 1;
+            }
+            let dir = dirs.get(k).copied().unwrap_or_default();
+            let Some(di) = dir.index() else { continue };
+            let at_sender = (di == 0) == side_src;
+            let Some(d) = c.dirs.get_mut(di) else { continue };
+            let b = bm.stat(side_src, k as u32);
+            match st {
+                Status::Excluded | Status::NotForwarded | Status::OutsideOverlap => continue,
+                _ => {}
+            }
+            if at_sender {
+                d.sent += 1;
+                if let Some(b) = b {
+                    d.bytes_sent += u64::from(b.total);
+                }
+            }
+            match st {
+                Status::Matched | Status::Modified | Status::Reordered if at_sender => {
+                    d.matched += 1;
+                    d.modified += u64::from(st == Status::Modified);
+                    d.reordered += u64::from(st == Status::Reordered);
+                }
+                Status::Lost => {
+                    d.lost += 1;
+                    let lost = b.map_or(0, |b| u64::from(b.total));
+                    d.bytes_lost += lost;
+                    d.ip_bytes_lost += u64::from(f.ip_len);
+                }
+                Status::PartlyLost => {
+                    d.partly_lost += 1;
+                    if let Some(b) = b {
+                        let lost = u64::from(b.total.saturating_sub(b.matched).saturating_sub(b.acked));
+                        d.bytes_lost += lost;
+                        d.ip_bytes_lost += lost;
+                    }
+                }
+                Status::Duplicated => {
+                    d.duplicated += 1;
+                    if let Some(b) = b {
+                        d.bytes_duplicated += u64::from(b.surplus);
+                    }
+                }
+                Status::CaptureDrop => d.capture_drop += 1,
+                Status::Extra => d.extra += 1,
+                _ => {}
+            }
+        }
+    }
+    for d in &c.dirs {
+        c.matched += d.matched;
+        c.modified += d.modified;
+        c.reordered += d.reordered;
+        c.lost += d.lost;
+        c.partly_lost += d.partly_lost;
+        c.extra += d.extra;
+        c.duplicated += d.duplicated;
+        c.capture_drop += d.capture_drop;
+    }
+    c
 }

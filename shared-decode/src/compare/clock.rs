@@ -187,22 +187,35 @@ pub(crate) fn estimate(
         }
         clock.drift_ppm = slope * 1e6;
     }
-    // Direction of every flow with pairs: up/down in two-way mode, by the sign of its median
-    // corrected delay; one-way: all source first.
-    for (f, m) in flow_med.iter().enumerate() {
-        let Some(m) = *m else { continue };
+    // Direction of every flow with pairs: up/down in two-way mode, else by the sign of its
+    // median delay corrected for the offset and drift at each pair's time; one-way: all
+    // source first.
+    let mut corrected: Vec<i64> = Vec::new();
+    for g in samples.chunk_by(|a, b| a.flow == b.flow) {
+        let Some(f) = g.first().map(|x| x.flow as usize) else {
+            continue;
+        };
+        corrected.clear();
+        corrected.extend(
+            g.iter()
+                .map(|x| x.r.saturating_sub(clock.offset_at(x.s_ts))),
+        );
+        let Some(m) = kth_smallest(&mut corrected, g.len() / 2) else {
+            continue;
+        };
+        let by_sign = if m >= 0 {
+            Direction::SourceToTarget
+        } else {
+            Direction::TargetToSource
+        };
         let d = match clock.method {
             ClockMethod::OneWay => Direction::SourceToTarget,
+            // A known offset: the sign of the corrected delay says which side is first.
+            ClockMethod::Manual => by_sign,
             _ => match class.get(f).copied().unwrap_or(0) {
                 1 => Direction::SourceToTarget,
                 2 => Direction::TargetToSource,
-                _ => {
-                    if m >= clock.offset_ns {
-                        Direction::SourceToTarget
-                    } else {
-                        Direction::TargetToSource
-                    }
-                }
+                _ => by_sign,
             },
         };
         if let Some(x) = flow_dir.get_mut(f) {

@@ -154,28 +154,69 @@ pub(crate) fn diagnose(
         ));
     }
 
-    // Loss.
-    let lost: Vec<&Fingerprint> = r
-        .src_status
-        .iter()
-        .zip(src)
-        .filter(|(s, _)| **s == Status::Lost)
-        .map(|(_, f)| f)
-        .collect();
-    let could = c.matched + c.lost + c.src(Status::CaptureDrop);
-    if !lost.is_empty() {
-        let mut s = format!(
-            "{} of {} packets from the source never reached the target ({})",
-            thousands(c.lost),
-            thousands(could),
-            pct(c.lost, could)
-        );
+    // Loss, per direction, the direction that lost most first.
+    let dir_name = |di: usize| if di == 0 { "source → target" } else { "target → source" };
+    let mut order = [0usize, 1];
+    order.sort_by_key(|&di| {
+        std::cmp::Reverse(c.dirs.get(di).map_or(0, |x| x.lost + x.partly_lost))
+    });
+    for di in order {
+        let Some(dc) = c.dirs.get(di) else { continue };
+        if dc.lost == 0 && dc.partly_lost == 0 {
+            continue;
+        }
+        let (sender, receiver) = if di == 0 {
+            ("source", "target")
+        } else {
+            ("target", "source")
+        };
+        let (statuses, fps, dirs) = if di == 0 {
+            (&r.src_status, src, &r.src_direction)
+        } else {
+            (&r.dst_status, dst, &r.dst_direction)
+        };
+        let want = if di == 0 {
+            Direction::SourceToTarget
+        } else {
+            Direction::TargetToSource
+        };
+        let lost: Vec<&Fingerprint> = statuses
+            .iter()
+            .zip(fps)
+            .zip(dirs)
+            .filter(|((st, _), d)| **st == Status::Lost && **d == want)
+            .map(|((_, f), _)| f)
+            .collect();
+        let could = dc.sent;
+        let path = if di == 0 {
+            "loss on the way from the source side to the target side"
+        } else {
+            "loss on the way back, from the target side to the source side"
+        };
+        let mut s = if dc.lost > 0 {
+            format!(
+                "{} of {} packets the {sender} sent never reached the {receiver} ({}) — {path}",
+                thousands(dc.lost),
+                thousands(could),
+                pct(dc.lost, could)
+            )
+        } else {
+            format!("No packet the {sender} sent was lost whole ({})", dir_name(di))
+        };
+        if dc.partly_lost > 0 {
+            s.push_str(&format!(
+                "; {} more arrived only in part ({} bytes missing: a super-segment or fragmented datagram cut on the path, one of whose pieces was lost)",
+                thousands(dc.partly_lost),
+                thousands(dc.bytes_lost)
+            ));
+        } else if dc.bytes_lost > 0 {
+            s.push_str(&format!("; {} TCP bytes", thousands(dc.bytes_lost)));
+        }
         let traits = common(&lost, " — new connections are dropped on the path");
         if !traits.is_empty() {
             s.push_str("; ");
             s.push_str(&traits.join("; "));
-        } else {
-            // Spread over flows and time?
+        } else if !lost.is_empty() {
             let flows: HashSet<FlowTuple> = lost
                 .iter()
                 .map(|f| (f.src, f.dst, f.src_port, f.dst_port, f.proto))
@@ -188,10 +229,9 @@ pub(crate) fn diagnose(
         // Size: everything that large lost, nothing that large delivered (MTU black hole).
         let min_lost = lost.iter().map(|f| f.payload_len).min().unwrap_or(0);
         if min_lost >= 1000 && lost.len() >= 3 {
-            let bigger_ok = r
-                .src_status
+            let bigger_ok = statuses
                 .iter()
-                .zip(src)
+                .zip(fps)
                 .any(|(st, f)| st.is_pair() && f.payload_len >= min_lost);
             if !bigger_ok {
                 s.push_str(&format!(
@@ -203,7 +243,8 @@ pub(crate) fn diagnose(
         let (t0, t1) = lost.iter().fold((i64::MAX, i64::MIN), |(a, b), f| {
             (a.min(f.ts_ns), b.max(f.ts_ns))
         });
-        if let (Some(first), Some(last)) = (r.src_info.first_ns, r.src_info.last_ns) {
+        let info = if di == 0 { &r.src_info } else { &r.dst_info };
+        if let (Some(first), Some(last)) = (info.first_ns, info.last_ns) {
             let span = last.saturating_sub(first);
             if lost.len() >= 5 && span > 0 && t1.saturating_sub(t0).saturating_mul(10) < span {
                 s.push_str(&format!(
@@ -215,24 +256,17 @@ pub(crate) fn diagnose(
         }
         s.push('.');
         d.push(s);
-        // Hosts the target capture never saw: the far ends of the lost packets, minus every
-        // address that occurs in the target capture.
+        // Hosts the receiving capture never saw: the far ends of the lost packets, minus every
+        // address that occurs in the receiving capture.
         let mut unseen: HashMap<[u8; 16], (u64, bool)> = HashMap::new();
-        for (i, (st, f)) in r.src_status.iter().zip(src).enumerate() {
-            if *st != Status::Lost {
-                continue;
-            }
-            let far = if r.src_direction.get(i) == Some(&Direction::TargetToSource) {
-                f.src
-            } else {
-                f.dst
-            };
+        for f in &lost {
             let e = unseen
-                .entry(far)
+                .entry(f.dst)
                 .or_insert((0, f.family() == bits::FAMILY_V6));
             e.0 += 1;
         }
-        for f in dst {
+        let other = if di == 0 { dst } else { src };
+        for f in other {
             if unseen.is_empty() {
                 break;
             }
@@ -240,7 +274,7 @@ pub(crate) fn diagnose(
             unseen.remove(&f.dst);
         }
         let n_unseen: u64 = unseen.values().map(|x| x.0).sum();
-        if n_unseen > 0 && n_unseen * 2 >= c.lost {
+        if n_unseen > 0 && n_unseen * 2 >= dc.lost {
             let mut hosts: Vec<([u8; 16], (u64, bool))> = unseen.into_iter().collect();
             hosts.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
             let names: Vec<String> = hosts
@@ -249,51 +283,79 @@ pub(crate) fn diagnose(
                 .map(|(a, (n, v6))| format!("{} ({})", addr_text(a, *v6), thousands(*n)))
                 .collect();
             d.push(format!(
-                "{} of the lost packets are to or from hosts the target capture never saw ({}{}): either everything to them is dropped, or the target capture does not see them (its filter, another path) — compare only the common traffic with -Y.",
+                "{} of the packets lost {} are to hosts the {receiver} capture never saw ({}{}): either everything to them is dropped, or the {receiver} capture does not see them (its filter, another path) — compare only the common traffic with -Y.",
                 thousands(n_unseen),
+                dir_name(di),
                 names.join(", "),
                 if hosts.len() > 3 { ", …" } else { "" }
             ));
         }
     }
-    if c.src(Status::CaptureDrop) > 0 {
-        d.push(format!(
-            "{} source packets are missing from the target capture although their receiver acknowledged them there, and the target capture reports {} dropped packets: capture drops, not network loss.",
-            thousands(c.src(Status::CaptureDrop)),
-            thousands(r.dst_info.dropped.unwrap_or(0))
-        ));
-    }
-    if c.dst(Status::CaptureDrop) > 0 {
-        d.push(format!(
-            "{} target packets are missing from the source capture although their receiver acknowledged them there, and the source capture reports {} dropped packets: capture drops.",
-            thousands(c.dst(Status::CaptureDrop)),
-            thousands(r.src_info.dropped.unwrap_or(0))
-        ));
-    }
-    for (side, info) in [("source", &r.src_info), ("target", &r.dst_info)] {
-        if let Some(n) = info.dropped.filter(|&n| n > 0) {
+    // Capture drops.
+    for (cap, name, info) in [(0usize, "source", &r.src_info), (1usize, "target", &r.dst_info)] {
+        let missed = if cap == 0 {
+            c.dst(Status::CaptureDrop)
+        } else {
+            c.src(Status::CaptureDrop)
+        };
+        let counters = match (info.os_drop, info.if_drop) {
+            (Some(o), Some(i)) if o != i || i == 0 => format!(
+                "{} dropped by the kernel's capture buffer, {} by the interface",
+                thousands(o),
+                thousands(i)
+            ),
+            _ => match info.dropped {
+                Some(n) => format!("{} dropped", thousands(n)),
+                None => "no drop counters recorded".to_string(),
+            },
+        };
+        let acked = x.drop_acked.get(cap).copied().unwrap_or(0);
+        if missed > 0 {
+            let mut s = format!(
+                "The {name} capture missed {} packets that did cross ({counters}): capture drops, not network loss",
+                thousands(missed)
+            );
+            if acked > 0 {
+                s.push_str(&format!(
+                    "; {} of them carry data the receiver acknowledged",
+                    thousands(acked.min(missed))
+                ));
+            }
+            s.push('.');
+            d.push(s);
+        } else if info.dropped.is_some_and(|n| n > 0) {
             d.push(format!(
-                "The {side} capture reports {} packets dropped by the capture itself: packets missing from it were not necessarily lost on the network.",
-                thousands(n)
+                "The {name} capture reports packets dropped by the capture itself ({counters}), but no packet is missing from it."
+            ));
+        }
+        if acked > 0 && !info.dropped.is_some_and(|n| n > 0) {
+            d.push(format!(
+                "{} of the lost packets carry data the receiver acknowledged: they arrived, so the {name} capture may have missed them ({}).",
+                thousands(acked),
+                if info.dropped.is_some() {
+                    "although it reports no drops: another path?"
+                } else {
+                    "its file records no drop counters"
+                }
             ));
         }
     }
-    if x.acked_lost > 0 {
-        d.push(format!(
-            "{} of the lost packets carry data their receiver acknowledged in the target capture: they arrived, so the target capture may have missed them (its file records no drop counters).",
-            thousands(x.acked_lost)
-        ));
-    }
 
-    // Extra.
-    let extra: Vec<&Fingerprint> = r
-        .dst_status
-        .iter()
-        .zip(dst)
-        .filter(|(s, _)| **s == Status::Extra)
-        .map(|(_, f)| f)
-        .collect();
-    if !extra.is_empty() {
+    // Extra, per receiving side.
+    for (di, statuses, fps, receiver) in [
+        (0usize, &r.dst_status, dst, "target"),
+        (1usize, &r.src_status, src, "source"),
+    ] {
+        let extra: Vec<&Fingerprint> = statuses
+            .iter()
+            .zip(fps)
+            .filter(|(s, _)| **s == Status::Extra)
+            .map(|(_, f)| f)
+            .collect();
+        if extra.is_empty() {
+            continue;
+        }
+        let sender = if receiver == "target" { "source" } else { "target" };
         let rst = extra
             .iter()
             .filter(|f| f.is_tcp() && f.flags & tcp_flags::RST != 0)
@@ -303,8 +365,9 @@ pub(crate) fn diagnose(
             .filter(|f| f.bits & bits::ICMP_ERROR != 0)
             .count() as u64;
         let mut s = format!(
-            "{} packets reached the target that the source never sent",
-            thousands(c.extra)
+            "{} packets reached the {receiver} ({}) that the {sender} side never sent",
+            thousands(extra.len() as u64),
+            dir_name(di)
         );
         if rst > 0 {
             s.push_str(&format!(
@@ -328,16 +391,60 @@ pub(crate) fn diagnose(
         s.push('.');
         d.push(s);
     }
-    if c.dst(Status::Duplicated) > 0 {
+    for (di, receiver) in [(0usize, "target"), (1usize, "source")] {
+        let Some(dc) = c.dirs.get(di) else { continue };
+        if dc.duplicated > 0 {
+            d.push(format!(
+                "{} packets arrived at the {receiver} twice ({}: duplicated on the path).",
+                thousands(dc.duplicated),
+                dir_name(di)
+            ));
+        }
+        if dc.reordered > 0 {
+            d.push(format!(
+                "{} packets ({}) arrived after a packet their sender sent later (reordered on the path; RFC 4737 late packets).",
+                thousands(dc.reordered),
+                dir_name(di)
+            ));
+        }
+    }
+    // How the captures cut TCP payload.
+    let sg = &r.segmentation;
+    for (side, name, info) in [(0usize, "source", &r.src_info), (1usize, "target", &r.dst_info)] {
+        let n = sg.super_segments.get(side).copied().unwrap_or(0);
+        if n > 0 {
+            let mut s = format!(
+                "The {name} capture holds {} TCP super-segments (up to {} bytes of payload): the host's offloads (TSO/GSO when sending, GRO/LRO when receiving) hand the capture segments larger than the MTU; their bytes were matched against however the other capture cut them",
+                thousands(n),
+                thousands(u64::from(sg.largest.get(side).copied().unwrap_or(0)))
+            );
+            if !info.offloads.is_empty() {
+                s.push_str(&format!(" (recorded: {})", info.offloads.join("; ")));
+            }
+            s.push('.');
+            d.push(s);
+        } else if !info.offloads.is_empty() {
+            d.push(format!(
+                "The {name} capture recorded its interface's offloads: {}.",
+                info.offloads.join("; ")
+            ));
+        }
+    }
+    if sg.resegmented > 0 {
         d.push(format!(
-            "{} packets arrived at the target twice (duplicated on the path).",
-            thousands(c.dst(Status::Duplicated))
+            "{} TCP segments arrived cut differently from how they were sent, none larger than the MTU: a middlebox re-segments the stream (MSS clamping, a proxy or a load balancer).",
+            thousands(sg.resegmented)
         ));
     }
-    if c.reordered > 0 {
+    if sg.degraded_streams > 0 {
         d.push(format!(
-            "{} packets were overtaken by later packets of their flow (reordered on the path).",
-            thousands(c.reordered)
+            "{} TCP streams are cut into too many overlapping pieces to account for byte by byte; their unaccounted bytes are counted as lost or extra.",
+            thousands(u64::from(sg.degraded_streams))
+        ));
+    }
+    if let Some(n) = r.compared_payload {
+        d.push(format!(
+            "A capture cut payloads short (its snap length): packets were matched on their headers and the first {n} payload bytes both captures hold."
         ));
     }
 

@@ -3,25 +3,34 @@
 //!
 //! What goes in, and why:
 //! - fields a middlebox leaves alone, to find a packet's twin: IP protocol, IPv4
-//!   identification (IPv6: flow label), transport payload length and a hash of its first
-//!   [`PAYLOAD_HASH_BYTES`] captured bytes, TCP flags, ICMP type/code/sequence;
+//!   identification (IPv6: flow label), transport payload length, the first
+//!   [`HEAD_BYTES`] payload bytes and a hash of the first [`PAYLOAD_HASH_BYTES`] captured
+//!   ones (with how many were captured, so that captures with different snap lengths are
+//!   compared on the bytes both hold), TCP flags, the TCP timestamp value and SACK edges,
+//!   ICMP type/code/sequence;
 //! - fields a middlebox rewrites, to report what it did: addresses and ports (NAT/PAT), TCP
 //!   sequence/acknowledgment numbers (ISN randomisation), TTL / hop limit, DSCP/ECN, the TCP
 //!   window, MSS and a digest of the option list, the IPv4 DF bit.
 //!
+//! Lengths come from the IP header, never from what was captured: a packet cut by a snap
+//! length (even inside its TCP options) keeps its sequence range. IP fragments carry their
+//! byte offset in `seq`, so that the matcher can account for a datagram's bytes.
+//!
 //! ICMP errors carry the invariant parts of the packet they quote (its IP ID, protocol,
 //! destination and destination port, length), not the quote's bytes, which NAT rewrites.
 //!
-//! Size: 72 bytes. The brief aims at 64; full IPv6 addresses (32 bytes) are kept so that NAT
-//! tables and diagnoses can name hosts without going back to the packets.
+//! Size: 96 bytes. Full IPv6 addresses (32 bytes) are kept so that NAT tables and diagnoses
+//! can name hosts without going back to the packets.
 
 use crate::dissect::{tcp::TcpOption, Decoded, Packet};
 use crate::flow::FxBuildHasher;
 use std::hash::{BuildHasher, Hasher};
 
-/// Bytes of transport payload hashed. Captures whose snap length cuts into these bytes on
-/// one side only do not match on content (snap lengths of 128 bytes and more are fine).
+/// Bytes of transport payload hashed into [`Fingerprint::payload_hash`].
 pub const PAYLOAD_HASH_BYTES: usize = 32;
+/// Payload bytes kept verbatim in [`Fingerprint::head`] (compared when a snap length cuts
+/// into the hashed bytes on one side).
+pub const HEAD_BYTES: usize = 8;
 
 /// Bits of [`Fingerprint::bits`].
 pub mod bits {
@@ -45,6 +54,15 @@ pub mod bits {
     pub const EXCLUDED: u8 = 1 << 6;
     /// A TCP segment (seq, ack, window, options are set).
     pub const TCP: u8 = 1 << 7;
+}
+
+/// Bits of [`Fingerprint::more`].
+pub mod more {
+    /// The TCP header was cut by the snap length: options (time stamps, SACK, MSS) are
+    /// incomplete and were not read.
+    pub const OPTS_CUT: u8 = 1;
+    /// The TCP segment carries a timestamp option ([`super::Fingerprint::tsval`] is set).
+    pub const HAS_TS: u8 = 1 << 1;
 }
 
 /// TCP flag bits kept in [`Fingerprint::flags`] for TCP (FIN, SYN, RST, PSH, ACK, URG, ECE,
@@ -75,14 +93,22 @@ pub struct Fingerprint {
     pub src: [u8; 16],
     /// Destination address. ARP: target address.
     pub dst: [u8; 16],
-    /// TCP sequence number; ICMP echo: the echo sequence number.
+    /// The first [`HEAD_BYTES`] bytes of transport payload, big-endian, zero-padded (only
+    /// the first [`Fingerprint::cap`] of them were captured).
+    pub head: u64,
+    /// TCP sequence number; ICMP echo: the echo sequence number; IP fragments: the
+    /// fragment's byte offset in its datagram.
     pub seq: u32,
     /// TCP acknowledgment number (0 without ACK).
     pub ack: u32,
-    /// Hash of the first [`PAYLOAD_HASH_BYTES`] bytes of transport payload (TCP: and of the
-    /// SACK edges relative to the acknowledgment number; ICMP errors: of the quoted packet's
-    /// invariant fields).
+    /// Hash of the first [`PAYLOAD_HASH_BYTES`] captured bytes of transport payload (ICMP
+    /// errors: of the quoted packet's invariant fields).
     pub payload_hash: u32,
+    /// TCP timestamp value (TSval), when [`more::HAS_TS`] is set.
+    pub tsval: u32,
+    /// Hash of the TCP SACK edges relative to the acknowledgment number (0 = none): a
+    /// firewall that shifts sequence numbers shifts both, and duplicate ACKs differ there.
+    pub sack: u32,
     /// Source port; ICMP echo request: the identifier; echo reply: 0.
     pub src_port: u16,
     /// Destination port; ICMP echo reply: the identifier; echo request: 0.
@@ -90,8 +116,12 @@ pub struct Fingerprint {
     /// IPv4 identification; IPv6: fragment identification, else the flow label folded to
     /// 16 bits.
     pub ident: u16,
-    /// Transport payload length on the wire (saturates at 65535).
+    /// Transport payload length on the wire (saturates at 65535); IP fragments: the
+    /// fragment's IP payload length.
     pub payload_len: u16,
+    /// IP length of the packet on the wire (IPv4 total length; IPv6: 40 + payload length),
+    /// saturating at 65535; 0 when not IP.
+    pub ip_len: u16,
     /// TCP window (unscaled).
     pub window: u16,
     /// TCP MSS option value (0 = none).
@@ -111,6 +141,11 @@ pub struct Fingerprint {
     pub tos: u8,
     /// Kind bits ([`bits`]).
     pub bits: u8,
+    /// Payload bytes captured (saturates at 255): the hash and head cover
+    /// `min(cap, PAYLOAD_HASH_BYTES)` and `min(cap, HEAD_BYTES)` bytes.
+    pub cap: u8,
+    /// More kind bits ([`more`]).
+    pub more: u8,
 }
 
 fn fold32(h: u64) -> u32 {
@@ -121,6 +156,19 @@ fn hash_bytes(b: &[u8]) -> u32 {
     let mut h = FxBuildHasher::default().build_hasher();
     h.write(b.get(..PAYLOAD_HASH_BYTES).unwrap_or(b));
     fold32(h.finish())
+}
+
+/// The first [`HEAD_BYTES`] of `b`, big-endian, zero-padded.
+fn head_of(b: &[u8]) -> u64 {
+    let mut x = [0u8; HEAD_BYTES];
+    for (d, s) in x.iter_mut().zip(b) {
+        *d = *s;
+    }
+    u64::from_be_bytes(x)
+}
+
+fn sat8(v: usize) -> u8 {
+    u8::try_from(v).unwrap_or(u8::MAX)
 }
 
 fn v4(a: [u8; 4]) -> [u8; 16] {
@@ -174,6 +222,7 @@ impl Fingerprint {
                         f.bits |= bits::FRAGMENT;
                     }
                     ip_payload_len = usize::from(ip.total_len()).saturating_sub(ip.header_len());
+                    f.ip_len = ip.total_len();
                 }
                 Decoded::Ipv6(ip) => {
                     f.bits |= bits::FAMILY_V6;
@@ -191,11 +240,19 @@ impl Fingerprint {
                     f.tos = ip.tclass();
                     f.proto = ip.final_nxt;
                     ip_payload_len = usize::from(ip.plen()).saturating_sub(ip.exts.len());
+                    f.ip_len = ip.plen().saturating_add(40);
                 }
                 _ => {}
             }
         }
-        // Non-first fragments have no transport header: key on the IP payload.
+        // Fragments: key on the IP payload and its place in the datagram (the matcher
+        // accounts for the datagram's bytes, whatever the fragment boundaries).
+        if f.bits & bits::FRAGMENT != 0 {
+            f.seq = frag_offset(pkt, ip_at);
+            f.payload_len = sat16(ip_payload_len);
+            f.set_payload(ip_payload);
+            return f;
+        }
         let next = pkt.layers.get(ip_at + 1).map(|l| &l.data);
         match next {
             Some(Decoded::Tcp(t)) if !t.in_error && t.hdr.len() >= 20 => {
@@ -210,11 +267,16 @@ impl Fingerprint {
                     0
                 };
                 f.window = t.window();
-                f.payload_len = sat16(t.seg_len as usize);
-                // Payload, and SACK edges relative to the acknowledgment number (a firewall
-                // that shifts sequence numbers shifts both): duplicate ACKs differ there.
-                let mut ph = FxBuildHasher::default().build_hasher();
-                ph.write(t.payload.get(..PAYLOAD_HASH_BYTES).unwrap_or(t.payload));
+                // The segment length from the IP header and the data offset: right even when
+                // the snap length cut the header itself.
+                let hl = t.header_len();
+                f.payload_len = sat16(ip_payload_len.saturating_sub(hl));
+                if t.hdr.len() < hl {
+                    f.more |= more::OPTS_CUT;
+                }
+                f.set_payload(t.payload);
+                let mut sack = FxBuildHasher::default().build_hasher();
+                let mut any_sack = false;
                 let mut d = FxBuildHasher::default().build_hasher();
                 // Terminates: the option iterator advances at least one byte per item.
                 for (_, _, o) in t.options() {
@@ -231,6 +293,7 @@ impl Fingerprint {
                         TcpOption::SackPermitted => d.write_u8(4),
                         TcpOption::Sack(edges) => {
                             d.write_u8(5);
+                            any_sack = true;
                             for e in edges.chunks_exact(4) {
                                 let v = u32::from_be_bytes([
                                     e.first().copied().unwrap_or(0),
@@ -238,15 +301,21 @@ impl Fingerprint {
                                     e.get(2).copied().unwrap_or(0),
                                     e.get(3).copied().unwrap_or(0),
                                 ]);
-                                ph.write_u32(v.wrapping_sub(f.ack));
+                                sack.write_u32(v.wrapping_sub(f.ack));
                             }
                         }
-                        TcpOption::Timestamp(..) => d.write_u8(8),
+                        TcpOption::Timestamp(v, _) => {
+                            d.write_u8(8);
+                            f.tsval = v;
+                            f.more |= more::HAS_TS;
+                        }
                         TcpOption::FastOpen(_) => d.write_u8(34),
                         TcpOption::Other(k, _) | TcpOption::Bad(k, _) => d.write_u8(k),
                     }
                 }
-                f.payload_hash = fold32(ph.finish());
+                if any_sack {
+                    f.sack = fold32(sack.finish()) | 1;
+                }
                 let h = d.finish();
                 f.opt_digest = (h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) as u16;
             }
@@ -254,7 +323,7 @@ impl Fingerprint {
                 f.src_port = u.src_port();
                 f.dst_port = u.dst_port();
                 f.payload_len = sat16(usize::from(u.length()).saturating_sub(8));
-                f.payload_hash = hash_bytes(u.payload);
+                f.set_payload(u.payload);
             }
             Some(Decoded::Icmp(m)) if !m.in_error => {
                 f.flags = m.icmp_type();
@@ -262,12 +331,14 @@ impl Fingerprint {
                 f.payload_len = sat16(ip_payload_len);
                 if m.is_echo() {
                     f.echo(m.icmp_type() == 8, m.ident(), m.seq());
-                    f.payload_hash = hash_bytes(m.data.get(8..).unwrap_or(&[]));
+                    f.set_payload(m.data.get(8..).unwrap_or(&[]));
                 } else if crate::dissect::icmp::is_error(m.icmp_type()) {
                     f.bits |= bits::ICMP_ERROR;
                     f.payload_hash = quote_hash(pkt, ip_at + 2, f.flags, f.code);
+                    f.cap = u8::MAX;
                 } else {
                     f.payload_hash = hash_icmp_body(m.data);
+                    f.cap = u8::MAX;
                 }
             }
             Some(Decoded::Icmpv6(m)) if !m.in_error => {
@@ -276,20 +347,35 @@ impl Fingerprint {
                 f.payload_len = sat16(ip_payload_len);
                 if m.is_echo() {
                     f.echo(m.icmp_type() == 128, m.ident(), m.seq());
-                    f.payload_hash = hash_bytes(m.data.get(8..).unwrap_or(&[]));
+                    f.set_payload(m.data.get(8..).unwrap_or(&[]));
                 } else if m.icmp_type() < 128 {
                     f.bits |= bits::ICMP_ERROR;
                     f.payload_hash = quote_hash(pkt, ip_at + 2, f.flags, f.code);
+                    f.cap = u8::MAX;
                 } else {
                     f.payload_hash = hash_icmp_body(m.data);
+                    f.cap = u8::MAX;
                 }
             }
             _ => {
                 f.payload_len = sat16(ip_payload_len);
-                f.payload_hash = hash_bytes(ip_payload);
+                f.set_payload(ip_payload);
             }
         }
         f
+    }
+
+    /// Hash, head and captured length of a payload.
+    fn set_payload(&mut self, p: &[u8]) {
+        self.payload_hash = hash_bytes(p);
+        self.head = head_of(p);
+        self.cap = sat8(p.len());
+    }
+
+    /// Whether the captured payload is shorter than what the hash would cover on a full
+    /// capture: a snap length cut into the compared bytes.
+    pub fn payload_cut(&self) -> bool {
+        usize::from(self.cap) < usize::from(self.payload_len).min(PAYLOAD_HASH_BYTES)
     }
 
     fn echo(&mut self, request: bool, ident: u16, seq: u16) {
@@ -312,7 +398,7 @@ impl Fingerprint {
                 self.flags = a.opcode() as u8;
                 let body = pkt.data.get(l.off..l.off + l.len).unwrap_or(&[]);
                 self.payload_len = sat16(body.len());
-                self.payload_hash = hash_bytes(body);
+                self.set_payload(body);
                 return;
             }
         }
@@ -320,7 +406,7 @@ impl Fingerprint {
         let start = pkt.layers.first().map_or(0, |l| l.header_len);
         let body = pkt.data.get(start..).unwrap_or(&[]);
         self.payload_len = sat16(body.len());
-        self.payload_hash = hash_bytes(body);
+        self.set_payload(body);
     }
 
     /// IPv4, IPv6 or neither.
@@ -374,6 +460,13 @@ impl Fingerprint {
         self.is_tcp() && self.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN
     }
 
+    /// Whether the matcher accounts for this packet in bytes rather than as a whole: a TCP
+    /// segment with payload (its sequence range is compared, so that offload super-segments
+    /// and re-segmentation match), or an IP fragment (its range within the datagram).
+    pub fn is_byte_unit(&self) -> bool {
+        self.is_ip() && ((self.is_tcp() && self.payload_len > 0) || self.bits & bits::FRAGMENT != 0)
+    }
+
     /// Sequence space the segment occupies (payload, plus one for SYN and FIN).
     pub fn seq_len(&self) -> u32 {
         let mut n = u32::from(self.payload_len);
@@ -381,6 +474,15 @@ impl Fingerprint {
             n += 1;
         }
         n
+    }
+}
+
+/// Byte offset of the fragment in its datagram.
+fn frag_offset(pkt: &Packet<'_>, ip_at: usize) -> u32 {
+    match pkt.layers.get(ip_at).map(|l| &l.data) {
+        Some(Decoded::Ipv4(ip)) => u32::from(ip.frag_offset()) * 8,
+        Some(Decoded::Ipv6(ip)) => ip.fragment.map_or(0, |(off, _, _)| u32::from(off)),
+        _ => 0,
     }
 }
 
@@ -432,7 +534,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fingerprint_is_72_bytes() {
-        assert_eq!(std::mem::size_of::<Fingerprint>(), 72);
+    fn fingerprint_is_96_bytes() {
+        assert_eq!(std::mem::size_of::<Fingerprint>(), 96);
     }
 }

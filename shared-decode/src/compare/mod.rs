@@ -50,24 +50,29 @@
     clippy::panic
 )]
 
+mod anchor;
+mod bytes;
 mod classify;
 mod clock;
 mod config;
 mod diagnose;
 mod diff;
+mod guide;
 mod key;
-mod matcher;
+mod packets;
 mod report;
+mod side;
 
 #[cfg(test)]
 mod tests;
 
 pub use config::Options;
 pub use diff::diff;
-pub use key::{bits, tcp_flags, Fingerprint, PAYLOAD_HASH_BYTES};
+pub use key::{bits, more, tcp_flags, Fingerprint, HEAD_BYTES, PAYLOAD_HASH_BYTES};
 pub use report::{
-    addr_text, thousands, ClockEstimate, ClockMethod, Counts, Direction, FieldDiff, NatEndpoint,
-    NatEntry, Percentiles, Report, SideInfo, Status,
+    addr_text, thousands, ClockEstimate, ClockMethod, Counts, DirCounts, Direction, FieldDiff,
+    FlowBytes, NatEndpoint, NatEntry, Percentiles, Report, Segmentation, SideInfo, Status,
+    REORDER_DEFINITION,
 };
 
 /// Compares the packets of a source capture with those of a target capture (keys in file

@@ -2,7 +2,7 @@
 //! `DESIGN.md` specifies ([`Report::to_json`]) and a readable text report
 //! ([`Report::to_text`]).
 
-use super::key::Fingerprint;
+use super::key::{Fingerprint, PAYLOAD_HASH_BYTES};
 use crate::file::CaptureInfo;
 use crate::format::json::push_json_str;
 use std::fmt::Write as _;
@@ -20,20 +20,26 @@ pub enum Status {
     Modified,
     /// Seen at both points, but overtaken by a later packet of its flow on the way.
     Reordered,
-    /// A second copy (target: the path duplicated the packet); the twin is the original's.
+    /// A second copy at the receiving side (the path duplicated the packet, or delivered
+    /// bytes again); the twin is the original's.
     Duplicated,
-    /// Source only: left the source point, never reached the target (both captures running).
+    /// Seen at the capture that sent it (the one it passes first), never at the other: lost
+    /// on the way, in either direction (both captures running).
     Lost,
-    /// Target only: reached the target without passing the source (injected RSTs, ICMP from
-    /// the path, or a packet the source capture missed).
+    /// A TCP segment (or fragment) of which only some bytes reached the other capture (a
+    /// super-segment cut on the path, one of whose pieces was lost).
+    PartlyLost,
+    /// Seen at the receiving side only, and no capture point sent it: injected on the path (a
+    /// middlebox's forged RST or ICMP error, a third host).
     Extra,
     /// Does not cross between the capture points: non-IP, link-local or multicast, traffic
     /// between hosts on the same side, or a TTL that expires on the way.
     NotForwarded,
     /// Its twin would have been seen before the other capture started or after it ended.
     OutsideOverlap,
-    /// The other capture dropped it: its receiver acknowledged it but the other capture never
-    /// saw it, and that capture's drop counters say it dropped packets.
+    /// A capture dropped it: the other capture (for a packet at its sender) never saw it
+    /// although its receiver acknowledged it or that capture counts drops; or (for a packet at
+    /// its receiver) the sending side's capture missed it.
     CaptureDrop,
     /// Left out by a display filter (and so is its twin).
     Excluded,
@@ -41,7 +47,7 @@ pub enum Status {
 
 impl Status {
     /// Number of statuses.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
     /// All statuses, in order.
     pub const ALL: [Status; Status::COUNT] = [
         Status::Matched,
@@ -49,6 +55,7 @@ impl Status {
         Status::Reordered,
         Status::Duplicated,
         Status::Lost,
+        Status::PartlyLost,
         Status::Extra,
         Status::NotForwarded,
         Status::OutsideOverlap,
@@ -64,6 +71,7 @@ impl Status {
             Status::Reordered => "reordered",
             Status::Duplicated => "duplicated",
             Status::Lost => "lost",
+            Status::PartlyLost => "partly_lost",
             Status::Extra => "extra",
             Status::NotForwarded => "not_forwarded",
             Status::OutsideOverlap => "outside_overlap",
@@ -83,16 +91,37 @@ impl Status {
     }
 }
 
-/// Which way a flow travels between the capture points.
+/// Which way a packet travels between the capture points: which capture sent it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Direction {
-    /// Passes the source point first.
+    /// Passes the source point first (sent at the source).
     SourceToTarget,
-    /// Passes the target point first (replies, when the captures are on both sides of a path).
+    /// Passes the target point first (sent at the target: replies, when the captures are on
+    /// both sides of a path).
     TargetToSource,
-    /// Not known (no packet of the flow was seen on both sides).
+    /// Not known.
     #[default]
     Unknown,
+}
+
+impl Direction {
+    /// The capture that sent it: `"source"`, `"target"` or `"unknown"`.
+    pub fn sender(self) -> &'static str {
+        match self {
+            Direction::SourceToTarget => "source",
+            Direction::TargetToSource => "target",
+            Direction::Unknown => "unknown",
+        }
+    }
+
+    /// Index into per-direction tables: 0 source → target, 1 target → source.
+    pub fn index(self) -> Option<usize> {
+        match self {
+            Direction::SourceToTarget => Some(0),
+            Direction::TargetToSource => Some(1),
+            Direction::Unknown => None,
+        }
+    }
 }
 
 /// What is known about one capture file besides its packets.
@@ -112,6 +141,12 @@ pub struct SideInfo {
     pub end_ns: Option<i64>,
     /// Packets the capture dropped (pcapng `isb_ifdrop` + `isb_osdrop`), when recorded.
     pub dropped: Option<u64>,
+    /// Of which the kernel's capture buffer (`isb_osdrop`, libpcap's `ps_drop`).
+    pub os_drop: Option<u64>,
+    /// Of which the interface (`isb_ifdrop`, libpcap's `ps_ifdrop`).
+    pub if_drop: Option<u64>,
+    /// Offload settings the capture tool recorded per interface (`"tso on, gro off, …"`).
+    pub offloads: Vec<String>,
     /// The container (`pcapng`, `pcap (nanosecond, little-endian)`).
     pub format: String,
 }
@@ -130,6 +165,8 @@ impl SideInfo {
         }
         if let Some(info) = info {
             s.dropped = info.dropped();
+            (s.os_drop, s.if_drop) = info.drop_counters();
+            s.offloads = info.offloads();
             let ns = |t: crate::file::Timestamp| i64::try_from(t.as_nanos()).ok();
             for st in &info.stats {
                 if let Some(t) = st.start.and_then(ns) {
@@ -339,6 +376,39 @@ pub struct NatEntry {
     pub first_src_frame: u32,
 }
 
+/// Counts for one direction of travel (index 0: source → target, sent at the source;
+/// 1: target → source, sent at the target).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirCounts {
+    /// Packets the sending capture saw (that could cross: not counting not-forwarded ones).
+    pub sent: u64,
+    /// Of those, seen at the receiving capture (matched, modified or reordered).
+    pub matched: u64,
+    /// Sent, never seen at the receiving capture (both running).
+    pub lost: u64,
+    /// Sent, only some of their bytes seen at the receiving capture.
+    pub partly_lost: u64,
+    /// Extra copies at the receiving capture.
+    pub duplicated: u64,
+    /// Pairs that arrived after a packet sent later (RFC 4737 "late" packets).
+    pub reordered: u64,
+    /// Pairs with an unexpected change.
+    pub modified: u64,
+    /// Packets missed by a capture (either side) in this direction.
+    pub capture_drop: u64,
+    /// Packets at the receiving capture that no capture point sent.
+    pub extra: u64,
+    /// TCP / fragment bytes (sequence space) sent.
+    pub bytes_sent: u64,
+    /// Of those, never seen at the receiving capture from that packet.
+    pub bytes_lost: u64,
+    /// Bytes seen again at the receiving capture.
+    pub bytes_duplicated: u64,
+    /// IP length (headers included) of the lost packets, and of the lost part of partly
+    /// lost ones (payload only), as a firewall's byte counter would count them.
+    pub ip_bytes_lost: u64,
+}
+
 /// Packet counts by status, per side, and the headline numbers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -346,18 +416,24 @@ pub struct Counts {
     pub source: [u64; Status::COUNT],
     /// Target packets by status.
     pub target: [u64; Status::COUNT],
-    /// Packets seen on both sides (pairs; includes modified and reordered ones).
+    /// Per direction of travel.
+    pub dirs: [DirCounts; 2],
+    /// Packets that crossed (pairs, counted at the sender; includes modified and reordered).
     pub matched: u64,
     /// Pairs with an unexpected change.
     pub modified: u64,
-    /// Pairs overtaken on the way.
+    /// Pairs that arrived late (RFC 4737).
     pub reordered: u64,
-    /// Source packets lost on the way.
+    /// Packets lost on the way, both directions.
     pub lost: u64,
-    /// Target packets the source never sent.
+    /// Packets of which only some bytes crossed.
+    pub partly_lost: u64,
+    /// Packets at a receiving capture that no capture point sent.
     pub extra: u64,
-    /// Extra copies (both sides).
+    /// Extra copies at the receiving captures.
     pub duplicated: u64,
+    /// Packets a capture missed.
+    pub capture_drop: u64,
 }
 
 impl Counts {
@@ -369,6 +445,67 @@ impl Counts {
     pub fn dst(&self, s: Status) -> u64 {
         self.target.get(s as usize).copied().unwrap_or(0)
     }
+    /// Both sides.
+    pub fn both(&self, s: Status) -> u64 {
+        self.src(s) + self.dst(s)
+    }
+}
+
+/// What RFC 4737 calls a "late" packet, which [`Status::Reordered`] counts.
+pub const REORDER_DEFINITION: &str = "RFC 4737 late packets: per flow direction, a packet that arrives after a packet its sender sent later";
+
+/// Byte accounting of one TCP flow direction with something to report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlowBytes {
+    /// Sender and receiver as the source capture saw them.
+    pub endpoints: [NatEndpoint; 2],
+    /// Which capture sent it.
+    pub sent_by: Direction,
+    /// Sequence space covered by the sender's packets (bytes).
+    pub bytes: u64,
+    /// Bytes never seen at the receiving capture (from any copy).
+    pub lost_bytes: u64,
+    /// Ranges of those, relative to the flow's first byte (at most [`FlowBytes::MAX_RANGES`]).
+    pub lost: Vec<(u64, u64)>,
+    /// Bytes a capture missed (the receiver acknowledged them).
+    pub capture_dropped_bytes: u64,
+    /// Bytes seen more than once at the receiving capture beyond what the sender sent.
+    pub duplicated_bytes: u64,
+    /// Ranges of those.
+    pub duplicated: Vec<(u64, u64)>,
+    /// Bytes retransmitted by the sender that had already arrived (seen at the sender more
+    /// often than at the receiver, but delivered).
+    pub retransmitted_bytes: u64,
+    /// Bytes that arrived late (reordered).
+    pub late_bytes: u64,
+    /// Ranges of those.
+    pub late: Vec<(u64, u64)>,
+    /// Median one-way delay of the flow's arrivals (ns), when any arrived.
+    pub delay_p50_ns: Option<i64>,
+    /// Largest one-way delay of the flow's arrivals (ns).
+    pub delay_max_ns: Option<i64>,
+}
+
+impl FlowBytes {
+    /// Ranges kept per kind.
+    pub const MAX_RANGES: usize = 32;
+}
+
+/// How the captures cut TCP payload: offload super-segments and middlebox re-segmentation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Segmentation {
+    /// Per side: TCP segments longer than an Ethernet MTU allows (TSO/GSO at a sender
+    /// capture, GRO/LRO at a receiver capture).
+    pub super_segments: [u64; 2],
+    /// Per side: the longest TCP payload.
+    pub largest: [u32; 2],
+    /// Pairs whose bytes were cut differently on the two sides with no super-segment
+    /// involved (a middlebox re-segments: MSS clamping, a proxy).
+    pub resegmented: u64,
+    /// Pairs cut differently because of super-segments.
+    pub offload_pairs: u64,
+    /// Streams too cut up to account for (hostile input).
+    pub degraded_streams: u32,
 }
 
 /// A field that differs between a packet and its twin.
@@ -394,11 +531,23 @@ pub struct Report {
     /// Source frame number of each target packet's twin (0 = none; for a duplicate, the
     /// source frame it copies).
     pub dst_twin: Vec<u32>,
-    /// One-way delay of each source packet after clock correction (target time minus source
-    /// time: negative for packets that pass the target first); `i64::MIN` = no twin.
+    /// One-way delay of each source packet from its sender to its twin, after clock
+    /// correction (positive both ways); `i64::MIN` = no twin.
     pub delay_ns: Vec<i64>,
-    /// Direction of travel of each source packet's flow.
+    /// The same for each target packet.
+    pub dst_delay_ns: Vec<i64>,
+    /// Which capture sent each source packet.
     pub src_direction: Vec<Direction>,
+    /// Which capture sent each target packet.
+    pub dst_direction: Vec<Direction>,
+    /// Partly lost packets: (source side?, frame number, bytes lost).
+    pub partial: Vec<(bool, u32, u32)>,
+    /// Byte accounting of the TCP flows that lost, duplicated or reordered bytes.
+    pub flows: Vec<FlowBytes>,
+    /// Super-segments and re-segmentation.
+    pub segmentation: Segmentation,
+    /// When a snap length cut payloads on a side: payload bytes compared (`None`: 32).
+    pub compared_payload: Option<u8>,
     /// Target clock relative to the source clock.
     pub clock: ClockEstimate,
     /// Delay distribution of packets travelling source → target (positive ns).
@@ -429,6 +578,14 @@ fn push_f(out: &mut String, v: f64) {
         let _ = write!(out, "{}", (v * 1e6).round() / 1e6);
     } else {
         out.push_str("null");
+    }
+}
+
+fn push_frame(out: &mut String, f: u32) {
+    if f == 0 {
+        out.push_str("null");
+    } else {
+        let _ = write!(out, "{f}");
     }
 }
 
@@ -473,12 +630,99 @@ fn epoch(ns: i64) -> String {
     )
 }
 
+/// One entry of the per-packet mapping ([`Report::entries`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Source frame (0 = none).
+    pub source: u32,
+    /// Target frame (0 = none).
+    pub target: u32,
+    /// The capture that sent it.
+    pub sent_by: Direction,
+    /// Status of the entry's own packet (the source packet, or the target packet of a
+    /// target-only entry).
+    pub status: Status,
+    /// One-way delay from the sender (ns).
+    pub delay_ns: Option<i64>,
+    /// Bytes lost of a partly lost packet.
+    pub lost_bytes: Option<u32>,
+    /// The entry's packet is the source's (else the target's).
+    pub at_source: bool,
+}
+
+impl Entry {
+    /// For a capture drop: the capture that missed the packet (the other one).
+    pub fn dropped_by(&self) -> &'static str {
+        if self.at_source {
+            "target"
+        } else {
+            "source"
+        }
+    }
+}
+
 impl Report {
+    /// The per-packet mapping: every source packet with its twin, then every target packet
+    /// that is not the twin of a source packet (lost or extra ones, duplicates, the further
+    /// pieces of a super-segment split on the way), each frame of each side exactly once
+    /// as the entry's own packet. Excluded packets are left out.
+    pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        let partial: std::collections::HashMap<(bool, u32), u32> = self
+            .partial
+            .iter()
+            .map(|&(s, f, n)| ((s, f), n))
+            .collect();
+        let src = self.src_status.iter().enumerate().filter_map(move |(i, &st)| {
+            if st == Status::Excluded {
+                return None;
+            }
+            let f = i as u32 + 1;
+            Some(Entry {
+                source: f,
+                target: self.src_twin.get(i).copied().unwrap_or(0),
+                sent_by: self.src_direction.get(i).copied().unwrap_or_default(),
+                status: st,
+                delay_ns: self.delay_ns.get(i).copied().filter(|&d| d != i64::MIN),
+                lost_bytes: partial.get(&(true, f)).copied(),
+                at_source: true,
+            })
+        });
+        let dst = self.dst_status.iter().enumerate().filter_map(move |(j, &st)| {
+            let f = j as u32 + 1;
+            let twin = self.dst_twin.get(j).copied().unwrap_or(0);
+            let covered = twin != 0
+                && self.src_twin.get(twin as usize - 1).copied() == Some(f)
+                && self.src_status.get(twin as usize - 1) != Some(&Status::Excluded);
+            if covered || st == Status::Excluded {
+                return None;
+            }
+            Some(Entry {
+                source: twin,
+                target: f,
+                sent_by: self.dst_direction.get(j).copied().unwrap_or_default(),
+                status: st,
+                delay_ns: self.dst_delay_ns.get(j).copied().filter(|&d| d != i64::MIN),
+                lost_bytes: None,
+                at_source: false,
+            })
+        });
+        let partial_dst: std::collections::HashMap<u32, u32> = self
+            .partial
+            .iter()
+            .filter(|x| !x.0)
+            .map(|x| (x.1, x.2))
+            .collect();
+        src.chain(dst.map(move |mut e| {
+            e.lost_bytes = partial_dst.get(&e.target).copied();
+            e
+        }))
+    }
+
     /// The JSON document of `paircap compare --format json` (see `DESIGN.md`): per-side file
     /// info, counts, clock offset, delay percentiles, NAT table, modified-field counts,
     /// diagnosis; with `packets`, the per-packet mapping
-    /// `{source: frame|null, target: frame|null, status, delay_ms}` (source packets in
-    /// order, then target packets without a source twin; excluded packets are left out).
+    /// `{source: frame|null, target: frame|null, at: "source"|"target", sent_by, status,
+    /// delay_ms}` ([`Report::entries`]; `at` names the side whose packet the entry is about).
     pub fn to_json(&self, packets: bool) -> String {
         let mut o = String::with_capacity(
             4096 + if packets {
@@ -508,6 +752,18 @@ impl Report {
             }
             o.push_str(",\"dropped\":");
             push_opt_i64(&mut o, side.dropped.map(|d| d as i64));
+            o.push_str(",\"kernel_dropped\":");
+            push_opt_i64(&mut o, side.os_drop.map(|d| d as i64));
+            o.push_str(",\"interface_dropped\":");
+            push_opt_i64(&mut o, side.if_drop.map(|d| d as i64));
+            o.push_str(",\"offloads\":[");
+            for (i, x) in side.offloads.iter().enumerate() {
+                if i > 0 {
+                    o.push(',');
+                }
+                push_json_str(&mut o, x);
+            }
+            o.push(']');
             let counts = if k == "source" {
                 &self.counts.source
             } else {
@@ -530,17 +786,67 @@ impl Report {
         let c = &self.counts;
         let _ = write!(
             o,
-            "\"counts\":{{\"matched\":{},\"lost\":{},\"extra\":{},\"duplicated\":{},\"reordered\":{},\"modified\":{},\"not_forwarded\":{},\"outside_overlap\":{},\"capture_drop\":{}}},",
+            "\"counts\":{{\"matched\":{},\"lost\":{},\"partly_lost\":{},\"extra\":{},\"duplicated\":{},\"reordered\":{},\"modified\":{},\"not_forwarded\":{},\"outside_overlap\":{},\"capture_drop\":{},\"directions\":{{",
             c.matched,
             c.lost,
+            c.partly_lost,
             c.extra,
             c.duplicated,
             c.reordered,
             c.modified,
-            c.src(Status::NotForwarded) + c.dst(Status::NotForwarded),
-            c.src(Status::OutsideOverlap) + c.dst(Status::OutsideOverlap),
-            c.src(Status::CaptureDrop) + c.dst(Status::CaptureDrop),
+            c.both(Status::NotForwarded),
+            c.both(Status::OutsideOverlap),
+            c.capture_drop,
         );
+        for (i, (name, d)) in ["source_to_target", "target_to_source"]
+            .iter()
+            .zip(&c.dirs)
+            .enumerate()
+        {
+            if i > 0 {
+                o.push(',');
+            }
+            let _ = write!(
+                o,
+                "\"{name}\":{{\"sent\":{},\"matched\":{},\"lost\":{},\"partly_lost\":{},\"duplicated\":{},\"reordered\":{},\"modified\":{},\"capture_drop\":{},\"extra\":{},\"bytes_sent\":{},\"bytes_lost\":{},\"bytes_duplicated\":{},\"ip_bytes_lost\":{}}}",
+                d.sent,
+                d.matched,
+                d.lost,
+                d.partly_lost,
+                d.duplicated,
+                d.reordered,
+                d.modified,
+                d.capture_drop,
+                d.extra,
+                d.bytes_sent,
+                d.bytes_lost,
+                d.bytes_duplicated,
+                d.ip_bytes_lost
+            );
+        }
+        o.push_str("}},\"reordered_definition\":");
+        push_json_str(&mut o, REORDER_DEFINITION);
+        let sg = &self.segmentation;
+        let _ = write!(
+            o,
+            ",\"segmentation\":{{\"super_segments\":{{\"source\":{},\"target\":{}}},\"largest_payload\":{{\"source\":{},\"target\":{}}},\"offload_pairs\":{},\"resegmented\":{},\"degraded_streams\":{}}},\"compared_payload_bytes\":",
+            sg.super_segments[0],
+            sg.super_segments[1],
+            sg.largest[0],
+            sg.largest[1],
+            sg.offload_pairs,
+            sg.resegmented,
+            sg.degraded_streams
+        );
+        match self.compared_payload {
+            Some(n) => {
+                let _ = write!(o, "{n}");
+            }
+            None => {
+                let _ = write!(o, "{PAYLOAD_HASH_BYTES}");
+            }
+        }
+        o.push(',');
         let k = &self.clock;
         let _ = write!(
             o,
@@ -615,6 +921,48 @@ impl Report {
             }
             o.push('}');
         }
+        o.push_str("],\"flows\":[");
+        for (i, f) in self.flows.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            o.push_str("{\"src\":");
+            push_json_str(&mut o, &f.endpoints[0].to_string());
+            o.push_str(",\"dst\":");
+            push_json_str(&mut o, &f.endpoints[1].to_string());
+            let _ = write!(
+                o,
+                ",\"sent_by\":\"{}\",\"bytes\":{},\"lost_bytes\":{},\"capture_dropped_bytes\":{},\"duplicated_bytes\":{},\"retransmitted_bytes\":{},\"late_bytes\":{}",
+                f.sent_by.sender(),
+                f.bytes,
+                f.lost_bytes,
+                f.capture_dropped_bytes,
+                f.duplicated_bytes,
+                f.retransmitted_bytes,
+                f.late_bytes
+            );
+            for (name, v) in [("lost", &f.lost), ("duplicated", &f.duplicated), ("late", &f.late)] {
+                let _ = write!(o, ",\"{name}\":[");
+                for (k, (a, b)) in v.iter().enumerate() {
+                    if k > 0 {
+                        o.push(',');
+                    }
+                    let _ = write!(o, "[{a},{b}]");
+                }
+                o.push(']');
+            }
+            o.push_str(",\"delay_p50_ms\":");
+            match f.delay_p50_ns {
+                Some(v) => push_f(&mut o, ms(v)),
+                None => o.push_str("null"),
+            }
+            o.push_str(",\"delay_max_ms\":");
+            match f.delay_max_ns {
+                Some(v) => push_f(&mut o, ms(v)),
+                None => o.push_str("null"),
+            }
+            o.push('}');
+        }
         o.push_str("],\"modified_fields\":{");
         for (i, (f, n)) in self.modified_fields.iter().enumerate() {
             if i > 0 {
@@ -633,49 +981,33 @@ impl Report {
         if packets {
             o.push_str(",\"packets\":[");
             let mut first = true;
-            let mut sep = |o: &mut String| {
+            for e in self.entries() {
                 if !first {
                     o.push(',');
                 }
                 first = false;
-            };
-            for (i, st) in self.src_status.iter().enumerate() {
-                if *st == Status::Excluded {
-                    continue;
-                }
-                sep(&mut o);
-                let twin = self.src_twin.get(i).copied().unwrap_or(0);
-                let _ = write!(o, "{{\"source\":{},\"target\":", i + 1);
-                if twin == 0 {
-                    o.push_str("null");
-                } else {
-                    let _ = write!(o, "{twin}");
-                }
-                let _ = write!(o, ",\"status\":\"{}\",\"delay_ms\":", st.name());
-                match self.delay_ns.get(i).copied() {
-                    Some(d) if d != i64::MIN => push_f(&mut o, ms(d)),
-                    _ => o.push_str("null"),
-                }
-                o.push('}');
-            }
-            for (j, st) in self.dst_status.iter().enumerate() {
-                if st.is_pair() || *st == Status::Excluded {
-                    continue;
-                }
-                sep(&mut o);
-                let twin = self.dst_twin.get(j).copied().unwrap_or(0);
                 o.push_str("{\"source\":");
-                if twin == 0 {
-                    o.push_str("null");
-                } else {
-                    let _ = write!(o, "{twin}");
-                }
+                push_frame(&mut o, e.source);
+                o.push_str(",\"target\":");
+                push_frame(&mut o, e.target);
                 let _ = write!(
                     o,
-                    ",\"target\":{},\"status\":\"{}\",\"delay_ms\":null}}",
-                    j + 1,
-                    st.name()
+                    ",\"at\":\"{}\",\"sent_by\":\"{}\",\"status\":\"{}\",\"delay_ms\":",
+                    if e.at_source { "source" } else { "target" },
+                    e.sent_by.sender(),
+                    e.status.name()
                 );
+                match e.delay_ns {
+                    Some(d) => push_f(&mut o, ms(d)),
+                    None => o.push_str("null"),
+                }
+                if let Some(n) = e.lost_bytes {
+                    let _ = write!(o, ",\"lost_bytes\":{n}");
+                }
+                if e.status == Status::CaptureDrop {
+                    let _ = write!(o, ",\"dropped_by\":\"{}\"", e.dropped_by());
+                }
+                o.push('}');
             }
             o.push(']');
         }
@@ -700,11 +1032,21 @@ impl Report {
             if let (Some(a), Some(b)) = (side.first_ns, side.last_ns) {
                 let _ = write!(o, ", {:.3} s", b.saturating_sub(a) as f64 / 1e9);
             }
-            match side.dropped {
-                Some(d) => {
-                    let _ = write!(o, ", capture dropped {}", thousands(d));
+            match (side.os_drop, side.if_drop) {
+                (Some(k), Some(i)) => {
+                    let _ = write!(
+                        o,
+                        ", capture dropped {} in the kernel, {} at the interface",
+                        thousands(k),
+                        thousands(i)
+                    );
                 }
-                None => o.push_str(", no drop counters"),
+                _ => match side.dropped {
+                    Some(d) => {
+                        let _ = write!(o, ", capture dropped {}", thousands(d));
+                    }
+                    None => o.push_str(", no drop counters"),
+                },
             }
             o.push_str(")\n  ");
             let mut any = false;
@@ -723,15 +1065,55 @@ impl Report {
             }
             o.push('\n');
         }
+        o.push('\n');
+        for (i, d) in c.dirs.iter().enumerate() {
+            let (name, snd, rcv) = if i == 0 {
+                ("source → target", "source", "target")
+            } else {
+                ("target → source", "target", "source")
+            };
+            if d.sent == 0 && d.extra == 0 && d.duplicated == 0 && d.capture_drop == 0 {
+                continue;
+            }
+            let _ = write!(
+                o,
+                "{name}: {} sent at the {snd}, {} reached the {rcv}, lost {}",
+                thousands(d.sent),
+                thousands(d.matched),
+                thousands(d.lost)
+            );
+            if d.partly_lost > 0 {
+                let _ = write!(o, ", partly lost {}", thousands(d.partly_lost));
+            }
+            if d.bytes_lost > 0 {
+                let _ = write!(o, " ({} TCP bytes)", thousands(d.bytes_lost));
+            }
+            let _ = write!(
+                o,
+                ", duplicated {}, reordered {}, modified {}",
+                thousands(d.duplicated),
+                thousands(d.reordered),
+                thousands(d.modified)
+            );
+            if d.capture_drop > 0 {
+                let _ = write!(o, ", missed by a capture {}", thousands(d.capture_drop));
+            }
+            if d.extra > 0 {
+                let _ = write!(o, ", extra at the {rcv} {}", thousands(d.extra));
+            }
+            o.push('\n');
+        }
         let _ = writeln!(
             o,
-            "\nmatched {}  lost {}  extra {}  duplicated {}  reordered {}  modified {}",
+            "total: matched {}  lost {}  partly lost {}  extra {}  duplicated {}  reordered {}  modified {}  capture drops {}",
             thousands(c.matched),
             thousands(c.lost),
+            thousands(c.partly_lost),
             thousands(c.extra),
             thousands(c.duplicated),
             thousands(c.reordered),
-            thousands(c.modified)
+            thousands(c.modified),
+            thousands(c.capture_drop)
         );
         let k = &self.clock;
         let unc = if k.uncertainty_ns == i64::MAX {

@@ -412,6 +412,10 @@ pub struct CaptureInfo {
     pub gzip: bool,
 }
 
+/// Prefix of the interface comment in which `paircap capture` records the interface's
+/// offload settings (TSO/GSO/GRO/LRO): a capture taken with them on holds super-segments.
+pub const OFFLOADS_COMMENT: &str = "paircap offloads:";
+
 /// Bound on kept name-resolution entries (a hostile file cannot grow memory without limit).
 pub const MAX_NAME_ENTRIES: usize = 65_536;
 /// Bound on interfaces per file.
@@ -429,6 +433,42 @@ impl CaptureInfo {
             }
         }
         v
+    }
+
+    /// The kernel (`isb_osdrop`) and interface (`isb_ifdrop`) drop counters, each summed
+    /// over the last statistics block of every interface; `None` where none was recorded.
+    pub fn drop_counters(&self) -> (Option<u64>, Option<u64>) {
+        let mut last: Vec<Option<&InterfaceStats>> = vec![None; self.interfaces.len()];
+        for s in &self.stats {
+            if let Some(slot) = last.get_mut(s.interface as usize) {
+                *slot = Some(s);
+            }
+        }
+        let (mut os, mut ifd) = (None::<u64>, None::<u64>);
+        for s in last.into_iter().flatten() {
+            if let Some(v) = s.os_drop {
+                os = Some(os.unwrap_or(0).saturating_add(v));
+            }
+            if let Some(v) = s.if_drop {
+                ifd = Some(ifd.unwrap_or(0).saturating_add(v));
+            }
+        }
+        (os, ifd)
+    }
+
+    /// Offload settings recorded by `paircap capture` in an interface comment
+    /// ([`OFFLOADS_COMMENT`]), as `"IFACE: tso on, gso on, gro off, lro off"`.
+    pub fn offloads(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for i in &self.interfaces {
+            for c in &i.comments {
+                if let Some(rest) = c.strip_prefix(OFFLOADS_COMMENT) {
+                    let name = i.name.as_deref().unwrap_or("?");
+                    out.push(format!("{name}: {}", rest.trim()));
+                }
+            }
+        }
+        out
     }
 
     /// Sum of the drop counters (`isb_ifdrop` + `isb_osdrop`) of the last statistics block

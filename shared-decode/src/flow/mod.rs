@@ -17,7 +17,7 @@
 mod hash;
 mod key;
 
-pub use hash::FxBuildHasher;
+pub use hash::{FxBuildHasher, FxHasher};
 pub use key::{Endpoint, FlowKey};
 
 use crate::dissect::{tcp::flags as F, Decoded, Packet};
