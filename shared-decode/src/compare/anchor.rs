@@ -21,6 +21,7 @@
 use super::config::Options;
 use super::key::{bits, tcp_flags, Fingerprint};
 use super::side::{Content, Side, NONE};
+use super::sort;
 use crate::flow::FxHasher;
 use std::hash::Hasher;
 
@@ -181,30 +182,25 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, content: &Content, opts: &Opti
             .enumerate()
             .map(|(i, f)| (anchor_key(content, f), i as u32))
             .collect();
-        k.sort_unstable();
+        sort::keys(&mut k);
         k
     };
     let (ka, kb) = (keys(src), keys(dst));
-    // Pairs packed as source << 32 | target, put in source order afterwards: the passes
-    // below then read both captures' keys nearly sequentially instead of at random.
-    let mut pairs: Vec<u64> = Vec::new();
+    // Small buckets, and the unique ones (source << 32 | target).
+    let mut buckets: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
     let mut uniq: Vec<u64> = Vec::new();
     let pack = |s: u32, d: u32| u64::from(s) << 32 | u64::from(d);
     join(&ka, &kb, |a, b| {
         if a.len() > ANCHOR_MAX || b.len() > ANCHOR_MAX {
             return;
         }
-        for &(_, s) in a {
-            for &(_, d) in b {
-                pairs.push(pack(s, d));
-            }
-        }
         if let ([(_, s)], [(_, d)]) = (a, b) {
             uniq.push(pack(*s, *d));
+        } else {
+            buckets.push((a.iter().map(|x| x.1).collect(), b.iter().map(|x| x.1).collect()));
         }
     });
     drop((ka, kb));
-    pairs.sort_unstable();
     let delay_of = |s: u32, d: u32| -> i64 {
         match (src.fp(s), dst.fp(d)) {
             (Some(a), Some(b)) => b.ts_ns.saturating_sub(a.ts_ns),
@@ -219,15 +215,34 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, content: &Content, opts: &Opti
                 .map(|&p| delay_of((p >> 32) as u32, p as u32))
                 .collect();
             median(&mut r).unwrap_or_else(|| {
-                let mut all: Vec<i64> = pairs
+                let mut all: Vec<i64> = buckets
                     .iter()
-                    .map(|&p| delay_of((p >> 32) as u32, p as u32))
+                    .flat_map(|(a, b)| a.iter().flat_map(move |&s| b.iter().map(move |&d| (s, d))))
+                    .map(|(s, d)| delay_of(s, d))
                     .collect();
                 median(&mut all).unwrap_or(0)
             })
         }
     };
-    drop(uniq);
+    // In a bucket of several look-alikes (the same DNS query asked twice, say), each packet
+    // votes only with the twin that fits the coarse delay best.
+    let mut pairs: Vec<u64> = uniq;
+    for (a, b) in &buckets {
+        let fit = |s: u32, d: u32| delay_of(s, d).saturating_sub(coarse).unsigned_abs();
+        for &s in a {
+            if let Some(&d) = b.iter().min_by_key(|&&d| fit(s, d)) {
+                pairs.push(pack(s, d));
+            }
+        }
+        for &d in b {
+            if let Some(&s) = a.iter().min_by_key(|&&s| fit(s, d)) {
+                pairs.push(pack(s, d));
+            }
+        }
+    }
+    drop(buckets);
+    sort::values(&mut pairs);
+    pairs.dedup();
     let in_window = |s: u32, d: u32| delay_of(s, d).saturating_sub(coarse).unsigned_abs() <= window;
     // Votes packed as target conversation << 32 | source conversation << 1 | flip.
     let mut votes: Vec<u64> = Vec::new();
@@ -241,7 +256,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, content: &Content, opts: &Opti
             votes.push(u64::from(cd) << 32 | u64::from(cs) << 1 | u64::from(ds != dd));
         }
     }
-    votes.sort_unstable();
+    sort::values(&mut votes);
     let mut pair_d: Vec<Option<ConvPair>> = vec![None; dst.convs.len()];
     mode_per_group(&votes, |cd, v, n| {
         if let Some(slot) = pair_d.get_mut(cd as usize) {
@@ -293,7 +308,7 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, content: &Content, opts: &Opti
     // Bits per target conversation: 1 << dir for a sequence offset, 4 << dir for an ack one.
     let mut known = vec![0u8; dst.convs.len()];
     for (list, ack) in [(&mut seq_s, false), (&mut ack_s, true)] {
-        list.sort_unstable();
+        sort::values(list);
         mode_per_group(list, |grp, v, _| {
             let (cd, dir) = ((grp / 2) as usize, (grp % 2) as usize);
             if let (Some(Some(p)), Some(k)) = (pair_d.get_mut(cd), known.get_mut(cd)) {

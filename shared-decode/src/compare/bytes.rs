@@ -36,6 +36,7 @@ use super::guide::{align, nearest_fit, Guide, Guides, Sample, DP_MAX};
 use super::key::{bits, tcp_flags, Fingerprint};
 use super::packets::{identity_penalty, Pairing, SenderOf};
 use super::side::{Content, Side, NONE};
+use super::sort;
 use crate::flow::FxBuildHasher;
 use std::collections::HashMap;
 
@@ -102,7 +103,7 @@ impl ByteMatch {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Item {
     stream: u32,
     /// 0 source, 1 target.
@@ -230,8 +231,12 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
                 });
             }
         }
-        self.items
-            .sort_unstable_by_key(|x| (x.stream, x.key_ts, x.side, x.idx));
+        // By stream, then by time within a stream.
+        sort::by_key(
+            &mut self.items,
+            |x| u64::from(x.stream),
+            |x| (x.stream, x.key_ts, x.side, x.idx),
+        );
         // Unwrap per stream, in time order (neighbouring copies are within 2^31 bytes).
         let mut prev: Option<(u32, u32, i64)> = None;
         for it in &mut self.items {

@@ -421,16 +421,35 @@ pub(crate) fn build(
             src_fps,
             needy.into_iter(),
         );
-        let mut cs: Vec<ClockSample> = samples
-            .iter()
-            .filter_map(|&(flow, s, x)| {
-                Some(ClockSample {
-                    s_ts: src_fps.get(s as usize)?.ts_ns,
+        // Which way each flow goes needs a few pairs per flow, not all of them: at most
+        // DIR_SAMPLES per flow, spread over the flow.
+        const DIR_SAMPLES: u32 = 64;
+        let mut per_flow = vec![0u32; n_flows + 1];
+        for &(flow, _, _) in &samples {
+            if let Some(x) = per_flow.get_mut(if flow == NONE { n_flows } else { flow as usize }) {
+                *x += 1;
+            }
+        }
+        let mut seen = vec![0u32; n_flows + 1];
+        let mut cs: Vec<ClockSample> = Vec::new();
+        for &(flow, s, x) in &samples {
+            let k = if flow == NONE { n_flows } else { flow as usize };
+            let (Some(n), Some(c)) = (per_flow.get(k).copied(), seen.get_mut(k)) else {
+                continue;
+            };
+            let step = n.div_ceil(DIR_SAMPLES).max(1);
+            *c += 1;
+            if (*c - 1) % step != 0 {
+                continue;
+            }
+            if let Some(a) = src_fps.get(s as usize) {
+                cs.push(ClockSample {
+                    s_ts: a.ts_ns,
                     r: x.r,
-                    flow: if flow == NONE { n_flows as u32 } else { flow },
-                })
-            })
-            .collect();
+                    flow: k as u32,
+                });
+            }
+        }
         let (_, dirs1) = flow_dirs(&mut cs, n_flows, ref_ns, opts);
         let sender1 = |flow: u32| -> Option<bool> {
             match dirs1.get(flow as usize) {
@@ -444,7 +463,10 @@ pub(crate) fn build(
         bytes = bm.finish();
     }
     let flow_s = |i: u32| src.flow_of(i).unwrap_or(NONE);
-    let flow_d = |j: u32| anchors.map_dst(&dst, j).map_or(NONE, |x| x.0);
+    let flows_d: Vec<u32> = (0..nd as u32)
+        .map(|j| anchors.map_dst(&dst, j).map_or(NONE, |x| x.0))
+        .collect();
+    let flow_d = |j: u32| flows_d.get(j as usize).copied().unwrap_or(NONE);
 
     // The clock from every pair.
     let mut cs: Vec<ClockSample> = Vec::new();
@@ -471,8 +493,23 @@ pub(crate) fn build(
     let mut dst_dir = vec![Direction::Unknown; nd];
     let mut hosts = Hosts::default();
     let by_flow = |f: u32| dirs.get(f as usize).copied().unwrap_or_default();
+    // Hosts are learnt once per flow and side (and from every packet without a flow).
+    let mut learnt = vec![0u8; n_flows];
+    let mut learn = |hosts: &mut Hosts, cap: usize, flow: u32, f: &Fingerprint, d: Direction| {
+        if d == Direction::Unknown {
+            return;
+        }
+        if let Some(x) = learnt.get_mut(flow as usize) {
+            if *x & (1 << cap) != 0 {
+                return;
+            }
+            *x |= 1 << cap;
+        }
+        hosts.learn(cap, f, d);
+    };
     for (i, f) in src_fps.iter().enumerate() {
-        let mut d = by_flow(flow_s(i as u32));
+        let flow = flow_s(i as u32);
+        let mut d = by_flow(flow);
         if d == Direction::Unknown {
             if let Some(t) = p.twin_s.get(i).and_then(|t| t.checked_sub(1)) {
                 d = sign_dir(raw(i, t as usize).unwrap_or(0) >= 0);
@@ -481,10 +518,11 @@ pub(crate) fn build(
         if let Some(x) = src_dir.get_mut(i) {
             *x = d;
         }
-        hosts.learn(0, f, d);
+        learn(&mut hosts, 0, flow, f, d);
     }
     for (j, f) in dst_fps.iter().enumerate() {
-        let mut d = by_flow(flow_d(j as u32));
+        let flow = flow_d(j as u32);
+        let mut d = by_flow(flow);
         if d == Direction::Unknown {
             if let Some(t) = p.twin_d.get(j).and_then(|t| t.checked_sub(1)) {
                 d = sign_dir(raw(t as usize, j).unwrap_or(0) >= 0);
@@ -493,7 +531,7 @@ pub(crate) fn build(
         if let Some(x) = dst_dir.get_mut(j) {
             *x = d;
         }
-        hosts.learn(1, f, d);
+        learn(&mut hosts, 1, flow, f, d);
     }
     for (i, f) in src_fps.iter().enumerate() {
         if let Some(x) = src_dir.get_mut(i).filter(|x| **x == Direction::Unknown) {
@@ -593,6 +631,7 @@ pub(crate) fn build(
         }
     }
     let mut hop_f: Vec<(i16, u32)> = vec![(0, 0); n_slots];
+    let mut first_pair: Vec<u32> = vec![NONE; n_slots];
     let mut hop_abs = [0u64; 256];
     let mut hop_pos = [0u64; 256];
     for (i, &t) in p.twin_s.iter().enumerate() {
@@ -613,13 +652,38 @@ pub(crate) fn build(
         if let Some(x) = hop_pos.get_mut(delta.unsigned_abs() as usize) {
             *x += u64::from(delta != 0);
         }
+        // The hosts of interest: once per flow (below), per packet without a flow.
+        let fl = flow_s(i as u32);
+        if let Some(x) = first_pair.get_mut(slot(fl)).filter(|x| **x == NONE) {
+            *x = i as u32;
+        }
+        if fl == NONE {
+            let [is, id] = &mut interest;
+            if let Some(h) = is.get_mut(&a.src) {
+                majority(&mut h.hop, delta);
+                h.crossed = true;
+            }
+            if let Some(h) = id.get_mut(&b.src) {
+                majority(&mut h.hop, -delta);
+                h.crossed = true;
+            }
+        }
+    }
+    for (&i, &(mode, n)) in first_pair.iter().zip(&hop_f).take(n_flows) {
+        if i == NONE || n == 0 {
+            continue;
+        }
+        let j = p.twin_s.get(i as usize).copied().unwrap_or(0).wrapping_sub(1);
+        let (Some(a), Some(b)) = (src_fps.get(i as usize), dst_fps.get(j as usize)) else {
+            continue;
+        };
         let [is, id] = &mut interest;
         if let Some(h) = is.get_mut(&a.src) {
-            majority(&mut h.hop, delta);
+            majority(&mut h.hop, mode);
             h.crossed = true;
         }
         if let Some(h) = id.get_mut(&b.src) {
-            majority(&mut h.hop, -delta);
+            majority(&mut h.hop, -mode);
             h.crossed = true;
         }
     }

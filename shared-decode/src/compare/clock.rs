@@ -34,7 +34,7 @@ const WINDOWS: usize = 32;
 const MAX_DRIFT_PPM: f64 = 1000.0;
 
 /// A matched pair for the estimate.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Sample {
     /// Source time stamp.
     pub s_ts: i64,
@@ -97,7 +97,7 @@ pub(crate) fn estimate(
         ..ClockEstimate::default()
     };
     // Median raw delay per flow.
-    samples.sort_unstable_by_key(|s| (s.flow, s.r));
+    super::sort::by_key(samples, |s| u64::from(s.flow), |s| (s.flow, s.r));
     let mut flow_med: Vec<Option<i64>> = vec![None; n_flows];
     for g in samples.chunk_by(|a, b| a.flow == b.flow) {
         if let (Some(first), Some(mid)) = (g.first(), g.get(g.len() / 2)) {

@@ -11,7 +11,10 @@
 use super::classify::Extra;
 use super::key::{bits, tcp_flags, Fingerprint};
 use super::report::{addr_text, thousands, ClockMethod, Direction, Report, Status};
+use crate::flow::FxBuildHasher;
 use std::collections::{HashMap, HashSet};
+
+type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
 
 /// (source, destination, source port, destination port, protocol).
 type FlowTuple = ([u8; 16], [u8; 16], u16, u16, u8);
@@ -78,7 +81,7 @@ fn duration(ns: i64) -> String {
 
 /// The most common value and how often it occurs.
 fn most<K: std::hash::Hash + Eq + Clone>(it: impl Iterator<Item = K>) -> Option<(K, u64, usize)> {
-    let mut m: HashMap<K, u64> = HashMap::new();
+    let mut m: FxMap<K, u64> = FxMap::default();
     for k in it {
         *m.entry(k).or_insert(0) += 1;
     }
@@ -217,7 +220,7 @@ pub(crate) fn diagnose(
             s.push_str("; ");
             s.push_str(&traits.join("; "));
         } else if !lost.is_empty() {
-            let flows: HashSet<FlowTuple> = lost
+            let flows: HashSet<FlowTuple, FxBuildHasher> = lost
                 .iter()
                 .map(|f| (f.src, f.dst, f.src_port, f.dst_port, f.proto))
                 .collect();
@@ -258,7 +261,7 @@ pub(crate) fn diagnose(
         d.push(s);
         // Hosts the receiving capture never saw: the far ends of the lost packets, minus every
         // address that occurs in the receiving capture.
-        let mut unseen: HashMap<[u8; 16], (u64, bool)> = HashMap::new();
+        let mut unseen: FxMap<[u8; 16], (u64, bool)> = FxMap::default();
         for f in &lost {
             let e = unseen
                 .entry(f.dst)
@@ -266,10 +269,16 @@ pub(crate) fn diagnose(
             e.0 += 1;
         }
         let other = if di == 0 { dst } else { src };
+        let mut last = ([0u8; 16], [0u8; 16]);
         for f in other {
             if unseen.is_empty() {
                 break;
             }
+            // Packets of a flow come in runs: look each address pair up once per run.
+            if (f.src, f.dst) == last {
+                continue;
+            }
+            last = (f.src, f.dst);
             unseen.remove(&f.src);
             unseen.remove(&f.dst);
         }

@@ -62,6 +62,7 @@ mod key;
 mod packets;
 mod report;
 mod side;
+mod sort;
 
 #[cfg(test)]
 mod tests;

@@ -36,6 +36,7 @@ use super::config::Options;
 use super::guide::{align, nearest_fit, Guide, Guides, Sample, DP_MAX};
 use super::key::{bits, tcp_flags, Fingerprint};
 use super::side::{Content, Side, NONE};
+use super::sort;
 use crate::flow::FxHasher;
 use std::hash::Hasher;
 
@@ -206,8 +207,8 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
             };
             kb.push((k, j));
         }
-        ka.sort_unstable();
-        kb.sort_unstable();
+        sort::keys(&mut ka);
+        sort::keys(&mut kb);
         PacketMatcher {
             src,
             dst,
@@ -238,16 +239,16 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
 
     /// Phase 1: keys seen once on each side. Pushes (flow, source packet, sample).
     pub fn phase1(&mut self, p: &mut Pairing, samples: &mut Vec<(u32, u32, Sample)>) {
-        let mut unique: Vec<(u32, u32)> = Vec::new();
+        let mut unique: Vec<u64> = Vec::new();
         let mut multi = Vec::new();
         let (ka, kb) = (&self.ka, &self.kb);
         join(ka, kb, |a, b| match (a, b) {
-            ([(_, s)], [(_, d)]) => unique.push((*s, *d)),
+            ([(_, s)], [(_, d)]) => unique.push(u64::from(*s) << 32 | u64::from(*d)),
             _ => multi.push(range_of(ka, a, kb, b)),
         });
         self.multi = multi;
-        unique.sort_unstable();
-        for (s, d) in unique {
+        sort::values(&mut unique);
+        for (s, d) in unique.into_iter().map(|p| ((p >> 32) as u32, p as u32)) {
             let (Some(a), Some(b)) = (self.src.fp(s), self.dst.fp(d)) else {
                 continue;
             };
@@ -427,8 +428,8 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
             }
             kb.push((key(&self.content, fl, f), d));
         }
-        ka.sort_unstable();
-        kb.sort_unstable();
+        sort::keys(&mut ka);
+        sort::keys(&mut kb);
         let mut runs: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
         join(&ka, &kb, |a, b| {
             runs.push((a.iter().map(|x| x.1).collect(), b.iter().map(|x| x.1).collect()));
