@@ -347,6 +347,7 @@ pub fn run(a: &CaptureArgs) -> Result<ExitCode> {
             filter: (!filter.trim().is_empty()).then(|| filter.clone()),
             os: Some(os.clone()),
             tsresol,
+            comments: crate::offload::comments(&s.name),
             ..InterfaceDescription::default()
         })
         .collect();
@@ -620,7 +621,9 @@ pub fn run(a: &CaptureArgs) -> Result<ExitCode> {
             start: Some(start_ts),
             end: Some(end_ts),
             if_recv: Some(r + d),
-            if_drop: Some(d + i),
+            // libpcap's ps_drop counts packets the kernel's capture buffer had no room
+            // for (an OS drop); ps_ifdrop those the interface dropped.
+            if_drop: Some(i),
             filter_accept: Some(r),
             os_drop: Some(d),
             usr_deliv: Some(s.captured),

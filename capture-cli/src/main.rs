@@ -8,6 +8,7 @@ mod capture;
 mod compare;
 mod interfaces;
 mod link;
+mod offload;
 mod output;
 mod read;
 mod savefile;
