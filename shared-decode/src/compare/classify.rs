@@ -40,7 +40,7 @@ use super::bytes::{ByteMatch, ByteMatcher, ByteStat};
 use super::clock::{self, Sample as ClockSample};
 use super::config::Options;
 use super::guide::Guides;
-use super::key::{bits, tcp_flags, Fingerprint};
+use super::key::{bits, more, tcp_flags, Fingerprint};
 use super::packets::{PacketMatcher, Pairing};
 use super::report::{
     ClockMethod, Counts, Direction, FlowBytes, NatEndpoint, NatEntry, Percentiles, Report,
@@ -238,8 +238,11 @@ fn differences(
             out.push(Fld::Ack);
         }
         un(a.window != b.window, Fld::Window, out);
-        un(a.mss != b.mss, Fld::Mss, out);
-        un(a.opt_digest != b.opt_digest, Fld::Options, out);
+        // Options a snap length cut on either side are not compared.
+        if (a.more | b.more) & more::OPTS_CUT == 0 {
+            un(a.mss != b.mss, Fld::Mss, out);
+            un(a.opt_digest != b.opt_digest, Fld::Options, out);
+        }
     }
     unexpected
 }
@@ -565,6 +568,7 @@ pub(crate) fn build(
         src_info: src_info.clone(),
         dst_info: dst_info.clone(),
         compared_payload: content.head,
+        snap_cut: content.cut,
         ..Report::default()
     };
 

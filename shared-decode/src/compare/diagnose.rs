@@ -451,9 +451,23 @@ pub(crate) fn diagnose(
             thousands(u64::from(sg.degraded_streams))
         ));
     }
-    if let Some(n) = r.compared_payload {
+    for (side, name, info) in [(0usize, "source", &r.src_info), (1usize, "target", &r.dst_info)] {
+        if !r.snap_cut.get(side).copied().unwrap_or(false) {
+            continue;
+        }
+        // A recorded snap length that cannot cut (editcap -s leaves it as it was) is not
+        // worth naming.
+        let snap = info
+            .snaplen
+            .filter(|&n| n < 65_535)
+            .map_or(String::new(), |n| format!(" (snap length {n})"));
+        let what = match r.compared_payload {
+            Some(0) => "on their headers alone (lengths, sequence numbers, IP IDs, time)".to_string(),
+            Some(n) => format!("on their headers and the first {n} payload bytes both captures hold"),
+            None => "on everything both captures hold; TCP options cut short were not compared".to_string(),
+        };
         d.push(format!(
-            "A capture cut payloads short (its snap length): packets were matched on their headers and the first {n} payload bytes both captures hold."
+            "The {name} capture cut packets short{snap}: they were matched {what}."
         ));
     }
 

@@ -147,6 +147,8 @@ pub struct SideInfo {
     pub if_drop: Option<u64>,
     /// Offload settings the capture tool recorded per interface (`"tso on, gro off, …"`).
     pub offloads: Vec<String>,
+    /// The smallest snap length of the file's interfaces, when recorded.
+    pub snaplen: Option<u32>,
     /// The container (`pcapng`, `pcap (nanosecond, little-endian)`).
     pub format: String,
 }
@@ -167,6 +169,12 @@ impl SideInfo {
             s.dropped = info.dropped();
             (s.os_drop, s.if_drop) = info.drop_counters();
             s.offloads = info.offloads();
+            s.snaplen = info
+                .interfaces
+                .iter()
+                .map(|i| i.snaplen)
+                .filter(|&n| n > 0)
+                .min();
             let ns = |t: crate::file::Timestamp| i64::try_from(t.as_nanos()).ok();
             for st in &info.stats {
                 if let Some(t) = st.start.and_then(ns) {
@@ -548,6 +556,8 @@ pub struct Report {
     pub segmentation: Segmentation,
     /// When a snap length cut payloads on a side: payload bytes compared (`None`: 32).
     pub compared_payload: Option<u8>,
+    /// Per side (source, target): a snap length cut payloads or TCP options there.
+    pub snap_cut: [bool; 2],
     /// Target clock relative to the source clock.
     pub clock: ClockEstimate,
     /// Delay distribution of packets travelling source → target (positive ns).

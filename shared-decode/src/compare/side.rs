@@ -124,6 +124,8 @@ pub(crate) struct Content {
     pub head: Option<u8>,
     /// TCP options (time stamps, SACK edges) are complete on both sides.
     pub opts: bool,
+    /// Per side (source, target): a snap length cut payloads or TCP options.
+    pub cut: [bool; 2],
 }
 
 /// A side cuts payloads when at least one packet in this many does (a single damaged record
@@ -135,7 +137,8 @@ impl Content {
     pub fn decide(src: &[Fingerprint], dst: &[Fingerprint]) -> Content {
         let mut head: Option<u8> = None;
         let mut opts = true;
-        for fps in [src, dst] {
+        let mut cut_sides = [false; 2];
+        for (side, fps) in [src, dst].into_iter().enumerate() {
             let (mut with_payload, mut cut, mut min_cap) = (0usize, 0usize, u8::MAX);
             let (mut tcp, mut opts_cut) = (0usize, 0usize);
             for f in fps {
@@ -155,12 +158,22 @@ impl Content {
             if cut > 0 && cut.saturating_mul(CUT_SHARE) >= with_payload {
                 let n = min_cap.min(HEAD_BYTES as u8);
                 head = Some(head.map_or(n, |h| h.min(n)));
+                if let Some(x) = cut_sides.get_mut(side) {
+                    *x = true;
+                }
             }
             if opts_cut > 0 && opts_cut.saturating_mul(CUT_SHARE) >= tcp {
                 opts = false;
+                if let Some(x) = cut_sides.get_mut(side) {
+                    *x = true;
+                }
             }
         }
-        Content { head, opts }
+        Content {
+            head,
+            opts,
+            cut: cut_sides,
+        }
     }
 
     /// Writes the compared content of `f` into a hash.
