@@ -635,7 +635,12 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             return None;
         }
         let aligned = s.start == d.start;
-        Some(r.saturating_add(identity_penalty(&self.content, fs, fd, g.tol, aligned)))
+        Some(r.saturating_add(identity_penalty(&self.content, fs, fd, g.tol, aligned)?))
+    }
+
+    /// What the matcher compares (updated once the unambiguous pairs are known).
+    pub fn set_content(&mut self, c: Content) {
+        self.content = c;
     }
 
     /// Pass 2: the multi-copy intervals, with guides and the senders known.
@@ -756,12 +761,75 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
                     },
                 );
             }
+            // Copies of one transmission at the receiver: the earliest arrived first, the
+            // later ones are the path's duplicates (the alignment may have picked a later
+            // one when their delays fit alike).
+            if let Some(sent_at_src) = sent_at_src {
+                self.earliest_copies(sent_at_src, &ss, &ds, &gs, &mut chosen);
+            }
             self.record(&items, pd.stream, pd.start, pd.end, pd.acked, &active, &chosen, p);
         }
         self.items = items;
     }
 
-    /// Pairs found so far whose source packet starts the pair's bytes (for the clock).
+    /// Replaces a chosen receiver copy by an earlier, unchosen copy of the same transmission
+    /// (same bytes, IP ID and time stamp) that fits its sender as well.
+    fn earliest_copies(
+        &self,
+        sent_at_src: bool,
+        ss: &[Item],
+        ds: &[Item],
+        gs: &[Guide],
+        chosen: &mut [(Item, Item)],
+    ) {
+        let rcv = if sent_at_src { ds } else { ss };
+        let fp = |it: &Item| {
+            if sent_at_src {
+                self.dst.fp(it.idx)
+            } else {
+                self.src.fp(it.idx)
+            }
+        };
+        for k in 0..chosen.len() {
+            let Some(&(s, d)) = chosen.get(k) else {
+                continue;
+            };
+            let cur = if sent_at_src { d } else { s };
+            let Some(fc) = fp(&cur) else { continue };
+            let taken = |c: &Item| {
+                chosen.iter().any(|(a, b)| {
+                    let x = if sent_at_src { b } else { a };
+                    x.idx == c.idx
+                })
+            };
+            let guide_of = |src_item: &Item| {
+                ss.iter()
+                    .position(|x| x.idx == src_item.idx)
+                    .and_then(|i| gs.get(i))
+            };
+            let better = rcv.iter().find(|c| {
+                c.key_ts < cur.key_ts
+                    && c.start == cur.start
+                    && c.len == cur.len
+                    && !taken(c)
+                    && fp(c).is_some_and(|f| f.ident == fc.ident && f.tsval == fc.tsval)
+                    && if sent_at_src {
+                        guide_of(&s).is_some_and(|g| self.cost(&s, c, g).is_some())
+                    } else {
+                        guide_of(c).is_some_and(|g| self.cost(c, &d, g).is_some())
+                    }
+            });
+            if let (Some(e), Some(slot)) = (better.copied(), chosen.get_mut(k)) {
+                if sent_at_src {
+                    slot.1 = e;
+                } else {
+                    slot.0 = e;
+                }
+            }
+        }
+    }
+
+    /// The results.
     pub fn finish(self) -> ByteMatch {
         self.out
     }

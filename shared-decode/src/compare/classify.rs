@@ -396,7 +396,7 @@ pub(crate) fn build(
     let nd = dst_fps.len();
     let src = Side::new(src_fps);
     let dst = Side::new(dst_fps);
-    let content = Content::decide(src_fps, dst_fps);
+    let mut content = Content::decide(src_fps, dst_fps);
     let anchors = anchor::run(&src, &dst, &content, opts);
     let n_flows = src.convs.len() * 2;
     let window = opts.max_delay_ns.unsigned_abs();
@@ -461,6 +461,11 @@ pub(crate) fn build(
                 _ => None,
             }
         };
+        content.learn_identity(p.twin_s.iter().enumerate().filter_map(|(i, &t)| {
+            Some((src_fps.get(i)?, dst_fps.get(t.checked_sub(1)? as usize)?))
+        }));
+        pm.set_content(content);
+        bm.set_content(content);
         pm.phase2(&mut p, &guides, &sender1);
         bm.pass2(&mut p, &guides, &sender1);
         bytes = bm.finish();
@@ -801,9 +806,10 @@ pub(crate) fn build(
             };
             if crossed {
                 if let (Some(b), true) = (bs, at_sender) {
+                    // Bytes that never arrived from this packet (whether or not a
+                    // retransmission delivered them later).
                     let lost = b.total.saturating_sub(b.matched).saturating_sub(b.acked);
-                    let not_sent_again = b.total.saturating_sub(b.matched).saturating_sub(b.surplus);
-                    if lost > 0 && not_sent_again > 0 {
+                    if lost > 0 {
                         st = Status::PartlyLost;
                         r.partial.push((side_src, frame, lost));
                     }

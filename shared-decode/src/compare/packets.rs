@@ -298,8 +298,13 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
                 (true, true) => {}
             }
         }
-        c = c.saturating_add(identity_penalty(&self.content, fs, fd, g.tol, true));
+        c = c.saturating_add(identity_penalty(&self.content, fs, fd, g.tol, true)?);
         Some(c)
+    }
+
+    /// What the matcher compares (updated once the unambiguous pairs are known).
+    pub fn set_content(&mut self, c: Content) {
+        self.content = c;
     }
 
     /// Phase 2 on level A, then level B, then copies.
@@ -552,21 +557,29 @@ fn low_port(f: &Fingerprint) -> u16 {
 }
 
 /// Extra cost of a pair whose identity fields disagree: a different IPv4 ID (when both
-/// packets start at the same byte, `aligned`) or a different TCP time stamp.
+/// packets start at the same byte, `aligned`) or a different TCP time stamp. When the path
+/// is known to keep them, such a pair cannot be (`None`): they are different transmissions
+/// (a retransmission and the original, or two look-alike datagrams).
 pub(crate) fn identity_penalty(
     content: &Content,
     a: &Fingerprint,
     b: &Fingerprint,
     tol: u64,
     aligned: bool,
-) -> u64 {
+) -> Option<u64> {
     let mut c = 0u64;
     let v4 = a.family() == bits::FAMILY_V4 && b.family() == bits::FAMILY_V4;
     if aligned && v4 && a.ident != b.ident {
+        if content.ids_kept {
+            return None;
+        }
         c = c.saturating_add(tol / 2);
     }
     if content.ts_comparable(a, b) && a.tsval != b.tsval {
+        if content.ts_kept {
+            return None;
+        }
         c = c.saturating_add(tol / 2);
     }
-    c
+    Some(c)
 }

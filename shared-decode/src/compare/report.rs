@@ -700,9 +700,11 @@ impl Report {
         let dst = self.dst_status.iter().enumerate().filter_map(move |(j, &st)| {
             let f = j as u32 + 1;
             let twin = self.dst_twin.get(j).copied().unwrap_or(0);
+            // Covered by its twin's entry when the two are one pair with one status (a
+            // piece of a split super-segment can differ from the whole: its own entry).
             let covered = twin != 0
                 && self.src_twin.get(twin as usize - 1).copied() == Some(f)
-                && self.src_status.get(twin as usize - 1) != Some(&Status::Excluded);
+                && self.src_status.get(twin as usize - 1) == Some(&st);
             if covered || st == Status::Excluded {
                 return None;
             }
