@@ -79,4 +79,5 @@ pub fn read_gz(path: &Path) -> String {
     s
 }
 
+pub mod lab;
 pub mod netns;

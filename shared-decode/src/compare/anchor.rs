@@ -197,7 +197,10 @@ pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, content: &Content, opts: &Opti
         if let ([(_, s)], [(_, d)]) = (a, b) {
             uniq.push(pack(*s, *d));
         } else {
-            buckets.push((a.iter().map(|x| x.1).collect(), b.iter().map(|x| x.1).collect()));
+            buckets.push((
+                a.iter().map(|x| x.1).collect(),
+                b.iter().map(|x| x.1).collect(),
+            ));
         }
     });
     drop((ka, kb));

@@ -242,7 +242,9 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
         for it in &mut self.items {
             let frag = it.stream >= self.out.n_tcp && it.stream < u32::MAX / 2;
             let u = match prev {
-                Some((st, raw, u)) if st == it.stream && !frag => u.saturating_add(wrap_diff(it.seq, raw)),
+                Some((st, raw, u)) if st == it.stream && !frag => {
+                    u.saturating_add(wrap_diff(it.seq, raw))
+                }
                 _ => {
                     if frag {
                         i64::from(it.seq)
@@ -258,7 +260,9 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
         // Stats per packet.
         for it in &self.items {
             let k = usize::from(it.side);
-            if let (Some(list), Some(map)) = (self.out.stats.get_mut(k), self.out.stat_of.get_mut(k)) {
+            if let (Some(list), Some(map)) =
+                (self.out.stats.get_mut(k), self.out.stat_of.get_mut(k))
+            {
                 if let Some(slot) = map.get_mut(it.idx as usize) {
                     *slot = list.len() as u32;
                 }
@@ -450,7 +454,11 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
                 let (Some(fs), Some(fd)) = (self.src.fp(s.idx), self.dst.fp(d.idx)) else {
                     return;
                 };
-                let flow = if stream < self.out.n_tcp { stream } else { NONE };
+                let flow = if stream < self.out.n_tcp {
+                    stream
+                } else {
+                    NONE
+                };
                 let exp = self.anchors.flow_raw(flow);
                 let r = fd.ts_ns.saturating_sub(fs.ts_ns);
                 if r.saturating_sub(exp).unsigned_abs() <= self.window {
@@ -482,7 +490,11 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             .collect();
         let ts = |k: &u32, side: u8| {
             items.get(*k as usize).map_or(0, |x| {
-                let fps = if side == 0 { self.src.fps } else { self.dst.fps };
+                let fps = if side == 0 {
+                    self.src.fps
+                } else {
+                    self.dst.fps
+                };
                 fps.get(x.idx as usize).map_or(0, |f| f.ts_ns)
             })
         };
@@ -555,9 +567,9 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             let Some(it) = items.get(k as usize).copied() else {
                 continue;
             };
-            let in_pair = pairs
-                .iter()
-                .any(|(s, d)| (s.side == it.side && s.idx == it.idx) || (d.side == it.side && d.idx == it.idx));
+            let in_pair = pairs.iter().any(|(s, d)| {
+                (s.side == it.side && s.idx == it.idx) || (d.side == it.side && d.idx == it.idx)
+            });
             if in_pair {
                 continue;
             }
@@ -567,7 +579,9 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             }
             let same_paired = paired.get(side).copied().unwrap_or(0) > 0;
             // The other side's copy of these bytes that arrived (or was sent) once.
-            let peer = pairs.first().map_or(0, |(s, d)| if it.side == 0 { d.idx + 1 } else { s.idx + 1 });
+            let peer = pairs
+                .first()
+                .map_or(0, |(s, d)| if it.side == 0 { d.idx + 1 } else { s.idx + 1 });
             let other_none = n_side.get(1 - side).copied().unwrap_or(0) == 0;
             let tcp = stream < self.out.n_tcp;
             if let Some(st) = self.stat_mut(&it) {
@@ -590,7 +604,12 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
         if free != [0, 0] {
             // Merge with the previous gap when it continues it with the same shape.
             if let Some(g) = self.out.gaps.last_mut() {
-                if g.stream == stream && g.end == lo && g.free == free && g.paired == paired && g.acked == acked {
+                if g.stream == stream
+                    && g.end == lo
+                    && g.free == free
+                    && g.paired == paired
+                    && g.acked == acked
+                {
                     g.end = hi;
                     return;
                 }
@@ -610,7 +629,11 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
     pub fn needy(&self) -> Vec<(u32, u32)> {
         let mut v = Vec::new();
         for pd in &self.pending {
-            let flow = if pd.stream < self.out.n_tcp { pd.stream } else { NONE };
+            let flow = if pd.stream < self.out.n_tcp {
+                pd.stream
+            } else {
+                NONE
+            };
             for k in 0..usize::from(pd.n_src) {
                 if let Some(it) = self
                     .copies
@@ -669,7 +692,11 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
                 .collect();
             active.clear();
             active.extend_from_slice(copies.get(at..at + ns + nd).unwrap_or(&[]));
-            let flow = if pd.stream < self.out.n_tcp { pd.stream } else { NONE };
+            let flow = if pd.stream < self.out.n_tcp {
+                pd.stream
+            } else {
+                NONE
+            };
             let gs: Vec<Guide> = ss
                 .iter()
                 .map(|s| {
@@ -767,7 +794,9 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             if let Some(sent_at_src) = sent_at_src {
                 self.earliest_copies(sent_at_src, &ss, &ds, &gs, &mut chosen);
             }
-            self.record(&items, pd.stream, pd.start, pd.end, pd.acked, &active, &chosen, p);
+            self.record(
+                &items, pd.stream, pd.start, pd.end, pd.acked, &active, &chosen, p,
+            );
         }
         self.items = items;
     }

@@ -285,7 +285,6 @@ fn hop_of(m: &HashMap<[u8; 16], Habit, FxBuildHasher>, a: &[u8; 16], default: i1
     }
 }
 
-
 /// Facts the diagnosis uses besides the report.
 pub(crate) struct Extra {
     /// Most common TTL change between the captures.
@@ -479,7 +478,10 @@ pub(crate) fn build(
     // The clock from every pair.
     let mut cs: Vec<ClockSample> = Vec::new();
     for (i, &t) in p.twin_s.iter().enumerate() {
-        let (Some(a), Some(b)) = (src_fps.get(i), t.checked_sub(1).and_then(|j| dst_fps.get(j as usize))) else {
+        let (Some(a), Some(b)) = (
+            src_fps.get(i),
+            t.checked_sub(1).and_then(|j| dst_fps.get(j as usize)),
+        ) else {
             continue;
         };
         let f = flow_s(i as u32);
@@ -493,7 +495,11 @@ pub(crate) fn build(
     drop(cs);
     let raw = |i: usize, j: usize| -> Option<i64> {
         let (a, b) = (src_fps.get(i)?, dst_fps.get(j)?);
-        Some(b.ts_ns.saturating_sub(a.ts_ns).saturating_sub(clock.offset_at(a.ts_ns)))
+        Some(
+            b.ts_ns
+                .saturating_sub(a.ts_ns)
+                .saturating_sub(clock.offset_at(a.ts_ns)),
+        )
     };
 
     // Which capture sent each packet.
@@ -606,7 +612,8 @@ pub(crate) fn build(
             // One sample per arrival: the receiving side's packets.
             let receiving = side_src != s2t;
             let (fa, fb) = (src_fps.get(i), dst_fps.get(j));
-            let excluded = fa.is_some_and(|f| f.is_excluded()) && fb.is_some_and(|f| f.is_excluded());
+            let excluded =
+                fa.is_some_and(|f| f.is_excluded()) && fb.is_some_and(|f| f.is_excluded());
             if receiving && !excluded {
                 if let Some(v) = per_dir.get_mut(usize::from(!s2t)) {
                     v.push(pos);
@@ -617,7 +624,10 @@ pub(crate) fn build(
     let [mut v0, mut v1] = per_dir;
     r.delay_s2t = Percentiles::of(&mut v0);
     r.delay_t2s = Percentiles::of(&mut v1);
-    let med_delay = [r.delay_s2t.map_or(0, |p| p.p50), r.delay_t2s.map_or(0, |p| p.p50)];
+    let med_delay = [
+        r.delay_s2t.map_or(0, |p| p.p50),
+        r.delay_t2s.map_or(0, |p| p.p50),
+    ];
     drop((v0, v1));
 
     // TTL habits: per flow (majority), overall, and of the hosts of packets without a twin
@@ -682,7 +692,12 @@ pub(crate) fn build(
         if i == NONE || n == 0 {
             continue;
         }
-        let j = p.twin_s.get(i as usize).copied().unwrap_or(0).wrapping_sub(1);
+        let j = p
+            .twin_s
+            .get(i as usize)
+            .copied()
+            .unwrap_or(0)
+            .wrapping_sub(1);
         let (Some(a), Some(b)) = (src_fps.get(i as usize), dst_fps.get(j as usize)) else {
             continue;
         };
@@ -749,7 +764,10 @@ pub(crate) fn build(
     let span = |lo: Option<i64>, hi: Option<i64>| (lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX));
     let (ss, se) = span(src_info.span_start(), src_info.span_end());
     let (ds, de) = span(dst_info.span_start(), dst_info.span_end());
-    let known = [src_info.span_start().is_some(), dst_info.span_start().is_some()];
+    let known = [
+        src_info.span_start().is_some(),
+        dst_info.span_start().is_some(),
+    ];
     let class_range = |d: Direction| -> (i64, i64) {
         let [u, w] = range;
         let pick = match d {
@@ -823,9 +841,8 @@ pub(crate) fn build(
                 // decided below from its drop counters; data the receiver acknowledged
                 // goes first.
                 let other = usize::from(side_src);
-                let acked = bs.is_some_and(|b| {
-                    b.acked > 0 && b.acked.saturating_add(b.surplus) >= b.total
-                });
+                let acked =
+                    bs.is_some_and(|b| b.acked > 0 && b.acked.saturating_add(b.surplus) >= b.total);
                 let no_copy_there = bs.is_none_or(|b| b.nopeer > 0);
                 st = Status::Lost;
                 if acked {
@@ -834,7 +851,17 @@ pub(crate) fn build(
                     }
                 }
                 if no_copy_there {
-                    push_missing(&mut missing, other, k, f, side_src, s2t, acked, &clock, med_delay);
+                    push_missing(
+                        &mut missing,
+                        other,
+                        k,
+                        f,
+                        side_src,
+                        s2t,
+                        acked,
+                        &clock,
+                        med_delay,
+                    );
                 }
             } else {
                 // At the receiver: a copy of what arrived, or nothing the sender's capture saw.
@@ -872,7 +899,17 @@ pub(crate) fn build(
                     st = Status::Extra;
                     if bs.is_none_or(|b| b.nopeer > 0) {
                         let other = usize::from(side_src);
-                        push_missing(&mut missing, other, k, f, side_src, s2t, false, &clock, med_delay);
+                        push_missing(
+                            &mut missing,
+                            other,
+                            k,
+                            f,
+                            side_src,
+                            s2t,
+                            false,
+                            &clock,
+                            med_delay,
+                        );
                     }
                 }
             }
@@ -1051,10 +1088,7 @@ pub(crate) fn build(
                 seg.resegmented += 1;
             }
         }
-        let ttl_mode = hop_f
-            .get(slot(flow_s(i)))
-            .filter(|x| x.1 > 0)
-            .map(|x| x.0);
+        let ttl_mode = hop_f.get(slot(flow_s(i))).filter(|x| x.1 > 0).map(|x| x.0);
         let unexpected = a.is_ip() && b.is_ip() && differences(a, b, ttl_mode, aligned, &mut diffs);
         if !(a.is_excluded() && b.is_excluded()) {
             let v = variant(a);
@@ -1114,7 +1148,8 @@ pub(crate) fn build(
         };
         for (k, f) in fps.iter().enumerate() {
             let twin = twins.get(k).copied().unwrap_or(0);
-            let twin_out = twin == 0 || other.get(twin as usize - 1).is_none_or(|g| g.is_excluded());
+            let twin_out =
+                twin == 0 || other.get(twin as usize - 1).is_none_or(|g| g.is_excluded());
             if f.is_excluded() && twin_out {
                 if let Some(x) = statuses.get_mut(k) {
                     *x = Status::Excluded;
@@ -1267,9 +1302,8 @@ fn flow_bytes(
 ) -> Vec<FlowBytes> {
     // Per TCP stream: first and last byte sent, by the sender's copies.
     let mut span: HashMap<u32, (u64, u64), FxBuildHasher> = HashMap::default();
-    let sender_side = |stream: u32| -> Option<usize> {
-        dirs.get(stream as usize).and_then(|d| d.index())
-    };
+    let sender_side =
+        |stream: u32| -> Option<usize> { dirs.get(stream as usize).and_then(|d| d.index()) };
     for (side, stats) in bm.stats.iter().enumerate() {
         for b in stats {
             if b.stream >= bm.n_tcp || sender_side(b.stream) != Some(side) {
@@ -1406,14 +1440,20 @@ fn counts(r: &Report, src_fps: &[Fingerprint], dst_fps: &[Fingerprint], bm: &Byt
         (false, &r.dst_status, &r.dst_direction, dst_fps),
     ] {
         for (k, (&st, f)) in statuses.iter().zip(fps).enumerate() {
-            let per = if side_src { &mut c.source } else { &mut c.target };
+            let per = if side_src {
+                &mut c.source
+            } else {
+                &mut c.target
+            };
             if let Some(x) = per.get_mut(st as usize) {
                 *x += 1;
             }
             let dir = dirs.get(k).copied().unwrap_or_default();
             let Some(di) = dir.index() else { continue };
             let at_sender = (di == 0) == side_src;
-            let Some(d) = c.dirs.get_mut(di) else { continue };
+            let Some(d) = c.dirs.get_mut(di) else {
+                continue;
+            };
             let b = bm.stat(side_src, k as u32);
             match st {
                 Status::Excluded | Status::NotForwarded | Status::OutsideOverlap => continue,
@@ -1440,7 +1480,8 @@ fn counts(r: &Report, src_fps: &[Fingerprint], dst_fps: &[Fingerprint], bm: &Byt
                 Status::PartlyLost => {
                     d.partly_lost += 1;
                     if let Some(b) = b {
-                        let lost = u64::from(b.total.saturating_sub(b.matched).saturating_sub(b.acked));
+                        let lost =
+                            u64::from(b.total.saturating_sub(b.matched).saturating_sub(b.acked));
                         d.bytes_lost += lost;
                         d.ip_bytes_lost += lost;
                     }

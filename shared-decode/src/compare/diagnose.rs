@@ -158,11 +158,16 @@ pub(crate) fn diagnose(
     }
 
     // Loss, per direction, the direction that lost most first.
-    let dir_name = |di: usize| if di == 0 { "source → target" } else { "target → source" };
+    let dir_name = |di: usize| {
+        if di == 0 {
+            "source → target"
+        } else {
+            "target → source"
+        }
+    };
     let mut order = [0usize, 1];
-    order.sort_by_key(|&di| {
-        std::cmp::Reverse(c.dirs.get(di).map_or(0, |x| x.lost + x.partly_lost))
-    });
+    order
+        .sort_by_key(|&di| std::cmp::Reverse(c.dirs.get(di).map_or(0, |x| x.lost + x.partly_lost)));
     for di in order {
         let Some(dc) = c.dirs.get(di) else { continue };
         if dc.lost == 0 && dc.partly_lost == 0 {
@@ -204,7 +209,10 @@ pub(crate) fn diagnose(
                 pct(dc.lost, could)
             )
         } else {
-            format!("No packet the {sender} sent was lost whole ({})", dir_name(di))
+            format!(
+                "No packet the {sender} sent was lost whole ({})",
+                dir_name(di)
+            )
         };
         if dc.partly_lost > 0 {
             s.push_str(&format!(
@@ -301,7 +309,10 @@ pub(crate) fn diagnose(
         }
     }
     // Capture drops.
-    for (cap, name, info) in [(0usize, "source", &r.src_info), (1usize, "target", &r.dst_info)] {
+    for (cap, name, info) in [
+        (0usize, "source", &r.src_info),
+        (1usize, "target", &r.dst_info),
+    ] {
         let missed = if cap == 0 {
             c.dst(Status::CaptureDrop)
         } else {
@@ -364,7 +375,11 @@ pub(crate) fn diagnose(
         if extra.is_empty() {
             continue;
         }
-        let sender = if receiver == "target" { "source" } else { "target" };
+        let sender = if receiver == "target" {
+            "source"
+        } else {
+            "target"
+        };
         let rst = extra
             .iter()
             .filter(|f| f.is_tcp() && f.flags & tcp_flags::RST != 0)
@@ -419,7 +434,10 @@ pub(crate) fn diagnose(
     }
     // How the captures cut TCP payload.
     let sg = &r.segmentation;
-    for (side, name, info) in [(0usize, "source", &r.src_info), (1usize, "target", &r.dst_info)] {
+    for (side, name, info) in [
+        (0usize, "source", &r.src_info),
+        (1usize, "target", &r.dst_info),
+    ] {
         let n = sg.super_segments.get(side).copied().unwrap_or(0);
         if n > 0 {
             let mut s = format!(
@@ -451,7 +469,10 @@ pub(crate) fn diagnose(
             thousands(u64::from(sg.degraded_streams))
         ));
     }
-    for (side, name, info) in [(0usize, "source", &r.src_info), (1usize, "target", &r.dst_info)] {
+    for (side, name, info) in [
+        (0usize, "source", &r.src_info),
+        (1usize, "target", &r.dst_info),
+    ] {
         if !r.snap_cut.get(side).copied().unwrap_or(false) {
             continue;
         }
@@ -462,9 +483,14 @@ pub(crate) fn diagnose(
             .filter(|&n| n < 65_535)
             .map_or(String::new(), |n| format!(" (snap length {n})"));
         let what = match r.compared_payload {
-            Some(0) => "on their headers alone (lengths, sequence numbers, IP IDs, time)".to_string(),
-            Some(n) => format!("on their headers and the first {n} payload bytes both captures hold"),
-            None => "on everything both captures hold; TCP options cut short were not compared".to_string(),
+            Some(0) => {
+                "on their headers alone (lengths, sequence numbers, IP IDs, time)".to_string()
+            }
+            Some(n) => {
+                format!("on their headers and the first {n} payload bytes both captures hold")
+            }
+            None => "on everything both captures hold; TCP options cut short were not compared"
+                .to_string(),
         };
         d.push(format!(
             "The {name} capture cut packets short{snap}: they were matched {what}."

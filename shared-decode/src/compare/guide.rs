@@ -124,7 +124,13 @@ impl Guides {
         needy: impl Iterator<Item = (u32, u32)>,
     ) -> Guides {
         // Group by flow (a counting sort keeps the order of `pairs`, then sort each run).
-        let slot = |f: u32| if f == NONE { n_flows } else { (f as usize).min(n_flows) };
+        let slot = |f: u32| {
+            if f == NONE {
+                n_flows
+            } else {
+                (f as usize).min(n_flows)
+            }
+        };
         let mut at = vec![0u32; n_flows + 2];
         for &(f, _, _) in pairs {
             if let Some(x) = at.get_mut(slot(f) + 1) {
@@ -247,7 +253,11 @@ impl Guides {
             };
         }
         if flow != NONE {
-            if let Some(&fd) = self.flow_delay.get(flow as usize).filter(|&&x| x != i64::MIN) {
+            if let Some(&fd) = self
+                .flow_delay
+                .get(flow as usize)
+                .filter(|&&x| x != i64::MIN)
+            {
                 return Guide {
                     delay: self.coarse.saturating_add(fd),
                     ttl_delta: None,

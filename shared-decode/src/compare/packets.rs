@@ -82,14 +82,7 @@ impl Pairing {
 }
 
 /// The key of a packet in its flow; `ident`: include the IP ID.
-fn flow_key(
-    content: &Content,
-    flow: u32,
-    f: &Fingerprint,
-    seq: u32,
-    ack: u32,
-    ident: bool,
-) -> u64 {
+fn flow_key(content: &Content, flow: u32, f: &Fingerprint, seq: u32, ack: u32, ident: bool) -> u64 {
     let mut h = FxHasher::default();
     h.write_u32(flow);
     h.write_u8(f.proto);
@@ -383,12 +376,7 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
                         .map_or(0, |f| f.ts_ns);
                     t.saturating_add(gs.get(i).map_or(0, |g| g.delay))
                 },
-                |j| {
-                    order
-                        .get(j)
-                        .and_then(|&d| dst.fp(d))
-                        .map_or(0, |f| f.ts_ns)
-                },
+                |j| order.get(j).and_then(|&d| dst.fp(d)).map_or(0, |f| f.ts_ns),
                 |i, j| {
                     let (s, d, g) = (*rs.get(i)?, *order.get(j)?, gs.get(i)?);
                     self.cost(s, d, g, true)
@@ -437,7 +425,10 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
         sort::keys(&mut kb);
         let mut runs: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
         join(&ka, &kb, |a, b| {
-            runs.push((a.iter().map(|x| x.1).collect(), b.iter().map(|x| x.1).collect()));
+            runs.push((
+                a.iter().map(|x| x.1).collect(),
+                b.iter().map(|x| x.1).collect(),
+            ));
         });
         for (ss, ds) in runs {
             self.run(p, guides, &ss, &ds);

@@ -677,47 +677,52 @@ impl Report {
     /// pieces of a super-segment split on the way), each frame of each side exactly once
     /// as the entry's own packet. Excluded packets are left out.
     pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
-        let partial: std::collections::HashMap<(bool, u32), u32> = self
-            .partial
+        let partial: std::collections::HashMap<(bool, u32), u32> =
+            self.partial.iter().map(|&(s, f, n)| ((s, f), n)).collect();
+        let src = self
+            .src_status
             .iter()
-            .map(|&(s, f, n)| ((s, f), n))
-            .collect();
-        let src = self.src_status.iter().enumerate().filter_map(move |(i, &st)| {
-            if st == Status::Excluded {
-                return None;
-            }
-            let f = i as u32 + 1;
-            Some(Entry {
-                source: f,
-                target: self.src_twin.get(i).copied().unwrap_or(0),
-                sent_by: self.src_direction.get(i).copied().unwrap_or_default(),
-                status: st,
-                delay_ns: self.delay_ns.get(i).copied().filter(|&d| d != i64::MIN),
-                lost_bytes: partial.get(&(true, f)).copied(),
-                at_source: true,
-            })
-        });
-        let dst = self.dst_status.iter().enumerate().filter_map(move |(j, &st)| {
-            let f = j as u32 + 1;
-            let twin = self.dst_twin.get(j).copied().unwrap_or(0);
-            // Covered by its twin's entry when the two are one pair with one status (a
-            // piece of a split super-segment can differ from the whole: its own entry).
-            let covered = twin != 0
-                && self.src_twin.get(twin as usize - 1).copied() == Some(f)
-                && self.src_status.get(twin as usize - 1) == Some(&st);
-            if covered || st == Status::Excluded {
-                return None;
-            }
-            Some(Entry {
-                source: twin,
-                target: f,
-                sent_by: self.dst_direction.get(j).copied().unwrap_or_default(),
-                status: st,
-                delay_ns: self.dst_delay_ns.get(j).copied().filter(|&d| d != i64::MIN),
-                lost_bytes: None,
-                at_source: false,
-            })
-        });
+            .enumerate()
+            .filter_map(move |(i, &st)| {
+                if st == Status::Excluded {
+                    return None;
+                }
+                let f = i as u32 + 1;
+                Some(Entry {
+                    source: f,
+                    target: self.src_twin.get(i).copied().unwrap_or(0),
+                    sent_by: self.src_direction.get(i).copied().unwrap_or_default(),
+                    status: st,
+                    delay_ns: self.delay_ns.get(i).copied().filter(|&d| d != i64::MIN),
+                    lost_bytes: partial.get(&(true, f)).copied(),
+                    at_source: true,
+                })
+            });
+        let dst = self
+            .dst_status
+            .iter()
+            .enumerate()
+            .filter_map(move |(j, &st)| {
+                let f = j as u32 + 1;
+                let twin = self.dst_twin.get(j).copied().unwrap_or(0);
+                // Covered by its twin's entry when the two are one pair with one status (a
+                // piece of a split super-segment can differ from the whole: its own entry).
+                let covered = twin != 0
+                    && self.src_twin.get(twin as usize - 1).copied() == Some(f)
+                    && self.src_status.get(twin as usize - 1) == Some(&st);
+                if covered || st == Status::Excluded {
+                    return None;
+                }
+                Some(Entry {
+                    source: twin,
+                    target: f,
+                    sent_by: self.dst_direction.get(j).copied().unwrap_or_default(),
+                    status: st,
+                    delay_ns: self.dst_delay_ns.get(j).copied().filter(|&d| d != i64::MIN),
+                    lost_bytes: None,
+                    at_source: false,
+                })
+            });
         let partial_dst: std::collections::HashMap<u32, u32> = self
             .partial
             .iter()
@@ -953,7 +958,11 @@ impl Report {
                 f.retransmitted_bytes,
                 f.late_bytes
             );
-            for (name, v) in [("lost", &f.lost), ("duplicated", &f.duplicated), ("late", &f.late)] {
+            for (name, v) in [
+                ("lost", &f.lost),
+                ("duplicated", &f.duplicated),
+                ("late", &f.late),
+            ] {
                 let _ = write!(o, ",\"{name}\":[");
                 for (k, (a, b)) in v.iter().enumerate() {
                     if k > 0 {
