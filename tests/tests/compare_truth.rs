@@ -1,13 +1,18 @@
-//! Ground truth for `shared_decode::compare`: `../shared/perf/gen_workload.py pair` writes
-//! the same traffic as seen on both sides of a NAT router (loss, duplication, reordering,
-//! clock offset and skew, ISN randomisation, one-way or two-way delays) together with what
-//! happened to every source packet. Here, over several seeds and settings, the compare
-//! engine must find the lost and the extra packets with precision and recall of at least
-//! 99.9%, the clock offset within 1 ms, and exactly the NAT map the router applied.
+//! Ground truth for `shared_decode::compare`: `../shared/perf/gen_workload.py pair
+//! --directions both` writes the same traffic as seen on both sides of a NAT router —
+//! client→server packets sent at the source, server→client packets sent at the target, with
+//! loss, duplication and reordering on each way, clock offset and skew, ISN randomisation —
+//! together with what happened to every packet sent. Here, over several seeds and
+//! settings, the compare engine must find the lost packets (at the capture that sent them)
+//! and the duplicates (at the capture that received them) with precision and recall of at
+//! least 99.9% in each direction, pair every delivered packet with its twin, estimate the
+//! clock offset within 1 ms and the drift within 5 ppm, and report exactly the NAT map the
+//! router applied.
 //!
 //! Extra packets: the generator injects none, so this test adds TCP resets "from the path"
-//! to the target file (and renumbers the truth). Frames are decoded for the truth by a few
-//! lines of hand-written parsing here, not by the code under test.
+//! to the target file (forged towards the server in the client's name) and renumbers the
+//! truth. Frames are decoded for the truth by a few lines of hand-written parsing here, not
+//! by the code under test.
 //!
 //! Run with `--nocapture` to see the numbers per case.
 
@@ -24,8 +29,6 @@ struct Case {
     seed: u32,
     n: u32,
     args: &'static [&'static str],
-    /// `--delay-model path`: the offset itself is recoverable.
-    path: bool,
     /// True clock offset (s) and skew (ppm).
     offset_s: f64,
     skew_ppm: f64,
@@ -36,103 +39,85 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
-        name: "defaults: NAT, 2% loss, reordering, one-way delay",
-        seed: 11,
-        n: 40_000,
-        args: &[],
-        path: false,
+        name: "both ways: NAT, 3% loss, 1% duplication, reordering, ISN shift",
+        seed: 21,
+        n: 30_000,
+        args: &[
+            "--dup-rate",
+            "0.01",
+            "--isn-shift",
+            "--reorder-rate",
+            "0.001",
+            "--loss",
+            "0.03",
+            "--pps",
+            "1000",
+        ],
         offset_s: 3.2,
         skew_ppm: 0.0,
         inject: 40,
         pcapng: false,
     },
     Case {
-        name: "two-way delays, 3% loss, longer capture",
-        seed: 12,
-        n: 30_000,
-        args: &["--delay-model", "path", "--loss", "0.03", "--pps", "1000"],
-        path: true,
-        offset_s: 3.2,
-        skew_ppm: 0.0,
-        inject: 25,
-        pcapng: false,
-    },
-    Case {
-        name: "two-way, ISN shift, 1% duplication, more reordering (pcapng)",
-        seed: 13,
-        n: 30_000,
+        name: "both ways: clock 12.5 s behind and 80 ppm fast, 2 minutes (pcapng)",
+        seed: 22,
+        n: 40_000,
         args: &[
-            "--delay-model",
-            "path",
-            "--isn-shift",
             "--dup-rate",
-            "0.01",
-            "--reorder-rate",
-            "0.001",
-            "--pps",
-            "1000",
+            "0.005",
+            "--isn-shift",
+            "--skew-ppm",
+            "80",
             "--offset",
-            "-7.25",
+            "-12.5",
+            "--pps",
+            "300",
+            "--loss",
+            "0.02",
+            "--reorder-rate",
+            "0.002",
         ],
-        path: true,
-        offset_s: -7.25,
-        skew_ppm: 0.0,
+        offset_s: -12.5,
+        skew_ppm: 80.0,
         inject: 0,
         pcapng: true,
     },
     Case {
-        name: "one-way, ISN shift, duplication, 5% loss",
-        seed: 14,
+        name: "both ways: 5% loss, 1% duplication, jitter 0.3 ms",
+        seed: 31,
         n: 40_000,
-        args: &["--isn-shift", "--dup-rate", "0.005", "--loss", "0.05"],
-        path: false,
+        args: &[
+            "--dup-rate",
+            "0.01",
+            "--loss",
+            "0.05",
+            "--reorder-rate",
+            "0.003",
+            "--jitter",
+            "0.3",
+        ],
         offset_s: 3.2,
         skew_ppm: 0.0,
         inject: 30,
         pcapng: false,
     },
     Case {
-        name: "two-way, target clock 150 ppm fast, 2 minutes",
+        name: "both ways: target clock 150 ppm slow, an hour ahead, ISN shift",
         seed: 15,
         n: 30_000,
         args: &[
-            "--delay-model",
-            "path",
             "--skew-ppm",
-            "150",
+            "-150",
+            "--offset",
+            "3600",
             "--pps",
             "250",
-            "--jitter",
-            "1",
-        ],
-        path: true,
-        offset_s: 3.2,
-        skew_ppm: 150.0,
-        inject: 20,
-        pcapng: false,
-    },
-    Case {
-        name: "two-way, clock 80 ppm slow and 12.5 s behind, ISN shift, duplication",
-        seed: 16,
-        n: 30_000,
-        args: &[
-            "--delay-model",
-            "path",
-            "--skew-ppm",
-            "-80",
-            "--offset",
-            "-12.5",
-            "--pps",
-            "300",
             "--isn-shift",
             "--dup-rate",
             "0.002",
-            "--jitter",
-            "1",
         ],
-        path: true,
-        offset_s: -12.5,
-        skew_ppm: -80.0,
+        offset_s: 3600.0,
+        skew_ppm: -150.0,
         inject: 20,
         pcapng: false,
     },
@@ -153,6 +138,7 @@ fn generate(dir: &Path, c: &Case) -> PathBuf {
         .args(["-n", &c.n.to_string(), "--seed", &c.seed.to_string(), "-o"])
         .arg(&prefix)
         .args(["--format", if c.pcapng { "pcapng" } else { "pcap" }])
+        .args(["--directions", "both"])
         .args(c.args)
         .output()
         .expect("python3");
@@ -262,9 +248,10 @@ fn addr_bytes(e: &compare::NatEndpoint) -> Vec<u8> {
 /// numbers of the injected frames.
 type Injected = (Vec<(i64, Vec<u8>)>, Vec<u32>, BTreeSet<u32>);
 
-/// Injects TCP resets "from the path": copies of server → NAT-address segments with RST,
-/// a new sequence number and IP ID, 0.3 ms after them. Returns the new frame list and, per
-/// original frame, its new number.
+/// Injects TCP resets "from the path": copies of NAT-address → server segments (a middlebox
+/// forging a reset in the client's name, towards the server) with RST, a new sequence number
+/// and IP ID, 0.3 ms after them. Returns the new frame list and, per original frame, its new
+/// number.
 fn inject(frames: &[(i64, Vec<u8>)], k: usize, seed: u32) -> Injected {
     let mut x = u64::from(seed) * 0x9e37_79b9 + 1;
     let mut next = || {
@@ -276,7 +263,7 @@ fn inject(frames: &[(i64, Vec<u8>)], k: usize, seed: u32) -> Injected {
     let candidates: Vec<usize> = frames
         .iter()
         .enumerate()
-        .filter(|(_, (_, d))| be16(d, 12) == 0x0800 && d[23] == 6 && d[30..34] == [203, 0, 113, 7])
+        .filter(|(_, (_, d))| be16(d, 12) == 0x0800 && d[23] == 6 && d[26..30] == [203, 0, 113, 7])
         .map(|(i, _)| i)
         .collect();
     assert!(candidates.len() > k * 10, "too few segments to copy");
@@ -342,9 +329,11 @@ fn load(path: &Path) -> (Vec<Fingerprint>, SideInfo) {
 }
 
 struct Row {
+    src: Option<u32>,
     tgt: Option<u32>,
     status: String,
-    delta_s: f64,
+    /// The capture the packet was sent at: true = source.
+    sent_at_src: bool,
     dups: Vec<u32>,
 }
 
@@ -368,9 +357,10 @@ fn truth(prefix: &Path) -> Vec<Row> {
                 .copied()
         };
         rows.push(Row {
+            src: col("src_frame").unwrap().parse().ok(),
             tgt: col("tgt_frame").unwrap().parse().ok(),
             status: col("status").unwrap().to_string(),
-            delta_s: col("delta_s").unwrap().parse().unwrap_or(f64::NAN),
+            sent_at_src: col("sent_at").expect("a --directions both truth") == "source",
             dups: col("dup_frames")
                 .unwrap_or("")
                 .split(',')
@@ -405,12 +395,14 @@ fn check(dir: &Path, c: &Case) -> String {
     let mut rows = truth(&prefix);
     let src_frames = frames(&src_path);
     let mut tgt_frames = frames(&tgt_path);
-    assert_eq!(src_frames.len(), rows.len());
     let mut injected = BTreeSet::new();
     if c.inject > 0 {
         let (f, renum, inj) = inject(&tgt_frames, c.inject, c.seed);
         for r in &mut rows {
             r.tgt = r.tgt.map(|t| renum[t as usize]);
+            if !r.sent_at_src {
+                continue; // server -> client duplicates are in the source file
+            }
             for d in &mut r.dups {
                 *d = renum[*d as usize];
             }
@@ -426,67 +418,137 @@ fn check(dir: &Path, c: &Case) -> String {
     let r: Report = compare::compare(&src, &dst, &si, &di, &Options::default());
     let took = t0.elapsed();
 
-    // Lost.
-    let want_lost: BTreeSet<u32> = (1..=rows.len() as u32)
-        .filter(|&i| rows[i as usize - 1].status == "lost")
-        .collect();
-    let ours_lost: BTreeSet<u32> = (1..=src.len() as u32)
-        .filter(|&i| r.src_status[i as usize - 1] == Status::Lost)
-        .collect();
-    let (lp, lr) = pr(&ours_lost, &want_lost);
-    // Extra: target frames that are nobody's twin nor a duplicate in the truth.
-    let mut accounted: HashSet<u32> = HashSet::new();
-    let mut want_dup = BTreeSet::new();
-    for row in &rows {
-        if let Some(t) = row.tgt {
-            accounted.insert(t);
+    // Per direction: lost at the sender, duplicated at the receiver.
+    let status_at = |src_side: bool, f: u32| -> Status {
+        let v = if src_side {
+            &r.src_status
+        } else {
+            &r.dst_status
+        };
+        v[f as usize - 1]
+    };
+    let mut line = format!("{:<70} src {:>6} tgt {:>6}", c.name, src.len(), dst.len());
+    let mut problems = Vec::new();
+    for sent_at_src in [true, false] {
+        let name = if sent_at_src {
+            "sent at source"
+        } else {
+            "sent at target"
+        };
+        let want_lost: BTreeSet<u32> = rows
+            .iter()
+            .filter(|x| x.status == "lost" && x.sent_at_src == sent_at_src)
+            .map(|x| {
+                if sent_at_src {
+                    x.src.unwrap()
+                } else {
+                    x.tgt.unwrap()
+                }
+            })
+            .collect();
+        let n_side = if sent_at_src { src.len() } else { dst.len() } as u32;
+        let ours_lost: BTreeSet<u32> = (1..=n_side)
+            .filter(|&f| status_at(sent_at_src, f) == Status::Lost)
+            .collect();
+        let (lp, lr) = pr(&ours_lost, &want_lost);
+        // Duplicates are in the receiving file.
+        let want_dup: BTreeSet<u32> = rows
+            .iter()
+            .filter(|x| x.sent_at_src == sent_at_src)
+            .flat_map(|x| x.dups.iter().copied())
+            .collect();
+        let n_recv = if sent_at_src { dst.len() } else { src.len() } as u32;
+        let ours_dup: BTreeSet<u32> = (1..=n_recv)
+            .filter(|&f| status_at(!sent_at_src, f) == Status::Duplicated)
+            .collect();
+        let (dp, dr) = pr(&ours_dup, &want_dup);
+        line.push_str(&format!(
+            " | {name}: lost {:>4}/{:<4} P {:.5} R {:.5} dup {:>3}/{:<3} P {:.4} R {:.4}",
+            ours_lost.len(),
+            want_lost.len(),
+            lp,
+            lr,
+            ours_dup.len(),
+            want_dup.len(),
+            dp,
+            dr
+        ));
+        if lp < 0.999 || lr < 0.999 {
+            problems.push(format!(
+                "lost {name}: false {:?} missed {:?}",
+                ours_lost
+                    .difference(&want_lost)
+                    .take(10)
+                    .collect::<Vec<_>>(),
+                want_lost
+                    .difference(&ours_lost)
+                    .take(10)
+                    .collect::<Vec<_>>()
+            ));
         }
-        for &d in &row.dups {
-            accounted.insert(d);
-            want_dup.insert(d);
+        if dp < 0.999 || dr < 0.999 {
+            problems.push(format!(
+                "duplicated {name}: false {:?} missed {:?}",
+                ours_dup.difference(&want_dup).take(10).collect::<Vec<_>>(),
+                want_dup.difference(&ours_dup).take(10).collect::<Vec<_>>()
+            ));
         }
     }
-    let want_extra: BTreeSet<u32> = (1..=dst.len() as u32)
-        .filter(|t| !accounted.contains(t))
-        .collect();
-    assert_eq!(
-        want_extra, injected,
-        "{}: the truth's extra frames are the injected ones",
-        c.name
-    );
+    // Extra: the injected resets, and nothing else.
     let ours_extra: BTreeSet<u32> = (1..=dst.len() as u32)
         .filter(|&j| r.dst_status[j as usize - 1] == Status::Extra)
+        .chain(
+            (1..=src.len() as u32)
+                .filter(|&i| r.src_status[i as usize - 1] == Status::Extra)
+                .map(|i| i | 1 << 31),
+        )
         .collect();
-    let (ep, er) = pr(&ours_extra, &want_extra);
-    let ours_dup: BTreeSet<u32> = (1..=dst.len() as u32)
-        .filter(|&j| r.dst_status[j as usize - 1] == Status::Duplicated)
-        .collect();
-    let (dp, dr) = pr(&ours_dup, &want_dup);
-    // Twins.
-    let delivered: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].status == "delivered")
-        .collect();
+    let (ep, er) = pr(&ours_extra, &injected);
+    if ep < 0.999 || er < 0.999 {
+        problems.push(format!(
+            "extra: false {:?} missed {:?}",
+            ours_extra
+                .difference(&injected)
+                .take(10)
+                .collect::<Vec<_>>(),
+            injected
+                .difference(&ours_extra)
+                .take(10)
+                .collect::<Vec<_>>()
+        ));
+    }
+    // Twins of the delivered packets.
+    let delivered: Vec<&Row> = rows.iter().filter(|x| x.status == "delivered").collect();
     let wrong = delivered
         .iter()
-        .filter(|&&i| Some(r.src_twin[i]) != rows[i].tgt)
+        .filter(|x| {
+            let (s, t) = (x.src.unwrap(), x.tgt.unwrap());
+            r.src_twin[s as usize - 1] != t && r.dst_twin[t as usize - 1] != s
+        })
         .count();
-    // Clock.
-    let truth_offset_ns = if c.path {
-        c.offset_s * 1e9
-    } else {
-        // One-way: offset and minimum delay are one number.
-        delivered
-            .iter()
-            .map(|&i| rows[i].delta_s)
-            .fold(f64::INFINITY, f64::min)
-            * 1e9
-    };
-    let off_err_ms = (r.clock.offset_ns as f64 - truth_offset_ns).abs() / 1e6;
+    if (wrong as f64) > 0.001 * delivered.len() as f64 {
+        problems.push(format!("{wrong} wrong twins"));
+    }
+    // Clock: the offset at the first source packet (the skew counts from there), the drift.
+    let off_err_ms = (r.clock.offset_ns as f64 - c.offset_s * 1e9).abs() / 1e6;
+    if off_err_ms > 1.0 {
+        problems.push(format!(
+            "clock offset off by {off_err_ms:.3} ms: {:?}",
+            r.clock
+        ));
+    }
+    let drift_err = (r.clock.drift_ppm - c.skew_ppm).abs();
+    if drift_err > 5.0 {
+        problems.push(format!("drift off by {drift_err:.2} ppm: {:?}", r.clock));
+    }
+    if r.clock.method != compare::ClockMethod::TwoWay {
+        problems.push(format!("clock method {:?}", r.clock.method));
+    }
     // NAT map.
     let mut want_nat: BTreeSet<NatKey> = BTreeSet::new();
-    for &i in &delivered {
-        let t = rows[i].tgt.unwrap() as usize;
-        if let (Some(a), Some(b)) = (tuple(&src_frames[i].1), tuple(&tgt_frames[t - 1].1)) {
+    for x in &delivered {
+        let (s, t) = (x.src.unwrap() as usize, x.tgt.unwrap() as usize);
+        if let (Some(a), Some(b)) = (tuple(&src_frames[s - 1].1), tuple(&tgt_frames[t - 1].1)) {
             if a != b {
                 want_nat.insert(nat_key(a, b));
             }
@@ -509,88 +571,32 @@ fn check(dir: &Path, c: &Case) -> String {
             nat_key(t(n.inside), t(n.outside))
         })
         .collect();
-    let line = format!(
-        "{:<72} src {:>6} tgt {:>6} | lost {:>5}/{:<5} P {:.5} R {:.5} | extra {:>3}/{:<3} P {:.4} R {:.4} | dup {:>4}/{:<4} P {:.4} R {:.4} | wrong twins {} | offset err {:.3} ms ({}, ±{} ms) drift {:+.1}/{:+.1} ppm | NAT {} flows {} | {:.2} s",
-        c.name,
-        src.len(),
-        dst.len(),
-        ours_lost.len(),
-        want_lost.len(),
-        lp,
-        lr,
+    if ours_nat != want_nat {
+        problems.push(format!(
+            "NAT map: missing {:?} unexpected {:?}",
+            want_nat.difference(&ours_nat).take(3).collect::<Vec<_>>(),
+            ours_nat.difference(&want_nat).take(3).collect::<Vec<_>>()
+        ));
+    }
+    // Not-forwarded packets are never reported lost (precision covers it), and most are
+    // found as such.
+    let nf = rows.iter().filter(|x| x.status == "not_forwarded").count();
+    let ours_nf = r.counts.src(Status::NotForwarded) as usize;
+    if ours_nf < nf * 99 / 100 {
+        problems.push(format!("not forwarded: ours {ours_nf}, truth {nf}"));
+    }
+    line.push_str(&format!(
+        " | extra {}/{} | wrong twins {wrong} | offset err {off_err_ms:.3} ms drift {:+.2}/{:+.1} ppm | NAT {} flows {} | {:.2} s",
         ours_extra.len(),
-        want_extra.len(),
-        ep,
-        er,
-        ours_dup.len(),
-        want_dup.len(),
-        dp,
-        dr,
-        wrong,
-        off_err_ms,
-        r.clock.method.name(),
-        if r.clock.uncertainty_ns == i64::MAX { "∞".to_string() } else { format!("{:.1}", r.clock.uncertainty_ns as f64 / 1e6) },
+        injected.len(),
         r.clock.drift_ppm,
         c.skew_ppm,
         ours_nat.len(),
         if ours_nat == want_nat { "exact" } else { "DIFFERENT" },
-        took.as_secs_f64(),
-    );
+        took.as_secs_f64()
+    ));
     println!("{line}");
-    assert!(
-        lp >= 0.999 && lr >= 0.999,
-        "lost: {line}\nfalse: {:?}\nmissed: {:?}",
-        ours_lost
-            .difference(&want_lost)
-            .take(20)
-            .collect::<Vec<_>>(),
-        want_lost
-            .difference(&ours_lost)
-            .take(20)
-            .collect::<Vec<_>>()
-    );
-    assert!(
-        ep >= 0.999 && er >= 0.999,
-        "extra: {line}\nfalse: {:?}\nmissed: {:?}",
-        ours_extra
-            .difference(&want_extra)
-            .take(20)
-            .collect::<Vec<_>>(),
-        want_extra
-            .difference(&ours_extra)
-            .take(20)
-            .collect::<Vec<_>>()
-    );
-    assert!(dp >= 0.999 && dr >= 0.999, "duplicates: {line}");
-    assert!(
-        (wrong as f64) <= 0.001 * delivered.len() as f64,
-        "twins: {line}"
-    );
-    assert!(off_err_ms <= 1.0, "clock: {line} {:?}", r.clock);
-    if c.skew_ppm != 0.0 {
-        assert!(
-            (r.clock.drift_ppm - c.skew_ppm).abs() <= 20.0,
-            "drift: {line}"
-        );
-    }
-    if c.path {
-        assert_eq!(r.clock.method, compare::ClockMethod::TwoWay, "{line}");
-    }
-    assert!(!want_nat.is_empty());
-    let missing: Vec<_> = want_nat.difference(&ours_nat).take(5).collect();
-    let unexpected: Vec<_> = ours_nat.difference(&want_nat).take(5).collect();
-    assert!(
-        ours_nat == want_nat,
-        "NAT map: {line}\nmissing {missing:?}\nunexpected {unexpected:?}"
-    );
-    // Not-forwarded source packets are never reported lost (covered by precision), and the
-    // engine found most of them as such.
-    let nf = rows.iter().filter(|r| r.status == "not_forwarded").count();
-    let ours_nf = r.counts.src(Status::NotForwarded) as usize;
-    assert!(
-        ours_nf >= nf * 99 / 100,
-        "not forwarded: ours {ours_nf}, truth {nf}: {line}"
-    );
+    assert!(problems.is_empty(), "{line}\n{}", problems.join("\n"));
     line
 }
 
@@ -642,19 +648,28 @@ fn cli_json_matches_the_engine() {
     let mut seen_s: HashMap<u64, usize> = HashMap::new();
     let mut seen_t: HashMap<u64, usize> = HashMap::new();
     for p in pk {
+        // Each frame of each side is one entry's own packet, or the twin in its pair's.
+        let own = p["at"].as_str().unwrap();
         if let Some(s) = p["source"].as_u64() {
-            if p["status"] != "duplicated" {
+            if own == "source" {
                 *seen_s.entry(s).or_default() += 1;
             }
         }
         if let Some(t) = p["target"].as_u64() {
-            *seen_t.entry(t).or_default() += 1;
+            let pair =
+                ["matched", "modified", "reordered"].contains(&p["status"].as_str().unwrap());
+            if own == "target" || pair {
+                *seen_t.entry(t).or_default() += 1;
+            }
         }
+        assert!(
+            ["source", "target"].contains(&p["sent_by"].as_str().unwrap()),
+            "{p}"
+        );
     }
     assert_eq!(seen_s.len(), src.len());
     assert!(seen_s.values().all(|&n| n == 1));
     assert_eq!(seen_t.len(), dst.len());
-    assert!(seen_t.values().all(|&n| n == 1));
     // -Y restricts the report to matching packets (and their twins).
     let out = paircap_tests::cmd()
         .arg("compare")
