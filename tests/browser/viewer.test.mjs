@@ -360,11 +360,12 @@ test('export: the displayed packets as pcapng, plain and anonymised', async () =
 
 test('compare: a source/target pair shows the counts paircap compare prints, aligned rows, the diff, and filters on the compare status', async () => {
   const prefix = path.join(TMP, 'pair');
-  execFileSync('python3', [path.join(SHARED, 'perf/gen_workload.py'), 'pair', '-n', '20000', '-o', prefix, '--dup-rate', '0.002'], { stdio: 'ignore' });
+  execFileSync('python3', [path.join(SHARED, 'perf/gen_workload.py'), 'pair', '-n', '20000', '-o', prefix, '--directions', 'both', '--dup-rate', '0.002'], { stdio: 'ignore' });
   const [src, tgt] = [`${prefix}.src.pcapng`, `${prefix}.tgt.pcapng`];
   const bin = path.join(REPO, 'target/debug/paircap');
   const cli = JSON.parse(execFileSync(bin, ['compare', src, tgt, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
-  const { page, errors } = await openViewer(browser, server, { width: 1400, height: 900 });
+  // The size the compare issue was seen at: the lists must keep most of the height.
+  const { page, errors } = await openViewer(browser, server, { width: 1280, height: 800 });
   await openFile(page, src);
   await page.setInputFiles('[data-testid=open-target]', tgt);
   await page.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'compared', null, { timeout: 300000 });
@@ -372,14 +373,45 @@ test('compare: a source/target pair shows the counts paircap compare prints, ali
     assert.equal(await num(page, `compare-${k}`), cli.counts[k], `compare-${k}`);
   }
   assert.ok(cli.counts.lost > 100 && cli.counts.duplicated > 0, JSON.stringify(cli.counts));
-  assert.match(await text(page, 'compare-diagnosis'), /never reached the target/);
+  // Both directions lose packets; the summary says so per direction, and the first finding
+  // is the direction that lost more.
+  const dirs = cli.counts.directions;
+  assert.ok(dirs.source_to_target.lost > 0 && dirs.target_to_source.lost > 0, JSON.stringify(dirs));
+  const lines = await page.locator('[data-testid=compare-direction]').allInnerTexts();
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], new RegExp(`source → target\\s+${dirs.source_to_target.sent} sent · ${dirs.source_to_target.lost} lost`));
+  assert.match(lines[1], new RegExp(`target → source\\s+${dirs.target_to_source.sent} sent · ${dirs.target_to_source.lost} lost`));
+  const worse = dirs.target_to_source.lost > dirs.source_to_target.lost ? 'target' : 'source';
+  assert.match(await text(page, 'compare-diagnosis'), new RegExp(`packets the ${worse} sent never reached`));
   await page.waitForSelector('[data-testid=pair-row]');
+  // The folded summary leaves the list most of the window: more than 20 rows in view.
+  const rowsInView = await page.evaluate(() => {
+    const pane = document.querySelector('[data-testid=packet-list]');
+    const h = pane.getBoundingClientRect();
+    return [...document.querySelectorAll('[data-testid=pair-row]')].filter((r) => {
+      const b = r.getBoundingClientRect();
+      return b.top >= h.top && b.bottom <= h.bottom;
+    }).length;
+  });
+  assert.ok(rowsInView >= 18, `${rowsInView} rows in view`);
+  // Every row says which capture sent its packet; both do.
+  const ways = await page.locator('[data-testid=pair-row]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-sent-by')));
+  assert.ok(ways.includes('source') && ways.includes('target'), ways.join(','));
+  // The status bar counts rows, not packets of one file.
+  assert.match(await page.locator('footer.status').innerText(), /Rows: \d+ of \d+/);
   await shot(page, '18-compare');
+  await page.click('[data-testid=compare-summary-toggle]');
+  await page.waitForSelector('[data-testid=compare-delay-plot]');
+  await shot(page, '18b-compare-summary');
+  await page.click('[data-testid=compare-summary-toggle]');
   // Lost packets only: the status is a display-filter field.
   const f = await page.evaluate(() => window.bench.filter({ expr: 'paircap.compare.status == "lost"' }));
   assert.equal(f.matched, cli.counts.lost);
-  const row = page.locator('[data-testid=pair-row]').first();
+  // A packet the source sent that never arrived (the target's lost packets are rows of
+  // their own, with no source packet).
+  const row = page.locator('[data-testid=pair-row][data-frame]').first();
   assert.equal(await row.getAttribute('data-status'), 'lost');
+  assert.equal(await row.getAttribute('data-sent-by'), 'source');
   await row.click();
   await page.waitForSelector('[data-testid=details] .node');
   assert.match(await text(page, 'twin-details'), /no twin/);
@@ -399,8 +431,8 @@ test('compare: a source/target pair shows the counts paircap compare prints, ali
   await page.press('[data-testid=compare-offset]', 'Enter');
   await page.waitForFunction(() => Number(document.documentElement.getAttribute('data-compare-seq')) >= 2);
   await page.evaluate(() => window.bench.filter({ expr: 'paircap.compare.status == "lost"' }));
-  await page.locator('[data-testid=pair-row]').nth(1).click();
-  const frame = await page.locator('[data-testid=pair-row]').nth(1).getAttribute('data-frame');
+  await page.locator('[data-testid=pair-row][data-frame]').nth(1).click();
+  const frame = await page.locator('[data-testid=pair-row][data-frame]').nth(1).getAttribute('data-frame');
   await page.waitForSelector('[data-testid=details] .node');
   await page.waitForFunction(() => !/SHA-256 …/.test(document.querySelector('[data-testid=status-sha256]').innerText));
   await page.click('[data-testid=share-link]');

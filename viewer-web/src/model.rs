@@ -86,6 +86,11 @@ pub enum LinkStatus {
     Mismatch(String),
 }
 
+/// Share of the height the packet list takes (the details and hex panes share the rest).
+pub const DEFAULT_LIST_PCT: f64 = 55.0;
+/// The list's share in compare mode.
+pub const COMPARE_LIST_PCT: f64 = 70.0;
+
 /// The page state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
@@ -157,6 +162,8 @@ pub struct State {
     pub target: Option<Rc<Target>>,
     /// What the compare found (the page is in compare mode once it is set).
     pub compare: Option<Rc<CompareSummary>>,
+    /// Rows of the unfiltered aligned view (compare mode).
+    pub compare_rows: u64,
     /// What a running compare is doing.
     pub comparing: Option<String>,
     /// Aligned rows by display position (compare mode).
@@ -202,7 +209,7 @@ impl Default for State {
             show_properties: false,
             show_legend: false,
             theme: Theme::System,
-            list_pct: 55.0,
+            list_pct: DEFAULT_LIST_PCT,
             details_pct: 50.0,
             index_ms: None,
             filter_ms: None,
@@ -212,12 +219,13 @@ impl Default for State {
             show_export: false,
             target: None,
             compare: None,
+            compare_rows: 0,
             comparing: None,
             pair_rows: Rc::new(BTreeMap::new()),
             selected_pair: None,
             twin_details: None,
             diff: None,
-            show_summary: true,
+            show_summary: false,
             manual_offset: None,
             info: None,
         }
@@ -806,6 +814,12 @@ impl State {
             Action::Comparing(stage) => s.comparing = Some(stage),
             Action::Compared { summary, displayed } => {
                 s.compare = Some(Rc::new(summary));
+                s.compare_rows = displayed;
+                // Aligned rows need the height more than one packet's details do: unless the
+                // user (or a link) chose a split, the list takes 70%.
+                if (s.list_pct - DEFAULT_LIST_PCT).abs() < 0.01 {
+                    s.list_pct = COMPARE_LIST_PCT;
+                }
                 s.comparing = None;
                 s.displayed = displayed;
                 s.applied.clear();

@@ -4,7 +4,7 @@
 //! `paircap.compare.*` filters and the details tree read, and the summary the page shows.
 //! Plain Rust, tested natively; the compare itself is `shared_decode::compare`.
 
-use crate::proto::{CompareSummary, NatRow};
+use crate::proto::{CompareSummary, DirSummary, NatRow};
 use shared_decode::compare::{Report, Status};
 use shared_decode::flow::CompareMark;
 
@@ -43,10 +43,36 @@ impl Cmp {
         }
     }
 
-    /// One-way delay of a row, ms.
+    /// One-way delay of a row from its sender, ms (rows with both packets).
     pub fn delay_ms(&self, row: (u32, u32)) -> Option<f64> {
+        if row.0 == 0 || row.1 == 0 {
+            return None;
+        }
         let d = *self.report.delay_ns.get((row.0 as usize).checked_sub(1)?)?;
-        (d != i64::MIN && row.1 != 0).then(|| d as f64 / 1e6)
+        let d = if d == i64::MIN {
+            // A piece of a split super-segment: its own delay.
+            *self
+                .report
+                .dst_delay_ns
+                .get((row.1 as usize).checked_sub(1)?)?
+        } else {
+            d
+        };
+        (d != i64::MIN).then(|| d as f64 / 1e6)
+    }
+
+    /// The capture that sent a row's packet: `"source"`, `"target"` or `""`.
+    pub fn sent_by(&self, row: (u32, u32)) -> &'static str {
+        let d = match row {
+            (s, _) if s != 0 => self.report.src_direction.get(s as usize - 1),
+            (_, d) if d != 0 => self.report.dst_direction.get(d as usize - 1),
+            _ => None,
+        };
+        match d {
+            Some(shared_decode::compare::Direction::SourceToTarget) => "source",
+            Some(shared_decode::compare::Direction::TargetToSource) => "target",
+            _ => "",
+        }
     }
 
     /// Display position of the row holding a frame of one side.
@@ -232,7 +258,28 @@ pub fn summarize(r: &Report, src_ts: impl Fn(u32) -> i64, src_first_ns: i64) -> 
             .map(|(k, n)| (lo + k as f64 * bin_ms, n))
             .collect();
     }
+    let dirs = c
+        .dirs
+        .iter()
+        .zip(["source → target", "target → source"])
+        .map(|(d, name)| DirSummary {
+            name: name.to_string(),
+            sent: d.sent,
+            matched: d.matched,
+            lost: d.lost,
+            partly_lost: d.partly_lost,
+            bytes_lost: d.bytes_lost,
+            duplicated: d.duplicated,
+            reordered: d.reordered,
+            modified: d.modified,
+            capture_drop: d.capture_drop,
+            extra: d.extra,
+        })
+        .collect();
     CompareSummary {
+        dirs,
+        partly_lost: c.partly_lost,
+        capture_drop: c.capture_drop,
         counts: Status::ALL
             .iter()
             .map(|&s| (s.name().to_string(), c.src(s), c.dst(s)))

@@ -500,8 +500,37 @@ pub struct PairRow {
     pub dst: Option<Row>,
     /// Compare status (`matched`, `lost`, …).
     pub status: String,
-    /// One-way delay, milliseconds.
+    /// One-way delay from the sender, milliseconds.
     pub delay_ms: Option<f64>,
+    /// The capture that sent the packet: `"source"`, `"target"` (or `""`).
+    pub sent_by: String,
+}
+
+/// Counts of one direction of travel, for the summary panel.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirSummary {
+    /// "source → target" or "target → source".
+    pub name: String,
+    /// Sent at the sending capture.
+    pub sent: u64,
+    /// Of those, seen at the receiving capture.
+    pub matched: u64,
+    /// Lost.
+    pub lost: u64,
+    /// Partly lost (super-segments).
+    pub partly_lost: u64,
+    /// TCP bytes lost.
+    pub bytes_lost: u64,
+    /// Duplicated at the receiver.
+    pub duplicated: u64,
+    /// Reordered (late).
+    pub reordered: u64,
+    /// Modified.
+    pub modified: u64,
+    /// Missed by a capture.
+    pub capture_drop: u64,
+    /// Injected (no capture sent them).
+    pub extra: u64,
 }
 
 /// One NAT table line.
@@ -562,4 +591,10 @@ pub struct CompareSummary {
     pub bin_ms: f64,
     /// Source and target names.
     pub names: (String, String),
+    /// Per direction of travel: source → target, target → source.
+    pub dirs: Vec<DirSummary>,
+    /// Partly lost packets (both directions).
+    pub partly_lost: u64,
+    /// Packets missed by a capture.
+    pub capture_drop: u64,
 }

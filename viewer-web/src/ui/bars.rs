@@ -494,7 +494,16 @@ pub fn status_bar(p: &BarProps) -> Html {
                 <span data-testid="status-size">{ human_size(*size) }</span>
             }
             <span>{ "Packets: " }<b data-testid="status-total">{ s.total }</b></span>
-            <span>{ "Displayed: " }<b data-testid="status-displayed">{ s.displayed }</b>{ if s.total > 0 { format!(" ({pct:.1}%)") } else { String::new() } }</span>
+            if s.compare.is_some() {
+                // Compare mode lists aligned rows (a pair is one row; a packet seen on one
+                // side only is a row too): they are not packets of this file.
+                <span title="Aligned rows shown: a packet and its twin share a row">{ "Rows: " }<b data-testid="status-displayed">{ s.displayed }</b>{ format!(" of {}", s.compare_rows) }</span>
+                if let Some(t) = &s.target {
+                    <span data-testid="status-target-total">{ format!("Target: {} packets", t.packets) }</span>
+                }
+            } else {
+                <span>{ "Displayed: " }<b data-testid="status-displayed">{ s.displayed }</b>{ if s.total > 0 { format!(" ({pct:.1}%)") } else { String::new() } }</span>
+            }
             if let Some(sum) = &s.summary {
                 <span data-testid="status-link">{ sum.link_types.join(", ") }</span>
                 if sum.packets > 0 {

@@ -39,16 +39,14 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
             { count("compare-duplicated", "duplicated", c.duplicated, "dup") }
             { count("compare-reordered", "reordered", c.reordered, "reord") }
             { count("compare-modified", "modified", c.modified, "modified") }
+            if c.partly_lost > 0 {
+                { count("compare-partly-lost", "partly lost", c.partly_lost, "lost") }
+            }
+            if c.capture_drop > 0 {
+                { count("compare-capture-drop", "capture drops", c.capture_drop, "cdrop") }
+            }
         </div>
     };
-    if !s.show_summary {
-        return html! {
-            <section class="compare-summary folded" data-testid="compare-summary">
-                { counts }
-                <button class="link" onclick={toggle}>{ "Show summary" }</button>
-            </section>
-        };
-    }
     let offset_input = {
         let send = p.ctl.send.clone();
         let d = p.ctl.dispatch.clone();
@@ -81,6 +79,61 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
             }
         })
     };
+    // Per direction of travel: what each capture sent and what became of it.
+    let dir_line = |d: &crate::proto::DirSummary| {
+        let mut parts = vec![format!("{} sent", d.sent), format!("{} lost", d.lost)];
+        if d.partly_lost > 0 {
+            parts.push(format!("{} partly lost", d.partly_lost));
+        }
+        for (n, k) in [
+            (d.duplicated, "duplicated"),
+            (d.reordered, "reordered"),
+            (d.modified, "modified"),
+            (d.capture_drop, "missed by a capture"),
+            (d.extra, "extra"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {k}"));
+            }
+        }
+        let bad = d.lost + d.partly_lost > 0;
+        html! {
+            <div class={classes!("dir", bad.then_some("bad"))} data-testid="compare-direction">
+                <span class="k">{ d.name.clone() }</span>{ " " }{ parts.join(" · ") }
+            </div>
+        }
+    };
+    let dirs = html! { <div class="dirs">{ for c.dirs.iter().map(dir_line) }</div> };
+    let clock_text = if c.uncertainty_ms.is_finite() {
+        format!("{:+.3} ms ± {:.3}", c.offset_ms, c.uncertainty_ms)
+    } else {
+        format!("{:+.3} ms (one-way)", c.offset_ms)
+    };
+    let clock = html! {
+        <div class="clock" data-testid="compare-clock" title={format!("Target clock minus source clock ({}), drift {:+.2} ppm", c.clock_method, c.drift_ppm)}>
+            <span class="k">{ "Clock" }</span>{ clock_text }
+            <label class="offset" title="Set the target's clock offset by hand (ms), Enter to compare again; empty to estimate it">
+                { " Offset: " }<input type="text" data-testid="compare-offset" placeholder={s.manual_offset.map_or("estimate".to_string(), |m| format!("{m} ms"))} onkeydown={offset_input.clone()} />
+            </label>
+        </div>
+    };
+    if !s.show_summary {
+        // Compact by default: one band of counts and the first finding; the lists keep the
+        // height.
+        return html! {
+            <section class="compare-summary folded" data-testid="compare-summary">
+                <div class="top">
+                    { counts }
+                    { dirs }
+                    { clock }
+                    <button class="link" data-testid="compare-summary-toggle" onclick={toggle}>{ "Details ▾" }</button>
+                </div>
+                if let Some(first) = c.diagnosis.first() {
+                    <div class="lead" data-testid="compare-diagnosis" title={c.diagnosis.join("\n")}>{ first.clone() }</div>
+                }
+            </section>
+        };
+    }
     let delays = |label: &str, v: &[(String, f64)]| {
         (!v.is_empty()).then(|| {
             html! {
@@ -94,16 +147,9 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
         <section class="compare-summary" data-testid="compare-summary">
             <div class="top">
                 { counts }
-                <div class="clock" data-testid="compare-clock">
-                    <span class="k">{ "Target clock" }</span>
-                    { if c.uncertainty_ms.is_finite() { format!(" {:+.3} ms ± {:.3} ms", c.offset_ms, c.uncertainty_ms) } else { format!(" {:+.3} ms (includes the one-way delay)", c.offset_ms) } }
-                    if c.drift_ppm.abs() > 0.0 { { format!(", drift {:+.2} ppm", c.drift_ppm) } }
-                    <small>{ format!(" ({})", c.clock_method) }</small>
-                    <label class="offset" title="Set the target's clock offset by hand (ms), Enter to compare again; empty to estimate it">
-                        { "Offset: " }<input type="text" data-testid="compare-offset" placeholder={s.manual_offset.map_or("estimate".to_string(), |m| format!("{m} ms"))} onkeydown={offset_input} />
-                    </label>
-                </div>
-                <button class="link" onclick={toggle}>{ "Hide" }</button>
+                { dirs }
+                { clock }
+                <button class="link" data-testid="compare-summary-toggle" onclick={toggle}>{ "Details ▴" }</button>
             </div>
             <div class="middle">
                 <div class="text">

@@ -218,16 +218,24 @@ fn pair_row(
         },
         None => html! { <span class="side none">{ "—" }</span> },
     };
-    let delay = r
-        .delay_ms
-        .map(|d| format!("{d:+.3} ms"))
-        .unwrap_or_default();
+    let delay = r.delay_ms.map(|d| format!("{d:.3} ms")).unwrap_or_default();
+    // Which way the packet went: from the capture that sent it to the other.
+    let (arrow, way) = match r.sent_by.as_str() {
+        "source" => ("→", "sent at the source"),
+        "target" => ("←", "sent at the target"),
+        _ => ("", ""),
+    };
+    let title = if delay.is_empty() {
+        way.to_string()
+    } else {
+        format!("{way}, one-way delay {delay}")
+    };
     html! {
         <div key={pos} class={classes!("row", "pair", format!("st-{}", r.status), selected.then_some("selected"))}
              data-testid="pair-row" data-status={r.status.clone()} data-frame={r.src.as_ref().map(|x| x.number.to_string())}
-             data-twin={r.dst.as_ref().map(|x| x.number.to_string())} role="row" aria-selected={selected.to_string()} {onclick}>
+             data-twin={r.dst.as_ref().map(|x| x.number.to_string())} data-sent-by={r.sent_by.clone()} role="row" aria-selected={selected.to_string()} {onclick}>
             { side(&r.src) }
-            <span class="status" title={delay.clone()}><b>{ r.status.replace('_', " ") }</b>{ " " }<small>{ delay }</small></span>
+            <span class="status" title={title}><span class="way" data-testid="pair-way">{ arrow }</span><b>{ r.status.replace('_', " ") }</b>{ " " }<small>{ delay }</small></span>
             { side(&r.dst) }
         </div>
     }

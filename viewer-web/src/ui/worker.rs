@@ -1017,6 +1017,7 @@ async fn pair_rows(ctx: Shared, start: u32, count: u32, time: crate::proto::Time
             dst: (d != 0).then(|| de.row(d, pos, &db, time)).flatten(),
             status: cmp.status((s, d)).name().to_string(),
             delay_ms: cmp.delay_ms((s, d)),
+            sent_by: cmp.sent_by((s, d)).to_string(),
         })
         .collect();
     post(&FromWorker::PairRows {
