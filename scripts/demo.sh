@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# The main job: build paircap and the browser viewer, show the CLI on the embedded sample,
-# then serve the viewer on http://127.0.0.1:${PORT:-8080}/ with the sample opened.
-# Everything stays on this machine (the server binds 127.0.0.1 only). Ctrl+C stops it.
+# The main job: build paircap and its browser viewer, compare the sample pair on the command
+# line (a real source/target capture with loss in both directions, samples/pair/README.md),
+# then serve the viewer with `paircap view` on 127.0.0.1 (a random token in the URL), landing
+# on the side-by-side compare of the same pair. Nothing leaves this machine. Ctrl+C stops it.
+#   PORT=8080 to choose the port (default: any free port); NO_OPEN=1 to only print the URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh >/dev/null
+S=samples/pair/source.pcapng
+T=samples/pair/target.pcapng
+echo "== building the viewer (wasm32 + wasm-bindgen), then paircap with the viewer built in"
+bash scripts/build-viewer.sh
 cargo build -q --release -p capture-cli
 P=target/release/paircap
-echo "== paircap read samples/demo.pcapng (tcpdump style, first 10 packets)"
-$P read -c 10 samples/demo.pcapng
 echo
-echo "== paircap read --format columns (Wireshark columns, first 10 packets)"
-$P read -c 10 --format columns samples/demo.pcapng
+echo "== paircap compare $S $T"
+$P compare "$S" "$T"
 echo
-echo "== building the viewer (wasm32 + wasm-bindgen)"
-bash scripts/build-viewer.sh
-mkdir -p dist/samples
-cp samples/demo.pcapng dist/samples/
-PORT=${PORT:-8080}
+echo "== paircap read -c 5 $S (tcpdump style)"
+$P read -c 5 "$S"
 echo
-echo "== viewer: http://127.0.0.1:$PORT/#open=samples/demo.pcapng   (or open any capture from the page)"
-exec python3 -m http.server --bind 127.0.0.1 --directory dist "$PORT"
+echo "== paircap view: the compare in the browser (Ctrl+C stops the server)"
+args=(--port "${PORT:-0}")
+[ -n "${NO_OPEN:-}" ] && args+=(--no-open)
+exec "$P" view "${args[@]}" "$S" "$T"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Makes samples/pair/{source,target}.pcapng and the relay's log: a real pair captured with
+# `paircap capture` in network namespaces (client - NAT router - impairment relay - server),
+# with loss, duplication and reordering both ways. See tests/tests/sample_pair.rs for the
+# setup; needs root. The files are committed: run this only to make them again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo build -q -p capture-cli
+cargo test -q -p paircap-tests --test sample_pair -- --ignored make_sample_pair
+ls -l samples/pair
