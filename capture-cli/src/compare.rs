@@ -117,35 +117,30 @@ pub fn run(a: &CompareArgs) -> Result<ExitCode> {
         CompareFormat::Text => {
             let mut t = report.to_text();
             if a.packets {
-                t.push_str("\nframe  status            twin   delay_ms\n");
                 use std::fmt::Write as _;
-                for (i, st) in report.src_status.iter().enumerate() {
-                    if *st == compare::Status::Excluded {
-                        continue;
-                    }
-                    let twin = report.src_twin.get(i).copied().unwrap_or(0);
-                    let d = report.delay_ns.get(i).copied().unwrap_or(i64::MIN);
-                    let _ = write!(t, "S{:<6} {:<16} ", i + 1, st.name());
-                    if twin > 0 {
-                        let _ = write!(t, "T{twin:<6}");
+                t.push_str("\nframe    sent by  status            twin     delay_ms\n");
+                for e in report.entries() {
+                    let (own, twin) = if e.at_source {
+                        (format!("S{}", e.source), e.target)
                     } else {
-                        t.push_str("-      ");
-                    }
-                    if d != i64::MIN {
+                        (format!("T{}", e.target), e.source)
+                    };
+                    let twin = match (twin, e.at_source) {
+                        (0, _) => "-".to_string(),
+                        (n, true) => format!("T{n}"),
+                        (n, false) => format!("S{n}"),
+                    };
+                    let _ = write!(
+                        t,
+                        "{own:<8} {:<8} {:<17} {twin:<8}",
+                        e.sent_by.sender(),
+                        e.status.name()
+                    );
+                    if let Some(d) = e.delay_ns {
                         let _ = write!(t, " {:.3}", d as f64 / 1e6);
                     }
-                    t.push('\n');
-                }
-                for (j, st) in report.dst_status.iter().enumerate() {
-                    if st.is_pair() || *st == compare::Status::Excluded {
-                        continue;
-                    }
-                    let twin = report.dst_twin.get(j).copied().unwrap_or(0);
-                    let _ = write!(t, "T{:<6} {:<16} ", j + 1, st.name());
-                    if twin > 0 {
-                        let _ = write!(t, "S{twin}");
-                    } else {
-                        t.push('-');
+                    if let Some(n) = e.lost_bytes {
+                        let _ = write!(t, "  ({n} bytes lost)");
                     }
                     t.push('\n');
                 }

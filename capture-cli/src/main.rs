@@ -274,10 +274,11 @@ pub struct ReadArgs {
 /// `paircap compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// The capture taken where the traffic leaves (source).
+    /// One end's capture (the source: usually the client's side). Traffic goes both ways:
+    /// which capture sent each packet is found per flow.
     #[arg(value_name = "SRC")]
     pub source: PathBuf,
-    /// The capture taken where it arrives (target).
+    /// The other end's capture (the target: usually the server's side).
     #[arg(value_name = "DST")]
     pub target: PathBuf,
     /// Report only packets that pass this display filter on either side (matching still
@@ -287,7 +288,7 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long = "format", value_enum, default_value_t = compare::CompareFormat::Text)]
     pub format: compare::CompareFormat,
-    /// Also list every packet: {source, target, status, delay_ms}.
+    /// Also list every packet: {source, target, at, sent_by, status, delay_ms}.
     #[arg(long = "packets")]
     pub packets: bool,
     /// The target clock's offset from the source clock in milliseconds, when known (skips

@@ -30,8 +30,18 @@ fn make_sample_pair() {
         router_tso: false,
         relay: Some(
             [
-                "--seed", "11", "--drop", "0.03", "--dup", "0.01", "--reorder", "0.01",
-                "--delay-ab", "3", "--delay-ba", "5",
+                "--seed",
+                "11",
+                "--drop",
+                "0.03",
+                "--dup",
+                "0.01",
+                "--reorder",
+                "0.01",
+                "--delay-ab",
+                "3",
+                "--delay-ba",
+                "5",
             ]
             .iter()
             .map(|s| s.to_string())
@@ -63,7 +73,11 @@ fn the_sample_pair_shows_loss_both_ways() {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let d = &j["counts"]["directions"];
     for k in ["source_to_target", "target_to_source"] {
