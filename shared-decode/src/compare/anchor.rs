@@ -27,6 +27,10 @@ use std::hash::Hasher;
 
 /// Largest anchor bucket (per side) whose pairs vote.
 const ANCHOR_MAX: usize = 4;
+/// Packets of a conversation that are all anchor candidates.
+const ANCHOR_FIRST: u32 = 32;
+/// About how many more of a conversation's packets are.
+const ANCHOR_SAMPLE: u32 = 64;
 
 /// How a target conversation maps onto a source conversation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,13 +179,37 @@ fn mode_per_group(list: &[u64], mut each: impl FnMut(u64, u32, usize)) {
 /// Finds the anchors (see the module documentation).
 pub(crate) fn run(src: &Side<'_>, dst: &Side<'_>, content: &Content, opts: &Options) -> Anchors {
     let window = opts.max_delay_ns.unsigned_abs();
+    // A conversation needs a few dozen anchors, not one per packet: after its first
+    // ANCHOR_FIRST packets, a share of the rest chosen by the key's own bits (so that a
+    // packet and its twin are chosen together), about ANCHOR_SAMPLE per conversation.
     let keys = |side: &Side<'_>| -> Vec<(u64, u32)> {
-        let mut k: Vec<(u64, u32)> = side
-            .fps
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (anchor_key(content, f), i as u32))
-            .collect();
+        let mut per_conv = vec![0u32; side.convs.len()];
+        for &c in &side.conv {
+            if let Some(x) = per_conv.get_mut((c & !super::side::DIR_BIT) as usize) {
+                *x += 1;
+            }
+        }
+        let mut seen = vec![0u32; side.convs.len()];
+        let mut k: Vec<(u64, u32)> = Vec::with_capacity(side.len().min(1 << 20));
+        for (i, f) in side.fps.iter().enumerate() {
+            let key = anchor_key(content, f);
+            if let Some((c, _)) = side.conv_of(i as u32) {
+                let (n, s) = (
+                    per_conv.get(c as usize).copied().unwrap_or(0),
+                    seen.get_mut(c as usize),
+                );
+                if let Some(s) = s {
+                    *s += 1;
+                    if *s > ANCHOR_FIRST {
+                        let step = u64::from((n / ANCHOR_SAMPLE).max(1)).next_power_of_two();
+                        if (key >> 40) % step != 0 {
+                            continue;
+                        }
+                    }
+                }
+            }
+            k.push((key, i as u32));
+        }
         sort::keys(&mut k);
         k
     };

@@ -1012,7 +1012,7 @@ pub(crate) fn build(
                 arr.push((flow, f.ts_ns, k as u32, side_src, t, start));
             }
         }
-        arr.sort_unstable_by_key(|x| (x.0, x.1, x.2));
+        super::sort::by_key(&mut arr, |x| u64::from(x.0), |x| (x.0, x.1, x.2));
         for g in arr.chunk_by(|a, b| a.0 == b.0) {
             let mut max: Option<(u32, u64)> = None;
             for &(_, _, k, side_src, t, start) in g {

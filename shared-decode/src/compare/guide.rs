@@ -163,7 +163,8 @@ impl Guides {
         for w in at.windows(2) {
             if let [a, b] = *w {
                 if let Some(run) = local.get_mut(a as usize..b as usize) {
-                    run.sort_unstable_by_key(|x| x.ts);
+                    // Nearly sorted already (pairs come in packet order): stable and adaptive.
+                    run.sort_by_key(|x| x.ts);
                 }
             }
         }
