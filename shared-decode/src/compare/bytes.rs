@@ -111,6 +111,10 @@ struct Item {
     idx: u32,
     /// Time stamp on the source clock, roughly (target: minus the coarse offset).
     key_ts: i64,
+    /// The packet's own time stamp and TTL (kept here: the sweep would otherwise fetch
+    /// every packet's key from memory at random).
+    ts: i64,
+    ttl: u8,
     seq: u32,
     len: u32,
     /// Unwrapped start.
@@ -225,6 +229,8 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
                     side,
                     idx: i,
                     key_ts,
+                    ts: f.ts_ns,
+                    ttl: f.ttl,
                     seq,
                     len,
                     start: 0,
@@ -451,19 +457,24 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
                 .find(|x| x.side == 1)
                 .copied();
             if let (Some(s), Some(d)) = (s, d) {
-                let (Some(fs), Some(fd)) = (self.src.fp(s.idx), self.dst.fp(d.idx)) else {
-                    return;
-                };
                 let flow = if stream < self.out.n_tcp {
                     stream
                 } else {
                     NONE
                 };
                 let exp = self.anchors.flow_raw(flow);
-                let r = fd.ts_ns.saturating_sub(fs.ts_ns);
+                let r = d.ts.saturating_sub(s.ts);
                 if r.saturating_sub(exp).unsigned_abs() <= self.window {
                     if lo == s.start.max(d.start) {
-                        samples.push((flow, s.idx, Sample::of(fs, fd)));
+                        samples.push((
+                            flow,
+                            s.idx,
+                            Sample {
+                                ts: s.ts,
+                                r,
+                                ttl_delta: i16::from(s.ttl) - i16::from(d.ttl),
+                            },
+                        ));
                     }
                     self.record(items, stream, lo, hi, acked, active, &[(s, d)], p);
                 } else {

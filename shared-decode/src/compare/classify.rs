@@ -475,13 +475,19 @@ pub(crate) fn build(
         .collect();
     let flow_d = |j: u32| flows_d.get(j as usize).copied().unwrap_or(NONE);
 
-    // The clock from every pair.
-    let mut cs: Vec<ClockSample> = Vec::new();
+    // One pass over the pairs: the clock samples, and the TTL changes per flow, overall
+    // and of the first pair of each flow (for what cannot cross, below).
+    let n_slots = n_flows + 1;
+    let slot = |f: u32| if f == NONE { n_flows } else { f as usize };
+    let mut hop_f: Vec<(i16, u32)> = vec![(0, 0); n_slots];
+    let mut first_pair: Vec<u32> = vec![NONE; n_slots];
+    let mut no_flow_pairs: Vec<(u32, u32)> = Vec::new();
+    let mut hop_abs = [0u64; 256];
+    let mut hop_pos = [0u64; 256];
+    let mut cs: Vec<ClockSample> = Vec::with_capacity(ns.min(nd));
     for (i, &t) in p.twin_s.iter().enumerate() {
-        let (Some(a), Some(b)) = (
-            src_fps.get(i),
-            t.checked_sub(1).and_then(|j| dst_fps.get(j as usize)),
-        ) else {
+        let Some(j) = t.checked_sub(1) else { continue };
+        let (Some(a), Some(b)) = (src_fps.get(i), dst_fps.get(j as usize)) else {
             continue;
         };
         let f = flow_s(i as u32);
@@ -490,6 +496,24 @@ pub(crate) fn build(
             r: b.ts_ns.saturating_sub(a.ts_ns),
             flow: if f == NONE { n_flows as u32 } else { f },
         });
+        if !(a.is_ip() && b.is_ip()) {
+            continue;
+        }
+        let delta = i16::from(a.ttl) - i16::from(b.ttl);
+        if let Some(x) = hop_f.get_mut(slot(f)) {
+            majority(x, delta);
+        }
+        if let Some(x) = hop_abs.get_mut(delta.unsigned_abs() as usize) {
+            *x += 1;
+        }
+        if let Some(x) = hop_pos.get_mut(delta.unsigned_abs() as usize) {
+            *x += u64::from(delta != 0);
+        }
+        if f == NONE {
+            no_flow_pairs.push((i as u32, j));
+        } else if let Some(x) = first_pair.get_mut(f as usize).filter(|x| **x == NONE) {
+            *x = i as u32;
+        }
     }
     let (clock, dirs) = flow_dirs(&mut cs, n_flows, ref_ns, opts);
     drop(cs);
@@ -583,9 +607,21 @@ pub(crate) fn build(
         ..Report::default()
     };
 
-    // Delays (positive from the sender) and the range of signed delays per direction.
+    // One pass over every pair (a source packet and its twin, and every further arrival of
+    // a split packet): delays (positive from the sender) and the range of signed delays per
+    // direction; the arrivals for the reordering check; the fields that differ.
     let mut range = [[i64::MAX, i64::MIN]; 2];
     let mut per_dir: [Vec<i64>; 2] = [Vec::new(), Vec::new()];
+    // (flow, arrival time, arrival index, arrival at source?, send index, first byte)
+    let mut arr: Vec<(u32, i64, u32, bool, u32, u64)> = Vec::new();
+    let mut fld_counts = [0u64; N_FLD * VARIANTS];
+    let mut diffs = Vec::new();
+    let mut seg = Segmentation {
+        degraded_streams: bytes.degraded,
+        ..Segmentation::default()
+    };
+    let mut modified_s = vec![false; ns];
+    let mut modified_d = vec![false; nd];
     for (side_src, twins) in [(true, &p.twin_s), (false, &p.twin_d)] {
         for (k, &t) in twins.iter().enumerate() {
             let Some(t) = t.checked_sub(1) else { continue };
@@ -594,29 +630,84 @@ pub(crate) fn build(
             } else {
                 (t as usize, k)
             };
-            let Some(d) = raw(i, j) else { continue };
+            let (Some(fa), Some(fb)) = (src_fps.get(i), dst_fps.get(j)) else {
+                continue;
+            };
+            let d = fb
+                .ts_ns
+                .saturating_sub(fa.ts_ns)
+                .saturating_sub(clock.offset_at(fa.ts_ns));
             let s2t = sent_src(side_src, k);
             let pos = if s2t { d } else { d.saturating_neg() };
-            let slot = if side_src {
+            let cell = if side_src {
                 r.delay_ns.get_mut(k)
             } else {
                 r.dst_delay_ns.get_mut(k)
             };
-            if let Some(x) = slot {
+            if let Some(x) = cell {
                 *x = pos;
             }
             if let Some(rg) = range.get_mut(usize::from(!s2t)) {
                 rg[0] = rg[0].min(d);
                 rg[1] = rg[1].max(d);
             }
-            // One sample per arrival: the receiving side's packets.
+            // One delay sample and one arrival per packet of the receiving side.
             let receiving = side_src != s2t;
-            let (fa, fb) = (src_fps.get(i), dst_fps.get(j));
-            let excluded =
-                fa.is_some_and(|f| f.is_excluded()) && fb.is_some_and(|f| f.is_excluded());
-            if receiving && !excluded {
-                if let Some(v) = per_dir.get_mut(usize::from(!s2t)) {
-                    v.push(pos);
+            if receiving {
+                if !(fa.is_excluded() && fb.is_excluded()) {
+                    if let Some(v) = per_dir.get_mut(usize::from(!s2t)) {
+                        v.push(pos);
+                    }
+                }
+                let flow = if side_src {
+                    flow_s(k as u32)
+                } else {
+                    flow_d(k as u32)
+                };
+                if flow != NONE {
+                    let me = if side_src { fa } else { fb };
+                    let start = bytes.stat(side_src, k as u32).map_or(0, |b| b.start);
+                    arr.push((flow, me.ts_ns, k as u32, side_src, t, start));
+                }
+            }
+            // Each pair once: a source packet with its twin, and a target packet whose twin's
+            // own twin is another packet (a piece of a split super-segment).
+            let primary = side_src || p.twin_s.get(t as usize).copied() != Some(k as u32 + 1);
+            if !primary {
+                continue;
+            }
+            let (sa, sb) = (bytes.stat(true, i as u32), bytes.stat(false, j as u32));
+            let aligned = match (sa, sb) {
+                (Some(x), Some(y)) => x.start == y.start && x.total == y.total,
+                _ => true,
+            };
+            if !aligned {
+                if fa.payload_len > MTU_PAYLOAD || fb.payload_len > MTU_PAYLOAD {
+                    seg.offload_pairs += 1;
+                } else {
+                    seg.resegmented += 1;
+                }
+            }
+            let ttl_mode = hop_f
+                .get(slot(flow_s(i as u32)))
+                .filter(|x| x.1 > 0)
+                .map(|x| x.0);
+            let unexpected =
+                fa.is_ip() && fb.is_ip() && differences(fa, fb, ttl_mode, aligned, &mut diffs);
+            if !(fa.is_excluded() && fb.is_excluded()) {
+                let v = variant(fa);
+                for &f in &diffs {
+                    if let Some(c) = fld_counts.get_mut(f as usize * VARIANTS + v) {
+                        *c += 1;
+                    }
+                }
+            }
+            if unexpected {
+                if let Some(x) = modified_s.get_mut(i) {
+                    *x = true;
+                }
+                if let Some(x) = modified_d.get_mut(j) {
+                    *x = true;
                 }
             }
         }
@@ -632,8 +723,6 @@ pub(crate) fn build(
 
     // TTL habits: per flow (majority), overall, and of the hosts of packets without a twin
     // (what cannot cross between the captures).
-    let n_slots = n_flows + 1;
-    let slot = |f: u32| if f == NONE { n_flows } else { f as usize };
     let mut interest: [HashMap<[u8; 16], Habit, FxBuildHasher>; 2] =
         [HashMap::default(), HashMap::default()];
     for (side, (fps, twins)) in [(src_fps, &p.twin_s), (dst_fps, &p.twin_d)]
@@ -649,45 +738,23 @@ pub(crate) fn build(
             }
         }
     }
-    let mut hop_f: Vec<(i16, u32)> = vec![(0, 0); n_slots];
-    let mut first_pair: Vec<u32> = vec![NONE; n_slots];
-    let mut hop_abs = [0u64; 256];
-    let mut hop_pos = [0u64; 256];
-    for (i, &t) in p.twin_s.iter().enumerate() {
-        let Some(j) = t.checked_sub(1) else { continue };
-        let (Some(a), Some(b)) = (src_fps.get(i), dst_fps.get(j as usize)) else {
+    // Pairs without a flow, one by one.
+    for &(i, j) in &no_flow_pairs {
+        let (Some(a), Some(b)) = (src_fps.get(i as usize), dst_fps.get(j as usize)) else {
             continue;
         };
-        if !(a.is_ip() && b.is_ip()) {
-            continue;
-        }
         let delta = i16::from(a.ttl) - i16::from(b.ttl);
-        if let Some(x) = hop_f.get_mut(slot(flow_s(i as u32))) {
-            majority(x, delta);
+        let [is, id] = &mut interest;
+        if let Some(h) = is.get_mut(&a.src) {
+            majority(&mut h.hop, delta);
+            h.crossed = true;
         }
-        if let Some(x) = hop_abs.get_mut(delta.unsigned_abs() as usize) {
-            *x += 1;
-        }
-        if let Some(x) = hop_pos.get_mut(delta.unsigned_abs() as usize) {
-            *x += u64::from(delta != 0);
-        }
-        // The hosts of interest: once per flow (below), per packet without a flow.
-        let fl = flow_s(i as u32);
-        if let Some(x) = first_pair.get_mut(slot(fl)).filter(|x| **x == NONE) {
-            *x = i as u32;
-        }
-        if fl == NONE {
-            let [is, id] = &mut interest;
-            if let Some(h) = is.get_mut(&a.src) {
-                majority(&mut h.hop, delta);
-                h.crossed = true;
-            }
-            if let Some(h) = id.get_mut(&b.src) {
-                majority(&mut h.hop, -delta);
-                h.crossed = true;
-            }
+        if let Some(h) = id.get_mut(&b.src) {
+            majority(&mut h.hop, -delta);
+            h.crossed = true;
         }
     }
+    drop(no_flow_pairs);
     for (&i, &(mode, n)) in first_pair.iter().zip(&hop_f).take(n_flows) {
         if i == NONE || n == 0 {
             continue;
@@ -810,7 +877,18 @@ pub(crate) fn build(
             (dst_fps, &p.twin_d, &p.copy_d)
         };
         let habits = interest.get(usize::from(!side_src));
+        let side = usize::from(!side_src);
         for (k, f) in fps.iter().enumerate() {
+            if f.is_tcp() {
+                if f.payload_len > MTU_PAYLOAD {
+                    if let Some(x) = seg.super_segments.get_mut(side) {
+                        *x += 1;
+                    }
+                }
+                if let Some(x) = seg.largest.get_mut(side) {
+                    *x = (*x).max(u32::from(f.payload_len));
+                }
+            }
             let s2t = sent_src(side_src, k);
             let dir = sign_dir(s2t);
             let at_sender = side_src == s2t;
@@ -991,27 +1069,6 @@ pub(crate) fn build(
     let mut late_s = vec![false; ns];
     let mut late_d = vec![false; nd];
     {
-        // (flow, arrival time, arrival index, arrival at source?, send index, first byte)
-        let mut arr: Vec<(u32, i64, u32, bool, u32, u64)> = Vec::new();
-        for (side_src, twins, fps) in [(true, &p.twin_s, src_fps), (false, &p.twin_d, dst_fps)] {
-            for (k, &t) in twins.iter().enumerate() {
-                let Some(t) = t.checked_sub(1) else { continue };
-                if side_src == sent_src(side_src, k) {
-                    continue; // at the sender
-                }
-                let flow = if side_src {
-                    flow_s(k as u32)
-                } else {
-                    flow_d(k as u32)
-                };
-                if flow == NONE {
-                    continue;
-                }
-                let Some(f) = fps.get(k) else { continue };
-                let start = bytes.stat(side_src, k as u32).map_or(0, |b| b.start);
-                arr.push((flow, f.ts_ns, k as u32, side_src, t, start));
-            }
-        }
         super::sort::by_key(&mut arr, |x| u64::from(x.0), |x| (x.0, x.1, x.2));
         for g in arr.chunk_by(|a, b| a.0 == b.0) {
             let mut max: Option<(u32, u64)> = None;
@@ -1035,78 +1092,7 @@ pub(crate) fn build(
         }
     }
 
-    // Pair statuses and modified fields: every pair (a source packet and its twin, and
-    // every further arrival of a split packet).
-    let mut fld_counts = [0u64; N_FLD * VARIANTS];
-    let mut diffs = Vec::new();
-    let mut seg = Segmentation {
-        degraded_streams: bytes.degraded,
-        ..Segmentation::default()
-    };
-    for (side, fps) in [src_fps, dst_fps].into_iter().enumerate() {
-        for f in fps {
-            if f.is_tcp() {
-                if f.payload_len > MTU_PAYLOAD {
-                    if let Some(x) = seg.super_segments.get_mut(side) {
-                        *x += 1;
-                    }
-                }
-                if let Some(x) = seg.largest.get_mut(side) {
-                    *x = (*x).max(u32::from(f.payload_len));
-                }
-            }
-        }
-    }
-    let mut modified_s = vec![false; ns];
-    let mut modified_d = vec![false; nd];
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    for (i, &t) in p.twin_s.iter().enumerate() {
-        if let Some(j) = t.checked_sub(1) {
-            pairs.push((i as u32, j));
-        }
-    }
-    for (j, &t) in p.twin_d.iter().enumerate() {
-        if let Some(i) = t.checked_sub(1) {
-            if p.twin_s.get(i as usize).copied() != Some(j as u32 + 1) {
-                pairs.push((i, j as u32));
-            }
-        }
-    }
-    for &(i, j) in &pairs {
-        let (Some(a), Some(b)) = (src_fps.get(i as usize), dst_fps.get(j as usize)) else {
-            continue;
-        };
-        let (sa, sb) = (bytes.stat(true, i), bytes.stat(false, j));
-        let aligned = match (sa, sb) {
-            (Some(x), Some(y)) => x.start == y.start && x.total == y.total,
-            _ => true,
-        };
-        if !aligned {
-            if a.payload_len > MTU_PAYLOAD || b.payload_len > MTU_PAYLOAD {
-                seg.offload_pairs += 1;
-            } else {
-                seg.resegmented += 1;
-            }
-        }
-        let ttl_mode = hop_f.get(slot(flow_s(i))).filter(|x| x.1 > 0).map(|x| x.0);
-        let unexpected = a.is_ip() && b.is_ip() && differences(a, b, ttl_mode, aligned, &mut diffs);
-        if !(a.is_excluded() && b.is_excluded()) {
-            let v = variant(a);
-            for &f in &diffs {
-                if let Some(c) = fld_counts.get_mut(f as usize * VARIANTS + v) {
-                    *c += 1;
-                }
-            }
-        }
-        if unexpected {
-            if let Some(x) = modified_s.get_mut(i as usize) {
-                *x = true;
-            }
-            if let Some(x) = modified_d.get_mut(j as usize) {
-                *x = true;
-            }
-        }
-    }
+    // Pair statuses.
     for (statuses, late, modified) in [
         (&mut r.src_status, &late_s, &modified_s),
         (&mut r.dst_status, &late_d, &modified_d),
