@@ -1133,10 +1133,13 @@ pub(crate) fn build(
             (&mut r.dst_status, &r.dst_twin, src_fps)
         };
         for (k, f) in fps.iter().enumerate() {
+            if !f.is_excluded() {
+                continue;
+            }
             let twin = twins.get(k).copied().unwrap_or(0);
             let twin_out =
                 twin == 0 || other.get(twin as usize - 1).is_none_or(|g| g.is_excluded());
-            if f.is_excluded() && twin_out {
+            if twin_out {
                 if let Some(x) = statuses.get_mut(k) {
                     *x = Status::Excluded;
                 }
