@@ -39,7 +39,8 @@ def frames(path):
         proto = int(c['ip.proto'])
         payload = c.get('tcp.payload') or c.get('udp.payload') or c.get('data.data') or ''
         body = bytes.fromhex(payload.replace(':', ''))
-        seq = c['tcp.seq_raw'] if proto == 6 else (c['icmp.seq'] if proto == 1 else '-')
+        # ICMP: the echo sequence number, or the same 16 bits of an error (0).
+        seq = c['tcp.seq_raw'] if proto == 6 else ((c['icmp.seq'] or '0') if proto == 1 else '-')
         ack = c['tcp.ack_raw'] if proto == 6 else '-'
         res.append({
             'n': int(c['frame.number']),

@@ -141,9 +141,11 @@ fn offloads_on_both_ways_lossless_and_any_snap_length() {
 /// Drops 5% of one direction's packets on the router (nftables `numgen`, with a counter):
 /// the lost packets are the counter's packets, their IP bytes its bytes.
 fn numgen_loss(tag: &str, forward: bool) {
-    let mut o = LabOptions::default();
     // The router forwards super-segments whole: a drop takes a whole captured packet.
-    o.router_tso = true;
+    let o = LabOptions {
+        router_tso: true,
+        ..LabOptions::default()
+    };
     let lab = Lab::new(tag, &o);
     let m = if forward { "daddr" } else { "saddr" };
     nft(

@@ -20,7 +20,7 @@ use paircap_tests::shared_dir;
 use shared_decode::compare::{self, Fingerprint, Options, Report, SideInfo, Status};
 use shared_decode::dissect::{Depth, DissectOptions};
 use shared_decode::{Decoder, Reader};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -48,7 +48,7 @@ pub(crate) struct ConvPair {
 impl ConvPair {
     /// A target packet's sequence and acknowledgment numbers in the source's space, given
     /// its source-orientation direction.
-    pub fn to_src(&self, f: &Fingerprint, dir: u32) -> (u32, u32) {
+    pub fn to_src(self, f: &Fingerprint, dir: u32) -> (u32, u32) {
         if !f.is_tcp() {
             return (f.seq, f.ack);
         }

@@ -115,6 +115,11 @@ struct Item {
     /// every packet's key from memory at random).
     ts: i64,
     ttl: u8,
+    /// Identity of the transmission: IPv4 ID (bit 0 of `id_bits`: IPv4), TCP TSval (bit 1:
+    /// present).
+    ident: u16,
+    tsval: u32,
+    id_bits: u8,
     seq: u32,
     len: u32,
     /// Unwrapped start.
@@ -231,6 +236,10 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
                     key_ts,
                     ts: f.ts_ns,
                     ttl: f.ttl,
+                    ident: f.ident,
+                    tsval: f.tsval,
+                    id_bits: u8::from(f.family() == bits::FAMILY_V4)
+                        | (u8::from(f.more & super::key::more::HAS_TS != 0) << 1),
                     seq,
                     len,
                     start: 0,
@@ -588,12 +597,25 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             if let Some(x) = free.get_mut(side) {
                 *x = x.saturating_add(1);
             }
-            let same_paired = paired.get(side).copied().unwrap_or(0) > 0;
+            // A copy of bytes that arrived from another copy on its side: the same
+            // transmission seen again (a duplicate at a receiver, a surplus send) — unless its
+            // identity says it is another transmission (a retransmission whose twin the
+            // other capture missed), which makes it an orphan.
+            let mate = pairs
+                .iter()
+                .map(|(s, d)| if it.side == 0 { s } else { d })
+                .next()
+                .copied();
+            let same_tx = mate.is_none_or(|q| !self.different_transmission(&it, &q));
+            let same_paired = paired.get(side).copied().unwrap_or(0) > 0 && same_tx;
             // The other side's copy of these bytes that arrived (or was sent) once.
             let peer = pairs
                 .first()
                 .map_or(0, |(s, d)| if it.side == 0 { d.idx + 1 } else { s.idx + 1 });
-            let other_none = n_side.get(1 - side).copied().unwrap_or(0) == 0;
+            // No copy of these bytes at all on the other side (then an acknowledgment of them
+            // says they arrived uncaptured); or none of this transmission.
+            let none_at_all = n_side.get(1 - side).copied().unwrap_or(0) == 0;
+            let other_none = none_at_all || !same_tx;
             let tcp = stream < self.out.n_tcp;
             if let Some(st) = self.stat_mut(&it) {
                 if same_paired {
@@ -605,7 +627,7 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
                     st.orphan = st.orphan.saturating_add(len);
                     if other_none {
                         st.nopeer = st.nopeer.saturating_add(len);
-                        if acked && tcp {
+                        if acked && tcp && none_at_all {
                             st.acked = st.acked.saturating_add(len);
                         }
                     }
@@ -810,6 +832,17 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             );
         }
         self.items = items;
+    }
+
+    /// Whether two copies on one side are different transmissions by their identity (when
+    /// the path keeps it): IPv4 IDs of copies starting at the same byte, TCP time stamps.
+    fn different_transmission(&self, a: &Item, b: &Item) -> bool {
+        let ids = self.content.ids_kept
+            && a.id_bits & b.id_bits & 1 != 0
+            && a.start == b.start
+            && a.ident != b.ident;
+        let ts = self.content.ts_kept && a.id_bits & b.id_bits & 2 != 0 && a.tsval != b.tsval;
+        ids || ts
     }
 
     /// Replaces a chosen receiver copy by an earlier, unchosen copy of the same transmission

@@ -370,9 +370,8 @@ impl Hosts {
     fn infer(&self, cap: usize, f: &Fingerprint) -> Direction {
         let here = cap;
         let there = 1 - cap;
-        let sent_here = if !f.is_ip() {
-            true
-        } else if self.has(cap, here, &f.src) || self.has(cap, there, &f.dst) {
+        let sent_here = if !f.is_ip() || self.has(cap, here, &f.src) || self.has(cap, there, &f.dst)
+        {
             true
         } else if self.has(cap, there, &f.src) || self.has(cap, here, &f.dst) {
             false
@@ -921,14 +920,15 @@ pub(crate) fn build(
                 let other = usize::from(side_src);
                 let acked =
                     bs.is_some_and(|b| b.acked > 0 && b.acked.saturating_add(b.surplus) >= b.total);
-                let no_copy_there = bs.is_none_or(|b| b.nopeer > 0);
                 st = Status::Lost;
                 if acked {
                     if let Some(x) = drop_acked.get_mut(other) {
                         *x += 1;
                     }
                 }
-                if no_copy_there {
+                // Missing from the receiving capture: its drop counters may explain it (a
+                // packet sent twice and seen once there may be a capture drop too).
+                {
                     push_missing(
                         &mut missing,
                         other,

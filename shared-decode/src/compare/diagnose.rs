@@ -348,7 +348,7 @@ pub(crate) fn diagnose(
                 "The {name} capture reports packets dropped by the capture itself ({counters}), but no packet is missing from it."
             ));
         }
-        if acked > 0 && !info.dropped.is_some_and(|n| n > 0) {
+        if acked > 0 && info.dropped.is_none_or(|n| n == 0) {
             d.push(format!(
                 "{} of the lost packets carry data the receiver acknowledged: they arrived, so the {name} capture may have missed them ({}).",
                 thousands(acked),
