@@ -75,6 +75,24 @@ impl Default for LabOptions {
     }
 }
 
+impl LabOptions {
+    /// A path through the impairment relay with these `impair.py` arguments: the client
+    /// sends super-segments (its capture holds them), the router cuts them into wire
+    /// segments before the relay, no offloads on the server (its capture holds the relay's
+    /// frames).
+    pub fn relayed(args: &[&str]) -> LabOptions {
+        LabOptions {
+            client: Offloads {
+                tso: true,
+                gro: false,
+            },
+            server: Offloads::OFF,
+            router_tso: false,
+            relay: Some(args.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+}
+
 /// The network and its working folder.
 pub struct Lab {
     /// The client namespace.

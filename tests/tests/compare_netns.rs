@@ -229,35 +229,20 @@ fn dropped_syns_are_exactly_the_firewall_counter() {
 #[test]
 fn relay_impairments_both_ways_match_its_log() {
     let _g = serial();
-    let o = LabOptions {
-        // The client sends super-segments (its capture holds them); the router cuts them
-        // into wire segments before the relay, which drops some of those pieces.
-        client: Offloads {
-            tso: true,
-            gro: false,
-        },
-        server: Offloads::OFF,
-        router_tso: false,
-        relay: Some(
-            [
-                "--seed",
-                "7",
-                "--drop",
-                "0.02",
-                "--dup",
-                "0.01",
-                "--reorder",
-                "0.01",
-                "--delay-ab",
-                "3",
-                "--delay-ba",
-                "5",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        ),
-    };
+    let o = LabOptions::relayed(&[
+        "--seed",
+        "7",
+        "--drop",
+        "0.02",
+        "--dup",
+        "0.01",
+        "--reorder",
+        "0.01",
+        "--delay-ab",
+        "3",
+        "--delay-ba",
+        "5",
+    ]);
     let mut lab = Lab::new("x", &o);
     let caps = lab.start_captures(&[], &[]);
     lab.ping(50);

@@ -10,7 +10,7 @@
 //! 20 pings, an HTTP download of 400 kB and an upload of 200 kB, a few UDP datagrams to a
 //! closed port. `paircap capture` at the client (source) and at the server (target).
 
-use paircap_tests::lab::{Lab, LabOptions, Offloads};
+use paircap_tests::lab::{Lab, LabOptions};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -21,33 +21,20 @@ fn samples() -> PathBuf {
 #[test]
 #[ignore = "makes samples/pair (needs root); scripts/make-sample-pair.sh runs it"]
 fn make_sample_pair() {
-    let o = LabOptions {
-        client: Offloads {
-            tso: true,
-            gro: false,
-        },
-        server: Offloads::OFF,
-        router_tso: false,
-        relay: Some(
-            [
-                "--seed",
-                "11",
-                "--drop",
-                "0.03",
-                "--dup",
-                "0.01",
-                "--reorder",
-                "0.01",
-                "--delay-ab",
-                "3",
-                "--delay-ba",
-                "5",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        ),
-    };
+    let o = LabOptions::relayed(&[
+        "--seed",
+        "11",
+        "--drop",
+        "0.03",
+        "--dup",
+        "0.01",
+        "--reorder",
+        "0.01",
+        "--delay-ab",
+        "3",
+        "--delay-ba",
+        "5",
+    ]);
     let mut lab = Lab::new("m", &o);
     let caps = lab.start_captures(&[], &[]);
     lab.ping(20);
