@@ -902,8 +902,13 @@ pub(crate) fn build(
             if crossed {
                 if let (Some(b), true) = (bs, at_sender) {
                     // Bytes that never arrived from this packet (whether or not a
-                    // retransmission delivered them later).
-                    let lost = b.total.saturating_sub(b.matched).saturating_sub(b.acked);
+                    // retransmission delivered them later) — but for those the receiver
+                    // acknowledged when its capture counts drops (that capture missed them).
+                    let receiver_drops = if side_src { dst_info } else { src_info }
+                        .dropped
+                        .is_some_and(|n| n > 0);
+                    let missed = if receiver_drops { b.acked } else { 0 };
+                    let lost = b.total.saturating_sub(b.matched).saturating_sub(missed);
                     if lost > 0 {
                         st = Status::PartlyLost;
                         r.partial.push((side_src, frame, lost));
@@ -1148,7 +1153,8 @@ pub(crate) fn build(
     }
 
     r.nat = nat_table(&src, &dst, &anchors, &p);
-    r.flows = flow_bytes(&src, &bytes, &dirs, &r, &late_s, &late_d);
+    let drops = [src_info, dst_info].map(|i| i.dropped.is_some_and(|n| n > 0));
+    r.flows = flow_bytes(&src, &bytes, &dirs, &r, &late_s, &late_d, drops);
     r.segmentation = seg;
     r.src_direction = src_dir;
     r.dst_direction = dst_dir;
@@ -1280,6 +1286,7 @@ fn add_range(v: &mut Vec<(u64, u64)>, a: u64, b: u64) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Byte accounting of the TCP flows that lost, duplicated or delivered bytes late.
 fn flow_bytes(
     src: &Side<'_>,
@@ -1288,6 +1295,7 @@ fn flow_bytes(
     r: &Report,
     late_s: &[bool],
     late_d: &[bool],
+    drops: [bool; 2],
 ) -> Vec<FlowBytes> {
     // Per TCP stream: first and last byte sent, by the sender's copies.
     let mut span: HashMap<u32, (u64, u64), FxBuildHasher> = HashMap::default();
@@ -1347,7 +1355,7 @@ fn flow_bytes(
         if free(snd) > 0 {
             if paired(snd) > 0 {
                 fb.retransmitted_bytes += len * free(snd);
-            } else if free(rcv) == 0 && g.acked {
+            } else if free(rcv) == 0 && g.acked && drops.get(rcv).copied().unwrap_or(false) {
                 fb.capture_dropped_bytes += len;
             } else {
                 fb.lost_bytes += len;
@@ -1424,6 +1432,8 @@ fn flow_bytes(
 /// Counts by status, per side and per direction of travel.
 fn counts(r: &Report, src_fps: &[Fingerprint], dst_fps: &[Fingerprint], bm: &ByteMatch) -> Counts {
     let mut c = Counts::default();
+    let partial: HashMap<(bool, u32), u32, FxBuildHasher> =
+        r.partial.iter().map(|&(s, f, n)| ((s, f), n)).collect();
     for (side_src, statuses, dirs, fps) in [
         (true, &r.src_status, &r.src_direction, src_fps),
         (false, &r.dst_status, &r.dst_direction, dst_fps),
@@ -1468,12 +1478,10 @@ fn counts(r: &Report, src_fps: &[Fingerprint], dst_fps: &[Fingerprint], bm: &Byt
                 }
                 Status::PartlyLost => {
                     d.partly_lost += 1;
-                    if let Some(b) = b {
-                        let lost =
-                            u64::from(b.total.saturating_sub(b.matched).saturating_sub(b.acked));
-                        d.bytes_lost += lost;
-                        d.ip_bytes_lost += lost;
-                    }
+                    let lost =
+                        u64::from(partial.get(&(side_src, k as u32 + 1)).copied().unwrap_or(0));
+                    d.bytes_lost += lost;
+                    d.ip_bytes_lost += lost;
                 }
                 Status::Duplicated => {
                     d.duplicated += 1;

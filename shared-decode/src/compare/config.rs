@@ -8,7 +8,8 @@ pub struct Options {
     pub offset_ns: Option<i64>,
     /// A packet and its twin may be this far from the expected delay of their flow (ns).
     pub max_delay_ns: i64,
-    /// Two identical packets on one side within this time are a duplicate (ns).
+    /// Two identical packets on one side within this time are a duplicate (ns); a tenth of it
+    /// when their IP ID is 0 (stacks that send ID 0 make every retry look alike).
     pub dup_window_ns: i64,
     /// Estimate clock drift (ppm) for captures longer than [`Options::min_drift_span_ns`].
     pub estimate_drift: bool,
@@ -21,7 +22,7 @@ impl Default for Options {
         Options {
             offset_ns: None,
             max_delay_ns: 2_000_000_000,
-            dup_window_ns: 5_000_000,
+            dup_window_ns: 50_000_000,
             estimate_drift: true,
             min_drift_span_ns: 10_000_000_000,
         }

@@ -465,6 +465,11 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
                         continue;
                     }
                     let Some(fx) = side.fp(x) else { continue };
+                    let window = if fx.ident == 0 {
+                        self.dup_window / 10
+                    } else {
+                        self.dup_window
+                    };
                     let near = (1..=MAX_NEIGHBOURS)
                         .flat_map(|o| [k.checked_sub(o), k.checked_add(o)])
                         .flatten()
@@ -474,8 +479,7 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
                         let same = side.fp(y).is_some_and(|fy| {
                             fy.ident == fx.ident
                                 && low_port(fy) == low_port(fx)
-                                && fy.ts_ns.saturating_sub(fx.ts_ns).unsigned_abs()
-                                    <= self.dup_window
+                                && fy.ts_ns.saturating_sub(fx.ts_ns).unsigned_abs() <= window
                         });
                         if same && paired(p, y) {
                             copy_of = Some(y);

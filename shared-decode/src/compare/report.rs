@@ -475,7 +475,8 @@ pub struct FlowBytes {
     pub lost_bytes: u64,
     /// Ranges of those, relative to the flow's first byte (at most [`FlowBytes::MAX_RANGES`]).
     pub lost: Vec<(u64, u64)>,
-    /// Bytes a capture missed (the receiver acknowledged them).
+    /// Bytes the receiving capture missed (the receiver acknowledged them and that capture
+    /// counts drops).
     pub capture_dropped_bytes: u64,
     /// Bytes seen more than once at the receiving capture beyond what the sender sent.
     pub duplicated_bytes: u64,

@@ -853,3 +853,211 @@ fn field_diff_names_what_the_path_changed() {
     assert!(d.iter().all(|x| !x.field.starts_with("frame.")));
     assert!(diff(&decode(&a), &decode(&a)).is_empty());
 }
+
+/// A bulk transfer C -> S: handshake, then `sizes` data segments (payload bytes) sent at
+/// 1 ms intervals, with the server's ACKs; returns (source packets, direction up).
+fn bulk(sizes: &[u16]) -> Vec<(Fingerprint, bool)> {
+    let c = (C, 40000);
+    let s = (S, 443);
+    let mut v = vec![
+        (tcp(0.0, c, s, 1000, 0, SYN, 0, 100), true),
+        (far(tcp(20.0, s, c, 5000, 1001, SYN | ACK, 0, 900)), false),
+        (tcp(20.1, c, s, 1001, 5001, ACK, 0, 101), true),
+    ];
+    let (mut seq, mut id, mut t) = (1001u32, 102u16, 21.0);
+    for &n in sizes {
+        v.push((tcp(t, c, s, seq, 5001, ACK, n, id), true));
+        seq = seq.wrapping_add(u32::from(n));
+        id = id.wrapping_add(1);
+        v.push((far(tcp(t + 20.5, s, c, 5001, seq, ACK, 0, 901)), false));
+        t += 1.0;
+    }
+    v.sort_by_key(|x| x.0.ts_ns);
+    v
+}
+
+/// A packet cut into wire segments of `mss` bytes on the path (what TSO hands the wire),
+/// each `gap` ms after the previous one, with IP IDs counting up (as GSO numbers them).
+fn cut(f: &Fingerprint, mss: u16, gap: f64) -> Vec<Fingerprint> {
+    let mut out = Vec::new();
+    let (mut off, mut k) = (0u16, 0u16);
+    while off < f.payload_len {
+        let mut g = *f;
+        g.payload_len = mss.min(f.payload_len - off);
+        g.seq = f.seq.wrapping_add(u32::from(off));
+        g.ident = f.ident.wrapping_add(k);
+        g.ts_ns += (f64::from(k) * gap * MS as f64) as i64;
+        g.payload_hash ^= u32::from(k);
+        out.push(g);
+        off += g.payload_len;
+        k += 1;
+    }
+    out
+}
+
+#[test]
+fn super_segments_match_the_segments_they_became() {
+    // TSO at the client: its capture holds 4344-byte super-segments; the server's capture
+    // holds the 1448-byte segments the wire carried.
+    let conn = bulk(&[4344, 4344, 2896]);
+    let src: Vec<Fingerprint> = conn.iter().map(|x| x.0).collect();
+    let mut dst = Vec::new();
+    for (f, up) in &conn {
+        let g = through(f, if *up { 10.0 } else { -10.0 }, 0.0);
+        if f.payload_len > 1448 {
+            dst.extend(cut(&g, 1448, 0.01));
+        } else {
+            dst.push(g);
+        }
+    }
+    dst.sort_by_key(|f| f.ts_ns);
+    let r = run(&src, &dst);
+    let c = &r.counts;
+    assert_eq!(
+        (c.lost, c.partly_lost, c.extra, c.duplicated),
+        (0, 0, 0, 0),
+        "{:?} {:?}",
+        r.src_status,
+        r.dst_status
+    );
+    assert!(
+        r.src_status.iter().all(|s| s.is_pair()),
+        "{:?}",
+        r.src_status
+    );
+    assert!(
+        r.dst_status.iter().all(|s| s.is_pair()),
+        "{:?}",
+        r.dst_status
+    );
+    // Every piece is a pair cut differently from its super-segment: 3 + 3 + 2.
+    assert_eq!(r.segmentation.offload_pairs, 8, "{:?}", r.segmentation);
+    assert_eq!(r.segmentation.super_segments, [3, 0]);
+    // Every piece's twin is the super-segment it came from.
+    let big = src.iter().position(|f| f.payload_len == 4344).unwrap() as u32 + 1;
+    let pieces = r.dst_twin.iter().filter(|&&t| t == big).count();
+    assert_eq!(pieces, 3);
+}
+
+#[test]
+fn a_lost_piece_makes_its_super_segment_partly_lost() {
+    let conn = bulk(&[4344, 4344]);
+    let src: Vec<Fingerprint> = conn.iter().map(|x| x.0).collect();
+    let mut dst = Vec::new();
+    let mut dropped = false;
+    for (f, up) in &conn {
+        let g = through(f, if *up { 10.0 } else { -10.0 }, 0.0);
+        if f.payload_len > 1448 {
+            for (k, piece) in cut(&g, 1448, 0.01).into_iter().enumerate() {
+                if k == 1 && !dropped {
+                    dropped = true; // the middle piece of the first super-segment
+                    continue;
+                }
+                dst.push(piece);
+            }
+        } else {
+            dst.push(g);
+        }
+    }
+    dst.sort_by_key(|f| f.ts_ns);
+    let r = run(&src, &dst);
+    let first = src.iter().position(|f| f.payload_len == 4344).unwrap();
+    assert_eq!(
+        r.src_status[first],
+        Status::PartlyLost,
+        "{:?}",
+        r.src_status
+    );
+    assert_eq!(r.partial, vec![(true, first as u32 + 1, 1448)]);
+    let d = &r.counts.dirs[0];
+    assert_eq!((d.partly_lost, d.bytes_lost, d.lost), (1, 1448, 0));
+    assert_eq!(r.counts.extra, 0);
+    let f = &r.flows;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].lost_bytes, 1448);
+    assert_eq!(
+        f[0].lost,
+        vec![(1448, 2896)],
+        "relative to the first byte sent"
+    );
+}
+
+#[test]
+fn gro_merges_at_the_receiver_match_the_segments_sent() {
+    // The client sends wire segments; the server's GRO hands its capture one merge of three.
+    let conn = bulk(&[1448, 1448, 1448, 500]);
+    let src: Vec<Fingerprint> = conn.iter().map(|x| x.0).collect();
+    let mut dst: Vec<Fingerprint> = Vec::new();
+    let data: Vec<&Fingerprint> = src.iter().filter(|f| f.payload_len == 1448).collect();
+    let mut merged = through(data[0], 10.0, 0.0);
+    merged.payload_len = 3 * 1448;
+    merged.ts_ns = through(data[2], 10.0, 0.0).ts_ns;
+    for (f, up) in &conn {
+        if f.payload_len == 1448 {
+            continue;
+        }
+        dst.push(through(f, if *up { 10.0 } else { -10.0 }, 0.0));
+    }
+    dst.push(merged);
+    dst.sort_by_key(|f| f.ts_ns);
+    let r = run(&src, &dst);
+    let c = &r.counts;
+    assert_eq!(
+        (c.lost, c.partly_lost, c.extra),
+        (0, 0, 0),
+        "{:?}",
+        r.src_status
+    );
+    assert_eq!(r.segmentation.super_segments, [0, 1]);
+}
+
+#[test]
+fn fragments_match_as_ranges_of_their_datagram() {
+    // A 3000-byte UDP datagram in two fragments at the source, re-fragmented into three on
+    // the way (a smaller MTU).
+    let frag = |t: f64, off: u32, len: u16| Fingerprint {
+        ts_ns: T0 + (t * MS as f64) as i64,
+        src: v4(C),
+        dst: v4(S),
+        ident: 4242,
+        proto: 17,
+        seq: off,
+        payload_len: len,
+        ttl: 64,
+        bits: bits::FAMILY_V4 | bits::FRAGMENT,
+        cap: u8::MAX,
+        ..Fingerprint::default()
+    };
+    let mut src = connection(0.0, 40000, 100)
+        .into_iter()
+        .map(|x| x.0)
+        .collect::<Vec<_>>();
+    src.push(frag(50.0, 0, 1480));
+    src.push(frag(50.01, 1480, 1528));
+    src.sort_by_key(|f| f.ts_ns);
+    let (_, mut dst) = path(&connection(0.0, 40000, 100), 0.0);
+    for (off, len, dt) in [(0u32, 1000u16, 0.0), (1000, 1000, 0.01), (2000, 1008, 0.02)] {
+        let mut g = frag(60.0 + dt, off, len);
+        g.ttl = 63;
+        dst.push(g);
+    }
+    dst.sort_by_key(|f| f.ts_ns);
+    let r = run(&src, &dst);
+    let c = &r.counts;
+    assert_eq!(
+        (c.lost, c.partly_lost, c.extra),
+        (0, 0, 0),
+        "{:?} {:?}",
+        r.src_status,
+        r.dst_status
+    );
+    // Drop the middle one: both source fragments lose some bytes.
+    let mid = dst
+        .iter()
+        .position(|f| f.bits & bits::FRAGMENT != 0 && f.seq == 1000)
+        .unwrap();
+    dst.remove(mid);
+    let r = run(&src, &dst);
+    assert_eq!(r.counts.partly_lost, 2, "{:?}", r.src_status);
+    assert_eq!(r.counts.dirs[0].bytes_lost, 1000);
+}
