@@ -14,7 +14,7 @@ use shared_decode::file::CaptureInfo;
 use shared_decode::filter::Filter;
 use shared_decode::{Decoder, Reader};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Output formats of `compare`.
@@ -26,11 +26,111 @@ pub enum CompareFormat {
     Json,
 }
 
-/// One side: keys, file metadata, whether the file was damaged.
+/// One file: keys, file metadata, whether the file was damaged.
 struct Loaded {
     fps: Vec<Fingerprint>,
     info: CaptureInfo,
     damaged: bool,
+}
+
+/// One side: a file or a set of files (a rotated capture), in time order.
+struct SideSet {
+    fps: Vec<Fingerprint>,
+    info: SideInfo,
+    damaged: bool,
+}
+
+/// Whether a file starts like a capture (pcap of any flavour, pcapng, or gzip).
+fn looks_like_capture(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let ok = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok();
+    ok && (head[..2] == [0x1f, 0x8b]
+        || matches!(
+            u32::from_le_bytes(head),
+            0xa1b2_c3d4
+                | 0xd4c3_b2a1
+                | 0xa1b2_3c4d
+                | 0x4d3c_b2a1
+                | 0xa1b2_cd34
+                | 0x34cd_b2a1
+                | 0x0a0d_0d0a
+        ))
+}
+
+/// `*` and `?` in one path component.
+fn wildcard(pat: &[u8], s: &[u8]) -> bool {
+    match (pat.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => wildcard(&pat[1..], s) || (!s.is_empty() && wildcard(pat, &s[1..])),
+        (Some(b'?'), Some(_)) => wildcard(&pat[1..], &s[1..]),
+        (Some(a), Some(b)) if a == b => wildcard(&pat[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// The files a side argument names: a file; a directory (every capture file in it); or a
+/// pattern with `*`/`?` in its last component (tcpdump's `-C`/`-G`/`-W` names, quoted).
+pub fn side_files(arg: &Path) -> Result<Vec<PathBuf>> {
+    if arg.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(arg)
+            .with_context(|| format!("cannot list {}", arg.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && looks_like_capture(p))
+            .collect();
+        v.sort();
+        anyhow::ensure!(!v.is_empty(), "{}: no capture files in it", arg.display());
+        return Ok(v);
+    }
+    let name = arg
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !arg.exists() && (name.contains('*') || name.contains('?')) {
+        let dir = arg
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .flatten()
+            .filter(|e| wildcard(name.as_bytes(), e.file_name().to_string_lossy().as_bytes()))
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        v.sort();
+        anyhow::ensure!(!v.is_empty(), "{}: no file matches", arg.display());
+        return Ok(v);
+    }
+    Ok(vec![arg.to_path_buf()])
+}
+
+/// Reads every file of a side and puts them in time order (by their first packet).
+fn load_side(arg: &Path, filter: Option<&Filter>) -> Result<SideSet> {
+    let mut files: Vec<(String, Loaded)> = Vec::new();
+    for p in side_files(arg)? {
+        let l = load(&p, filter)?;
+        files.push((p.display().to_string(), l));
+    }
+    files.sort_by_key(|(name, l)| {
+        (
+            l.fps.iter().map(|f| f.ts_ns).min().unwrap_or(i64::MAX),
+            name.clone(),
+        )
+    });
+    let mut fps = Vec::with_capacity(files.iter().map(|f| f.1.fps.len()).sum());
+    let mut parts = Vec::with_capacity(files.len());
+    let mut damaged = false;
+    for (name, l) in files {
+        damaged |= l.damaged;
+        parts.push((name, l.fps.len(), l.info));
+        fps.extend_from_slice(&l.fps);
+    }
+    let info = SideInfo::from_files(&arg.display().to_string(), &fps, &parts);
+    Ok(SideSet { fps, info, damaged })
 }
 
 fn decoder_for(filter: Option<&Filter>) -> Decoder {
@@ -88,23 +188,26 @@ pub fn run(a: &CompareArgs) -> Result<ExitCode> {
     let t0 = std::time::Instant::now();
     let (src, dst) = std::thread::scope(|s| {
         let f2 = filter.clone();
-        let h = s.spawn(move || load(&a.target, f2.as_ref()));
-        let src = load(&a.source, filter.as_ref());
+        let h = s.spawn(move || load_side(&a.target, f2.as_ref()));
+        let src = load_side(&a.source, filter.as_ref());
         let dst = h
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("reading {} failed", a.target.display())));
         (src, dst)
     });
     let (src, dst) = (src?, dst?);
-    let name = |p: &Path| p.display().to_string();
-    let si = SideInfo::new(&name(&a.source), &src.fps, Some(&src.info));
-    let di = SideInfo::new(&name(&a.target), &dst.fps, Some(&dst.info));
+    let (si, di) = (&src.info, &dst.info);
     let opts = Options {
         offset_ns: a.offset_ms.map(|ms| (ms * 1e6).round() as i64),
         ..Options::default()
     };
     let t1 = std::time::Instant::now();
-    let report = compare::compare(&src.fps, &dst.fps, &si, &di, &opts);
+    let mut report = compare::compare(&src.fps, &dst.fps, si, di, &opts);
+    if a.transactions {
+        let t = compare::transactions(&src.fps, &dst.fps, &report);
+        report.diagnosis.extend(t.diagnosis());
+        report.transactions = Some(t);
+    }
     if std::env::var_os("PAIRCAP_TIMING").is_some() {
         eprintln!(
             "paircap: read+decode {:.3} s, compare {:.3} s",

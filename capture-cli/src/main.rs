@@ -274,11 +274,12 @@ pub struct ReadArgs {
 /// `paircap compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// One end's capture (the source: usually the client's side). Traffic goes both ways:
-    /// which capture sent each packet is found per flow.
+    /// One end's capture (the source: usually the client's side): a file, a directory of
+    /// files (a rotated set), or a quoted pattern such as 'dump*.pcap'. Traffic goes both
+    /// ways: which capture sent each packet is found per flow.
     #[arg(value_name = "SRC")]
     pub source: PathBuf,
-    /// The other end's capture (the target: usually the server's side).
+    /// The other end's capture (the target: usually the server's side), likewise.
     #[arg(value_name = "DST")]
     pub target: PathBuf,
     /// Report only packets that pass this display filter on either side (matching still
@@ -291,6 +292,10 @@ pub struct CompareArgs {
     /// Also list every packet: {source, target, at, sent_by, status, delay_ms}.
     #[arg(long = "packets")]
     pub packets: bool,
+    /// Network or server? Per TCP handshake, DNS query, TLS handshake and HTTP/1 request
+    /// seen at both ends: the time on the path there, at the server, on the path back.
+    #[arg(long = "transactions")]
+    pub transactions: bool,
     /// The target clock's offset from the source clock in milliseconds, when known (skips
     /// the estimate).
     #[arg(long = "offset", value_name = "MS", allow_negative_numbers = true)]

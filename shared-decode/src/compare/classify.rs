@@ -621,6 +621,10 @@ pub(crate) fn build(
     };
     let mut modified_s = vec![false; ns];
     let mut modified_d = vec![false; nd];
+    // Per side and direction: (time, signed corrected delay) of the packets with a twin,
+    // only when a set has gaps (where a packet's twin would have been, from its neighbours').
+    let gaps = !src_info.holes().is_empty() || !dst_info.holes().is_empty();
+    let mut neighbours: [[Vec<(i64, i64)>; 2]; 2] = Default::default();
     for (side_src, twins) in [(true, &p.twin_s), (false, &p.twin_d)] {
         for (k, &t) in twins.iter().enumerate() {
             let Some(t) = t.checked_sub(1) else { continue };
@@ -638,6 +642,15 @@ pub(crate) fn build(
                 .saturating_sub(clock.offset_at(fa.ts_ns));
             let s2t = sent_src(side_src, k);
             let pos = if s2t { d } else { d.saturating_neg() };
+            if gaps {
+                let own = if side_src { fa.ts_ns } else { fb.ts_ns };
+                if let Some(v) = neighbours
+                    .get_mut(usize::from(!side_src))
+                    .and_then(|x| x.get_mut(usize::from(!s2t)))
+                {
+                    v.push((own, d));
+                }
+            }
             let cell = if side_src {
                 r.delay_ns.get_mut(k)
             } else {
@@ -851,16 +864,80 @@ pub(crate) fn build(
             (pick[0], pick[1])
         }
     };
-    let outside = |side_src: bool, f: &Fingerprint, d: Direction| -> bool {
+    // Holes of each side's set (between two of its files).
+    let holes = [src_info.holes(), dst_info.holes()];
+    // A twin's time is known to within the spread of the delays: a hole at least that long
+    // (a missing file, not the instant between two rotated files) is widened by it.
+    let spread = [r.delay_s2t, r.delay_t2s]
+        .iter()
+        .flatten()
+        .map(|p| p.p95.saturating_sub(p.p5) / 2)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1_000_000);
+    let in_hole = |side: usize, t: i64| {
+        holes.get(side).is_some_and(|h| {
+            h.iter().any(|&(x, y)| {
+                let m = if y.saturating_sub(x) >= spread {
+                    spread
+                } else {
+                    0
+                };
+                t > x.saturating_sub(m) && t < y.saturating_add(m)
+            })
+        })
+    };
+    for side in neighbours.iter_mut() {
+        for v in side.iter_mut() {
+            v.sort_unstable_by_key(|x| x.0);
+        }
+    }
+    // The signed delay (target time minus source time, corrected) a packet's twin would have
+    // had: that of its nearest neighbour in time with a twin (same side and direction), else
+    // the direction's median — where in a hole of the other capture it would have been.
+    let typical = |side_src: bool, f: &Fingerprint, d: Direction| -> i64 {
+        let di = usize::from(d == Direction::TargetToSource);
+        let v = neighbours
+            .get(usize::from(!side_src))
+            .and_then(|x| x.get(di))
+            .map_or(&[][..], |v| v.as_slice());
+        let k = v.partition_point(|x| x.0 < f.ts_ns);
+        let best = [k.checked_sub(1), Some(k)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| v.get(i))
+            .min_by_key(|x| x.0.saturating_sub(f.ts_ns).unsigned_abs());
+        match (best, d) {
+            (Some(x), _) => x.1,
+            (None, Direction::TargetToSource) => med_delay[1].saturating_neg(),
+            (None, _) => med_delay[0],
+        }
+    };
+    let outside = |side_src: bool, f: &Fingerprint, d: Direction| -> Option<Status> {
         let (lo, hi) = class_range(d);
         if side_src {
+            // When the twin would have passed the target, on the target's clock.
             let at = f.ts_ns.saturating_add(clock.offset_at(f.ts_ns));
-            !known[1] || at.saturating_add(hi) < ds || at.saturating_add(lo) > de
+            let (a, b) = (at.saturating_add(lo), at.saturating_add(hi));
+            if !known[1] || b < ds || a > de {
+                Some(Status::OutsideOverlap)
+            } else if in_hole(1, at.saturating_add(typical(true, f, d))) {
+                Some(Status::CaptureGap)
+            } else {
+                None
+            }
         } else {
             let at = f
                 .ts_ns
                 .saturating_sub(clock.offset_at(f.ts_ns.saturating_sub(clock.offset_ns)));
-            !known[0] || at.saturating_sub(lo) < ss || at.saturating_sub(hi) > se
+            let (a, b) = (at.saturating_sub(hi), at.saturating_sub(lo));
+            if !known[0] || b < ss || a > se {
+                Some(Status::OutsideOverlap)
+            } else if in_hole(0, at.saturating_sub(typical(false, f, d))) {
+                Some(Status::CaptureGap)
+            } else {
+                None
+            }
         }
     };
 
@@ -916,8 +993,8 @@ pub(crate) fn build(
                 }
             } else if habits.is_some_and(|h| local(f, h)) {
                 st = Status::NotForwarded;
-            } else if outside(side_src, f, dir) {
-                st = Status::OutsideOverlap;
+            } else if let Some(o) = outside(side_src, f, dir) {
+                st = o;
             } else if at_sender {
                 // Missing from the receiving capture. Whether that capture dropped it is
                 // decided below from its drop counters; data the receiver acknowledged
@@ -1455,7 +1532,10 @@ fn counts(r: &Report, src_fps: &[Fingerprint], dst_fps: &[Fingerprint], bm: &Byt
             };
             let b = bm.stat(side_src, k as u32);
             match st {
-                Status::Excluded | Status::NotForwarded | Status::OutsideOverlap => continue,
+                Status::Excluded
+                | Status::NotForwarded
+                | Status::OutsideOverlap
+                | Status::CaptureGap => continue,
                 _ => {}
             }
             if at_sender {

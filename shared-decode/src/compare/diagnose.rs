@@ -667,14 +667,90 @@ pub(crate) fn diagnose(
             ));
         }
     }
+    // Sets of files: holes between files, and what fell in them.
+    for (name, info, other) in [
+        ("source", &r.src_info, c.dst(Status::CaptureGap)),
+        ("target", &r.dst_info, c.src(Status::CaptureGap)),
+    ] {
+        let holes = info.holes();
+        if info.files.len() > 1 {
+            let mut s = format!(
+                "The {name} is a set of {} files ({} packets)",
+                info.files.len(),
+                thousands(info.packets)
+            );
+            if holes.is_empty() {
+                s.push_str(", with no gap between them.");
+            } else {
+                let total: i64 = holes.iter().map(|(a, b)| b.saturating_sub(*a)).sum();
+                let big = holes
+                    .iter()
+                    .zip(info.files.iter().zip(info.files.iter().skip(1)))
+                    .max_by_key(|((a, b), _)| b.saturating_sub(*a));
+                s.push_str(&format!(
+                    " with {} gap{} between files ({} in all",
+                    holes.len(),
+                    if holes.len() == 1 { "" } else { "s" },
+                    duration(total)
+                ));
+                if let Some(((a, b), (f1, f2))) = big {
+                    s.push_str(&format!(
+                        "; the longest, {}, between {} and {}",
+                        duration(b.saturating_sub(*a)),
+                        f1.name,
+                        f2.name
+                    ));
+                }
+                s.push_str(&format!(
+                    "): {} packets of the other capture fall in them and are not counted as lost (a file missing from the set?).",
+                    thousands(other)
+                ));
+            }
+            d.push(s);
+        }
+    }
     let oo = c.src(Status::OutsideOverlap) + c.dst(Status::OutsideOverlap);
     if oo > 0 {
-        d.push(format!(
-            "{} packets ({} source, {} target) fall outside the time both captures were running; they are not counted as lost or extra.",
+        let mut s = format!(
+            "{} packets ({} source, {} target) fall outside the time both captures were running; they are not counted as lost or extra",
             thousands(oo),
             thousands(c.src(Status::OutsideOverlap)),
             thousands(c.dst(Status::OutsideOverlap))
-        ));
+        );
+        // Which part of each capture lies outside, on the source's clock.
+        if let (Some(s0), Some(s1), Some(t0), Some(t1)) = (
+            r.src_info.span_start(),
+            r.src_info.span_end(),
+            r.dst_info.span_start(),
+            r.dst_info.span_end(),
+        ) {
+            let back = |t: i64| t.saturating_sub(k.offset_at(t.saturating_sub(k.offset_ns)));
+            let (t0, t1) = (back(t0), back(t1));
+            let mut parts = Vec::new();
+            for (who, before, after) in [
+                ("source", t0.saturating_sub(s0), s1.saturating_sub(t1)),
+                ("target", s0.saturating_sub(t0), t1.saturating_sub(s1)),
+            ] {
+                if before > 0 {
+                    parts.push(format!(
+                        "the {who} ran {} before the other started",
+                        duration(before)
+                    ));
+                }
+                if after > 0 {
+                    parts.push(format!(
+                        "the {who} ran {} after the other stopped",
+                        duration(after)
+                    ));
+                }
+            }
+            if !parts.is_empty() {
+                s.push_str(": ");
+                s.push_str(&parts.join(", "));
+            }
+        }
+        s.push('.');
+        d.push(s);
     }
     let nf = c.src(Status::NotForwarded) + c.dst(Status::NotForwarded);
     if nf > 0 {

@@ -63,6 +63,7 @@ mod packets;
 mod report;
 mod side;
 mod sort;
+mod transactions;
 
 #[cfg(test)]
 mod tests;
@@ -75,6 +76,7 @@ pub use report::{
     FlowBytes, NatEndpoint, NatEntry, Percentiles, Report, Segmentation, SideInfo, Status,
     REORDER_DEFINITION,
 };
+pub use transactions::{transactions, Transaction, Transactions, TxKind, TxStats};
 
 /// Compares the packets of a source capture with those of a target capture (keys in file
 /// order: index = frame number - 1). See the module documentation.

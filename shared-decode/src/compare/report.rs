@@ -37,6 +37,9 @@ pub enum Status {
     NotForwarded,
     /// Its twin would have been seen before the other capture started or after it ended.
     OutsideOverlap,
+    /// Its twin would have been seen while the other capture's set had no file running (a
+    /// gap between two of its files: a rotated file missing).
+    CaptureGap,
     /// A capture dropped it: the other capture (for a packet at its sender) never saw it
     /// although its receiver acknowledged it or that capture counts drops; or (for a packet at
     /// its receiver) the sending side's capture missed it.
@@ -47,7 +50,7 @@ pub enum Status {
 
 impl Status {
     /// Number of statuses.
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
     /// All statuses, in order.
     pub const ALL: [Status; Status::COUNT] = [
         Status::Matched,
@@ -59,6 +62,7 @@ impl Status {
         Status::Extra,
         Status::NotForwarded,
         Status::OutsideOverlap,
+        Status::CaptureGap,
         Status::CaptureDrop,
         Status::Excluded,
     ];
@@ -75,6 +79,7 @@ impl Status {
             Status::Extra => "extra",
             Status::NotForwarded => "not_forwarded",
             Status::OutsideOverlap => "outside_overlap",
+            Status::CaptureGap => "capture_gap",
             Status::CaptureDrop => "capture_drop",
             Status::Excluded => "excluded",
         }
@@ -149,11 +154,96 @@ pub struct SideInfo {
     pub offloads: Vec<String>,
     /// The smallest snap length of the file's interfaces, when recorded.
     pub snaplen: Option<u32>,
+    /// The files of a set (a rotated capture), in time order; one entry for a single file.
+    pub files: Vec<FilePart>,
     /// The container (`pcapng`, `pcap (nanosecond, little-endian)`).
     pub format: String,
 }
 
+/// One file of a side's set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FilePart {
+    /// File name.
+    pub name: String,
+    /// Frame number (in the set) of its first packet.
+    pub first_frame: u32,
+    /// Packets in it.
+    pub packets: u64,
+    /// When it started and ended capturing (recorded, else its first and last packet).
+    pub start_ns: Option<i64>,
+    /// See `start_ns`.
+    pub end_ns: Option<i64>,
+}
+
 impl SideInfo {
+    /// A side made of several files (a rotated set), in time order: `parts` gives each file's
+    /// name, packet count (its keys follow each other in `fps`) and metadata.
+    pub fn from_files(
+        name: &str,
+        fps: &[Fingerprint],
+        parts: &[(String, usize, CaptureInfo)],
+    ) -> SideInfo {
+        let mut s = SideInfo::new(name, fps, None);
+        let mut at = 0usize;
+        let (mut dropped, mut os, mut ifd) = (None::<u64>, None::<u64>, None::<u64>);
+        let add = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.saturating_add(y)),
+            (x, y) => x.or(y),
+        };
+        for (file, n, info) in parts {
+            let slice = fps.get(at..at.saturating_add(*n)).unwrap_or(&[]);
+            let one = SideInfo::new(file, slice, Some(info));
+            dropped = add(dropped, one.dropped);
+            os = add(os, one.os_drop);
+            ifd = add(ifd, one.if_drop);
+            for o in one.offloads.iter() {
+                if !s.offloads.contains(o) {
+                    s.offloads.push(o.clone());
+                }
+            }
+            s.snaplen = match (s.snaplen, one.snaplen) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if s.format.is_empty() {
+                s.format = one.format.clone();
+            }
+            for (mine, theirs, min) in [
+                (&mut s.start_ns, one.start_ns, true),
+                (&mut s.end_ns, one.end_ns, false),
+            ] {
+                if let Some(t) = theirs {
+                    *mine = Some(mine.map_or(t, |x| if min { x.min(t) } else { x.max(t) }));
+                }
+            }
+            s.files.push(FilePart {
+                name: file.clone(),
+                first_frame: u32::try_from(at).unwrap_or(u32::MAX).saturating_add(1),
+                packets: *n as u64,
+                start_ns: one.span_start(),
+                end_ns: one.span_end(),
+            });
+            at = at.saturating_add(*n);
+        }
+        (s.dropped, s.os_drop, s.if_drop) = (dropped, os, ifd);
+        s
+    }
+
+    /// Times no file of the set covers, between two files: (end of one, start of the next).
+    pub fn holes(&self) -> Vec<(i64, i64)> {
+        let mut out = Vec::new();
+        for w in self.files.windows(2) {
+            if let [a, b] = w {
+                if let (Some(e), Some(s)) = (a.end_ns, b.start_ns) {
+                    if s > e {
+                        out.push((e, s));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Side information from the packets' keys and the file's metadata.
     pub fn new(name: &str, fps: &[Fingerprint], info: Option<&CaptureInfo>) -> SideInfo {
         let mut s = SideInfo {
@@ -559,6 +649,9 @@ pub struct Report {
     pub compared_payload: Option<u8>,
     /// Per side (source, target): a snap length cut payloads or TCP options there.
     pub snap_cut: [bool; 2],
+    /// Transactions and where their time went, when asked for
+    /// ([`super::transactions`]).
+    pub transactions: Option<super::transactions::Transactions>,
     /// Target clock relative to the source clock.
     pub clock: ClockEstimate,
     /// Delay distribution of packets travelling source → target (positive ns).
@@ -774,6 +867,41 @@ impl Report {
             push_opt_i64(&mut o, side.os_drop.map(|d| d as i64));
             o.push_str(",\"interface_dropped\":");
             push_opt_i64(&mut o, side.if_drop.map(|d| d as i64));
+            o.push_str(",\"files\":[");
+            for (i, f) in side.files.iter().enumerate() {
+                if i > 0 {
+                    o.push(',');
+                }
+                o.push_str("{\"file\":");
+                push_json_str(&mut o, &f.name);
+                let _ = write!(
+                    o,
+                    ",\"first_frame\":{},\"packets\":{}",
+                    f.first_frame, f.packets
+                );
+                for (k, v) in [("start", f.start_ns), ("end", f.end_ns)] {
+                    let _ = write!(o, ",\"{k}\":");
+                    match v {
+                        Some(v) => push_json_str(&mut o, &epoch(v)),
+                        None => o.push_str("null"),
+                    }
+                }
+                o.push('}');
+            }
+            o.push_str("],\"gaps\":[");
+            for (i, (a, b)) in side.holes().iter().enumerate() {
+                if i > 0 {
+                    o.push(',');
+                }
+                o.push_str("{\"from\":");
+                push_json_str(&mut o, &epoch(*a));
+                o.push_str(",\"to\":");
+                push_json_str(&mut o, &epoch(*b));
+                o.push_str(",\"seconds\":");
+                push_f(&mut o, b.saturating_sub(*a) as f64 / 1e9);
+                o.push('}');
+            }
+            o.push(']');
             o.push_str(",\"offloads\":[");
             for (i, x) in side.offloads.iter().enumerate() {
                 if i > 0 {
@@ -804,7 +932,7 @@ impl Report {
         let c = &self.counts;
         let _ = write!(
             o,
-            "\"counts\":{{\"matched\":{},\"lost\":{},\"partly_lost\":{},\"extra\":{},\"duplicated\":{},\"reordered\":{},\"modified\":{},\"not_forwarded\":{},\"outside_overlap\":{},\"capture_drop\":{},\"directions\":{{",
+            "\"counts\":{{\"matched\":{},\"lost\":{},\"partly_lost\":{},\"extra\":{},\"duplicated\":{},\"reordered\":{},\"modified\":{},\"not_forwarded\":{},\"outside_overlap\":{},\"capture_gap\":{},\"capture_drop\":{},\"directions\":{{",
             c.matched,
             c.lost,
             c.partly_lost,
@@ -814,6 +942,7 @@ impl Report {
             c.modified,
             c.both(Status::NotForwarded),
             c.both(Status::OutsideOverlap),
+            c.both(Status::CaptureGap),
             c.capture_drop,
         );
         for (i, (name, d)) in ["source_to_target", "target_to_source"]
@@ -992,7 +1121,12 @@ impl Report {
             }
             let _ = write!(o, "\"{f}\":{n}");
         }
-        o.push_str("},\"diagnosis\":[");
+        o.push('}');
+        if let Some(t) = &self.transactions {
+            o.push_str(",\"transactions\":");
+            o.push_str(&t.to_json());
+        }
+        o.push_str(",\"diagnosis\":[");
         for (i, d) in self.diagnosis.iter().enumerate() {
             if i > 0 {
                 o.push(',');
@@ -1071,6 +1205,23 @@ impl Report {
                 },
             }
             o.push_str(")\n  ");
+            if side.files.len() > 1 {
+                let holes = side.holes();
+                let _ = write!(o, "{} files", side.files.len());
+                if holes.is_empty() {
+                    o.push_str(", no gap between them");
+                } else {
+                    let total: i64 = holes.iter().map(|(a, b)| b.saturating_sub(*a)).sum();
+                    let _ = write!(
+                        o,
+                        ", {} gap{} between files ({:.3} s in all)",
+                        holes.len(),
+                        if holes.len() == 1 { "" } else { "s" },
+                        total as f64 / 1e9
+                    );
+                }
+                o.push_str("\n  ");
+            }
             let mut any = false;
             for (i, s) in Status::ALL.iter().enumerate() {
                 let n = st.get(i).copied().unwrap_or(0);
@@ -1201,6 +1352,9 @@ impl Report {
             for (f, n) in &self.modified_fields {
                 let _ = writeln!(o, "  {f:<24} {}", thousands(*n));
             }
+        }
+        if let Some(t) = &self.transactions {
+            o.push_str(&t.to_text(25));
         }
         if !self.diagnosis.is_empty() {
             o.push_str("\ndiagnosis:\n");
