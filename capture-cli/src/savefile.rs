@@ -11,7 +11,7 @@ use shared_decode::file::pcap::PcapWriter;
 use shared_decode::file::pcapng::{
     EpbOptions, InterfaceDescription, PcapngWriter, SectionDescription, StatsOptions,
 };
-use shared_decode::file::Timestamp;
+use shared_decode::file::{RotationMark, Timestamp};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -203,7 +203,19 @@ impl Savefile {
                 self.nano,
             )?)
         } else {
-            let mut w = PcapngWriter::new(Vec::with_capacity(FLUSH_AT * 2), &self.section)?;
+            // A rotated capture numbers its files (a set missing one shows it).
+            let rotating = self.rotation.max_bytes.is_some() || self.rotation.every_secs.is_some();
+            let mut section = self.section.clone();
+            if rotating {
+                section.comments.push(
+                    RotationMark {
+                        file: self.opened,
+                        before: self.packets,
+                    }
+                    .comment(),
+                );
+            }
+            let mut w = PcapngWriter::new(Vec::with_capacity(FLUSH_AT * 2), &section)?;
             for i in &self.interfaces {
                 w.add_interface(i)?;
             }
@@ -250,13 +262,20 @@ impl Savefile {
             return Ok(());
         }
         let stats = self.rotation_stats();
-        self.finish_file(
-            &stats,
-            Timestamp {
-                secs: now,
-                nanos: 0,
-            },
-        )?;
+        // The statistics block's time is when the file was closed (to the nanosecond).
+        let closed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(
+                Timestamp {
+                    secs: now,
+                    nanos: 0,
+                },
+                |d| Timestamp {
+                    secs: d.as_secs() as i64,
+                    nanos: d.subsec_nanos(),
+                },
+            );
+        self.finish_file(&stats, closed)?;
         if by_time && self.rotation.max_bytes.is_none() {
             if let Some(w) = self.rotation.max_files {
                 if self.opened >= u64::from(w) {

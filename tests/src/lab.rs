@@ -24,6 +24,10 @@ pub const ROUTER_WAN: &str = "198.51.100.1";
 pub const SERVER_IP: &str = "198.51.100.2";
 /// The HTTP server's port.
 pub const HTTP_PORT: u16 = 8080;
+/// The DNS server's port (with `LabOptions::think_ms`).
+pub const DNS_PORT: u16 = 53;
+/// The TLS server's port (with `LabOptions::think_ms`).
+pub const TLS_PORT: u16 = 8443;
 
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
@@ -62,6 +66,11 @@ pub struct LabOptions {
     pub router_tso: bool,
     /// Relay arguments (`--drop 0.02 …`), or no relay.
     pub relay: Option<Vec<String>>,
+    /// Servers that think: the HTTP server (on plain sockets: GET only) sleeps this long
+    /// between a request's last byte and its answer, and a DNS server
+    /// (UDP 53) and a TLS server (8443, sleeping between ClientHello and ServerHello) run
+    /// beside it with the same sleep. `None`: the HTTP server alone, answering at once.
+    pub think_ms: Option<u32>,
 }
 
 impl Default for LabOptions {
@@ -71,6 +80,7 @@ impl Default for LabOptions {
             server: Offloads::ON,
             router_tso: false,
             relay: None,
+            think_ms: None,
         }
     }
 }
@@ -89,6 +99,7 @@ impl LabOptions {
             server: Offloads::OFF,
             router_tso: false,
             relay: Some(args.iter().map(|s| s.to_string()).collect()),
+            think_ms: None,
         }
     }
 }
@@ -106,7 +117,7 @@ pub struct Lab {
     /// Working folder (captures, logs).
     pub dir: PathBuf,
     relay_proc: Option<Child>,
-    http: Option<Child>,
+    services: Vec<Child>,
 }
 
 /// `tests/relay/<name>`.
@@ -280,10 +291,12 @@ impl Lab {
             );
             let log = dir.join("relay.log");
             let relay_py = script("impair.py");
+            // A CPU of its own: the servers' and the client's work (all on CPU 0) must not
+            // delay its releases.
             let mut v: Vec<&str> = vec![
                 "taskset",
                 "-c",
-                "0",
+                "1",
                 "python3",
                 relay_py.to_str().expect("path"),
                 "vxa",
@@ -294,16 +307,75 @@ impl Lab {
             relay_proc = Some(x.spawn(&v));
         }
         let traffic = script("traffic.py");
-        let http = server.spawn_quiet(&[
+        let traffic = traffic.to_str().expect("path");
+        let think = o.think_ms.unwrap_or(0).to_string();
+        let mut services = vec![server.spawn_quiet(&[
             "taskset",
             "-c",
             "0",
             "python3",
-            traffic.to_str().expect("path"),
-            "serve",
+            traffic,
+            if o.think_ms.is_some() {
+                "serve-think"
+            } else {
+                "serve"
+            },
             SERVER_IP,
             &HTTP_PORT.to_string(),
-        ]);
+            &think,
+        ])];
+        if o.think_ms.is_some() {
+            let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+            let out = Command::new("openssl")
+                .args([
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-subj",
+                    "/CN=paircap.test",
+                    "-days",
+                    "2",
+                    "-keyout",
+                ])
+                .arg(&key)
+                .arg("-out")
+                .arg(&cert)
+                .output()
+                .expect("openssl (scripts/setup.sh installs it)");
+            assert!(
+                out.status.success(),
+                "openssl: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            services.push(server.spawn_quiet(&[
+                "taskset",
+                "-c",
+                "0",
+                "python3",
+                traffic,
+                "serve-dns",
+                SERVER_IP,
+                &DNS_PORT.to_string(),
+                &think,
+            ]));
+            services.push(server.spawn_quiet(&[
+                "taskset",
+                "-c",
+                "0",
+                "python3",
+                traffic,
+                "serve-tls",
+                SERVER_IP,
+                &TLS_PORT.to_string(),
+                &think,
+                cert.to_str().expect("path"),
+                key.to_str().expect("path"),
+            ]));
+        }
         let lab = Lab {
             client,
             router,
@@ -311,7 +383,7 @@ impl Lab {
             server,
             dir,
             relay_proc,
-            http: Some(http),
+            services,
         };
         // Wait for the path (and the HTTP server) to answer.
         let mut ok = false;
@@ -328,8 +400,47 @@ impl Lab {
             std::thread::sleep(Duration::from_millis(100));
         }
         assert!(ok, "the lab's path does not answer");
+        if o.think_ms.is_some() {
+            // The DNS and TLS servers listen (`ss` makes no traffic of its own).
+            let mut up = false;
+            for _ in 0..100 {
+                let out = lab.server.run(&["ss", "-lntu"]);
+                let text = String::from_utf8_lossy(&out.stdout);
+                if text.contains(&format!(":{DNS_PORT} "))
+                    && text.contains(&format!(":{TLS_PORT} "))
+                {
+                    up = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert!(up, "the lab's DNS and TLS servers do not listen");
+        }
         std::thread::sleep(Duration::from_millis(300));
         lab
+    }
+
+    /// Starts `paircap capture -w FILE` at the client (the source role) or at the server (the
+    /// target role) with extra arguments.
+    pub fn capture(&self, at_client: bool, file: &Path, extra: &[&str]) -> Child {
+        let pc = crate::paircap();
+        let (ns, dev, role) = if at_client {
+            (&self.client, "vc", "source")
+        } else {
+            (&self.server, "vs", "target")
+        };
+        let mut v = vec![
+            pc.to_str().expect("path"),
+            "capture",
+            "-i",
+            dev,
+            "-w",
+            file.to_str().expect("path"),
+            "--role",
+            role,
+        ];
+        v.extend_from_slice(extra);
+        ns.spawn(&v)
     }
 
     /// Starts `paircap capture` at the client (source) and at the server (target), with
@@ -339,23 +450,8 @@ impl Lab {
             self.dir.join("source.pcapng"),
             self.dir.join("target.pcapng"),
         );
-        let pc = crate::paircap();
-        let start = |ns: &Netns, dev: &str, file: &Path, role: &str, extra: &[&str]| {
-            let mut v = vec![
-                pc.to_str().expect("path"),
-                "capture",
-                "-i",
-                dev,
-                "-w",
-                file.to_str().expect("path"),
-                "--role",
-                role,
-            ];
-            v.extend_from_slice(extra);
-            ns.spawn(&v)
-        };
-        let a = start(&self.client, "vc", &src, "source", src_args);
-        let b = start(&self.server, "vs", &dst, "target", dst_args);
+        let a = self.capture(true, &src, src_args);
+        let b = self.capture(false, &dst, dst_args);
         wait_for_file(&src, Duration::from_secs(10));
         wait_for_file(&dst, Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(800));
@@ -383,6 +479,25 @@ impl Lab {
         ];
         v.extend_from_slice(jobs);
         self.client.run(&v);
+    }
+
+    /// `rounds` rounds of a DNS query, a TLS handshake and an HTTP/1.1 connection with two
+    /// requests (`LabOptions::think_ms` must be set).
+    pub fn transactions(&self, rounds: u32) {
+        let traffic = script("traffic.py");
+        self.client.run(&[
+            "taskset",
+            "-c",
+            "0",
+            "python3",
+            traffic.to_str().expect("path"),
+            "tx",
+            SERVER_IP,
+            &HTTP_PORT.to_string(),
+            &DNS_PORT.to_string(),
+            &TLS_PORT.to_string(),
+            &rounds.to_string(),
+        ]);
     }
 
     /// Pings the server `n` times.
@@ -436,7 +551,7 @@ impl Drop for Lab {
         if let Some(p) = self.relay_proc.take() {
             let _ = stop(p, SIGTERM);
         }
-        if let Some(mut p) = self.http.take() {
+        for mut p in self.services.drain(..) {
             let _ = p.kill();
             let _ = p.wait();
         }
@@ -456,6 +571,12 @@ pub struct Captures {
 }
 
 impl Captures {
+    /// Captures started by hand (`Lab::capture`) that `stop` also stops, first.
+    pub fn with(mut self, more: Vec<Child>) -> Captures {
+        self.procs.extend(more);
+        self
+    }
+
     /// Stops both captures (SIGINT) and checks they ended well.
     pub fn stop(mut self) -> (PathBuf, PathBuf) {
         std::thread::sleep(Duration::from_millis(300));

@@ -866,8 +866,8 @@ pub(crate) fn build(
     };
     // Holes of each side's set (between two of its files).
     let holes = [src_info.holes(), dst_info.holes()];
-    // A twin's time is known to within the spread of the delays: a hole at least that long
-    // (a missing file, not the instant between two rotated files) is widened by it.
+    // A twin's time is known to within the spread of the delays: a hole (a missing file) is
+    // widened by it.
     let spread = [r.delay_s2t, r.delay_t2s]
         .iter()
         .flatten()
@@ -877,14 +877,8 @@ pub(crate) fn build(
         .saturating_add(1_000_000);
     let in_hole = |side: usize, t: i64| {
         holes.get(side).is_some_and(|h| {
-            h.iter().any(|&(x, y)| {
-                let m = if y.saturating_sub(x) >= spread {
-                    spread
-                } else {
-                    0
-                };
-                t > x.saturating_sub(m) && t < y.saturating_add(m)
-            })
+            h.iter()
+                .any(|&(x, y)| t > x.saturating_sub(spread) && t < y.saturating_add(spread))
         })
     };
     for side in neighbours.iter_mut() {

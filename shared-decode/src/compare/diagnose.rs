@@ -10,7 +10,7 @@
 
 use super::classify::Extra;
 use super::key::{bits, tcp_flags, Fingerprint};
-use super::report::{addr_text, thousands, ClockMethod, Direction, Report, Status};
+use super::report::{addr_text, thousands, ClockMethod, Direction, GapEvidence, Report, Status};
 use crate::flow::FxBuildHasher;
 use std::collections::{HashMap, HashSet};
 
@@ -672,37 +672,51 @@ pub(crate) fn diagnose(
         ("source", &r.src_info, c.dst(Status::CaptureGap)),
         ("target", &r.dst_info, c.src(Status::CaptureGap)),
     ] {
-        let holes = info.holes();
         if info.files.len() > 1 {
             let mut s = format!(
                 "The {name} is a set of {} files ({} packets)",
                 info.files.len(),
                 thousands(info.packets)
             );
-            if holes.is_empty() {
-                s.push_str(", with no gap between them.");
+            let gaps = &info.gaps;
+            if gaps.is_empty() {
+                s.push_str(", with no file missing between them.");
             } else {
-                let total: i64 = holes.iter().map(|(a, b)| b.saturating_sub(*a)).sum();
-                let big = holes
-                    .iter()
-                    .zip(info.files.iter().zip(info.files.iter().skip(1)))
-                    .max_by_key(|((a, b), _)| b.saturating_sub(*a));
+                let files: u64 = gaps.iter().filter_map(|g| g.files_missing).sum();
+                let packets: u64 = gaps.iter().filter_map(|g| g.packets_missing).sum();
                 s.push_str(&format!(
-                    " with {} gap{} between files ({} in all",
-                    holes.len(),
-                    if holes.len() == 1 { "" } else { "s" },
-                    duration(total)
+                    " with {} gap{}",
+                    gaps.len(),
+                    if gaps.len() == 1 { "" } else { "s" },
                 ));
-                if let Some(((a, b), (f1, f2))) = big {
+                if files > 0 {
                     s.push_str(&format!(
-                        "; the longest, {}, between {} and {}",
-                        duration(b.saturating_sub(*a)),
-                        f1.name,
-                        f2.name
+                        " ({} file{} missing",
+                        thousands(files),
+                        if files == 1 { "" } else { "s" }
+                    ));
+                    if packets > 0 {
+                        s.push_str(&format!(", which held {} packets", thousands(packets)));
+                    }
+                    s.push(')');
+                }
+                let mut parts = Vec::new();
+                for g in gaps.iter().take(3) {
+                    let why = match g.evidence {
+                        GapEvidence::Recorded => "the capture's file numbers skip",
+                        GapEvidence::Names => "the file names' counter skips",
+                        GapEvidence::Silence => "longer than any silence inside the files",
+                    };
+                    parts.push(format!(
+                        "{} after {} ({why})",
+                        duration(g.to_ns.saturating_sub(g.from_ns)),
+                        info.files.get(g.after).map_or("?", |f| f.name.as_str())
                     ));
                 }
                 s.push_str(&format!(
-                    "): {} packets of the other capture fall in them and are not counted as lost (a file missing from the set?).",
+                    ": {}{}; {} packets of the other capture fall in them and are counted as a capture gap, not as lost or extra.",
+                    parts.join(", "),
+                    if gaps.len() > 3 { ", …" } else { "" },
                     thousands(other)
                 ));
             }

@@ -156,6 +156,8 @@ pub struct SideInfo {
     pub snaplen: Option<u32>,
     /// The files of a set (a rotated capture), in time order; one entry for a single file.
     pub files: Vec<FilePart>,
+    /// Where the set misses a file (between two of its files).
+    pub gaps: Vec<SetGap>,
     /// The container (`pcapng`, `pcap (nanosecond, little-endian)`).
     pub format: String,
 }
@@ -173,6 +175,143 @@ pub struct FilePart {
     pub start_ns: Option<i64>,
     /// See `start_ns`.
     pub end_ns: Option<i64>,
+    /// Its first and last packet's time.
+    pub first_ns: Option<i64>,
+    /// See `first_ns`.
+    pub last_ns: Option<i64>,
+    /// Its place in the capture, when the capture tool recorded it.
+    pub rotation: Option<crate::file::RotationMark>,
+}
+
+/// How a missing file was noticed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GapEvidence {
+    /// The capture numbers its files (`paircap capture`): a number is missing, or the packets
+    /// before the next file are more than the set holds.
+    Recorded,
+    /// The file names' counter (tcpdump's `-C`/`-W`: `name`, `name1`, `name2` …) skips.
+    Names,
+    /// Nothing numbers the files, but the time between two of them is longer than any
+    /// silence inside them.
+    Silence,
+}
+
+impl GapEvidence {
+    /// Name in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            GapEvidence::Recorded => "recorded",
+            GapEvidence::Names => "names",
+            GapEvidence::Silence => "silence",
+        }
+    }
+}
+
+/// A hole in a set of files: the time between the last packet of one file and the first of
+/// the next, where (the evidence says) another file held packets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetGap {
+    /// Index (in `SideInfo::files`) of the file before the hole.
+    pub after: usize,
+    /// Last packet before the hole.
+    pub from_ns: i64,
+    /// First packet after it.
+    pub to_ns: i64,
+    /// Files missing, when numbered.
+    pub files_missing: Option<u64>,
+    /// Packets missing, when the capture counted them.
+    pub packets_missing: Option<u64>,
+    /// How it was noticed.
+    pub evidence: GapEvidence,
+}
+
+/// `name123` → (`name`, 123); a name without a trailing counter → (name, 0) (tcpdump's first
+/// `-C` file has none).
+fn name_counter(name: &str) -> (&str, Option<u64>) {
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let digits = name.get(stem.len()..).unwrap_or("");
+    if digits.is_empty() {
+        (stem, Some(0))
+    } else {
+        (stem, digits.parse().ok())
+    }
+}
+
+/// Longest time between two consecutive packets of a file (its own silences).
+fn longest_silence(fps: &[Fingerprint]) -> i64 {
+    fps.windows(2)
+        .map(|w| match w {
+            [a, b] => b.ts_ns.saturating_sub(a.ts_ns),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The missing files of a set, from the best evidence its files give (see [`GapEvidence`]).
+fn set_gaps(files: &[FilePart], silences: &[i64]) -> Vec<SetGap> {
+    let mut out = Vec::new();
+    let all_marked = files.iter().all(|f| f.rotation.is_some());
+    let counters: Vec<(&str, Option<u64>)> = files.iter().map(|f| name_counter(&f.name)).collect();
+    let named = counters
+        .iter()
+        .all(|(stem, n)| n.is_some() && Some(*stem) == counters.first().map(|c| c.0));
+    let max_counter = counters.iter().filter_map(|c| c.1).max().unwrap_or(0);
+    for (i, w) in files.windows(2).enumerate() {
+        let [a, b] = w else { continue };
+        let (Some(from), Some(to)) = (a.last_ns.or(a.end_ns), b.first_ns.or(b.start_ns)) else {
+            continue;
+        };
+        let (mut files_missing, mut packets_missing) = (None, None);
+        let evidence = if all_marked {
+            let (Some(ra), Some(rb)) = (a.rotation, b.rotation) else {
+                continue;
+            };
+            let skipped = rb.file.saturating_sub(ra.file.saturating_add(1));
+            let held = rb
+                .before
+                .saturating_sub(ra.before.saturating_add(a.packets));
+            if skipped == 0 && held == 0 {
+                continue;
+            }
+            files_missing = Some(skipped);
+            packets_missing = Some(held);
+            GapEvidence::Recorded
+        } else if named {
+            let (Some(x), Some(y)) = (
+                counters.get(i).and_then(|c| c.1),
+                counters.get(i + 1).and_then(|c| c.1),
+            ) else {
+                continue;
+            };
+            // A ring (`-W`) wraps from its highest number to 0.
+            if y == x.saturating_add(1) || (y == 0 && x == max_counter) {
+                continue;
+            }
+            files_missing = y.checked_sub(x.saturating_add(1));
+            GapEvidence::Names
+        } else {
+            let quiet = silences
+                .get(i)
+                .copied()
+                .unwrap_or(0)
+                .max(silences.get(i + 1).copied().unwrap_or(0))
+                .max(1_000_000_000);
+            if to.saturating_sub(from) <= quiet {
+                continue;
+            }
+            GapEvidence::Silence
+        };
+        out.push(SetGap {
+            after: i,
+            from_ns: from,
+            to_ns: to.max(from),
+            files_missing,
+            packets_missing,
+            evidence,
+        });
+    }
+    out
 }
 
 impl SideInfo {
@@ -185,6 +324,7 @@ impl SideInfo {
     ) -> SideInfo {
         let mut s = SideInfo::new(name, fps, None);
         let mut at = 0usize;
+        let mut silences = Vec::with_capacity(parts.len());
         let (mut dropped, mut os, mut ifd) = (None::<u64>, None::<u64>, None::<u64>);
         let add = |a: Option<u64>, b: Option<u64>| match (a, b) {
             (Some(x), Some(y)) => Some(x.saturating_add(y)),
@@ -216,32 +356,27 @@ impl SideInfo {
                     *mine = Some(mine.map_or(t, |x| if min { x.min(t) } else { x.max(t) }));
                 }
             }
+            silences.push(longest_silence(slice));
             s.files.push(FilePart {
                 name: file.clone(),
                 first_frame: u32::try_from(at).unwrap_or(u32::MAX).saturating_add(1),
                 packets: *n as u64,
                 start_ns: one.span_start(),
                 end_ns: one.span_end(),
+                first_ns: one.first_ns,
+                last_ns: one.last_ns,
+                rotation: info.rotation(),
             });
             at = at.saturating_add(*n);
         }
         (s.dropped, s.os_drop, s.if_drop) = (dropped, os, ifd);
+        s.gaps = set_gaps(&s.files, &silences);
         s
     }
 
-    /// Times no file of the set covers, between two files: (end of one, start of the next).
+    /// Times a missing file of the set covered: (last packet before, first packet after).
     pub fn holes(&self) -> Vec<(i64, i64)> {
-        let mut out = Vec::new();
-        for w in self.files.windows(2) {
-            if let [a, b] = w {
-                if let (Some(e), Some(s)) = (a.end_ns, b.start_ns) {
-                    if s > e {
-                        out.push((e, s));
-                    }
-                }
-            }
-        }
-        out
+        self.gaps.iter().map(|g| (g.from_ns, g.to_ns)).collect()
     }
 
     /// Side information from the packets' keys and the file's metadata.
@@ -889,17 +1024,26 @@ impl Report {
                 o.push('}');
             }
             o.push_str("],\"gaps\":[");
-            for (i, (a, b)) in side.holes().iter().enumerate() {
+            for (i, g) in side.gaps.iter().enumerate() {
                 if i > 0 {
                     o.push(',');
                 }
-                o.push_str("{\"from\":");
-                push_json_str(&mut o, &epoch(*a));
+                o.push_str("{\"after_file\":");
+                push_json_str(
+                    &mut o,
+                    side.files.get(g.after).map_or("", |f| f.name.as_str()),
+                );
+                o.push_str(",\"from\":");
+                push_json_str(&mut o, &epoch(g.from_ns));
                 o.push_str(",\"to\":");
-                push_json_str(&mut o, &epoch(*b));
+                push_json_str(&mut o, &epoch(g.to_ns));
                 o.push_str(",\"seconds\":");
-                push_f(&mut o, b.saturating_sub(*a) as f64 / 1e9);
-                o.push('}');
+                push_f(&mut o, g.to_ns.saturating_sub(g.from_ns) as f64 / 1e9);
+                o.push_str(",\"files_missing\":");
+                push_opt_i64(&mut o, g.files_missing.map(|x| x as i64));
+                o.push_str(",\"packets_missing\":");
+                push_opt_i64(&mut o, g.packets_missing.map(|x| x as i64));
+                let _ = write!(o, ",\"evidence\":\"{}\"}}", g.evidence.name());
             }
             o.push(']');
             o.push_str(",\"offloads\":[");
@@ -1209,12 +1353,12 @@ impl Report {
                 let holes = side.holes();
                 let _ = write!(o, "{} files", side.files.len());
                 if holes.is_empty() {
-                    o.push_str(", no gap between them");
+                    o.push_str(", none missing");
                 } else {
                     let total: i64 = holes.iter().map(|(a, b)| b.saturating_sub(*a)).sum();
                     let _ = write!(
                         o,
-                        ", {} gap{} between files ({:.3} s in all)",
+                        ", {} gap{} where a file is missing ({:.3} s in all)",
                         holes.len(),
                         if holes.len() == 1 { "" } else { "s" },
                         total as f64 / 1e9

@@ -153,8 +153,7 @@ fn is_http_request(f: &Fingerprint) -> Option<String> {
     let h = head(f, 4)?;
     let m = h.get(..4)?;
     HTTP_METHODS
-        .iter()
-        .any(|x| *x == m)
+        .contains(&m)
         .then(|| String::from_utf8_lossy(m).trim().to_string())
 }
 

@@ -416,6 +416,31 @@ pub struct CaptureInfo {
 /// offload settings (TSO/GSO/GRO/LRO): a capture taken with them on holds super-segments.
 pub const OFFLOADS_COMMENT: &str = "paircap offloads:";
 
+/// Prefix of the section comment in which `paircap capture` numbers the files of a rotated
+/// capture (`-C`/`-G`): `paircap rotation: file=N before=M` — the file's sequence number
+/// from 0 and how many packets the capture wrote to the files before it. A set missing a file
+/// shows it, with the number of packets it held.
+pub const ROTATION_COMMENT: &str = "paircap rotation:";
+
+/// A file's place in a rotated capture ([`ROTATION_COMMENT`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RotationMark {
+    /// Sequence number of the file (0 = the capture's first file).
+    pub file: u64,
+    /// Packets written to the capture's earlier files.
+    pub before: u64,
+}
+
+impl RotationMark {
+    /// The section comment that records it.
+    pub fn comment(&self) -> String {
+        format!(
+            "{ROTATION_COMMENT} file={} before={}",
+            self.file, self.before
+        )
+    }
+}
+
 /// Bound on kept name-resolution entries (a hostile file cannot grow memory without limit).
 pub const MAX_NAME_ENTRIES: usize = 65_536;
 /// Bound on interfaces per file.
@@ -469,6 +494,30 @@ impl CaptureInfo {
             }
         }
         out
+    }
+
+    /// The file's place in a rotated capture, when `paircap capture` recorded it in the first
+    /// section's comments ([`ROTATION_COMMENT`]).
+    pub fn rotation(&self) -> Option<RotationMark> {
+        let c = self
+            .sections
+            .first()?
+            .comments
+            .iter()
+            .find_map(|c| c.strip_prefix(ROTATION_COMMENT))?;
+        let mut file = None;
+        let mut before = None;
+        for w in c.split_whitespace() {
+            if let Some(v) = w.strip_prefix("file=") {
+                file = v.parse().ok();
+            } else if let Some(v) = w.strip_prefix("before=") {
+                before = v.parse().ok();
+            }
+        }
+        Some(RotationMark {
+            file: file?,
+            before: before?,
+        })
     }
 
     /// Sum of the drop counters (`isb_ifdrop` + `isb_osdrop`) of the last statistics block
