@@ -257,6 +257,11 @@ fn set_gaps(files: &[FilePart], silences: &[i64]) -> Vec<SetGap> {
         .iter()
         .all(|(stem, n)| n.is_some() && Some(*stem) == counters.first().map(|c| c.0));
     let max_counter = counters.iter().filter_map(|c| c.1).max().unwrap_or(0);
+    let min_counter = counters.iter().filter_map(|c| c.1).min().unwrap_or(0);
+    // A file counter runs about as far as there are files; digits that run much further are
+    // a clock (`-G` names such as `dump-1259`, `dump-1300`), not a sequence.
+    let named = named
+        && max_counter.saturating_sub(min_counter) <= 2 * files.len() as u64 + 10;
     for (i, w) in files.windows(2).enumerate() {
         let [a, b] = w else { continue };
         let (Some(from), Some(to)) = (a.last_ns.or(a.end_ns), b.first_ns.or(b.start_ns)) else {
@@ -1528,6 +1533,73 @@ mod tests {
         for s in Status::ALL {
             assert_eq!(Status::from_name(s.name()), Some(s));
         }
+    }
+
+    fn part(name: &str, first: i64, last: i64, packets: u64, mark: Option<(u64, u64)>) -> FilePart {
+        FilePart {
+            name: name.to_string(),
+            packets,
+            first_ns: Some(first),
+            last_ns: Some(last),
+            rotation: mark.map(|(file, before)| crate::file::RotationMark { file, before }),
+            ..FilePart::default()
+        }
+    }
+
+    #[test]
+    fn a_set_misses_a_file_by_its_numbers_names_or_silence() {
+        const S: i64 = 1_000_000_000;
+        // Recorded numbers: file 2 (30 packets) is missing, however short its time.
+        let v = [
+            part("a", 0, 10, 10, Some((0, 0))),
+            part("b", 11, 20, 10, Some((1, 10))),
+            part("d", 21, 30, 10, Some((3, 50))),
+        ];
+        let g = set_gaps(&v, &[1, 1, 1]);
+        assert_eq!(g.len(), 1);
+        assert_eq!((g[0].after, g[0].from_ns, g[0].to_ns), (1, 20, 21));
+        assert_eq!((g[0].files_missing, g[0].packets_missing), (Some(1), Some(30)));
+        assert_eq!(g[0].evidence, GapEvidence::Recorded);
+        // Consecutive numbers: nothing missing, whatever the silence between files.
+        let v = [
+            part("a", 0, 10, 10, Some((0, 0))),
+            part("b", 100 * S, 101 * S, 10, Some((1, 10))),
+        ];
+        assert!(set_gaps(&v, &[1, 1]).is_empty());
+        // tcpdump -C names: dump, dump1, dump3.
+        let v = [
+            part("/x/dump", 0, 10, 10, None),
+            part("/x/dump1", 11, 20, 10, None),
+            part("/x/dump3", 21, 30, 10, None),
+        ];
+        let g = set_gaps(&v, &[1, 1, 1]);
+        assert_eq!(g.len(), 1);
+        assert_eq!((g[0].after, g[0].files_missing), (1, Some(1)));
+        assert_eq!(g[0].evidence, GapEvidence::Names);
+        // A -W ring wraps from its highest number to 0.
+        let v = [
+            part("r3", 0, 10, 10, None),
+            part("r4", 11, 20, 10, None),
+            part("r0", 21, 30, 10, None),
+        ];
+        assert!(set_gaps(&v, &[1, 1, 1]).is_empty());
+        // Unnumbered names (-G): a silence longer than any inside the files (and > 1 s).
+        let v = [
+            part("t-1200.pcap", 0, 60 * S, 10, None),
+            part("t-1201.pcap", 60 * S, 120 * S, 10, None),
+            part("t-1203.pcap", 180 * S, 240 * S, 10, None),
+        ];
+        let g = set_gaps(&v, &[2 * S, 2 * S, 2 * S]);
+        assert_eq!(g.len(), 1);
+        assert_eq!((g[0].after, g[0].evidence), (1, GapEvidence::Silence));
+        assert!(set_gaps(&v, &[70 * S, 70 * S, 70 * S]).is_empty());
+        // -G names that end in digits are a clock, not a counter: 1259 → 1300 is no gap.
+        let v = [
+            part("t-1258", 0, 60 * S, 10, None),
+            part("t-1259", 60 * S, 120 * S, 10, None),
+            part("t-1300", 120 * S, 180 * S, 10, None),
+        ];
+        assert!(set_gaps(&v, &[2 * S, 2 * S, 2 * S]).is_empty());
     }
 
     #[test]
