@@ -219,10 +219,10 @@ pub struct LinkArgs {
 /// `paircap view`.
 #[derive(Args, Debug)]
 pub struct ViewArgs {
-    /// A capture to open (the source, when comparing).
+    /// A capture to open (the source, when comparing): a file, or a set (a directory of files, or a quoted pattern such as 'dump*.pcap').
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// A second capture (the target) to compare with the first.
+    /// A second capture (the target) to compare with the first (a file or a set, likewise).
     #[arg(value_name = "TARGET", requires = "file")]
     pub target: Option<PathBuf>,
     /// Port on 127.0.0.1 (default: any free port).

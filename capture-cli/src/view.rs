@@ -1,5 +1,6 @@
 //! `paircap view [FILE [TARGET]]`: serves the viewer built into this binary on 127.0.0.1,
-//! under a random token, with the named capture files. Every URL starts with
+//! under a random token, with the named capture files (each side a file, or a set: a
+//! directory or a quoted pattern, as for `paircap compare`). Every URL starts with
 //! `/<token>/`; the page's own relative URLs carry the token with them. Requests without
 //! it, and paths that are neither a viewer file nor one of the named captures (looked up
 //! exactly, never joined to a directory), get 404. Nothing is served to other hosts: the
@@ -93,32 +94,41 @@ pub fn run(a: &ViewArgs) -> Result<ExitCode> {
             "this paircap was built without the viewer: run scripts/build-viewer.sh, then rebuild paircap (cargo build -p capture-cli)"
         );
     }
+    // Each side: a file, or a set (a directory or a quoted pattern, as for `compare`).
     let mut files = Vec::new();
-    for (i, p) in [a.file.as_ref(), a.target.as_ref()]
+    let mut sides: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    for (i, arg) in [a.file.as_ref(), a.target.as_ref()]
         .into_iter()
-        .flatten()
         .enumerate()
     {
-        let meta = std::fs::metadata(p).with_context(|| format!("cannot open {}", p.display()))?;
-        if !meta.is_file() {
-            anyhow::bail!("{} is not a file", p.display());
+        let Some(arg) = arg else { continue };
+        for (k, p) in crate::compare::side_files(arg)?.into_iter().enumerate() {
+            let meta =
+                std::fs::metadata(&p).with_context(|| format!("cannot open {}", p.display()))?;
+            if !meta.is_file() {
+                anyhow::bail!("{} is not a file", p.display());
+            }
+            let name = p.file_name().map_or_else(
+                || format!("capture-{i}"),
+                |n| n.to_string_lossy().to_string(),
+            );
+            // Names in URLs: keep them plain (the page shows them).
+            let safe: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let key = format!("{i}/{k}/{safe}");
+            if let Some(v) = sides.get_mut(i) {
+                v.push(key.clone());
+            }
+            files.push((key, p));
         }
-        let name = p.file_name().map_or_else(
-            || format!("capture-{i}"),
-            |n| n.to_string_lossy().to_string(),
-        );
-        // Names in URLs: keep them plain (the page shows them).
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        files.push((format!("{i}/{safe}"), p.clone()));
     }
     let listener = TcpListener::bind(("127.0.0.1", a.port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{}", a.port))?;
@@ -129,11 +139,10 @@ pub fn run(a: &ViewArgs) -> Result<ExitCode> {
     });
     let mut url = format!("http://127.0.0.1:{port}/{}/", site.token);
     let mut frag = Vec::new();
-    if let Some((n, _)) = site.files.first() {
-        frag.push(format!("open=files/{n}"));
-    }
-    if let Some((n, _)) = site.files.get(1) {
-        frag.push(format!("target=files/{n}"));
+    for (key, names) in ["open", "target"].iter().zip(&sides) {
+        for n in names {
+            frag.push(format!("{key}=files/{n}"));
+        }
     }
     if !frag.is_empty() {
         url.push('#');

@@ -136,20 +136,38 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-#[test]
-fn transactions_split_path_time_from_server_time() {
-    let _g = serial();
-    const THERE_MS: f64 = 12.0;
-    const BACK_MS: f64 = 7.0;
-    const THINK_MS: u32 = 30;
-    const ROUNDS: u64 = 10;
+const THERE_MS: f64 = 12.0;
+const BACK_MS: f64 = 7.0;
+const THINK_MS: u32 = 30;
+const ROUNDS: u64 = 10;
+
+/// The transactions lab: a relay delaying 12 ms there and 7 ms back, servers that think 30 ms;
+/// `ROUNDS` rounds of a DNS query, a TLS handshake and an HTTP connection with two GETs.
+fn transactions_lab(tag: &str) -> (Lab, PathBuf, PathBuf) {
     let mut o = LabOptions::relayed(&["--delay-ab", "12", "--delay-ba", "7"]);
     o.think_ms = Some(THINK_MS);
-    let mut lab = Lab::new("t", &o);
+    let mut lab = Lab::new(tag, &o);
     let caps = lab.start_captures(&[], &[]);
     lab.transactions(ROUNDS as u32);
     let (src, dst) = caps.stop();
     lab.stop_relay();
+    (lab, src, dst)
+}
+
+#[test]
+#[ignore = "makes samples/transactions (needs root); scripts/make-sample-pair.sh runs it"]
+fn make_sample_transactions() {
+    let (_lab, src, dst) = transactions_lab("mt");
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/transactions");
+    std::fs::create_dir_all(&out).expect("dir");
+    std::fs::copy(&src, out.join("source.pcapng")).expect("copy");
+    std::fs::copy(&dst, out.join("target.pcapng")).expect("copy");
+}
+
+#[test]
+fn transactions_split_path_time_from_server_time() {
+    let _g = serial();
+    let (_lab, src, dst) = transactions_lab("t");
 
     // Same host, same clock: the true offset is 0.
     let j = json(&compare_json(

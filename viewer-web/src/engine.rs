@@ -168,6 +168,25 @@ pub struct Engine {
     problems: Vec<IndexProblem>,
     done: bool,
     first_sniffed: bool,
+    /// The files read one after another as this capture (a rotated set); empty for one file.
+    parts: Vec<FileSpan>,
+    /// Files still to come after the current one.
+    files_left: usize,
+    /// The current file ended; the next one has not started.
+    file_ended: bool,
+}
+
+/// One file of a set read as one capture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileSpan {
+    /// File name.
+    pub name: String,
+    /// Its size.
+    pub size: u64,
+    /// Offset of its first byte in the set (the files' bytes follow each other).
+    pub start: u64,
+    /// Its first frame number (1-based; set when the file starts).
+    pub first_frame: u32,
 }
 
 /// How `feed` went.
@@ -211,7 +230,125 @@ impl Engine {
             problems: Vec::new(),
             done: false,
             first_sniffed: false,
+            parts: Vec::new(),
+            files_left: 0,
+            file_ended: false,
         }
+    }
+
+    /// This capture is a set of files, fed in this order (names and sizes), each followed by
+    /// [`Engine::next_file`] before the next one's bytes.
+    pub fn set_files(&mut self, files: &[(String, u64)]) {
+        let mut start = 0u64;
+        self.parts = files
+            .iter()
+            .map(|(name, size)| {
+                let p = FileSpan {
+                    name: name.clone(),
+                    size: *size,
+                    start,
+                    first_frame: 0,
+                };
+                start = start.saturating_add(*size);
+                p
+            })
+            .collect();
+        if let Some(p) = self.parts.first_mut() {
+            p.first_frame = 1;
+        }
+        self.files_left = files.len().saturating_sub(1);
+    }
+
+    /// The next file of the set starts (at the current offset).
+    pub fn next_file(&mut self) {
+        if self.files_left == 0 || self.done {
+            return;
+        }
+        if !self.carry.is_empty() {
+            self.problems.push(IndexProblem {
+                message: format!(
+                    "the file ended inside a record ({} bytes of it)",
+                    self.carry.len()
+                ),
+                offset: self.carry_off,
+            });
+            self.carry.clear();
+        }
+        if self.mem.is_some() {
+            self.problems.push(IndexProblem {
+                message: "a gzip-compressed file in a set of files: decompress the set first"
+                    .into(),
+                offset: self.pos,
+            });
+            self.done = true;
+            return;
+        }
+        self.files_left -= 1;
+        self.file_ended = false;
+        let k = self.parts.len() - self.files_left - 1;
+        // The bytes fed so far are exactly the files before this one.
+        self.pos = self.parts.get(k).map_or(self.pos, |p| p.start);
+        self.parser.next_file(self.pos);
+        let frame = self.offsets.len() as u32 + 1;
+        if let Some(p) = self.parts.get_mut(k) {
+            p.first_frame = frame;
+        }
+    }
+
+    /// The files of a set with their first frames (empty for one file).
+    pub fn parts(&self) -> &[FileSpan] {
+        &self.parts
+    }
+
+    /// The compare's description of this side (of each file of a set).
+    pub fn side_info(
+        &self,
+        keys: &[shared_decode::compare::Fingerprint],
+    ) -> shared_decode::compare::SideInfo {
+        use shared_decode::compare::SideInfo;
+        if self.parts.len() < 2 {
+            return SideInfo::new(&self.name, keys, Some(self.info()));
+        }
+        let total = self.total() as u32;
+        let parts: Vec<(String, usize, CaptureInfo)> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let end = self
+                    .parts
+                    .get(k + 1)
+                    .map_or(total + 1, |n| n.first_frame.max(p.first_frame));
+                (
+                    p.name.clone(),
+                    end.saturating_sub(p.first_frame) as usize,
+                    self.info().part(p.start, p.start.saturating_add(p.size)),
+                )
+            })
+            .collect();
+        SideInfo::from_files(&self.name, keys, &parts)
+    }
+
+    /// The file of a set whose first packet this frame is (not the set's first file).
+    pub fn file_starting_at(&self, frame: u32) -> Option<&str> {
+        let i = self.parts.partition_point(|p| p.first_frame < frame);
+        self.parts
+            .get(i)
+            .filter(|p| i > 0 && p.first_frame == frame)
+            .map(|p| p.name.as_str())
+    }
+
+    /// The current file is over: the capture is, unless more files follow.
+    fn end_file(&mut self) {
+        if self.files_left == 0 {
+            self.done = true;
+        } else {
+            self.file_ended = true;
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.done || self.file_ended
     }
 
     /// The file name.
@@ -334,7 +471,7 @@ impl Engine {
         // many bytes of this chunk as the parser asks for. Invariant: the bytes appended to
         // the carry are exactly `chunk[..at]`.
         let mut carried_len = self.carry.len();
-        while !self.carry.is_empty() && !self.done {
+        while !self.carry.is_empty() && !self.stopped() {
             let carry = std::mem::take(&mut self.carry);
             let last_chance = eof && at >= chunk.len();
             match self.parser.next(&carry, self.carry_off, last_chance) {
@@ -351,7 +488,7 @@ impl Engine {
                     }
                 }
                 Step::NeedMore { .. } => {
-                    self.done = true;
+                    self.end_file();
                     return self.progress();
                 }
                 step => {
@@ -371,7 +508,7 @@ impl Engine {
         }
         // Records fully inside this chunk.
         loop {
-            if self.done {
+            if self.stopped() {
                 break;
             }
             let rest = chunk.get(at..).unwrap_or(&[]);
@@ -384,7 +521,7 @@ impl Engine {
                 }
                 Step::NeedMore { .. } => break,
                 Step::End => {
-                    self.done = true;
+                    self.end_file();
                     break;
                 }
                 step => {
@@ -394,7 +531,7 @@ impl Engine {
             }
         }
         if eof {
-            self.done = true;
+            self.end_file();
         }
         self.progress()
     }
@@ -436,13 +573,13 @@ impl Engine {
                 match skip {
                     Some(n) => n,
                     None => {
-                        self.done = true;
+                        self.end_file();
                         buf.len()
                     }
                 }
             }
             Step::End => {
-                self.done = true;
+                self.end_file();
                 buf.len()
             }
             Step::NeedMore { .. } => 0,
@@ -835,6 +972,7 @@ impl Engine {
             length: pkt.meta.orig_len,
             info: cols.info,
             color: color_of(&pkt),
+            file_start: self.file_starting_at(frame).map(str::to_string),
         })
     }
 
@@ -1242,8 +1380,29 @@ impl Engine {
             section,
             interfaces,
             dropped: info.dropped(),
-            problems: self.problems.iter().map(|p| p.message.clone()).collect(),
+            problems: self
+                .problems
+                .iter()
+                .map(|p| {
+                    // In a set: which file, and where in it.
+                    let i = self.parts.partition_point(|f| f.start <= p.offset);
+                    match i.checked_sub(1).and_then(|i| self.parts.get(i)) {
+                        Some(f) => format!(
+                            "{} (offset {} in it): {}",
+                            f.name,
+                            p.offset - f.start,
+                            p.message
+                        ),
+                        None => p.message.clone(),
+                    }
+                })
+                .collect(),
             snap_len: self.snap_len as u32,
+            files: self
+                .parts
+                .iter()
+                .map(|f| (f.name.clone(), f.first_frame, f.size))
+                .collect(),
         }
     }
 }

@@ -4,8 +4,8 @@
 //! `paircap.compare.*` filters and the details tree read, and the summary the page shows.
 //! Plain Rust, tested natively; the compare itself is `shared_decode::compare`.
 
-use crate::proto::{CompareSummary, DirSummary, NatRow};
-use shared_decode::compare::{Report, Status};
+use crate::proto::{CompareSummary, DirSummary, NatRow, TxKindRow, TxRow, MAX_TX_ROWS};
+use shared_decode::compare::{Report, Status, Transactions};
 use shared_decode::flow::CompareMark;
 
 /// A finished compare and the view over it.
@@ -167,6 +167,51 @@ fn proto_name(p: u8) -> String {
     }
 }
 
+/// The transactions for the summary panel: the slowest rows and the per-kind statistics.
+pub fn transaction_rows(t: &Transactions) -> (Vec<TxRow>, Vec<TxKindRow>) {
+    let ms = |ns: i64| ns as f64 / 1e6;
+    let rows = t
+        .list
+        .iter()
+        .take(MAX_TX_ROWS)
+        .map(|x| TxRow {
+            kind: x.kind.name().to_string(),
+            what: x.what.clone(),
+            client: x.client.clone(),
+            server: x.server.clone(),
+            client_side: u8::from(!x.client_at_source),
+            client_request: x.client_request,
+            client_request_last: x.client_request_last,
+            client_response: x.client_response,
+            server_request_last: x.server_request_last,
+            server_response: x.server_response,
+            total_ms: ms(x.total_ns),
+            there_ms: ms(x.there_ns),
+            server_ms: ms(x.server_ns),
+            back_ms: ms(x.back_ns),
+            wait_ms: ms(x.wait_ns),
+        })
+        .collect();
+    let pp = |p: &Option<shared_decode::compare::Percentiles>| {
+        p.as_ref().map_or((f64::NAN, f64::NAN), |p| (ms(p.p50), ms(p.p99)))
+    };
+    let kinds = t
+        .stats
+        .iter()
+        .map(|(k, s)| TxKindRow {
+            kind: k.name().to_string(),
+            label: k.label().to_string(),
+            count: s.count,
+            incomplete: s.incomplete,
+            total: pp(&s.total),
+            there: pp(&s.there),
+            server: pp(&s.server),
+            back: pp(&s.back),
+        })
+        .collect();
+    (rows, kinds)
+}
+
 /// What the summary panel shows. `src_first_ns`: the source's first time stamp (the delay
 /// plot's time axis starts there).
 pub fn summarize(r: &Report, src_ts: impl Fn(u32) -> i64, src_first_ns: i64) -> CompareSummary {
@@ -276,10 +321,18 @@ pub fn summarize(r: &Report, src_ts: impl Fn(u32) -> i64, src_first_ns: i64) -> 
             extra: d.extra,
         })
         .collect();
+    let (tx_rows, tx_kinds) = r
+        .transactions
+        .as_ref()
+        .map(transaction_rows)
+        .unwrap_or_default();
     CompareSummary {
         dirs,
         partly_lost: c.partly_lost,
         capture_drop: c.capture_drop,
+        transactions: tx_rows,
+        tx_total: r.transactions.as_ref().map_or(0, |t| t.list.len() as u64),
+        tx_kinds,
         counts: Status::ALL
             .iter()
             .map(|&s| (s.name().to_string(), c.src(s), c.dst(s)))

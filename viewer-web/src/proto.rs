@@ -122,6 +122,10 @@ pub struct Row {
     pub info: String,
     /// Colouring rule (index into the legend), 255 = none.
     pub color: u8,
+    /// In a set of files: the name of the file this packet is the first of (not the first
+    /// file's).
+    #[serde(default)]
+    pub file_start: Option<String>,
 }
 
 /// One line of the details tree.
@@ -220,6 +224,9 @@ pub struct Summary {
     pub problems: Vec<String>,
     /// Bytes of snap kept per packet.
     pub snap_len: u32,
+    /// A set of files: each file's name, first frame and size (empty for one file).
+    #[serde(default)]
+    pub files: Vec<(String, u32, u64)>,
 }
 
 /// Page → worker.
@@ -231,6 +238,17 @@ pub enum ToWorker {
         name: String,
         /// Size.
         size: u64,
+        /// 0: the capture (the source of a compare); 1: the target of a compare.
+        #[serde(default)]
+        side: u8,
+    },
+    /// Open the files sent alongside (a rotated set: `names` and `sizes` in the order sent)
+    /// as one capture: read in the order of their first packets, one after another.
+    OpenSet {
+        /// Names.
+        names: Vec<String>,
+        /// Sizes.
+        sizes: Vec<u64>,
         /// 0: the capture (the source of a compare); 1: the target of a compare.
         #[serde(default)]
         side: u8,
@@ -306,6 +324,9 @@ pub enum ToWorker {
     Locate {
         /// Frame number.
         frame: u32,
+        /// In a compare: whose frame it is (0 source, 1 target).
+        #[serde(default)]
+        side: u8,
     },
     /// Export the displayed packets as pcapng (the file comes back beside
     /// [`FromWorker::Exported`]).
@@ -597,4 +618,74 @@ pub struct CompareSummary {
     pub partly_lost: u64,
     /// Packets missed by a capture.
     pub capture_drop: u64,
+    /// Network or server? Transactions seen at both ends, slowest first (at most
+    /// [`MAX_TX_ROWS`]; `tx_total` says how many there were).
+    #[serde(default)]
+    pub transactions: Vec<TxRow>,
+    /// Transactions in all.
+    #[serde(default)]
+    pub tx_total: u64,
+    /// Per kind: count and percentiles.
+    #[serde(default)]
+    pub tx_kinds: Vec<TxKindRow>,
+}
+
+/// Transactions sent to the page at most (the slowest).
+pub const MAX_TX_ROWS: usize = 5000;
+
+/// One transaction (`paircap compare --transactions`' list entry).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TxRow {
+    /// `tcp_handshake`, `dns`, `tls_handshake`, `http`.
+    pub kind: String,
+    /// The method, the DNS ID, …
+    pub what: String,
+    /// Client and server (`addr:port`) as the client's capture saw them.
+    pub client: String,
+    /// See `client`.
+    pub server: String,
+    /// The client's capture: 0 source, 1 target.
+    pub client_side: u8,
+    /// Frames at the client's capture: the request's first and last packet, the response's
+    /// first.
+    pub client_request: u32,
+    /// See `client_request`.
+    pub client_request_last: u32,
+    /// See `client_request`.
+    pub client_response: u32,
+    /// Frames at the server's capture.
+    pub server_request_last: u32,
+    /// See `server_request_last`.
+    pub server_response: u32,
+    /// Milliseconds: total = there + server + back + wait.
+    pub total_ms: f64,
+    /// See `total_ms`.
+    pub there_ms: f64,
+    /// See `total_ms`.
+    pub server_ms: f64,
+    /// See `total_ms`.
+    pub back_ms: f64,
+    /// See `total_ms`.
+    pub wait_ms: f64,
+}
+
+/// Per kind of transaction.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TxKindRow {
+    /// Kind (`tcp_handshake` …).
+    pub kind: String,
+    /// In words.
+    pub label: String,
+    /// Measured.
+    pub count: u64,
+    /// Seen at the client only.
+    pub incomplete: u64,
+    /// (p50, p99) of total, there, server, back, ms.
+    pub total: (f64, f64),
+    /// See `total`.
+    pub there: (f64, f64),
+    /// See `total`.
+    pub server: (f64, f64),
+    /// See `total`.
+    pub back: (f64, f64),
 }

@@ -472,7 +472,7 @@ impl Transactions {
         if !self.list.is_empty() {
             let _ = writeln!(
                 o,
-                "\n  {:<14} {:<8} {:>10} {:>9} {:>9} {:>9}  client → server (frames)",
+                "\n  {:<14} {:<11} {:>10} {:>9} {:>9} {:>9}  client → server (frames request…response: at the client, at the server; S source, T target)",
                 "kind", "what", "total", "there", "server", "back"
             );
             for t in self.list.iter().take(show) {
@@ -483,7 +483,7 @@ impl Transactions {
                 };
                 let _ = writeln!(
                     o,
-                    "  {:<14} {:<8} {:>10.3} {:>9.3} {:>9.3} {:>9.3}  {} → {} ({}{}…{}{} / {}{}…{}{})",
+                    "  {:<14} {:<11} {:>10.3} {:>9.3} {:>9.3} {:>9.3}  {} → {} ({}{}…{}{} / {}{}…{}{})",
                     t.kind.label(),
                     t.what,
                     t.total_ns as f64 / 1e6,

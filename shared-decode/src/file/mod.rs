@@ -449,6 +449,53 @@ pub const MAX_INTERFACES: usize = 65_536;
 pub const MAX_STATS: usize = 65_536;
 
 impl CaptureInfo {
+    /// What one file of several read as one stream ([`CaptureParser::next_file`]) said about
+    /// itself: the sections that start in `[from, to)` (file offsets), their interfaces and
+    /// statistics, renumbered from 0.
+    pub fn part(&self, from: u64, to: u64) -> CaptureInfo {
+        let keep: Vec<usize> = self
+            .sections
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.offset >= from && s.offset < to)
+            .map(|(i, _)| i)
+            .collect();
+        let mut out = CaptureInfo {
+            format: self.format,
+            gzip: self.gzip,
+            ..CaptureInfo::default()
+        };
+        // Old global interface index -> new.
+        let mut map = std::collections::HashMap::new();
+        for &si in &keep {
+            let Some(sec) = self.sections.get(si) else {
+                continue;
+            };
+            let mut sec = sec.clone();
+            sec.offset -= from;
+            sec.first_interface = out.interfaces.len() as u32;
+            let new_section = out.sections.len() as u32;
+            for (gi, iface) in self.interfaces.iter().enumerate() {
+                if iface.section as usize == si {
+                    let mut iface = iface.clone();
+                    iface.id = out.interfaces.len() as u32;
+                    iface.section = new_section;
+                    map.insert(gi as u32, iface.id);
+                    out.interfaces.push(iface);
+                }
+            }
+            out.sections.push(sec);
+        }
+        for st in &self.stats {
+            if let Some(&id) = map.get(&st.interface) {
+                let mut st = st.clone();
+                st.interface = id;
+                out.stats.push(st);
+            }
+        }
+        out
+    }
+
     /// The link types of all interfaces, deduplicated, in first-seen order.
     pub fn link_types(&self) -> Vec<LinkType> {
         let mut v: Vec<LinkType> = Vec::new();

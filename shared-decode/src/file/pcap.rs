@@ -41,9 +41,16 @@ pub struct PcapParser {
     link_type: LinkType,
     records: u64,
     last_secs: Option<u32>,
+    /// Global index of the file's one interface (0 unless files follow each other).
+    interface: u32,
 }
 
 impl PcapParser {
+    /// Numbers the file's interface `id` globally (a file that follows others).
+    pub fn set_interface(&mut self, id: u32) {
+        self.interface = id;
+    }
+
     /// Recognises a pcap magic in the first 4 bytes.
     pub fn sniff(buf: &[u8]) -> Option<(Endian, bool, bool)> {
         let le = u32_at(buf, 0, Endian::Little)?;
@@ -128,6 +135,7 @@ impl PcapParser {
                 link_type,
                 records: 0,
                 last_secs: None,
+                interface: 0,
             },
             format,
             section,
@@ -215,7 +223,7 @@ impl PcapParser {
         let ts = Timestamp::from_ticks(u64::from(secs) * units + u64::from(frac), units, 0);
         Step::Record(RawRecord {
             consumed: total,
-            interface: 0,
+            interface: self.interface,
             link_type: self.link_type,
             ts: Some(ts),
             orig_len,

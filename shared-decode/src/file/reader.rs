@@ -96,6 +96,10 @@ pub struct CaptureParser {
     info: CaptureInfo,
     /// Stopped at an unrecoverable error; the state is kept for [`CaptureParser::record_at`].
     stopped: bool,
+    /// Offset where the current file starts (files read one after another).
+    file_start: u64,
+    /// Earlier files: where each started and its parser's last state (for `record_at`).
+    earlier: Vec<(u64, State)>,
 }
 
 impl Default for CaptureParser {
@@ -116,7 +120,20 @@ impl CaptureParser {
             state: State::Start,
             info: CaptureInfo::default(),
             stopped: false,
+            file_start: 0,
+            earlier: Vec::new(),
         }
+    }
+
+    /// Another capture file starts at `offset` (files of a set read as one stream, one after
+    /// the other): its header is parsed afresh, its sections and interfaces join the ones
+    /// before (numbered on), and records of every file stay readable with `record_at`. An
+    /// error that stopped the previous file does not stop this one.
+    pub fn next_file(&mut self, offset: u64) {
+        let old = std::mem::replace(&mut self.state, State::Start);
+        self.earlier.push((self.file_start, old));
+        self.file_start = offset;
+        self.stopped = false;
     }
 
     /// What the file has said about itself so far.
@@ -143,7 +160,7 @@ impl CaptureParser {
                     return Step::NeedMore { needed: 4 };
                 }
                 if PcapngParser::sniff(buf) {
-                    self.info.format = Some(super::Format::Pcapng);
+                    self.info.format.get_or_insert(super::Format::Pcapng);
                     self.state = State::Pcapng(PcapngParser::default());
                     return self.next(buf, offset, eof);
                 }
@@ -156,8 +173,14 @@ impl CaptureParser {
                                 needed: super::pcap::FILE_HEADER_LEN,
                             }
                         }
-                        Ok(Some((p, format, section, iface))) => {
-                            self.info.format = Some(format);
+                        Ok(Some((mut p, format, mut section, mut iface))) => {
+                            self.info.format.get_or_insert(format);
+                            let first = self.info.interfaces.len() as u32;
+                            section.offset = offset;
+                            section.first_interface = first;
+                            iface.id = first;
+                            iface.section = self.info.sections.len() as u32;
+                            p.set_interface(first);
                             self.info.sections.push(section);
                             self.info.interfaces.push(iface);
                             self.state = State::Pcap(p);
@@ -189,7 +212,16 @@ impl CaptureParser {
     /// # Errors
     /// When the bytes are not a packet record consistent with the parsed file.
     pub fn record_at<'a>(&self, block: &'a [u8], offset: u64) -> Result<Record<'a>, FileError> {
-        let raw = match &self.state {
+        let state = if offset >= self.file_start {
+            &self.state
+        } else {
+            self.earlier
+                .iter()
+                .rev()
+                .find(|(start, _)| *start <= offset)
+                .map_or(&self.state, |(_, s)| s)
+        };
+        let raw = match state {
             State::Pcap(p) => {
                 let mut p = p.clone();
                 match p.next(block, offset, true) {
@@ -198,7 +230,7 @@ impl CaptureParser {
                     _ => return Err(not_a_record(offset)),
                 }
             }
-            State::Pcapng(_) if self.info.format == Some(super::Format::Pcapng) => {
+            State::Pcapng(_) => {
                 let section = self
                     .info
                     .sections
@@ -215,7 +247,7 @@ impl CaptureParser {
                 pcapng::parse_packet_block(btype, block, e, &self.info, section, offset)
                     .map_err(|k| FileError::new(offset, k))?
             }
-            State::Start | State::Pcapng(_) => return Err(not_a_record(offset)),
+            State::Start => return Err(not_a_record(offset)),
         };
         Ok(raw.to_record(block, offset))
     }
@@ -534,5 +566,106 @@ mod tests {
         }
         assert_eq!(n, packets);
         assert!(r.buf.len() <= CHUNK, "buffer grew to {} bytes", r.buf.len());
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod set_tests {
+    use super::*;
+    use crate::file::pcap::PcapWriter;
+    use crate::file::pcapng::{
+        EpbOptions, InterfaceDescription, PcapngWriter, SectionDescription, StatsOptions,
+    };
+    use crate::file::Timestamp;
+
+    fn ts(s: i64) -> Timestamp {
+        Timestamp { secs: s, nanos: 5 }
+    }
+
+    /// A pcap (micro), a pcap (nano), a pcapng with a rotation mark and drop counters: read as
+    /// one stream with `next_file` at each boundary, every record keeps its file's interface,
+    /// `record_at` reads records of every file, `part` gives each file's own description.
+    #[test]
+    fn files_read_one_after_another() {
+        let mut a = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535, false).unwrap();
+        a.write_packet(ts(100), 3, &[1, 1, 1]).unwrap();
+        a.write_packet(ts(101), 3, &[1, 1, 2]).unwrap();
+        let a = a.into_inner();
+        let mut b = PcapWriter::new(Vec::new(), LinkType::RAW, 100, true).unwrap();
+        b.write_packet(ts(102), 2, &[2, 2]).unwrap();
+        let b = b.into_inner();
+        let mut c = PcapngWriter::new(
+            Vec::new(),
+            &SectionDescription {
+                comments: vec!["paircap rotation: file=2 before=3".into()],
+                ..SectionDescription::default()
+            },
+        )
+        .unwrap();
+        c.add_interface(&InterfaceDescription::default()).unwrap();
+        c.write_packet(0, ts(103), 4, &[3, 3, 3, 3], &EpbOptions::default())
+            .unwrap();
+        c.write_stats(
+            0,
+            ts(104),
+            &StatsOptions {
+                os_drop: Some(7),
+                ..StatsOptions::default()
+            },
+        )
+        .unwrap();
+        let c = c.into_inner();
+        let starts = [0u64, a.len() as u64, (a.len() + b.len()) as u64];
+        let mut p = CaptureParser::new();
+        let mut recs = Vec::new();
+        for (k, f) in [&a, &b, &c].into_iter().enumerate() {
+            if k > 0 {
+                p.next_file(starts[k]);
+            }
+            let mut pos = 0usize;
+            loop {
+                let off = starts[k] + pos as u64;
+                match p.next(&f[pos..], off, true) {
+                    Step::Record(r) => {
+                        recs.push((off, r.consumed, r.interface, r.link_type));
+                        pos += r.consumed;
+                    }
+                    Step::Meta { consumed } => pos += consumed,
+                    Step::End => break,
+                    s => panic!("{s:?}"),
+                }
+            }
+        }
+        assert_eq!(recs.len(), 4);
+        assert_eq!(
+            recs.iter().map(|r| r.2).collect::<Vec<_>>(),
+            vec![0, 0, 1, 2]
+        );
+        assert_eq!(recs[2].3, LinkType::RAW);
+        let all: Vec<u8> = [a.clone(), b.clone(), c.clone()].concat();
+        for &(off, len, iface, _) in &recs {
+            let block = &all[off as usize..off as usize + len];
+            let r = p.record_at(block, off).unwrap();
+            assert_eq!(r.interface, iface);
+        }
+        let r = p
+            .record_at(
+                &all[recs[2].0 as usize..recs[2].0 as usize + recs[2].1],
+                recs[2].0,
+            )
+            .unwrap();
+        assert_eq!(r.data, &[2, 2]);
+        assert_eq!(r.ts.unwrap().secs, 102);
+        let info = p.info();
+        assert_eq!(info.interfaces.len(), 3);
+        let third = info.part(starts[2], u64::MAX);
+        assert_eq!(third.interfaces.len(), 1);
+        assert_eq!(third.dropped(), Some(7));
+        assert_eq!(third.rotation().map(|m| (m.file, m.before)), Some((2, 3)));
+        let first = info.part(0, starts[1]);
+        assert_eq!((first.interfaces.len(), first.dropped()), (1, None));
+        assert!(first.rotation().is_none());
+        assert_eq!(info.part(starts[1], starts[2]).interfaces[0].link_type, LinkType::RAW.0);
     }
 }

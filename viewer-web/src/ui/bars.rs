@@ -75,8 +75,9 @@ pub fn toolbar(p: &BarProps) -> Html {
     let onchange_file = {
         let open = p.ctl.open.clone();
         Callback::from(move |e: Event| {
-            if let Some(f) = input_of(&e).and_then(|i| i.files()).and_then(|l| l.get(0)) {
-                open.emit(f);
+            // Several files: one capture (a rotated set).
+            if let Some(l) = input_of(&e).and_then(|i| i.files()) {
+                open.emit((0..l.length()).filter_map(|i| l.get(i)).collect());
             }
         })
     };
@@ -84,8 +85,9 @@ pub fn toolbar(p: &BarProps) -> Html {
     let onchange_target = {
         let open = p.ctl.open_target.clone();
         Callback::from(move |e: Event| {
-            if let Some(f) = input_of(&e).and_then(|i| i.files()).and_then(|l| l.get(0)) {
-                open.emit(f);
+            // Several files: one capture (a rotated set).
+            if let Some(l) = input_of(&e).and_then(|i| i.files()) {
+                open.emit((0..l.length()).filter_map(|i| l.get(i)).collect());
             }
         })
     };
@@ -292,7 +294,7 @@ pub fn toolbar(p: &BarProps) -> Html {
                 return;
             };
             match i.value().trim().parse::<u32>() {
-                Ok(frame) => send.emit(ToWorker::Locate { frame }),
+                Ok(frame) => send.emit(ToWorker::Locate { frame, side: 0 }),
                 Err(_) => d.emit(Action::Error(format!(
                     "\"{}\" is not a packet number",
                     i.value().trim()
@@ -327,13 +329,13 @@ pub fn toolbar(p: &BarProps) -> Html {
     html! {
             <header class="toolbar">
                 <span class="brand" title="paircap viewer: captures stay in this tab">{ "paircap" }</span>
-                <label class="button open" title="Open a pcap, pcapng or gzip capture (or drop it anywhere)">
+                <label class="button open" title="Open a pcap, pcapng or gzip capture (or drop it anywhere); several files at once are one capture (a rotated set)">
                     { "Open…" }
-                    <input id="file" type="file" data-testid="open-file" accept=".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap" onchange={onchange_file} />
+                    <input id="file" type="file" multiple=true data-testid="open-file" accept=".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap" onchange={onchange_file} />
                 </label>
-    <label class="button open target" title="Compare: open the capture of the same traffic from the other end of the path">
+    <label class="button open target" title="Compare: open the capture of the same traffic from the other end of the path (several files: a rotated set)">
                     { "Compare…" }
-                    <input id="file-target" type="file" data-testid="open-target" accept=".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap" onchange={onchange_target} disabled={s.file.is_none()} />
+                    <input id="file-target" type="file" multiple=true data-testid="open-target" accept=".pcap,.pcapng,.cap,.gz,.pcap.gz,.pcapng.gz,application/vnd.tcpdump.pcap" onchange={onchange_target} disabled={s.file.is_none()} />
                 </label>
                 <div class="filter-box">
                     <input ref={input} class={classes!("filter", filter_class)} type="text" spellcheck="false" autocomplete="off"

@@ -107,6 +107,17 @@ impl Bridge {
             self.post(js_sys::Array::of2(&v, file).into());
         }
     }
+
+    /// Posts a message with several files alongside (`[message, file, file, …]`).
+    pub fn send_files(&self, msg: &ToWorker, files: &[File]) {
+        if let Ok(v) = wire::encode(msg) {
+            let a = js_sys::Array::of1(&v);
+            for f in files {
+                a.push(f);
+            }
+            self.post(a.into());
+        }
+    }
 }
 
 impl Drop for Bridge {

@@ -162,6 +162,9 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
                     { histogram(c) }
                 </div>
             </div>
+            if c.tx_total > 0 {
+                <TxTable summary={c.clone()} ctl={p.ctl.clone()} />
+            }
             <div class="bottom">
                 if !c.nat.is_empty() {
                     <details data-testid="compare-nat">
@@ -190,6 +193,120 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
                 </details>
             </div>
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TxProps {
+    pub summary: std::rc::Rc<CompareSummary>,
+    pub ctl: Ctl,
+}
+
+/// Columns of the transactions table that sort.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TxCol {
+    Kind,
+    Total,
+    There,
+    Server,
+    Back,
+    Wait,
+}
+
+/// Network or server? Per kind: how many, the median and 99th percentile of each part;
+/// then every transaction (slowest first; click a column to sort), and a click on one
+/// selects its request's row (the packet at both captures).
+#[function_component(TxTable)]
+pub fn tx_table(p: &TxProps) -> Html {
+    let sort = use_state(|| (TxCol::Total, false));
+    let c = &p.summary;
+    let mut rows: Vec<&crate::proto::TxRow> = c.transactions.iter().collect();
+    let (col, asc) = *sort;
+    let key = |r: &crate::proto::TxRow| match col {
+        TxCol::Kind => 0.0,
+        TxCol::Total => r.total_ms,
+        TxCol::There => r.there_ms,
+        TxCol::Server => r.server_ms,
+        TxCol::Back => r.back_ms,
+        TxCol::Wait => r.wait_ms,
+    };
+    rows.sort_by(|a, b| {
+        let o = if col == TxCol::Kind {
+            a.kind.cmp(&b.kind).then(b.total_ms.total_cmp(&a.total_ms))
+        } else {
+            key(a).total_cmp(&key(b))
+        };
+        if asc || col == TxCol::Kind {
+            o
+        } else {
+            o.reverse()
+        }
+    });
+    let head = |label: &'static str, k: TxCol| {
+        let sort = sort.clone();
+        let mark = if (*sort).0 == k {
+            if (*sort).1 {
+                " ▴"
+            } else {
+                " ▾"
+            }
+        } else {
+            ""
+        };
+        let onclick = Callback::from(move |_: MouseEvent| {
+            let (c, a) = *sort;
+            sort.set((k, if c == k { !a } else { k == TxCol::Kind }));
+        });
+        html! { <th class="sortable" data-testid="tx-sort" {onclick} title="Sort">{ label }{ mark }</th> }
+    };
+    let f = |v: f64| {
+        if v.is_finite() {
+            format!("{v:.3}")
+        } else {
+            "—".to_string()
+        }
+    };
+    let shown = rows.len().min(500);
+    html! {
+        <details class="transactions" open=true data-testid="compare-transactions">
+            <summary>{ format!("Network or server? {} transactions seen at both ends (ms: total = there + server + back + wait)", c.tx_total) }</summary>
+            <table class="nat tx-kinds" data-testid="tx-kinds">
+                <tr><th>{ "Kind" }</th><th>{ "Measured" }</th><th>{ "Total p50 / p99" }</th><th>{ "Path there" }</th><th>{ "At the server" }</th><th>{ "Path back" }</th></tr>
+                { for c.tx_kinds.iter().map(|k| html! {
+                    <tr data-testid="tx-kind" data-kind={k.kind.clone()} data-count={k.count.to_string()}>
+                        <td>{ k.label.clone() }</td>
+                        <td>{ k.count }{ if k.incomplete > 0 { format!(" (+{} incomplete)", k.incomplete) } else { String::new() } }</td>
+                        <td>{ format!("{} / {}", f(k.total.0), f(k.total.1)) }</td>
+                        <td>{ format!("{} / {}", f(k.there.0), f(k.there.1)) }</td>
+                        <td>{ format!("{} / {}", f(k.server.0), f(k.server.1)) }</td>
+                        <td>{ format!("{} / {}", f(k.back.0), f(k.back.1)) }</td>
+                    </tr>
+                }) }
+            </table>
+            <div class="tx-scroll">
+                <table class="nat tx-list" data-testid="tx-list">
+                    <tr>{ head("Kind", TxCol::Kind) }<th>{ "What" }</th><th>{ "Client → server" }</th>{ head("Total", TxCol::Total) }{ head("There", TxCol::There) }{ head("Server", TxCol::Server) }{ head("Back", TxCol::Back) }{ head("Wait", TxCol::Wait) }</tr>
+                    { for rows.iter().take(shown).map(|r| {
+                        let send = p.ctl.send.clone();
+                        let (frame, side) = (r.client_request_last, r.client_side);
+                        let onclick = Callback::from(move |_: MouseEvent| send.emit(ToWorker::Locate { frame, side }));
+                        let client = if r.client_side == 0 { "source" } else { "target" };
+                        html! {
+                            <tr class="tx" data-testid="tx-row" data-kind={r.kind.clone()} data-client-side={client}
+                                data-client-request={r.client_request_last.to_string()} data-server-request={r.server_request_last.to_string()}
+                                data-total={format!("{:.3}", r.total_ms)} data-there={format!("{:.3}", r.there_ms)} data-server={format!("{:.3}", r.server_ms)} data-back={format!("{:.3}", r.back_ms)}
+                                title={format!("Select the request (frame {} at the {client}, {} at the other capture)", r.client_request_last, r.server_request_last)} {onclick}>
+                                <td>{ r.kind.replace('_', " ") }</td><td>{ r.what.clone() }</td><td>{ format!("{} → {}", r.client, r.server) }</td>
+                                <td>{ f(r.total_ms) }</td><td>{ f(r.there_ms) }</td><td>{ f(r.server_ms) }</td><td>{ f(r.back_ms) }</td><td>{ f(r.wait_ms) }</td>
+                            </tr>
+                        }
+                    }) }
+                </table>
+                if (c.tx_total as usize) > shown {
+                    <p class="more">{ format!("{} more (sorted out of the {} slowest; paircap compare --transactions --format json lists all)", c.tx_total as usize - shown, c.transactions.len()) }</p>
+                }
+            </div>
+        </details>
     }
 }
 

@@ -139,8 +139,8 @@ pub fn packet_list(p: &ListProps) -> Html {
                 Some(r) => {
                     let style = COLOR_RULES.get(usize::from(r.color)).map(|(_, bg, fg)| format!("background:{bg};color:{fg}"));
                     html! {
-                        <div key={pos} class={classes!("row", selected.then_some("selected"))} style={if selected { None } else { style }}
-                             data-testid="packet-row" data-frame={r.number.to_string()} role="row" aria-selected={selected.to_string()}
+                        <div key={pos} class={classes!("row", selected.then_some("selected"), r.file_start.is_some().then_some("file-start"))} style={if selected { None } else { style }}
+                             data-testid="packet-row" data-frame={r.number.to_string()} data-file-start={r.file_start.clone()} role="row" aria-selected={selected.to_string()}
                              {onclick}>
                             <span class="c-no">{ r.number }</span>
                             <span class="c-time">{ r.time.clone() }</span>
@@ -148,7 +148,7 @@ pub fn packet_list(p: &ListProps) -> Html {
                             <span class="c-dst" title={r.destination.clone()}>{ r.destination.clone() }</span>
                             <span class="c-proto">{ r.protocol.clone() }</span>
                             <span class="c-len">{ r.length }</span>
-                            <span class="c-info" title={r.info.clone()}>{ r.info.clone() }</span>
+                            <span class="c-info" title={r.info.clone()}>{ file_tag(r) }{ r.info.clone() }</span>
                         </div>
                     }
                 }
@@ -199,6 +199,16 @@ pub fn packet_list(p: &ListProps) -> Html {
     }
 }
 
+/// The mark on the first packet of each further file of a set.
+fn file_tag(r: &crate::proto::Row) -> Html {
+    match &r.file_start {
+        Some(name) => html! {
+            <span class="file-tag" data-testid="file-start" title={format!("The first packet of {name} (the files of this capture follow each other here)")}>{ format!("▸ {name}") }</span>
+        },
+        None => Html::default(),
+    }
+}
+
 /// One aligned row: the source packet, the status and delay, the target packet.
 fn pair_row(
     pos: u32,
@@ -208,12 +218,12 @@ fn pair_row(
 ) -> Html {
     let side = |x: &Option<crate::proto::Row>| match x {
         Some(x) => html! {
-            <span class="side">
+            <span class={classes!("side", x.file_start.is_some().then_some("file-start"))} data-file-start={x.file_start.clone()}>
                 <span class="c-no">{ x.number }</span>
                 <span class="c-time">{ x.time.clone() }</span>
                 <span class="c-addr" title={format!("{} → {}", x.source, x.destination)}>{ format!("{} → {}", x.source, x.destination) }</span>
                 <span class="c-proto">{ x.protocol.clone() }</span>
-                <span class="c-info" title={x.info.clone()}>{ x.info.clone() }</span>
+                <span class="c-info" title={x.info.clone()}>{ file_tag(x) }{ x.info.clone() }</span>
             </span>
         },
         None => html! { <span class="side none">{ "—" }</span> },

@@ -62,6 +62,26 @@ fn bump(key: &str) {
     mark(key, &(n + 1).to_string());
 }
 
+/// The name a side shows (a file's, or "N files (first …)") and its size.
+fn set_name(files: &[File]) -> (String, u64) {
+    let size = files.iter().map(|f| f.size() as u64).sum();
+    match files {
+        [f] => (f.name(), size),
+        _ => {
+            let mut names: Vec<String> = files.iter().map(File::name).collect();
+            names.sort();
+            (
+                format!(
+                    "{} files ({} …)",
+                    files.len(),
+                    names.first().cloned().unwrap_or_default()
+                ),
+                size,
+            )
+        }
+    }
+}
+
 /// Everything the page holds that is not render state.
 pub struct Runtime {
     index: Option<Bridge>,
@@ -86,10 +106,30 @@ pub struct Runtime {
 
 impl Runtime {
     /// Sends a file to the worker to index, and keeps it for hashing once indexed.
-    fn open_side(&self, file: File, name: String, size: u64, side: u8) {
+    fn open_side(&self, mut files: Vec<File>, side: u8) {
         if let Some(b) = &self.index {
-            b.send_file(&ToWorker::Open { name, size, side }, &file);
+            match files.as_slice() {
+                [file] => b.send_file(
+                    &ToWorker::Open {
+                        name: file.name(),
+                        size: file.size() as u64,
+                        side,
+                    },
+                    file,
+                ),
+                _ => b.send_files(
+                    &ToWorker::OpenSet {
+                        names: files.iter().map(File::name).collect(),
+                        sizes: files.iter().map(|f| f.size() as u64).collect(),
+                        side,
+                    },
+                    &files,
+                ),
+            }
         }
+        // A set is hashed by its first file (view links name the capture by it).
+        files.truncate(1);
+        let Some(file) = files.pop() else { return };
         *if side == 0 {
             &self.file
         } else {
@@ -113,9 +153,9 @@ pub struct Ctl {
     /// Send to the index worker.
     pub send: Callback<ToWorker>,
     /// Open a file.
-    pub open: Callback<File>,
+    pub open: Callback<Vec<File>>,
     /// Open the target capture of a compare.
-    pub open_target: Callback<File>,
+    pub open_target: Callback<Vec<File>>,
 }
 
 impl PartialEq for Ctl {
@@ -367,9 +407,11 @@ pub fn app() -> Html {
         let open = {
             let rt = rt.clone();
             let d = state.dispatcher();
-            Callback::from(move |file: File| {
-                let name = file.name();
-                let size = file.size() as u64;
+            Callback::from(move |files: Vec<File>| {
+                if files.is_empty() {
+                    return;
+                }
+                let (name, size) = set_name(&files);
                 rt.open_t0.set(now());
                 rt.opens.set(rt.opens.get() + 1);
                 // A filter still running on the previous file must not land on this one.
@@ -379,25 +421,21 @@ pub fn app() -> Html {
                 mark("phase", "indexing");
                 mark("first-rows-ms", "");
                 bump("open-seq");
-                d.dispatch(Action::Open {
-                    name: name.clone(),
-                    size,
-                });
-                rt.open_side(file, name, size, 0);
+                d.dispatch(Action::Open { name, size });
+                rt.open_side(files, 0);
             })
         };
         let open_target = {
             let rt = rt.clone();
             let d = state.dispatcher();
-            Callback::from(move |file: File| {
-                let name = file.name();
-                let size = file.size() as u64;
+            Callback::from(move |files: Vec<File>| {
+                if files.is_empty() {
+                    return;
+                }
+                let (name, size) = set_name(&files);
                 mark("compare-lost", "");
-                d.dispatch(Action::OpenTarget {
-                    name: name.clone(),
-                    size,
-                });
-                rt.open_side(file, name, size, 1);
+                d.dispatch(Action::OpenTarget { name, size });
+                rt.open_side(files, 1);
             })
         };
         Ctl {
@@ -565,49 +603,47 @@ pub fn app() -> Html {
                         }
                     }
                 }
-                let target = frag
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("target="))
-                    .map(str::to_string);
-                let path = frag.split('&').find_map(|kv| kv.strip_prefix("open="));
-                if let Some(path) = path {
-                    let path = js_sys::decode_uri_component(path)
-                        .ok()
-                        .and_then(|s| s.as_string())
-                        .unwrap_or_default();
-                    if path.contains("://") || path.starts_with("//") {
-                        d.dispatch(Action::Error(format!(
-                            "#open= takes a path on this server, not {path}"
-                        )));
-                    } else {
-                        let (open, open_target, d) = (open.clone(), open_target.clone(), d.clone());
-                        let target = target.clone();
-                        wasm_bindgen_futures::spawn_local(async move {
-                            match fetch_file(&path).await {
-                                Ok(f) => open.emit(f),
-                                Err(e) => {
-                                    d.dispatch(Action::Error(format!("could not load {path}: {e}")))
+                // Each `open=` / `target=` names a file; several of one kind are a set.
+                let paths = |key: &str| -> Vec<String> {
+                    frag.split('&')
+                        .filter_map(|kv| kv.strip_prefix(key))
+                        .map(|p| {
+                            js_sys::decode_uri_component(p)
+                                .ok()
+                                .and_then(|s| s.as_string())
+                                .unwrap_or_default()
+                        })
+                        .collect()
+                };
+                let (sources, targets) = (paths("open="), paths("target="));
+                if let Some(bad) = sources
+                    .iter()
+                    .chain(&targets)
+                    .find(|p| p.contains("://") || p.starts_with("//"))
+                {
+                    d.dispatch(Action::Error(format!(
+                        "#open= and #target= take paths on this server, not {bad}"
+                    )));
+                } else if !sources.is_empty() {
+                    let (open, open_target, d) = (open.clone(), open_target.clone(), d.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        for (list, cb) in [(sources, open), (targets, open_target)] {
+                            let mut files = Vec::new();
+                            for path in &list {
+                                match fetch_file(path).await {
+                                    Ok(f) => files.push(f),
+                                    Err(e) => {
+                                        return d.dispatch(Action::Error(format!(
+                                            "could not load {path}: {e}"
+                                        )))
+                                    }
                                 }
                             }
-                            if let Some(t) = target {
-                                let t = js_sys::decode_uri_component(&t)
-                                    .ok()
-                                    .and_then(|s| s.as_string())
-                                    .unwrap_or_default();
-                                if t.contains("://") || t.starts_with("//") {
-                                    return d.dispatch(Action::Error(format!(
-                                        "#target= takes a path on this server, not {t}"
-                                    )));
-                                }
-                                match fetch_file(&t).await {
-                                    Ok(f) => open_target.emit(f),
-                                    Err(e) => d.dispatch(Action::Error(format!(
-                                        "could not load {t}: {e}"
-                                    ))),
-                                }
+                            if !files.is_empty() {
+                                cb.emit(files);
                             }
-                        });
-                    }
+                        }
+                    });
                 }
             };
             apply();
@@ -688,12 +724,9 @@ pub fn app() -> Html {
         let open = ctl.open.clone();
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
-            if let Some(f) = e
-                .data_transfer()
-                .and_then(|t| t.files())
-                .and_then(|l| l.get(0))
-            {
-                open.emit(f);
+            // Several files dropped at once: one capture (a rotated set).
+            if let Some(l) = e.data_transfer().and_then(|t| t.files()) {
+                open.emit((0..l.length()).filter_map(|i| l.get(i)).collect());
             }
         })
     };

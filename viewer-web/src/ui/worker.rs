@@ -13,6 +13,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
 
+/// Bytes read from the head of each file of a set to find its first packet's time.
+const HEAD: u64 = 1 << 20;
+
 /// Bytes read per slice while indexing (the first slice is small so rows show at once).
 const CHUNK: u64 = 32 << 20;
 const FIRST_CHUNK: u64 = 1 << 20;
@@ -30,7 +33,8 @@ const RECORD_BATCH: u64 = 32 << 20;
 struct Ctx {
     /// The capture (0; the source of a compare) and the target of a compare (1).
     engines: [Option<Engine>; 2],
-    files: [Option<File>; 2],
+    /// The bytes of each side: its file, or its set's files one after another.
+    files: [Option<Blob>; 2],
     /// Bumped per opened file: tasks of an older file stop.
     gens: [u32; 2],
     /// The compare of the two, when both are indexed.
@@ -113,13 +117,16 @@ pub fn start_worker() {
     let ctx: Shared = Rc::new(RefCell::new(Ctx::default()));
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
-        let (msg, file) = if let Some(arr) = data.dyn_ref::<js_sys::Array>() {
-            (arr.get(0), arr.get(1).dyn_into::<File>().ok())
+        let (msg, files) = if let Some(arr) = data.dyn_ref::<js_sys::Array>() {
+            let files: Vec<File> = (1..arr.length())
+                .filter_map(|i| arr.get(i).dyn_into::<File>().ok())
+                .collect();
+            (arr.get(0), files)
         } else {
-            (data, None)
+            (data, Vec::new())
         };
         match wire::decode::<ToWorker>(&msg) {
-            Ok(m) => handle(&ctx, m, file),
+            Ok(m) => handle(&ctx, m, files),
             Err(e) => post(&FromWorker::Error {
                 message: format!("bad message from the page: {e}"),
             }),
@@ -138,35 +145,110 @@ fn console_error_panic_hook() {
     }));
 }
 
-fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
+/// Starts indexing one side: a file, or a set read one file after another.
+fn open_side(ctx: &Shared, name: &str, files: Vec<File>, side: usize) {
+    let size: u64 = files.iter().map(|f| f.size() as u64).sum();
+    let blob = if files.len() == 1 {
+        files.first().map(|f| Blob::from(f.clone()))
+    } else {
+        // The set's bytes one after another (a Blob of Blobs copies nothing).
+        let parts = js_sys::Array::new();
+        for f in &files {
+            parts.push(f);
+        }
+        Blob::new_with_blob_sequence(&parts).ok()
+    };
+    let Some(blob) = blob else {
+        return post(&FromWorker::Error {
+            message: "the files could not be joined".into(),
+        });
+    };
+    let gen = {
+        let mut c = ctx.borrow_mut();
+        c.gens[side] = c.gens[side].wrapping_add(1);
+        let mut e = Engine::new(name, size);
+        if files.len() > 1 {
+            let list: Vec<(String, u64)> =
+                files.iter().map(|f| (f.name(), f.size() as u64)).collect();
+            e.set_files(&list);
+        }
+        c.engines[side] = Some(e);
+        c.files[side] = Some(blob);
+        if side == 0 {
+            c.sort = (None, true);
+        }
+        // A new file ends the compare of the old pair.
+        c.cmp = None;
+        for e in c.engines.iter_mut().flatten() {
+            e.set_compare_marks(Vec::new());
+        }
+        c.gens[side]
+    };
+    spawn_local(index(ctx.clone(), files, size, gen, side));
+}
+
+/// The time stamp of a file's first packet (read from its head), for ordering a set.
+async fn first_packet_ns(file: &File) -> Option<i64> {
+    use shared_decode::file::Step;
+    let len = (file.size() as u64).min(HEAD);
+    let head = read(file, 0, len).await.ok()?;
+    let mut p = shared_decode::file::CaptureParser::new();
+    let mut pos = 0usize;
+    let eof = len == file.size() as u64;
+    for _ in 0..10_000 {
+        match p.next(head.get(pos..)?, pos as u64, eof) {
+            Step::Record(r) => return r.ts.and_then(|t| i64::try_from(t.as_nanos()).ok()),
+            Step::Meta { consumed } => pos += consumed,
+            Step::Error { skip: Some(n), .. } => pos += n,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Puts a set's files in the order of their first packets (files without one last, by
+/// name), then opens them as one capture.
+async fn open_set(ctx: Shared, files: Vec<File>, side: usize) {
+    let mut keyed = Vec::with_capacity(files.len());
+    for f in files {
+        let t = first_packet_ns(&f).await.unwrap_or(i64::MAX);
+        keyed.push((t, f.name(), f));
+    }
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let name = format!(
+        "{} files ({} …)",
+        keyed.len(),
+        keyed.first().map_or(String::new(), |k| k.1.clone())
+    );
+    let files: Vec<File> = keyed.into_iter().map(|k| k.2).collect();
+    open_side(&ctx, &name, files, side);
+}
+
+fn handle(ctx: &Shared, msg: ToWorker, mut files: Vec<File>) {
     match msg {
-        ToWorker::Open { name, size, side } => {
+        ToWorker::Open { name, side, .. } => {
             let side = usize::from(side.min(1));
-            let Some(file) = file else {
+            files.truncate(1);
+            if files.is_empty() {
                 post(&FromWorker::Error {
                     message: "no file came with the open request".into(),
                 });
                 return;
-            };
-            let gen = {
-                let mut c = ctx.borrow_mut();
-                c.gens[side] = c.gens[side].wrapping_add(1);
-                c.engines[side] = Some(Engine::new(&name, size));
-                c.files[side] = Some(file.clone());
-                if side == 0 {
-                    c.sort = (None, true);
-                }
-                // A new file ends the compare of the old pair.
-                c.cmp = None;
-                for e in c.engines.iter_mut().flatten() {
-                    e.set_compare_marks(Vec::new());
-                }
-                c.gens[side]
-            };
-            spawn_local(index(ctx.clone(), file, size, gen, side));
+            }
+            open_side(ctx, &name, files, side);
+        }
+        ToWorker::OpenSet { side, .. } => {
+            let side = usize::from(side.min(1));
+            if files.is_empty() {
+                post(&FromWorker::Error {
+                    message: "no file came with the open request".into(),
+                });
+                return;
+            }
+            spawn_local(open_set(ctx.clone(), files, side));
         }
         ToWorker::Hash { side } => {
-            if let Some(file) = file {
+            if let Some(file) = files.into_iter().next() {
                 spawn_local(hash(file, side));
             }
         }
@@ -263,11 +345,11 @@ fn handle(ctx: &Shared, msg: ToWorker, file: Option<File>) {
         ToWorker::FindPacket { frame, digest } => {
             spawn_local(find_packet(ctx.clone(), frame, digest))
         }
-        ToWorker::Locate { frame } => {
+        ToWorker::Locate { frame, side } => {
             let c = ctx.borrow();
-            // In a compare, the row of the source frame.
+            // In a compare, the row of that side's frame.
             let pos = match c.cmp.as_ref() {
-                Some(cmp) => cmp.position_of(0, frame),
+                Some(cmp) => cmp.position_of(usize::from(side.min(1)), frame),
                 None => c.engines[0].as_ref().and_then(|e| e.position_of(frame)),
             };
             post(&FromWorker::Located {
@@ -308,7 +390,7 @@ extern "C" {
     /// Slice channel from `static/worker-boot.js` (reads on a separate thread).
     type ReadChannel;
     #[wasm_bindgen(js_name = paircapRead)]
-    fn paircap_read(file: &File, size: f64, first: f64, chunk: f64, ahead: u32) -> ReadChannel;
+    fn paircap_read(file: &Blob, size: f64, first: f64, chunk: f64, ahead: u32) -> ReadChannel;
     #[wasm_bindgen(method)]
     fn next(this: &ReadChannel) -> js_sys::Promise;
     #[wasm_bindgen(method)]
@@ -327,7 +409,7 @@ enum Flow {
 /// ones, read ahead while this thread works): `each(offset, bytes, eof)` per slice.
 /// Returns the milliseconds spent waiting for reads, or the read error.
 async fn stream_file(
-    file: &File,
+    file: &Blob,
     size: u64,
     mut each: impl FnMut(u64, &[u8], bool) -> Flow,
 ) -> Result<f64, String> {
@@ -374,10 +456,40 @@ async fn stream_file(
     result
 }
 
-async fn index(ctx: Shared, file: File, size: u64, gen: u32, side: usize) {
+async fn index(ctx: Shared, files: Vec<File>, size: u64, gen: u32, side: usize) {
     let t0 = now();
     let mut feed_ms = 0.0;
-    let streamed = stream_file(&file, size, |_, bytes, eof| {
+    let mut streamed = Ok(0.0);
+    for (k, file) in files.iter().enumerate() {
+        if k > 0 {
+            let mut c = ctx.borrow_mut();
+            if c.gens[side] != gen {
+                return;
+            }
+            if let Some(e) = c.engines[side].as_mut() {
+                e.next_file();
+            }
+        }
+        let r = index_file(&ctx, file, size, gen, side, &mut feed_ms).await;
+        match (&mut streamed, r) {
+            (Ok(w), Ok(x)) => *w += x,
+            (s, Err(e)) => *s = Err(e),
+            _ => {}
+        }
+    }
+    finish_index(ctx, t0, streamed, feed_ms, gen, side);
+}
+
+/// Streams one file (of a set, or alone) into the side's engine.
+async fn index_file(
+    ctx: &Shared,
+    file: &File,
+    size: u64,
+    gen: u32,
+    side: usize,
+    feed_ms: &mut f64,
+) -> Result<f64, String> {
+    stream_file(file, file.size() as u64, |_, bytes, eof| {
         if ctx.borrow().gens[side] != gen {
             return Flow::Stop;
         }
@@ -389,7 +501,7 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32, side: usize) {
             };
             (e.feed(bytes, eof), e.is_done())
         };
-        feed_ms += now() - tf;
+        *feed_ms += now() - tf;
         if side == 0 {
             post(&FromWorker::Progress {
                 bytes: progress.bytes,
@@ -409,7 +521,17 @@ async fn index(ctx: Shared, file: File, size: u64, gen: u32, side: usize) {
             Flow::Go
         }
     })
-    .await;
+    .await
+}
+
+fn finish_index(
+    ctx: Shared,
+    t0: f64,
+    streamed: Result<f64, String>,
+    feed_ms: f64,
+    gen: u32,
+    side: usize,
+) {
     let read_wait_ms = match streamed {
         Ok(w) => w,
         Err(e) => {
@@ -857,7 +979,7 @@ async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, pay
 /// Compares the two files: reads every packet's compare key (a second pass over each
 /// file), runs `shared_decode::compare`, marks the packets and builds the aligned view.
 async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
-    use shared_decode::compare::{compare, Options, SideInfo};
+    use shared_decode::compare::{compare, Options};
     let t0 = now();
     let gens = ctx.borrow().gens;
     let mut keys = [Vec::new(), Vec::new()];
@@ -936,8 +1058,8 @@ async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
     };
     let src_keys = se.keys().unwrap_or(&keys[0]);
     let dst_keys = de.keys().unwrap_or(&keys[1]);
-    let si = SideInfo::new(se.name(), src_keys, Some(se.info()));
-    let di = SideInfo::new(de.name(), dst_keys, Some(de.info()));
+    let si = se.side_info(src_keys);
+    let di = de.side_info(dst_keys);
     let opts = Options {
         offset_ns: offset_ms
             .filter(|m| m.is_finite())
@@ -945,7 +1067,11 @@ async fn run_compare(ctx: Shared, offset_ms: Option<f64>) {
         ..Options::default()
     };
     let t_match = now();
-    let report = compare(src_keys, dst_keys, &si, &di, &opts);
+    let mut report = compare(src_keys, dst_keys, &si, &di, &opts);
+    // Network or server? (cheap next to the compare: one pass over the keys).
+    let tx = shared_decode::compare::transactions(src_keys, dst_keys, &report);
+    report.diagnosis.extend(tx.diagnosis());
+    report.transactions = Some(tx);
     let t_cmp = now();
     let aligned = crate::pair::align(
         &report,
