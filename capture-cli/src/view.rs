@@ -97,10 +97,7 @@ pub fn run(a: &ViewArgs) -> Result<ExitCode> {
     // Each side: a file, or a set (a directory or a quoted pattern, as for `compare`).
     let mut files = Vec::new();
     let mut sides: [Vec<String>; 2] = [Vec::new(), Vec::new()];
-    for (i, arg) in [a.file.as_ref(), a.target.as_ref()]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, arg) in [a.file.as_ref(), a.target.as_ref()].into_iter().enumerate() {
         let Some(arg) = arg else { continue };
         for (k, p) in crate::compare::side_files(arg)?.into_iter().enumerate() {
             let meta =

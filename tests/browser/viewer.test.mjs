@@ -305,7 +305,7 @@ test('paircap view serves the viewer and opens the named file', async () => {
       child.stdout.on('data', (d) => { buf += d; const m = buf.match(/paircap viewer: (\S+)/); if (m) resolve(m[1]); });
       child.on('exit', (c) => reject(new Error('paircap view exited ' + c)));
     });
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{32}\/#open=files\/0\/demo\.pcapng$/);
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{32}\/#open=files\/0\/0\/demo\.pcapng$/);
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await page.goto(url);
     await page.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'ready', null, { timeout: 60000 });
@@ -450,4 +450,85 @@ test('compare: a source/target pair shows the counts paircap compare prints, ali
   assert.equal(await num(page2, 'status-displayed'), cli.counts.lost);
   assert.match(await page2.getAttribute('[data-testid=compare-offset]', 'placeholder'), /ms/);
   await shot(page2, '21-compare-link-restored');
+});
+
+test('compare sets: several files per side are one capture, in time order, with file boundaries marked; counts equal paircap compare DIR DIR', async () => {
+  const bin = path.join(REPO, 'target/debug/paircap');
+  const [sdir, tdir] = [path.join(TMP, 'set-src'), path.join(TMP, 'set-tgt')];
+  fs.mkdirSync(sdir);
+  fs.mkdirSync(tdir);
+  // The sample pair cut into files: the source every 300 packets, the target every 500.
+  execFileSync('editcap', ['-c', '300', path.join(REPO, 'samples/pair/source.pcapng'), path.join(sdir, 'src.pcapng')]);
+  execFileSync('editcap', ['-c', '500', path.join(REPO, 'samples/pair/target.pcapng'), path.join(tdir, 'tgt.pcapng')]);
+  const json = (args) => JSON.parse(execFileSync(bin, ['compare', ...args, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  const one = json([path.join(REPO, 'samples/pair/source.pcapng'), path.join(REPO, 'samples/pair/target.pcapng')]);
+  const set = json([sdir, tdir]);
+  assert.deepEqual(set.counts, one.counts);
+  assert.ok(set.source.files.length >= 3 && set.target.files.length >= 2, JSON.stringify(set.source.files));
+  // Given in reverse name order: the viewer puts them in the order of their first packets.
+  const sfiles = fs.readdirSync(sdir).sort().reverse().map((f) => path.join(sdir, f));
+  const tfiles = fs.readdirSync(tdir).sort().reverse().map((f) => path.join(tdir, f));
+  const { page, errors } = await openViewer(browser, server, { width: 1400, height: 900 });
+  await openFile(page, sfiles);
+  assert.equal(await num(page, 'status-total'), set.source.packets);
+  await page.setInputFiles('[data-testid=open-target]', tfiles);
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'compared', null, { timeout: 300000 });
+  for (const k of ['matched', 'lost', 'extra', 'duplicated', 'reordered', 'modified']) {
+    assert.equal(await num(page, `compare-${k}`), set.counts[k], `compare-${k}`);
+  }
+  // The second source file starts at the frame the CLI names: its row is marked.
+  const second = set.source.files[1];
+  await page.evaluate((n) => window.bench.filter({ expr: `frame.number == ${n}` }), second.first_frame);
+  await page.waitForSelector('[data-testid=pair-row] .side.file-start');
+  const mark = await page.locator('[data-testid=pair-row] .side.file-start').first().getAttribute('data-file-start');
+  assert.equal(mark, path.basename(second.file));
+  await shot(page, '22-compare-sets');
+  assert.deepEqual(errors, []);
+});
+
+test('network or server: the transactions table matches paircap compare --transactions, sorts, and a click selects the request at both captures', async () => {
+  const bin = path.join(REPO, 'target/debug/paircap');
+  const [src, tgt] = ['source', 'target'].map((s) => path.join(REPO, `samples/transactions/${s}.pcapng`));
+  const cli = JSON.parse(execFileSync(bin, ['compare', src, tgt, '--transactions', '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  const tx = cli.transactions;
+  assert.equal(tx.list.length, 60);
+  const { page, errors } = await openViewer(browser, server, { width: 1400, height: 1000 });
+  await openFile(page, src);
+  await page.setInputFiles('[data-testid=open-target]', tgt);
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'compared', null, { timeout: 300000 });
+  // One click on the band opens the table (the diagnosis names what dominates).
+  assert.match(await text(page, 'compare-tx-toggle'), /Network or server\? \(60\)/);
+  await page.click('[data-testid=compare-tx-toggle]');
+  await page.waitForSelector('[data-testid=compare-transactions] [data-testid=tx-row]');
+  const kinds = await page.locator('[data-testid=tx-kind]').evaluateAll((rs) => rs.map((r) => [r.getAttribute('data-kind'), Number(r.getAttribute('data-count'))]));
+  assert.deepEqual(Object.fromEntries(kinds), Object.fromEntries(Object.entries(tx.kinds).map(([k, v]) => [k, v.count])));
+  const rows = await page.locator('[data-testid=tx-row]').evaluateAll((rs) => rs.map((r) => ({
+    kind: r.getAttribute('data-kind'), side: r.getAttribute('data-client-side'),
+    req: Number(r.getAttribute('data-client-request')), sreq: Number(r.getAttribute('data-server-request')),
+    total: Number(r.getAttribute('data-total')), there: Number(r.getAttribute('data-there')),
+    server: Number(r.getAttribute('data-server')), back: Number(r.getAttribute('data-back')),
+  })));
+  assert.equal(rows.length, tx.list.length);
+  rows.forEach((r, i) => {
+    const c = tx.list[i];
+    assert.equal(r.kind, c.kind, `row ${i}`);
+    assert.equal(r.side, c.client_side, `row ${i}`);
+    assert.equal(r.req, c.client_request_last, `row ${i}`);
+    assert.equal(r.sreq, c.server_request_last, `row ${i}`);
+    for (const k of ['total', 'there', 'server', 'back']) {
+      assert.ok(Math.abs(r[k] - c[`${k}_ms`]) < 0.0015, `row ${i} ${k}: ${r[k]} vs ${c[`${k}_ms`]}`);
+    }
+  });
+  await shot(page, '23-transactions');
+  // Sort by the server's time: descending.
+  await page.locator('[data-testid=tx-sort]', { hasText: 'Server' }).click();
+  const servers = await page.locator('[data-testid=tx-row]').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-server'))));
+  assert.deepEqual(servers, [...servers].sort((a, b) => b - a));
+  // A click selects the request's row: its source frame and its twin at the target.
+  const pick = page.locator('[data-testid=tx-row][data-kind=dns]').first();
+  const [req, sreq] = [await pick.getAttribute('data-client-request'), await pick.getAttribute('data-server-request')];
+  await pick.click();
+  await page.waitForSelector(`[data-testid=pair-row].selected[data-frame="${req}"][data-twin="${sreq}"]`, { timeout: 30000 });
+  await shot(page, '24-transaction-selected');
+  assert.deepEqual(errors, []);
 });

@@ -193,7 +193,8 @@ pub fn transaction_rows(t: &Transactions) -> (Vec<TxRow>, Vec<TxKindRow>) {
         })
         .collect();
     let pp = |p: &Option<shared_decode::compare::Percentiles>| {
-        p.as_ref().map_or((f64::NAN, f64::NAN), |p| (ms(p.p50), ms(p.p99)))
+        p.as_ref()
+            .map_or((f64::NAN, f64::NAN), |p| (ms(p.p50), ms(p.p99)))
     };
     let kinds = t
         .stats

@@ -338,3 +338,95 @@ fn record_scan_cuts_records_across_slices() {
     }
     assert!(scanned > 50);
 }
+
+/// A set of files fed one after another (`set_files`, `next_file`), in awkward chunkings: a
+/// pcap, a pcap cut inside a record, a pcapng, a Linux-cooked pcap. Every readable packet of
+/// each is indexed, the cut says where (in which file), rows equal the CLI's per file, and
+/// each further file's first packet is marked.
+#[test]
+fn a_set_of_files_reads_one_after_another() {
+    let dir = corpus_dir();
+    let mut cut = std::fs::read(dir.join("zeek__tcp_timestamp.pcap")).unwrap();
+    cut.truncate(cut.len() - 10);
+    let files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "a.pcap".into(),
+            std::fs::read(dir.join("pcpp__TwoHttpRequests.pcap")).unwrap(),
+        ),
+        ("cut.pcap".into(), cut),
+        (
+            "c.pcapng".into(),
+            std::fs::read(dir.join("pcap-parser__wireshark_samples-test.pcapng")).unwrap(),
+        ),
+        (
+            "d.pcap".into(),
+            std::fs::read(dir.join("pcpp__sll.pcap")).unwrap(),
+        ),
+    ];
+    let cli: Vec<_> = files.iter().map(|(_, b)| cli_columns(b).0).collect();
+    let all: Vec<u8> = files.iter().flat_map(|(_, b)| b.clone()).collect();
+    for sizes in [vec![1usize << 20], vec![1, 7, 100, 1500], vec![4096]] {
+        let mut e = Engine::new("set", all.len() as u64);
+        e.set_files(
+            &files
+                .iter()
+                .map(|(n, b)| (n.clone(), b.len() as u64))
+                .collect::<Vec<_>>(),
+        );
+        for (k, (_, bytes)) in files.iter().enumerate() {
+            if k > 0 {
+                e.next_file();
+            }
+            let (mut at, mut i) = (0, 0);
+            while at < bytes.len() {
+                let n = sizes[i % sizes.len()].max(1).min(bytes.len() - at);
+                i += 1;
+                e.feed(&bytes[at..at + n], at + n == bytes.len());
+                at += n;
+            }
+        }
+        assert!(e.is_done(), "{sizes:?}");
+        let want: usize = cli.iter().map(Vec::len).sum();
+        assert_eq!(e.total(), want, "{sizes:?}");
+        // The cut file's damage is reported in its own terms.
+        let s = e.summary();
+        assert_eq!(s.problems.len(), 1, "{:?}", s.problems);
+        assert!(
+            s.problems[0].starts_with("cut.pcap (offset "),
+            "{:?}",
+            s.problems
+        );
+        let rows = e.rows(0, e.total(), &[(0, all.clone())], TimeFormat::Relative);
+        let flat: Vec<_> = cli.iter().flatten().collect();
+        for (row, (src, dst, proto, info)) in rows.iter().zip(flat) {
+            assert_eq!(
+                (&row.source, &row.destination, &row.protocol, &row.info),
+                (src, dst, proto, info),
+                "frame {}",
+                row.number
+            );
+        }
+        let mut first = 1u32;
+        for (k, (name, _)) in files.iter().enumerate() {
+            let mark = e.file_starting_at(first).map(str::to_string);
+            assert_eq!(mark, (k > 0).then(|| name.clone()), "file {k}");
+            assert_eq!(s.files[k].1, first, "file {k}");
+            first += cli[k].len() as u32;
+        }
+        assert_eq!(
+            rows.iter().filter(|r| r.file_start.is_some()).count(),
+            files.len() - 1
+        );
+        // The compare sees each file (a missing one would be a gap).
+        let blocks = [(0u64, all.clone())];
+        let keys: Vec<_> = (1..=e.total() as u32)
+            .map(|f| e.key_of(f, e.record_bytes(f, &blocks).unwrap_or(&[])))
+            .collect();
+        let info = e.side_info(&keys);
+        assert_eq!(info.files.len(), files.len());
+        assert_eq!(
+            info.files.iter().map(|f| f.packets).collect::<Vec<_>>(),
+            cli.iter().map(|c| c.len() as u64).collect::<Vec<_>>()
+        );
+    }
+}

@@ -15,6 +15,7 @@ fn row(pos: u32, number: u32) -> Row {
         length: 60,
         info: String::new(),
         color: 255,
+        file_start: None,
     }
 }
 

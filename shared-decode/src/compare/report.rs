@@ -260,8 +260,7 @@ fn set_gaps(files: &[FilePart], silences: &[i64]) -> Vec<SetGap> {
     let min_counter = counters.iter().filter_map(|c| c.1).min().unwrap_or(0);
     // A file counter runs about as far as there are files; digits that run much further are
     // a clock (`-G` names such as `dump-1259`, `dump-1300`), not a sequence.
-    let named = named
-        && max_counter.saturating_sub(min_counter) <= 2 * files.len() as u64 + 10;
+    let named = named && max_counter.saturating_sub(min_counter) <= 2 * files.len() as u64 + 10;
     for (i, w) in files.windows(2).enumerate() {
         let [a, b] = w else { continue };
         let (Some(from), Some(to)) = (a.last_ns.or(a.end_ns), b.first_ns.or(b.start_ns)) else {
@@ -1558,7 +1557,10 @@ mod tests {
         let g = set_gaps(&v, &[1, 1, 1]);
         assert_eq!(g.len(), 1);
         assert_eq!((g[0].after, g[0].from_ns, g[0].to_ns), (1, 20, 21));
-        assert_eq!((g[0].files_missing, g[0].packets_missing), (Some(1), Some(30)));
+        assert_eq!(
+            (g[0].files_missing, g[0].packets_missing),
+            (Some(1), Some(30))
+        );
         assert_eq!(g[0].evidence, GapEvidence::Recorded);
         // Consecutive numbers: nothing missing, whatever the silence between files.
         let v = [

@@ -570,7 +570,7 @@ mod tests {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod set_tests {
     use super::*;
     use crate::file::pcap::PcapWriter;
@@ -666,6 +666,9 @@ mod set_tests {
         let first = info.part(0, starts[1]);
         assert_eq!((first.interfaces.len(), first.dropped()), (1, None));
         assert!(first.rotation().is_none());
-        assert_eq!(info.part(starts[1], starts[2]).interfaces[0].link_type, LinkType::RAW.0);
+        assert_eq!(
+            info.part(starts[1], starts[2]).interfaces[0].link_type,
+            LinkType::RAW.0
+        );
     }
 }

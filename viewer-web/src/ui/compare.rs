@@ -23,11 +23,25 @@ fn ms(v: f64) -> String {
 
 #[function_component(SummaryPanel)]
 pub fn summary_panel(p: &SummaryProps) -> Html {
+    let show_tx = use_state(|| false);
     let s = &p.state;
     let Some(c) = s.compare.as_ref() else {
         return Html::default();
     };
     let toggle = p.ctl.dispatch.reform(|_: MouseEvent| Action::ToggleSummary);
+    // Network or server? Its table opens under the band, folded or not.
+    let tx_button = (c.tx_total > 0).then(|| {
+        let t = show_tx.clone();
+        let onclick = Callback::from(move |_: MouseEvent| t.set(!*t));
+        html! {
+            <button class="link" data-testid="compare-tx-toggle" {onclick}
+                    title="Per TCP handshake, DNS query, TLS handshake and HTTP request seen at both ends: time on the path there, at the server, on the path back">
+                { format!("Network or server? ({}) {}", c.tx_total, if *show_tx { "▴" } else { "▾" }) }
+            </button>
+        }
+    });
+    let tx_table =
+        (*show_tx).then(|| html! { <TxTable summary={c.clone()} ctl={p.ctl.clone()} /> });
     let count = |id: &'static str, label: &'static str, n: u64, class: &'static str| {
         html! { <div class={classes!("count", class)}><b data-testid={id}>{ n }</b><span>{ label }</span></div> }
     };
@@ -126,8 +140,10 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
                     { counts }
                     { dirs }
                     { clock }
+                    { tx_button.clone().unwrap_or_default() }
                     <button class="link" data-testid="compare-summary-toggle" onclick={toggle}>{ "Details ▾" }</button>
                 </div>
+                { tx_table.clone().unwrap_or_default() }
                 if let Some(first) = c.diagnosis.first() {
                     <div class="lead" data-testid="compare-diagnosis" title={c.diagnosis.join("\n")}>{ first.clone() }</div>
                 }
@@ -149,8 +165,10 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
                 { counts }
                 { dirs }
                 { clock }
+                { tx_button.unwrap_or_default() }
                 <button class="link" data-testid="compare-summary-toggle" onclick={toggle}>{ "Details ▴" }</button>
             </div>
+            { tx_table.unwrap_or_default() }
             <div class="middle">
                 <div class="text">
                     { delays("Delay source → target", &c.delay_s2t).unwrap_or_default() }
@@ -162,9 +180,6 @@ pub fn summary_panel(p: &SummaryProps) -> Html {
                     { histogram(c) }
                 </div>
             </div>
-            if c.tx_total > 0 {
-                <TxTable summary={c.clone()} ctl={p.ctl.clone()} />
-            }
             <div class="bottom">
                 if !c.nat.is_empty() {
                     <details data-testid="compare-nat">
@@ -244,8 +259,9 @@ pub fn tx_table(p: &TxProps) -> Html {
     });
     let head = |label: &'static str, k: TxCol| {
         let sort = sort.clone();
-        let mark = if (*sort).0 == k {
-            if (*sort).1 {
+        let (cur, up) = *sort;
+        let mark = if cur == k {
+            if up {
                 " ▴"
             } else {
                 " ▾"
