@@ -97,7 +97,7 @@ fn samples() -> std::path::PathBuf {
 #[test]
 fn serves_the_viewer_and_the_named_files_under_the_token_only() {
     let s = start(&[samples().to_str().unwrap()]);
-    assert!(s.url.ends_with("#open=files/0/demo.pcapng"), "{}", s.url);
+    assert!(s.url.ends_with("#open=files/0/0/demo.pcapng"), "{}", s.url);
     let t = &s.token;
     assert_eq!(t.len(), 32);
     let (code, body) = get(s.port, &format!("/{t}/"));
@@ -114,7 +114,7 @@ fn serves_the_viewer_and_the_named_files_under_the_token_only() {
     ] {
         assert_eq!(get(s.port, &format!("/{t}/{asset}")).0, 200, "{asset}");
     }
-    let (code, body) = get(s.port, &format!("/{t}/files/0/demo.pcapng"));
+    let (code, body) = get(s.port, &format!("/{t}/files/0/0/demo.pcapng"));
     assert_eq!(code, 200);
     assert_eq!(
         body,
@@ -125,14 +125,14 @@ fn serves_the_viewer_and_the_named_files_under_the_token_only() {
     for path in [
         "/".to_string(),
         "/index.html".to_string(),
-        "/files/0/demo.pcapng".to_string(),
+        "/files/0/0/demo.pcapng".to_string(),
         format!("/{}/index.html", "0".repeat(32)),
         format!("/{t}/../{t}/index.html"),
-        format!("/{t}/files/0/../../Cargo.toml"),
+        format!("/{t}/files/0/0/../../../Cargo.toml"),
         format!("/{t}/%2e%2e/%2e%2e/Cargo.toml"),
         format!("/{t}//etc/passwd"),
-        format!("/{t}/files/1/demo.pcapng"),
-        format!("/{t}/files/0/%2e%2e%2fdemo.pcapng"),
+        format!("/{t}/files/1/0/demo.pcapng"),
+        format!("/{t}/files/0/0/%2e%2e%2fdemo.pcapng"),
         "/etc/passwd".to_string(),
         format!("http://127.0.0.1/{t}/../../etc/passwd"),
     ] {
@@ -183,13 +183,22 @@ fn names_two_files_for_compare_and_rejects_missing_ones() {
     let s = start(&[d.to_str().unwrap(), d.to_str().unwrap()]);
     assert!(
         s.url
-            .ends_with("#open=files/0/demo.pcapng&target=files/1/demo.pcapng"),
+            .ends_with("#open=files/0/0/demo.pcapng&target=files/1/0/demo.pcapng"),
         "{}",
         s.url
     );
     assert_eq!(
-        get(s.port, &format!("/{}/files/1/demo.pcapng", s.token)).0,
+        get(s.port, &format!("/{}/files/1/0/demo.pcapng", s.token)).0,
         200
+    );
+    // A directory is a set: each capture file in it is named (the relay's log is not).
+    let dir = samples().parent().unwrap().join("pair");
+    let s = start(&[dir.to_str().unwrap()]);
+    assert!(
+        s.url
+            .ends_with("#open=files/0/0/source.pcapng&open=files/0/1/target.pcapng"),
+        "{}",
+        s.url
     );
     let o = cmd()
         .args(["view", "/nonexistent.pcap", "--no-open"])
