@@ -291,12 +291,16 @@ impl Lab {
             );
             let log = dir.join("relay.log");
             let relay_py = script("impair.py");
-            // A CPU of its own: the servers' and the client's work (all on CPU 0) must not
-            // delay its releases.
+            // On CPU 0 with everything else, the path is FIFO (what the reordering tests
+            // count on: a relay on another CPU makes the ACKs that its deliveries trigger
+            // leave the client from that CPU, and the kernel's per-CPU queues reorder them
+            // against the client's own sends before the relay). With thinking servers (timing
+            // tests, no reordering counted) it gets CPU 1, so their work cannot delay it.
+            let cpu = if o.think_ms.is_some() { "1" } else { "0" };
             let mut v: Vec<&str> = vec![
                 "taskset",
                 "-c",
-                "1",
+                cpu,
                 "python3",
                 relay_py.to_str().expect("path"),
                 "vxa",
