@@ -616,13 +616,15 @@ pub fn app() -> Html {
                         .collect()
                 };
                 let (sources, targets) = (paths("open="), paths("target="));
-                if let Some(bad) = sources
+                let remote = |p: &&String| p.contains("://") || p.starts_with("//");
+                if let Some((key, bad)) = sources
                     .iter()
-                    .chain(&targets)
-                    .find(|p| p.contains("://") || p.starts_with("//"))
+                    .find(remote)
+                    .map(|b| ("open", b))
+                    .or_else(|| targets.iter().find(remote).map(|b| ("target", b)))
                 {
                     d.dispatch(Action::Error(format!(
-                        "#open= and #target= take paths on this server, not {bad}"
+                        "#{key}= takes a path on this server, not {bad}"
                     )));
                 } else if !sources.is_empty() {
                     let (open, open_target, d) = (open.clone(), open_target.clone(), d.clone());
