@@ -464,7 +464,7 @@ pub fn run(a: &CaptureArgs) -> Result<ExitCode> {
                           save: &mut Option<Savefile>,
                           total: &mut u64,
                           line: &mut String,
-                          out: &mut std::io::StdoutLock<'static>|
+                          out: &mut output::Safe<std::io::StdoutLock<'static>>|
      -> Result<bool> {
         for (i, s) in sources.iter_mut().enumerate() {
             // Bounded: at most 4096 packets per interface per round, then poll again.

@@ -412,7 +412,7 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
     // The formatting thread holds the stdout lock while it runs; this thread writes only what
     // is left after it is done.
     let mut out: Box<dyn Write> = match offload {
-        Some(_) => Box::new(std::io::stdout()),
+        Some(_) => Box::new(output::Safe::new(std::io::stdout())),
         None => Box::new(output::stdout()),
     };
     let mut damaged = false;

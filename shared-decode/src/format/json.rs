@@ -280,7 +280,13 @@ pub fn push_json_str(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+            // Control characters a terminal acts on (C0, DEL, C1, bidi overrides) as \u
+            // escapes, so JSON on a terminal is as safe as text.
+            c if (c as u32) < 0x20
+                || c == '\u{2028}'
+                || c == '\u{2029}'
+                || crate::format::text::is_unsafe_char(c) =>
+            {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),

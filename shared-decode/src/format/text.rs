@@ -160,9 +160,97 @@ pub fn push_printable(out: &mut String, b: &[u8]) {
     }
 }
 
+/// A character a terminal could take as a command, or that changes how text around it is
+/// shown: C0 controls (but newline and tab), DEL, C1 controls (U+0080–U+009F: `CSI` is
+/// U+009B), and the bidirectional overrides and isolates ("Trojan Source"). Everything else —
+/// printable ASCII and the rest of Unicode — is shown as it is.
+pub fn is_unsafe_char(c: char) -> bool {
+    let u = c as u32;
+    (u < 0x20 && c != '\n' && c != '\t')
+        || (0x7f..=0x9f).contains(&u)
+        || matches!(u, 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069)
+}
+
+/// True if every byte is printable ASCII, newline or tab (nothing to escape).
+#[inline]
+pub fn is_plain(b: &[u8]) -> bool {
+    b.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t')
+}
+
+/// The one escaping rule of every text output (`paircap read` in any text format, live
+/// capture printing, the compare report): each unsafe character ([`is_unsafe_char`]) becomes
+/// `\xNN` per UTF-8 byte (tcpdump's notation), each byte that is not UTF-8 too. Text goes out
+/// as valid UTF-8 without a control character a terminal would act on.
+pub fn push_terminal_safe(out: &mut Vec<u8>, b: &[u8]) {
+    if is_plain(b) {
+        out.extend_from_slice(b);
+        return;
+    }
+    let mut rest = b;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                push_safe_str(out, s);
+                return;
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                push_safe_str(out, std::str::from_utf8(good).unwrap_or(""));
+                let n = e.error_len().unwrap_or(bad.len()).max(1).min(bad.len());
+                for &x in bad.get(..n).unwrap_or(&[]) {
+                    push_hex_escape(out, x);
+                }
+                rest = bad.get(n..).unwrap_or(&[]);
+                if rest.is_empty() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn push_hex_escape(out: &mut Vec<u8>, x: u8) {
+    out.extend_from_slice(b"\\x");
+    out.push(HEX.get(usize::from(x >> 4)).copied().unwrap_or(b'0'));
+    out.push(HEX.get(usize::from(x & 15)).copied().unwrap_or(b'0'));
+}
+
+fn push_safe_str(out: &mut Vec<u8>, s: &str) {
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        if is_unsafe_char(c) {
+            for &x in c.encode_utf8(&mut buf).as_bytes() {
+                push_hex_escape(out, x);
+            }
+        } else {
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_escapes_are_escaped() {
+        let mut o = Vec::new();
+        push_terminal_safe(
+            &mut o,
+            "GET /\u{1b}]0;pwned\u{7}\u{1b}[2J x\u{7f}\u{9b}1m \u{202e}abc → ok\tend\n".as_bytes(),
+        );
+        assert_eq!(
+            String::from_utf8(o).unwrap(),
+            "GET /\\x1b]0;pwned\\x07\\x1b[2J x\\x7f\\xc2\\x9b1m \\xe2\\x80\\xaeabc → ok\tend\n"
+        );
+        let mut o = Vec::new();
+        push_terminal_safe(&mut o, &[b'a', 0x9b, b'b', 0xff, 0xe2, 0x86]);
+        assert_eq!(o, b"a\\x9bb\\xff\\xe2\\x86");
+        let mut o = Vec::new();
+        push_terminal_safe(&mut o, b"plain text\n");
+        assert_eq!(o, b"plain text\n");
+    }
 
     #[test]
     fn integers_and_addresses() {
