@@ -1,10 +1,18 @@
-//! `paircap view [FILE [TARGET]]`: serves the viewer built into this binary on 127.0.0.1,
-//! under a random token, with the named capture files (each side a file, or a set: a
-//! directory or a quoted pattern, as for `paircap compare`). Every URL starts with
-//! `/<token>/`; the page's own relative URLs carry the token with them. Requests without
-//! it, and paths that are neither a viewer file nor one of the named captures (looked up
-//! exactly, never joined to a directory), get 404. Nothing is served to other hosts: the
-//! socket is bound to the loopback address.
+//! `paircap view [FILE [TARGET]]`: serves the viewer built into this binary on 127.0.0.1
+//! with the named capture files (each side a file, or a set: a directory or a quoted
+//! pattern, as for `paircap compare`).
+//!
+//! Access: the URL printed (and opened) is `http://127.0.0.1:PORT/login?code=CODE#…`. The
+//! code works once: it sets an `HttpOnly`, `SameSite=Strict` session cookie holding a second
+//! secret and redirects to `/`, so neither secret stays in the address bar, the history, the
+//! page's URL (which the Share dialog builds links from) or the browser's command line after
+//! the first load. Every other request needs the cookie. Requests whose `Host` is not this
+//! server's loopback name (DNS rebinding), or that come from another origin (`Origin`,
+//! `Sec-Fetch-Site`), are refused. Paths are looked up exactly, never joined to a directory.
+//! The socket is bound to the loopback address. A request head must arrive within
+//! [`HEAD_DEADLINE`] of its first byte; an idle connection closes after [`IDLE`]; when all
+//! slots are taken, the connection that has waited longest for a request is closed so a new
+//! one is served.
 
 use crate::ViewArgs;
 use anyhow::{Context, Result};
@@ -12,7 +20,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,31 +31,41 @@ mod assets {
 const MAX_HEAD: usize = 16 << 10;
 /// Connections served at once.
 const MAX_CONN: usize = 32;
+/// A request head must be complete this long after its first byte (slowloris).
+const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+/// A kept-alive connection waits this long for the next request.
+const IDLE: Duration = Duration::from_secs(30);
+/// A response write that makes no progress this long ends the connection.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The session cookie's name.
+const COOKIE: &str = "paircap_view";
+/// Security headers on every response: the page's CSP as a header (with `frame-ancestors`,
+/// which a `<meta>` cannot set), no framing, no cross-origin reads.
+const SECURITY_HEADERS: &str = "Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\nX-Frame-Options: DENY\r\nCross-Origin-Resource-Policy: same-origin\r\nCross-Origin-Opener-Policy: same-origin\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n";
 
-/// What a path under the token resolves to.
+/// What a path resolves to.
 enum Item {
     Asset(&'static [u8], &'static str),
     File(PathBuf),
 }
 
 struct Site {
+    /// The session cookie's value.
     token: String,
+    /// The one-time login code (taken by its first use).
+    login: std::sync::Mutex<Option<String>>,
+    port: u16,
     files: Vec<(String, PathBuf)>,
+}
+
+/// Constant-time equality (the secrets are the only thing compared this way).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |x, (p, q)| x | (p ^ q)) == 0
 }
 
 impl Site {
     fn lookup(&self, path: &str) -> Option<Item> {
-        let (tok, rest) = path.strip_prefix('/')?.split_once('/')?;
-        // Constant-time comparison: the token is the only secret.
-        if tok.len() != self.token.len()
-            || tok
-                .bytes()
-                .zip(self.token.bytes())
-                .fold(0u8, |a, (x, y)| a | (x ^ y))
-                != 0
-        {
-            return None;
-        }
+        let rest = path.strip_prefix('/')?;
         let rest = rest.split(['?', '#']).next().unwrap_or("");
         let rest = if rest.is_empty() { "index.html" } else { rest };
         if let Some(f) = rest.strip_prefix("files/") {
@@ -62,6 +79,66 @@ impl Site {
             .iter()
             .find(|(p, _)| *p == rest)
             .map(|(p, b)| Item::Asset(b, mime(p)))
+    }
+
+    /// `Host` must name this server on loopback (a DNS-rebinding page sends its own name).
+    fn host_ok(&self, host: Option<&[u8]>) -> bool {
+        let Some(h) = host else { return false };
+        let p = self.port;
+        [
+            format!("127.0.0.1:{p}"),
+            format!("localhost:{p}"),
+            format!("[::1]:{p}"),
+        ]
+        .iter()
+        .any(|x| x.as_bytes().eq_ignore_ascii_case(h))
+    }
+
+    /// A request from another origin (a page elsewhere using this server) is refused.
+    fn same_origin(&self, origin: Option<&[u8]>, fetch_site: Option<&[u8]>) -> bool {
+        if let Some(s) = fetch_site {
+            if !(s == b"same-origin" || s == b"none") {
+                return false;
+            }
+        }
+        match origin {
+            None => true,
+            Some(o) => {
+                let p = self.port;
+                [
+                    format!("http://127.0.0.1:{p}"),
+                    format!("http://localhost:{p}"),
+                    format!("http://[::1]:{p}"),
+                ]
+                .iter()
+                .any(|x| x.as_bytes().eq_ignore_ascii_case(o))
+            }
+        }
+    }
+
+    fn has_cookie(&self, cookies: &[&[u8]]) -> bool {
+        cookies.iter().any(|line| {
+            line.split(|&b| b == b';').any(|kv| {
+                let kv = kv.trim_ascii();
+                kv.strip_prefix(COOKIE.as_bytes())
+                    .and_then(|r| r.strip_prefix(b"="))
+                    .is_some_and(|v| same(v, self.token.as_bytes()))
+            })
+        })
+    }
+
+    /// Takes the login code if this is it (once).
+    fn take_login(&self, code: &str) -> bool {
+        let Ok(mut g) = self.login.lock() else {
+            return false;
+        };
+        match g.as_deref() {
+            Some(c) if same(c.as_bytes(), code.as_bytes()) => {
+                *g = None;
+                true
+            }
+            _ => false,
+        }
     }
 }
 
@@ -130,11 +207,14 @@ pub fn run(a: &ViewArgs) -> Result<ExitCode> {
     let listener = TcpListener::bind(("127.0.0.1", a.port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{}", a.port))?;
     let port = listener.local_addr()?.port();
+    let code = token()?;
     let site = Arc::new(Site {
         token: token()?,
+        login: std::sync::Mutex::new(Some(code.clone())),
+        port,
         files,
     });
-    let mut url = format!("http://127.0.0.1:{port}/{}/", site.token);
+    let mut url = format!("http://127.0.0.1:{port}/login?code={code}");
     let mut frag = Vec::new();
     for (key, names) in ["open", "target"].iter().zip(&sides) {
         for n in names {
@@ -146,26 +226,82 @@ pub fn run(a: &ViewArgs) -> Result<ExitCode> {
         url.push_str(&frag.join("&"));
     }
     println!("paircap viewer: {url}");
-    println!("(serving on 127.0.0.1 only; Ctrl+C stops it)");
+    println!("(serving on 127.0.0.1 only; the link logs one browser in, once; Ctrl+C stops it)");
     let _ = std::io::stdout().flush();
     if !a.no_open {
         open_browser(&url);
     }
-    let active = Arc::new(AtomicUsize::new(0));
+    let conns = Arc::new(Conns::default());
     for conn in listener.incoming() {
         let Ok(stream) = conn else { continue };
-        if active.load(Ordering::SeqCst) >= MAX_CONN {
-            drop(stream);
+        let Some(id) = conns.admit(&stream) else {
             continue;
-        }
-        active.fetch_add(1, Ordering::SeqCst);
-        let (site, active) = (site.clone(), active.clone());
+        };
+        let (site, conns) = (site.clone(), conns.clone());
         std::thread::spawn(move || {
-            let _ = serve(&site, stream);
-            active.fetch_sub(1, Ordering::SeqCst);
+            let _ = serve(&site, stream, &conns, id);
+            conns.leave(id);
         });
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The open connections: which are waiting for a request (and since when), so that a full
+/// house closes the longest-waiting one instead of refusing a new client.
+#[derive(Default)]
+struct Conns {
+    inner: std::sync::Mutex<ConnTable>,
+}
+
+#[derive(Default)]
+struct ConnTable {
+    next: u64,
+    /// id → (a handle to shut it down, waiting for a request since).
+    open: std::collections::HashMap<u64, (TcpStream, Option<std::time::Instant>)>,
+}
+
+impl Conns {
+    /// Registers a new connection, closing the longest-waiting one when all slots are taken.
+    fn admit(&self, s: &TcpStream) -> Option<u64> {
+        let handle = s.try_clone().ok()?;
+        let mut t = self.inner.lock().ok()?;
+        if t.open.len() >= MAX_CONN {
+            let oldest = t
+                .open
+                .iter()
+                .filter_map(|(id, (_, since))| since.map(|w| (w, *id)))
+                .min()
+                .map(|x| x.1);
+            match oldest {
+                Some(id) => {
+                    if let Some((h, _)) = t.open.remove(&id) {
+                        let _ = h.shutdown(std::net::Shutdown::Both);
+                    }
+                }
+                // Every slot is sending a response: this one waits its turn.
+                None => return None,
+            }
+        }
+        let id = t.next;
+        t.next += 1;
+        t.open.insert(id, (handle, Some(std::time::Instant::now())));
+        Some(id)
+    }
+
+    /// Marks a connection as waiting for a request (`true`) or answering one.
+    fn waiting(&self, id: u64, w: bool) {
+        if let Ok(mut t) = self.inner.lock() {
+            if let Some(e) = t.open.get_mut(&id) {
+                e.1 = w.then(std::time::Instant::now);
+            }
+        }
+    }
+
+    fn leave(&self, id: u64) {
+        if let Ok(mut t) = self.inner.lock() {
+            t.open.remove(&id);
+        }
+    }
 }
 
 fn open_browser(url: &str) {
@@ -185,33 +321,74 @@ fn open_browser(url: &str) {
     }
 }
 
+/// Reads one request head within the deadlines: `IDLE` for its first byte, then
+/// `HEAD_DEADLINE` for the rest, whatever the client's pace (checked before every read, so a
+/// byte every few seconds does not stretch it). Bytes after the head stay in `reader` (a
+/// pipelined request). `None`: the connection is over.
+fn read_head(
+    reader: &mut BufReader<TcpStream>,
+    stream: &TcpStream,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let mut head = Vec::new();
+    let mut started: Option<std::time::Instant> = None;
+    loop {
+        let wait = match started {
+            None => IDLE,
+            Some(t0) => HEAD_DEADLINE.saturating_sub(t0.elapsed()),
+        };
+        if wait.is_zero() {
+            return Ok(None);
+        }
+        stream.set_read_timeout(Some(wait))?;
+        let avail = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(None);
+        }
+        started.get_or_insert_with(std::time::Instant::now);
+        let mut used = 0;
+        for &b in avail {
+            head.push(b);
+            used += 1;
+            if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") || head.len() > MAX_HEAD {
+                reader.consume(used);
+                return Ok(Some(head));
+            }
+        }
+        reader.consume(used);
+    }
+}
+
 /// Serves requests on one connection (keep-alive) until the client closes it.
-fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+fn serve(site: &Site, stream: TcpStream, conns: &Conns, id: u64) -> std::io::Result<()> {
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     loop {
-        // Read the request head (up to the blank line), bounded.
-        let mut head = Vec::new();
-        loop {
-            // Bounded even inside one line: at most MAX_HEAD bytes are read for the head.
-            let room = (MAX_HEAD + 1).saturating_sub(head.len()) as u64;
-            let n = (&mut reader).take(room).read_until(b'\n', &mut head)?;
-            if n == 0 {
-                return Ok(());
-            }
-            if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") {
-                break;
-            }
-            if head.len() > MAX_HEAD {
-                return respond(
-                    &mut out,
-                    431,
-                    "text/plain",
-                    b"request head too large",
-                    false,
-                );
-            }
+        conns.waiting(id, true);
+        let Some(head) = read_head(&mut reader, &out)? else {
+            let _ = out.shutdown(std::net::Shutdown::Both);
+            return Ok(());
+        };
+        conns.waiting(id, false);
+        if head.len() > MAX_HEAD {
+            return respond(
+                &mut out,
+                431,
+                "text/plain",
+                b"request head too large",
+                false,
+            );
         }
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut req = httparse::Request::new(&mut headers);
@@ -219,6 +396,18 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
             Ok(httparse::Status::Complete(_)) => (req.method.unwrap_or(""), req.path.unwrap_or("")),
             _ => return respond(&mut out, 400, "text/plain", b"bad request", false),
         };
+        let header = |name: &str| {
+            req.headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| h.value)
+        };
+        if !site.host_ok(header("host")) {
+            return respond(&mut out, 403, "text/plain", b"wrong Host", false);
+        }
+        if !site.same_origin(header("origin"), header("sec-fetch-site")) {
+            return respond(&mut out, 403, "text/plain", b"cross-origin request", false);
+        }
         let has_body = req.headers.iter().any(|h| {
             (h.name.eq_ignore_ascii_case("content-length") && h.value != b"0")
                 || h.name.eq_ignore_ascii_case("transfer-encoding")
@@ -228,6 +417,44 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
             return respond(&mut out, 405, "text/plain", b"only GET", false);
         }
         let head_only = method == "HEAD";
+        if let Some(q) = path.strip_prefix("/login?") {
+            let code = q
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("code="))
+                .unwrap_or("");
+            if !site.take_login(code) {
+                return respond(
+                    &mut out,
+                    403,
+                    "text/plain",
+                    b"this login link was used already (or is wrong): restart paircap view for a new one",
+                    false,
+                );
+            }
+            // The cookie, and the page without the code (the fragment carries over).
+            write!(
+                out,
+                "HTTP/1.1 303 See Other\r\nLocation: /\r\nSet-Cookie: {COOKIE}={}; Path=/; HttpOnly; SameSite=Strict\r\nContent-Length: 0\r\n{SECURITY_HEADERS}\r\n",
+                site.token
+            )?;
+            out.flush()?;
+            continue;
+        }
+        let cookies: Vec<&[u8]> = req
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("cookie"))
+            .map(|h| h.value)
+            .collect();
+        if !site.has_cookie(&cookies) {
+            return respond(
+                &mut out,
+                403,
+                "text/plain",
+                b"not logged in: open the link paircap view printed",
+                false,
+            );
+        }
         match site.lookup(path) {
             Some(Item::Asset(bytes, mime)) => {
                 if head_only {
@@ -262,7 +489,9 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
 fn status_text(code: u16) -> &'static str {
     match code {
         200 => "OK",
+        303 => "See Other",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         431 => "Request Header Fields Too Large",
@@ -273,7 +502,7 @@ fn status_text(code: u16) -> &'static str {
 fn respond_head(out: &mut TcpStream, code: u16, mime: &str, len: u64) -> std::io::Result<()> {
     write!(
         out,
-        "HTTP/1.1 {code} {}\r\nContent-Type: {mime}\r\nContent-Length: {len}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n\r\n",
+        "HTTP/1.1 {code} {}\r\nContent-Type: {mime}\r\nContent-Length: {len}\r\n{SECURITY_HEADERS}\r\n",
         status_text(code)
     )
 }

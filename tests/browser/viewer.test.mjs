@@ -228,9 +228,12 @@ test('#open= opens a capture served beside the page (the demo link)', async () =
   await page.waitForSelector('[data-testid=details] .node');
   await shot(page, '11-demo');
   const other = await ctx.newPage();
-  await other.goto(server.url + '#open=https://example.com/x.pcap');
-  await other.waitForSelector('[data-testid=error-banner]');
-  assert.match(await text(other, 'error-banner'), /takes a path on this server/);
+  for (const bad of ['https://example.com/x.pcap', 'https:evil.example/x.pcap', '//evil.example/x', '%68ttps:%2f%2fevil.example/x']) {
+    await other.goto('about:blank');
+    await other.goto(server.url + '#open=' + bad);
+    await other.waitForSelector('[data-testid=error-banner]');
+    assert.match(await text(other, 'error-banner'), /takes a path on this server/, bad);
+  }
 });
 
 test('share links: the view comes back from the link; another file gives a warning; nothing leaves 127.0.0.1', async () => {
@@ -305,12 +308,29 @@ test('paircap view serves the viewer and opens the named file', async () => {
       child.stdout.on('data', (d) => { buf += d; const m = buf.match(/paircap viewer: (\S+)/); if (m) resolve(m[1]); });
       child.on('exit', (c) => reject(new Error('paircap view exited ' + c)));
     });
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{32}\/#open=files\/0\/0\/demo\.pcapng$/);
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/login\?code=[0-9a-f]{32}#open=files\/0\/0\/demo\.pcapng$/);
+    const code = url.match(/code=([0-9a-f]+)/)[1];
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
     await page.goto(url);
     await page.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'ready', null, { timeout: 60000 });
     assert.equal(await num(page, 'status-total'), tsharkCount(path.join(REPO, 'samples/demo.pcapng')));
     await shot(page, '16-paircap-view');
+    // The login code is gone from the address bar; the session is an HttpOnly cookie.
+    assert.ok(!page.url().includes(code), page.url());
+    assert.match(page.url(), /^http:\/\/127\.0\.0\.1:\d+\/#open=/);
+    const cookie = (await ctx.cookies()).find((c) => c.name === 'paircap_view');
+    assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', JSON.stringify(cookie));
+    assert.equal(await page.evaluate(() => document.cookie), '');
+    // No secret in the links the Share dialog makes.
+    await page.waitForFunction(() => !/SHA-256 …/.test(document.querySelector('[data-testid=status-sha256]').innerText), null, { timeout: 60000 });
+    await page.click('[data-testid=share-link]');
+    const link = await page.inputValue('[data-testid=share-link-url]');
+    assert.ok(link.length > 20 && !link.includes(code) && !link.includes(cookie.value), link);
+    // The login link works once: another browser gets nothing.
+    const other = await (await browser.newContext()).newPage();
+    const resp = await other.goto(url);
+    assert.equal(resp.status(), 403);
   } finally {
     child.kill();
   }

@@ -616,7 +616,9 @@ pub fn app() -> Html {
                         .collect()
                 };
                 let (sources, targets) = (paths("open="), paths("target="));
-                let remote = |p: &&String| p.contains("://") || p.starts_with("//");
+                // Resolved as the browser would (`https:evil.example/x` has no "//"), then
+                // required to be on this page's origin.
+                let remote = |p: &&String| !same_origin_path(p);
                 if let Some((key, bad)) = sources
                     .iter()
                     .find(remote)
@@ -885,6 +887,17 @@ fn download(buf: &wasm_bindgen::JsValue, name: &str) -> Result<(), String> {
 }
 
 /// Fetches a file served beside the page as a `File`.
+/// True if `path`, resolved against the page's URL, stays on the page's origin.
+fn same_origin_path(path: &str) -> bool {
+    let Some(loc) = web_sys::window().map(|w| w.location()) else {
+        return false;
+    };
+    let (Ok(href), Ok(origin)) = (loc.href(), loc.origin()) else {
+        return false;
+    };
+    web_sys::Url::new_with_base(path, &href).is_ok_and(|u| u.origin() == origin)
+}
+
 async fn fetch_file(path: &str) -> Result<File, String> {
     use wasm_bindgen_futures::JsFuture;
     let w = web_sys::window().ok_or("no window")?;
