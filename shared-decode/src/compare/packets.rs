@@ -327,10 +327,16 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
 
     /// Aligns one run of equal keys: `ss`, `ds` in file order.
     fn run(&mut self, p: &mut Pairing, guides: &Guides, ss: &[u32], ds: &[u32]) {
-        let rs: Vec<u32> = ss.iter().copied().filter(|&s| p.free_s(s)).collect();
-        let rd: Vec<u32> = ds.iter().copied().filter(|&d| p.free_d(d)).collect();
+        let mut rs: Vec<u32> = ss.iter().copied().filter(|&s| p.free_s(s)).collect();
+        let mut rd: Vec<u32> = ds.iter().copied().filter(|&d| p.free_d(d)).collect();
         if rs.is_empty() || rd.is_empty() {
             return;
+        }
+        if self.content.ids_kept && rs.len() > 1 {
+            self.by_identity(p, guides, &mut rs, &mut rd);
+            if rs.is_empty() || rd.is_empty() {
+                return;
+            }
         }
         let gs: Vec<Guide> = rs
             .iter()
@@ -392,6 +398,55 @@ impl<'s, 'a> PacketMatcher<'s, 'a> {
         }
         for (s, d) in chosen {
             p.pair(s, d);
+        }
+    }
+
+    /// Where the path keeps IPv4 IDs, a packet of a run whose ID is unique in the run on both
+    /// sides pairs with that twin before the alignment, wherever it arrived: the alignment
+    /// keeps order, so a run of identical ACKs one of which the path held back would otherwise
+    /// leave that one and its late twin over (a "lost" and an "extra" for one late packet).
+    /// IDs seen twice on a side (copies, stacks that send 0) are left to the alignment.
+    fn by_identity(&self, p: &mut Pairing, guides: &Guides, rs: &mut Vec<u32>, rd: &mut Vec<u32>) {
+        let ids = |side: &Side, v: &[u32]| {
+            let mut k: Vec<(u64, u32)> = v
+                .iter()
+                .filter_map(|&i| {
+                    let f = side.fp(i)?;
+                    (f.family() == bits::FAMILY_V4 && f.ident != 0)
+                        .then_some((u64::from(f.ident), i))
+                })
+                .collect();
+            sort::keys(&mut k);
+            k
+        };
+        let (ka, kb) = (ids(self.src, rs), ids(self.dst, rd));
+        let mut found: Vec<(u32, u32)> = Vec::new();
+        join(&ka, &kb, |a, b| {
+            if let ([(_, s)], [(_, d)]) = (a, b) {
+                found.push((*s, *d));
+            }
+        });
+        if found.is_empty() {
+            return;
+        }
+        let mut taken = false;
+        for (s, d) in found {
+            let f = self.src.fp(s).copied().unwrap_or_default();
+            // Key and ID both unique in the run: as strong as a phase-1 pair, so the same
+            // delay window applies (a packet held back 30 ms on a path with 10 µs jitter
+            // is late, not lost).
+            let g = Guide {
+                tol: self.window,
+                ..guides.guide(self.flow_s(s), &f)
+            };
+            if self.cost(s, d, &g, true).is_some() {
+                p.pair(s, d);
+                taken = true;
+            }
+        }
+        if taken {
+            rs.retain(|&s| p.free_s(s));
+            rd.retain(|&d| p.free_d(d));
         }
     }
 

@@ -344,6 +344,38 @@ fn reordering_marks_the_overtaken_packet() {
 }
 
 #[test]
+fn a_held_back_ack_in_a_run_of_identical_acks_is_late_not_lost() {
+    // Identical duplicate ACKs (same seq/ack/SACK, new IP IDs): the path holds back the
+    // first one behind the next three. Order-keeping alignment alone would leave it and its
+    // late twin over (one "lost" and one "extra" for a packet that arrived).
+    // Two connections: enough unambiguous pairs to learn that the path keeps IPv4 IDs.
+    let mut conn = connection(0.0, 40001, 9000);
+    conn.extend(connection(200.0, 40000, 100));
+    let last = conn.last().unwrap().0;
+    let mut t = (last.ts_ns - T0) as f64 / MS as f64;
+    for k in 1..=4u16 {
+        t += 0.05;
+        let mut f = last;
+        f.ts_ns = T0 + (t * MS as f64) as i64;
+        f.ident = last.ident + k;
+        conn.push((f, true));
+    }
+    let (src, mut dst) = path(&conn, 0.0);
+    let n = src.len();
+    let held = through(&src[n - 4], 10.0, 0.0);
+    let a = dst.iter().position(|f| *f == held).unwrap();
+    let mut late = dst.remove(a);
+    late.ts_ns += 30 * MS;
+    dst.push(late);
+    dst.sort_by_key(|f| f.ts_ns);
+    let r = run(&src, &dst);
+    assert_eq!(r.counts.lost, 0, "{:?}", r.src_status);
+    assert_eq!(r.counts.extra, 0, "{:?}", r.dst_status);
+    assert_eq!(r.src_twin[n - 4], twin_of(&r, &dst, &late));
+    assert_eq!(r.src_status[n - 4], Status::Reordered);
+}
+
+#[test]
 fn no_overlap_is_not_loss() {
     let conn = connection(0.0, 40000, 100);
     let (src, _) = path(&conn, 0.0);
