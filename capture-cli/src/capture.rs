@@ -392,6 +392,7 @@ pub fn run(a: &CaptureArgs) -> Result<ExitCode> {
                 idbs.clone(),
                 a.classic_pcap,
                 nano,
+                a.file_mode,
             )?;
             s.start(now_ts())?;
             Some(s)

@@ -9,6 +9,7 @@ mod compare;
 mod interfaces;
 mod link;
 mod offload;
+mod outfile;
 mod output;
 mod read;
 mod savefile;
@@ -64,6 +65,10 @@ pub struct CaptureArgs {
     /// Write packets to this file (pcapng unless --pcap) instead of printing them.
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<std::path::PathBuf>,
+    /// Permissions of the files written (octal; default 0600 like dumpcap, as captures hold
+    /// payloads): e.g. 0640 to share them with a group. The umask still applies.
+    #[arg(long = "file-mode", value_name = "MODE", value_parser = outfile::parse_mode, default_value = "0600")]
+    pub file_mode: u32,
     /// Rotate when a file would exceed this size: millions of bytes, or with a k/m/g suffix.
     #[arg(short = 'C', value_name = "SIZE")]
     pub file_size: Option<String>,
@@ -252,6 +257,9 @@ pub struct ReadArgs {
     /// Write the packets that pass the filters to this pcapng file instead of printing them.
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<PathBuf>,
+    /// Permissions of the file written with -w (octal; default 0600).
+    #[arg(long = "file-mode", value_name = "MODE", value_parser = outfile::parse_mode, default_value = "0600", requires = "write")]
+    pub file_mode: u32,
     /// With -w: replace addresses with consistent pseudonyms (prefix-preserving IPv4/IPv6,
     /// MAC), fix checksums, drop interface names and comments.
     #[arg(long = "anonymize", requires = "write")]

@@ -347,8 +347,8 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
     };
     let mut writer = match &a.write {
         Some(out) => {
-            let f = std::fs::File::create(out)
-                .with_context(|| format!("cannot create {}", out.display()))?;
+            let input: Vec<(u64, u64)> = crate::outfile::identity(path).into_iter().collect();
+            let f = crate::outfile::create_private(out, a.file_mode, &input)?;
             let mut comments = vec![format!("exported by paircap read from {}", path.display())];
             let _ = &mut comments;
             if let Some(f) = &display {

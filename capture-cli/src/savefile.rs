@@ -6,7 +6,7 @@
 //! a write error (disk full, directory removed) the file is cut back to the last chunk that
 //! was written completely, so it stays readable up to the last whole packet.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use shared_decode::file::pcap::PcapWriter;
 use shared_decode::file::pcapng::{
     EpbOptions, InterfaceDescription, PcapngWriter, SectionDescription, StatsOptions,
@@ -54,6 +54,8 @@ pub struct Savefile {
     interfaces: Vec<InterfaceDescription>,
     classic: bool,
     nano: bool,
+    /// Permissions of the files created (see `outfile`).
+    mode: u32,
     cur: Option<Current>,
     /// How many files have been opened (the next file's sequence number).
     opened: u64,
@@ -125,6 +127,7 @@ impl Savefile {
         interfaces: Vec<InterfaceDescription>,
         classic: bool,
         nano: bool,
+        mode: u32,
     ) -> Result<Savefile> {
         if classic {
             let first = interfaces.first().map(|i| i.link_type);
@@ -139,6 +142,7 @@ impl Savefile {
             interfaces,
             classic,
             nano,
+            mode,
             cur: None,
             opened: 0,
             period_end: None,
@@ -192,8 +196,7 @@ impl Savefile {
 
     fn open(&mut self, now: i64) -> Result<()> {
         let path = PathBuf::from(self.next_name(now));
-        let file =
-            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let file = crate::outfile::create_private(&path, self.mode, &[])?;
         let fmt = if self.classic {
             let i = self.interfaces.first().cloned().unwrap_or_default();
             Format::Pcap(PcapWriter::new(

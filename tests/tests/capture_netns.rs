@@ -624,6 +624,81 @@ fn drop_privileges_after_opening() {
         "the file is written after dropping to nobody"
     );
     assert_eq!(tshark_count(&f), 4);
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().mode() & 0o777,
+        0o600,
+        "capture files are private"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Capture files hold payloads: private by default, never written through a planted link
+/// or onto the file being read.
+#[test]
+fn capture_files_are_private_and_never_follow_links() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tmpdir("private");
+    let pair = Pair::new("pv");
+    let pc = paircap();
+    let mode = |f: &Path| std::fs::symlink_metadata(f).unwrap().mode() & 0o777;
+    let cap = |f: &Path, extra: &[&str]| {
+        let mut args = vec![p(&pc), "capture", "-i", "veth-a", "-c", "2"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-w", p(f), "icmp"]);
+        let c = pair.a.spawn(&args);
+        std::thread::sleep(Duration::from_millis(300));
+        pair.a.run(&["ping", "-c", "1", &pair.b_ip]);
+        c.wait_with_output().unwrap()
+    };
+    // Default: 0600 whatever the umask (022 here, as on a stock system).
+    let f = dir.join("a.pcapng");
+    let o = cap(&f, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(mode(&f), 0o600);
+    // Shared with a group on request.
+    let g = dir.join("g.pcapng");
+    let o = cap(&g, &["--file-mode", "0640"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(mode(&g), 0o640);
+    // A link planted where the capture will be written: refused, its target untouched.
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let l = dir.join("planted.pcapng");
+    std::os::unix::fs::symlink(&victim, &l).unwrap();
+    let o = pair
+        .a
+        .cmd(&[p(&pc), "capture", "-i", "veth-a", "-c", "1", "-w", p(&l)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("symbolic link"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    // read X -w X would truncate X before reading it.
+    let before = std::fs::read(&f).unwrap();
+    let o = Command::new(&pc)
+        .args(["read", p(&f), "-w", p(&f)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("also the file being read"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+    // Overwriting a world-readable file makes it private before the packets go in.
+    let w = dir.join("was-public.pcapng");
+    std::fs::write(&w, "old").unwrap();
+    std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = Command::new(&pc)
+        .args(["read", p(&f), "-w", p(&w)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(mode(&w), 0o600);
+    assert_eq!(tshark_count(&w), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
