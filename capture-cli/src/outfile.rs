@@ -6,7 +6,9 @@
 //!   re-capturing into a world-readable file does not leak the new packets;
 //! - the last path component is never followed as a symbolic link (`O_NOFOLLOW`: a link
 //!   planted in /tmp cannot point a root capture at /etc/shadow);
-//! - a regular file with other hard links is refused (writing it would write them);
+//! - a regular file with other hard links is refused (writing it would write them), and so
+//!   is one owned by another user (a name pre-created in /tmp for a root capture, ring file
+//!   names included: its owner could read the packets whatever mode we set);
 //! - the file being read is never the file written (`read X -w X` would truncate X first);
 //! - nothing is truncated before those checks (open without `O_TRUNC`, check, then truncate).
 //!
@@ -76,6 +78,15 @@ pub fn create_private(path: &Path, mode: u32, inputs: &[(u64, u64)]) -> Result<F
         bail!(
             "{} is also the file being read: writing it would destroy what is being read (choose another output file)",
             path.display()
+        );
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if m.uid() != me {
+        bail!(
+            "{} already exists and belongs to user {}: its owner could read the packets written into it (remove it or choose another name)",
+            path.display(),
+            m.uid()
         );
     }
     if m.nlink() > 1 {
@@ -155,6 +166,14 @@ mod tests {
             .to_string();
         assert!(e.contains("also the file being read"), "{e}");
         assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+        // A name another user created first (CI runs as root: chown works).
+        if unsafe { libc::geteuid() } == 0 {
+            let theirs = d.join("theirs.pcapng");
+            std::fs::write(&theirs, b"planted").unwrap();
+            std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+            let e = create_private(&theirs, DEFAULT_MODE, &[]).unwrap_err().to_string();
+            assert!(e.contains("belongs to user 65534"), "{e}");
+        }
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -162,7 +162,7 @@ pub struct Engine {
     /// (larger files get theirs in a second pass when a compare starts, to stay in memory).
     keys: Vec<shared_decode::compare::Fingerprint>,
     stream_first: Vec<u32>,
-    stream_last: std::collections::HashMap<u64, u32, shared_decode::flow::FxBuildHasher>,
+    stream_last: std::collections::HashMap<u64, u32, shared_decode::flow::TableState>,
     /// Frame numbers (1-based) in display order; empty = all in file order.
     view: Option<Vec<u32>>,
     problems: Vec<IndexProblem>,

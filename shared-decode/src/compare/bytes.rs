@@ -37,7 +37,7 @@ use super::key::{bits, tcp_flags, Fingerprint};
 use super::packets::{identity_penalty, Pairing, SenderOf};
 use super::side::{Content, Side, NONE};
 use super::sort;
-use crate::flow::FxBuildHasher;
+use crate::flow::TableState;
 use std::collections::HashMap;
 
 /// Incidence budget per copy (realistic: a 64 KB super-segment against 1-byte segments
@@ -150,7 +150,7 @@ pub(crate) struct ByteMatcher<'s, 'a> {
     copies: Vec<u32>,
     out: ByteMatch,
     /// Per stream: the sender as far as pass 1 can tell (None).
-    frag_keys: HashMap<(u8, u8, u16), u32, FxBuildHasher>,
+    frag_keys: HashMap<(u8, u8, u16), u32, TableState>,
 }
 
 fn wrap_diff(a: u32, b: u32) -> i64 {
@@ -294,9 +294,9 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
 
     /// The highest acknowledgment (unwrapped) of each TCP stream, from the last ACK in time
     /// of the reverse flow on either side, placed next to the stream's highest byte.
-    fn acks(&self) -> HashMap<u32, u64, FxBuildHasher> {
+    fn acks(&self) -> HashMap<u32, u64, TableState> {
         // Per stream: (time, raw ack in source space) of the latest ACK seen.
-        let mut last: HashMap<u32, (i64, u32), FxBuildHasher> = HashMap::default();
+        let mut last: HashMap<u32, (i64, u32), TableState> = HashMap::default();
         let coarse = self.anchors.coarse;
         for (i, f) in self.src.fps.iter().enumerate() {
             if !f.is_tcp() || f.flags & tcp_flags::ACK == 0 {
@@ -322,7 +322,7 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             }
         }
         // The highest byte of each stream (unwrapped and raw).
-        let mut top: HashMap<u32, (u64, u32), FxBuildHasher> = HashMap::default();
+        let mut top: HashMap<u32, (u64, u32), TableState> = HashMap::default();
         for it in &self.items {
             let end = it.start.saturating_add(u64::from(it.len));
             let raw_end = it.seq.wrapping_add(it.len);

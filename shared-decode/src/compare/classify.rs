@@ -47,7 +47,7 @@ use super::report::{
     Segmentation, SideInfo, Status,
 };
 use super::side::{Content, Side, NONE};
-use crate::flow::FxBuildHasher;
+use crate::flow::TableState;
 use std::collections::{HashMap, HashSet};
 
 /// TTLs operating systems start with: a packet carrying one has not crossed a router.
@@ -271,13 +271,13 @@ fn majority(slot: &mut (i16, u32), v: i16) {
     }
 }
 
-fn near(m: &HashMap<[u8; 16], Habit, FxBuildHasher>, a: &[u8; 16]) -> bool {
+fn near(m: &HashMap<[u8; 16], Habit, TableState>, a: &[u8; 16]) -> bool {
     m.get(a).is_some_and(|h| h.near)
 }
 
 /// The TTL a sender's packets lose between the captures: its own habit, else (for a host on
 /// this side without pairs) the usual one.
-fn hop_of(m: &HashMap<[u8; 16], Habit, FxBuildHasher>, a: &[u8; 16], default: i16) -> i16 {
+fn hop_of(m: &HashMap<[u8; 16], Habit, TableState>, a: &[u8; 16], default: i16) -> i16 {
     match m.get(a) {
         Some(h) if h.hop.1 > 0 => h.hop.0,
         Some(h) if h.near => default,
@@ -336,7 +336,7 @@ fn flow_dirs(
 #[derive(Default)]
 struct Hosts {
     /// [capture][side of the path]: addresses.
-    at: [[HashSet<[u8; 16], FxBuildHasher>; 2]; 2],
+    at: [[HashSet<[u8; 16], TableState>; 2]; 2],
 }
 
 impl Hosts {
@@ -735,7 +735,7 @@ pub(crate) fn build(
 
     // TTL habits: per flow (majority), overall, and of the hosts of packets without a twin
     // (what cannot cross between the captures).
-    let mut interest: [HashMap<[u8; 16], Habit, FxBuildHasher>; 2] =
+    let mut interest: [HashMap<[u8; 16], Habit, TableState>; 2] =
         [HashMap::default(), HashMap::default()];
     for (side, (fps, twins)) in [(src_fps, &p.twin_s), (dst_fps, &p.twin_d)]
         .into_iter()
@@ -816,7 +816,7 @@ pub(crate) fn build(
             }
         }
     }
-    let local = |f: &Fingerprint, side: &HashMap<[u8; 16], Habit, FxBuildHasher>| -> bool {
+    let local = |f: &Fingerprint, side: &HashMap<[u8; 16], Habit, TableState>| -> bool {
         if !f.is_ip() {
             return true;
         }
@@ -1369,7 +1369,7 @@ fn flow_bytes(
     drops: [bool; 2],
 ) -> Vec<FlowBytes> {
     // Per TCP stream: first and last byte sent, by the sender's copies.
-    let mut span: HashMap<u32, (u64, u64), FxBuildHasher> = HashMap::default();
+    let mut span: HashMap<u32, (u64, u64), TableState> = HashMap::default();
     let sender_side =
         |stream: u32| -> Option<usize> { dirs.get(stream as usize).and_then(|d| d.index()) };
     for (side, stats) in bm.stats.iter().enumerate() {
@@ -1383,8 +1383,8 @@ fn flow_bytes(
             e.1 = e.1.max(end);
         }
     }
-    let mut flows: HashMap<u32, FlowBytes, FxBuildHasher> = HashMap::default();
-    let entry = |stream: u32, flows: &mut HashMap<u32, FlowBytes, FxBuildHasher>| -> Option<u64> {
+    let mut flows: HashMap<u32, FlowBytes, TableState> = HashMap::default();
+    let entry = |stream: u32, flows: &mut HashMap<u32, FlowBytes, TableState>| -> Option<u64> {
         let &(lo, hi) = span.get(&stream)?;
         let conv = src.convs.get((stream / 2) as usize)?;
         let ep = |addr: [u8; 16], port: u16| NatEndpoint {
@@ -1466,7 +1466,7 @@ fn flow_bytes(
         }
     }
     // Delays of the reported flows' arrivals.
-    let mut delays: HashMap<u32, Vec<i64>, FxBuildHasher> = HashMap::default();
+    let mut delays: HashMap<u32, Vec<i64>, TableState> = HashMap::default();
     for (side, (stats_map, delay)) in bm
         .stat_of
         .iter()
@@ -1503,7 +1503,7 @@ fn flow_bytes(
 /// Counts by status, per side and per direction of travel.
 fn counts(r: &Report, src_fps: &[Fingerprint], dst_fps: &[Fingerprint], bm: &ByteMatch) -> Counts {
     let mut c = Counts::default();
-    let partial: HashMap<(bool, u32), u32, FxBuildHasher> =
+    let partial: HashMap<(bool, u32), u32, TableState> =
         r.partial.iter().map(|&(s, f, n)| ((s, f), n)).collect();
     for (side_src, statuses, dirs, fps) in [
         (true, &r.src_status, &r.src_direction, src_fps),

@@ -11,10 +11,10 @@
 use super::classify::Extra;
 use super::key::{bits, tcp_flags, Fingerprint};
 use super::report::{addr_text, thousands, ClockMethod, Direction, GapEvidence, Report, Status};
-use crate::flow::FxBuildHasher;
+use crate::flow::TableState;
 use std::collections::{HashMap, HashSet};
 
-type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
+type FxMap<K, V> = HashMap<K, V, TableState>;
 
 /// (source, destination, source port, destination port, protocol).
 type FlowTuple = ([u8; 16], [u8; 16], u16, u16, u8);
@@ -81,14 +81,15 @@ fn duration(ns: i64) -> String {
 
 /// The most common value and how often it occurs.
 fn most<K: std::hash::Hash + Eq + Clone>(it: impl Iterator<Item = K>) -> Option<(K, u64, usize)> {
-    let mut m: FxMap<K, u64> = FxMap::default();
-    for k in it {
-        *m.entry(k).or_insert(0) += 1;
+    // (count, first seen): ties go to the value seen first, whatever the table's seed.
+    let mut m: FxMap<K, (u64, usize)> = FxMap::default();
+    for (i, k) in it.enumerate() {
+        m.entry(k).or_insert((0, i)).0 += 1;
     }
     let distinct = m.len();
     m.into_iter()
-        .max_by_key(|(_, n)| *n)
-        .map(|(k, n)| (k, n, distinct))
+        .max_by_key(|(_, (n, first))| (*n, std::cmp::Reverse(*first)))
+        .map(|(k, (n, _))| (k, n, distinct))
 }
 
 /// Describes what a set of packets has in common (for lost and extra packets).
@@ -228,7 +229,7 @@ pub(crate) fn diagnose(
             s.push_str("; ");
             s.push_str(&traits.join("; "));
         } else if !lost.is_empty() {
-            let flows: HashSet<FlowTuple, FxBuildHasher> = lost
+            let flows: HashSet<FlowTuple, TableState> = lost
                 .iter()
                 .map(|f| (f.src, f.dst, f.src_port, f.dst_port, f.proto))
                 .collect();

@@ -16,7 +16,7 @@
 use super::anchor::{fmix, Anchors};
 use super::key::{bits, Fingerprint};
 use super::side::NONE;
-use crate::flow::{FxBuildHasher, FxHasher};
+use crate::flow::{FxHasher, TableState};
 use std::collections::HashSet;
 use std::hash::Hasher;
 
@@ -202,7 +202,7 @@ impl Guides {
             by_host: Vec::new(),
         };
         // Hosts of packets whose flow has no pair at all.
-        let mut orphan: HashSet<u64, FxBuildHasher> = HashSet::default();
+        let mut orphan: HashSet<u64, TableState> = HashSet::default();
         for (flow, s) in needy {
             let Some(f) = src.get(s as usize) else {
                 continue;

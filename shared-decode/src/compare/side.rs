@@ -9,7 +9,7 @@
 )]
 
 use super::key::{bits, more, Fingerprint, HEAD_BYTES};
-use crate::flow::FxBuildHasher;
+use crate::flow::TableState;
 use std::collections::HashMap;
 use std::hash::Hasher;
 
@@ -50,7 +50,7 @@ pub(crate) struct Side<'a> {
 
 impl<'a> Side<'a> {
     pub fn new(fps: &'a [Fingerprint]) -> Side<'a> {
-        let mut map: HashMap<ConvKey, u32, FxBuildHasher> = HashMap::default();
+        let mut map: HashMap<ConvKey, u32, TableState> = HashMap::default();
         let mut convs = Vec::new();
         let mut conv = Vec::with_capacity(fps.len());
         for (i, f) in fps.iter().enumerate() {

@@ -26,7 +26,7 @@
 use super::key::{bits, tcp_flags, Fingerprint};
 use super::report::{addr_text, Direction, Percentiles, Report};
 use super::side::Side;
-use crate::flow::FxBuildHasher;
+use crate::flow::TableState;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 
@@ -193,7 +193,7 @@ fn endpoint(f: &Fingerprint, dst: bool) -> String {
 /// Finds the transactions of a comparison (see the module documentation).
 pub fn transactions(src: &[Fingerprint], dst: &[Fingerprint], r: &Report) -> Transactions {
     let mut list = Vec::new();
-    let mut incomplete: HashMap<TxKind, u64, FxBuildHasher> = HashMap::default();
+    let mut incomplete: HashMap<TxKind, u64, TableState> = HashMap::default();
     for client_at_source in [true, false] {
         let (fps, other, dirs, twins, delays, other_delays) = if client_at_source {
             (
@@ -221,10 +221,10 @@ pub fn transactions(src: &[Fingerprint], dst: &[Fingerprint], r: &Report) -> Tra
             (d == Direction::SourceToTarget) == client_at_source && d != Direction::Unknown
         };
         // Open requests per conversation (and DNS ID).
-        let mut syn: HashMap<u32, Open, FxBuildHasher> = HashMap::default();
-        let mut tls: HashMap<u32, Open, FxBuildHasher> = HashMap::default();
-        let mut http: HashMap<u32, VecDeque<(Open, String)>, FxBuildHasher> = HashMap::default();
-        let mut dns_q: HashMap<(u32, u16), Open, FxBuildHasher> = HashMap::default();
+        let mut syn: HashMap<u32, Open, TableState> = HashMap::default();
+        let mut tls: HashMap<u32, Open, TableState> = HashMap::default();
+        let mut http: HashMap<u32, VecDeque<(Open, String)>, TableState> = HashMap::default();
+        let mut dns_q: HashMap<(u32, u16), Open, TableState> = HashMap::default();
         let mut close = |kind: TxKind, req: Open, resp: u32, what: String| {
             let (Some(fq), Some(fr)) = (fps.get(req.first as usize), fps.get(resp as usize)) else {
                 return;

@@ -17,7 +17,7 @@
 mod hash;
 mod key;
 
-pub use hash::{FxBuildHasher, FxHasher};
+pub use hash::{seed_tables, FxBuildHasher, FxHasher, TableState};
 pub use key::{Endpoint, FlowKey};
 
 use crate::dissect::{tcp::flags as F, Decoded, Packet};
@@ -234,9 +234,9 @@ fn ns_u64(a: Timestamp, b: Timestamp) -> u64 {
 /// Carries flow state across the packets of one capture, in file order.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    tcp: HashMap<FlowKey, TcpStream, FxBuildHasher>,
-    udp: HashMap<FlowKey, UdpStream, FxBuildHasher>,
-    echo: HashMap<(FlowKey, u16, u16), u32, FxBuildHasher>,
+    tcp: HashMap<FlowKey, TcpStream, TableState>,
+    udp: HashMap<FlowKey, UdpStream, TableState>,
+    echo: HashMap<(FlowKey, u16, u16), u32, TableState>,
     next_tcp: u32,
     next_udp: u32,
 }

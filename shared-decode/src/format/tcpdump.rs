@@ -8,7 +8,7 @@
 
 use crate::dissect::{dns, icmp, tcp, Decoded, LayerItem, Packet};
 use crate::file::Timestamp;
-use crate::flow::{Endpoint, FlowKey, FxBuildHasher};
+use crate::flow::{Endpoint, FlowKey, TableState};
 use crate::format::hexdump;
 use crate::format::text::{push_hex, push_ipv4, push_ipv6, push_mac, push_u64};
 use crate::format::time::{civil, push_clock, push_date, push_duration, push_frac};
@@ -78,7 +78,7 @@ pub struct Options {
 pub struct Printer {
     /// Options.
     pub opts: Options,
-    seq: HashMap<FlowKey, (Endpoint, u32, u32), FxBuildHasher>,
+    seq: HashMap<FlowKey, (Endpoint, u32, u32), TableState>,
     prev: Option<Timestamp>,
     first: Option<Timestamp>,
 }

@@ -114,6 +114,14 @@ async fn read_side(
 /// Starts the worker: installs the message handler and says it is ready.
 pub fn start_worker() {
     console_error_panic_hook();
+    // Hash tables keyed by packet data get a secret seed before anything is decoded
+    // (wasm32 has no OS randomness of its own).
+    if let Ok(c) = scope().crypto() {
+        let mut b = [0u8; 8];
+        if c.get_random_values_with_u8_array(&mut b).is_ok() {
+            shared_decode::flow::seed_tables(u64::from_le_bytes(b));
+        }
+    }
     let ctx: Shared = Rc::new(RefCell::new(Ctx::default()));
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
