@@ -171,7 +171,9 @@ mod tests {
             let theirs = d.join("theirs.pcapng");
             std::fs::write(&theirs, b"planted").unwrap();
             std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
-            let e = create_private(&theirs, DEFAULT_MODE, &[]).unwrap_err().to_string();
+            let e = create_private(&theirs, DEFAULT_MODE, &[])
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("belongs to user 65534"), "{e}");
         }
         let _ = std::fs::remove_dir_all(&d);

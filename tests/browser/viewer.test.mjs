@@ -266,6 +266,11 @@ test('share links: the view comes back from the link; another file gives a warni
   assert.match(await text(page2, 'link-note'), /look at the selected packet/);
   await shot(page2, '13-link-opened');
   await page2.setInputFiles('[data-testid=open-file]', file);
+  // The link's filter is shown, not run, until the user says so.
+  await page2.waitForSelector('[data-testid=link-apply-filter]', { timeout: 60000 });
+  assert.match(await text(page2, 'link-filter'), /tcp \|\| dns\.flags\.response == 1/);
+  assert.equal(await num(page2, 'status-displayed'), await num(page2, 'status-total'));
+  await page2.click('[data-testid=link-apply-filter]');
   await page2.waitForSelector(`[data-testid=packet-row][data-frame="${frame}"].selected`, { timeout: 60000 });
   assert.equal(await num(page2, 'status-displayed'), displayed);
   assert.equal(await page2.inputValue('[data-testid=filter-input]'), 'tcp || dns.flags.response == 1');
@@ -293,6 +298,7 @@ test('paircap link prints a link the viewer restores', async () => {
   await page.goto(link);
   await page.waitForSelector('[data-testid=link-banner]');
   await page.setInputFiles('[data-testid=open-file]', file);
+  await page.click('[data-testid=link-apply-filter]', { timeout: 60000 });
   await page.waitForSelector('[data-testid=packet-row][data-frame="20"].selected', { timeout: 60000 });
   assert.equal(await num(page, 'status-displayed'), tsharkCount(file, 'udp.port == 53'));
   await page.waitForFunction(() => /matches the link/.test(document.querySelector('[data-testid=link-banner]')?.innerText || ''));
@@ -466,6 +472,7 @@ test('compare: a source/target pair shows the counts paircap compare prints, ali
   await page2.setInputFiles('[data-testid=open-file]', src);
   await page2.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'ready');
   await page2.setInputFiles('[data-testid=open-target]', tgt);
+  await page2.click('[data-testid=link-apply-filter]', { timeout: 120000 });
   await page2.waitForSelector(`[data-testid=pair-row][data-frame="${frame}"].selected`, { timeout: 120000 });
   assert.equal(await num(page2, 'status-displayed'), cli.counts.lost);
   assert.match(await page2.getAttribute('[data-testid=compare-offset]', 'placeholder'), /ms/);

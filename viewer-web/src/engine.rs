@@ -29,6 +29,11 @@ use std::io::Write;
 
 /// Files up to this size get their compare keys while indexing (72 bytes per packet).
 pub const KEYS_UP_TO: u64 = 1_200_000_000;
+/// Bytes the per-packet index (offsets, times, snaps, analysis, compare keys) may take: a
+/// wasm32 heap ends at 4 GiB and growing a vector briefly needs old and new copies. A file
+/// with more packets than fit (15M empty records are 240 MB, or 250 KB gzipped) is indexed
+/// up to the budget, with a message saying where it stopped, instead of crashing the tab.
+pub const INDEX_BUDGET: usize = 2 << 30;
 
 /// Largest gzip-decompressed capture kept in memory.
 pub const MAX_GZIP_BYTES: usize = 1536 << 20;
@@ -167,6 +172,8 @@ pub struct Engine {
     view: Option<Vec<u32>>,
     problems: Vec<IndexProblem>,
     done: bool,
+    /// Bytes the per-packet index may take (see [`INDEX_BUDGET`]).
+    budget: usize,
     first_sniffed: bool,
     /// The files read one after another as this capture (a rotated set); empty for one file.
     parts: Vec<FileSpan>,
@@ -229,6 +236,7 @@ impl Engine {
             view: None,
             problems: Vec::new(),
             done: false,
+            budget: INDEX_BUDGET,
             first_sniffed: false,
             parts: Vec::new(),
             files_left: 0,
@@ -609,6 +617,8 @@ impl Engine {
         // over beyond that. (Growing in small steps instead leaves the wasm heap fragmented:
         // 5M packets took 1.3 GB of wasm memory in 2M steps, 0.84 GB in one.)
         let more = more.min(left / 16).clamp(1024, 8_000_000) as usize;
+        // Never reserve beyond the budget (index_record stops there).
+        let more = more.min(self.packet_budget().saturating_sub(n).max(1));
         self.offsets.reserve_exact(more);
         self.lens.reserve_exact(more);
         self.ts.reserve_exact(more);
@@ -623,7 +633,40 @@ impl Engine {
         self.snaps.reserve_exact(more.saturating_mul(self.snap_len));
     }
 
+    /// Index bytes per packet: every per-packet vector's element plus the snap.
+    fn per_packet_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let keys = if self.size <= KEYS_UP_TO {
+            size_of::<shared_decode::compare::Fingerprint>()
+        } else {
+            0
+        };
+        8 + 4 + 8 + 4 + 2 + 2 + 8 + self.snap_len + size_of::<CompactAnalysis>() + keys
+    }
+
+    /// How many packets the index budget holds.
+    pub fn packet_budget(&self) -> usize {
+        self.budget / self.per_packet_bytes().max(1)
+    }
+
+    /// Lowers the index budget (tests; a page that knows it has less memory).
+    pub fn set_budget(&mut self, bytes: usize) {
+        self.budget = bytes;
+    }
+
     fn index_record(&mut self, rec: &Record<'_>) {
+        if self.offsets.len() >= self.packet_budget() {
+            let n = self.offsets.len();
+            self.problems.push(IndexProblem {
+                message: format!(
+                    "stopped after {n} packets: their index fills the {} MiB this viewer keeps for it (a browser tab's WebAssembly has 4 GiB); the rest of the file, from this offset on, is not shown — cut the file into parts (editcap -c {n}) or keep what matters (paircap read FILE -Y FILTER -w PART)",
+                    self.budget >> 20
+                ),
+                offset: rec.offset,
+            });
+            self.done = true;
+            return;
+        }
         let frame = self.offsets.len() as u32 + 1;
         // Reserve from an estimate after the first packets, and again whenever the estimate
         // ran out (by then it rests on more of the file), instead of doubling.

@@ -154,6 +154,9 @@ pub struct State {
     pub link: Option<ViewLink>,
     /// What became of it.
     pub link_status: LinkStatus,
+    /// The link's display filter, shown in the filter box and waiting for the user to run it
+    /// (a link is text from someone else: nothing it holds runs unasked).
+    pub link_filter_pending: Option<String>,
     /// A share link being shown.
     pub share: Option<String>,
     /// The export dialog is open.
@@ -215,6 +218,7 @@ impl Default for State {
             filter_ms: None,
             link: None,
             link_status: LinkStatus::None,
+            link_filter_pending: None,
             share: None,
             show_export: false,
             target: None,
@@ -332,6 +336,9 @@ pub enum Action {
     LinkLoaded(ViewLink),
     /// The link's filter and packet were sent for the opened file.
     LinkApplied,
+    /// The link's filter waits for the user's confirmation (`Some`), or was run or
+    /// dismissed (`None`).
+    LinkFilterPending(Option<String>),
     /// The opened file's SHA-256 (checked against the link).
     LinkChecked(String),
     /// The link's packet was found at another frame, or not at all.
@@ -705,6 +712,9 @@ impl State {
                 }
                 s.link = Some(l);
                 s.link_status = LinkStatus::Waiting;
+            }
+            Action::LinkFilterPending(f) => {
+                s.link_filter_pending = f;
             }
             Action::LinkApplied => {
                 if s.link_status == LinkStatus::Waiting {

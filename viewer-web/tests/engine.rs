@@ -430,3 +430,41 @@ fn a_set_of_files_reads_one_after_another() {
         );
     }
 }
+
+/// 15M empty records would exhaust a tab's 4 GiB: the index stops at its budget, keeps what
+/// it indexed and says where it stopped (here with a budget of 100 packets).
+#[test]
+fn index_stops_at_its_memory_budget_with_a_message() {
+    // 1,000 empty pcap records.
+    let mut b = Vec::new();
+    b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    b.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    b.extend_from_slice(&65535u32.to_le_bytes());
+    b.extend_from_slice(&1u32.to_le_bytes());
+    for i in 0..1000u32 {
+        b.extend_from_slice(&i.to_le_bytes());
+        b.extend_from_slice(&[0; 12]);
+    }
+    let mut e = Engine::new("empty.pcap", b.len() as u64);
+    let per = {
+        let mut probe = Engine::new("probe", b.len() as u64);
+        probe.set_budget(1 << 30);
+        (1usize << 30) / probe.packet_budget()
+    };
+    e.set_budget(per * 100 + per / 2);
+    assert_eq!(e.packet_budget(), 100);
+    e.feed(&b, true);
+    assert!(e.is_done());
+    assert_eq!(e.total(), 100);
+    let p = e.problems().last().expect("a message");
+    assert!(
+        p.message.starts_with("stopped after 100 packets"),
+        "{}",
+        p.message
+    );
+    assert_eq!(
+        p.offset,
+        24 + 100 * 16,
+        "offset of the first packet not indexed"
+    );
+}

@@ -275,9 +275,22 @@ fn text_of<'t>(lit: &Lit<'t>) -> Option<&'t str> {
 
 /// Compiles a `matches` pattern, case-insensitively by default (Wireshark's PCRE2 flags).
 pub(crate) fn regex(src: &str, start: usize, end: usize) -> Result<Pattern, FilterError> {
+    // Filters arrive in share links: a pattern is bounded in text, in compiled size and in
+    // nesting before it is compiled (matching itself is linear time in the regex crate).
+    const MAX_PATTERN: usize = 4096;
+    if src.len() > MAX_PATTERN {
+        return Err(FilterError::new(
+            format!(
+                "regular expression too long ({} bytes; at most {MAX_PATTERN})",
+                src.len()
+            ),
+            start,
+            end,
+        ));
+    }
     regex::bytes::RegexBuilder::new(src)
         .case_insensitive(true)
-        // Bounded: the compiled program may not exceed this many bytes (untrusted input).
+        .nest_limit(64)
         .size_limit(1 << 20)
         .dfa_size_limit(1 << 20)
         .build()

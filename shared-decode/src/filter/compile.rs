@@ -80,7 +80,9 @@ enum Mask {
 enum Cmp {
     /// `== != < <= > >=` against a constant.
     Key(Op, Key),
-    Contains(Box<[u8]>),
+    /// A substring search prepared once per filter (memchr's Two-Way/SIMD searcher:
+    /// linear in the haystack whatever the needle; a naive scan is O(n·m) on crafted bytes).
+    Contains(memchr::memmem::Finder<'static>),
     Matches(regex::bytes::Regex),
     In(Box<[(Key, Option<Key>)]>),
     Nonzero,
@@ -614,8 +616,8 @@ fn node(e: &Expr, plan: &mut Plan) -> Node {
                 ),
                 (Op::Matches, Rhs::Const(Const::Regex(p))) => Cmp::Matches(p.re.clone()),
                 (Op::Contains, Rhs::Const(c)) => match key(c) {
-                    Key::Bytes(b) => Cmp::Contains(b),
-                    _ => Cmp::Contains(Box::new([])),
+                    Key::Bytes(b) => Cmp::Contains(memchr::memmem::Finder::new(&b).into_owned()),
+                    _ => Cmp::Contains(memchr::memmem::Finder::new(&[]).into_owned()),
                 },
                 (op, Rhs::Field(r)) => Cmp::Field(*op, access(r, Some(*op), plan), r.slice),
                 (op, Rhs::Const(c)) => Cmp::Key(*op, key(c)),
@@ -1019,7 +1021,7 @@ fn test_value(t: &TestNode, v: Sc<'_>, cx: &Cx<'_, '_>) -> bool {
             _ => false,
         },
         Cmp::Contains(needle) => match v {
-            Sc::Bytes(hay) => contains(hay, needle),
+            Sc::Bytes(hay) => needle.find(hay).is_some(),
             _ => false,
         },
         Cmp::Matches(re) => match v {
@@ -1100,25 +1102,6 @@ fn slice_of(b: &[u8], s: Slice) -> Option<&[u8]> {
     b.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
-        return true;
-    };
-    let mut from = 0usize;
-    // Terminates: `from` grows by at least one each round.
-    while let Some(i) = hay
-        .get(from..)
-        .and_then(|h| h.iter().position(|b| *b == first))
-    {
-        let at = from + i;
-        if hay.get(at + 1..at + 1 + rest.len()) == Some(rest) {
-            return true;
-        }
-        from = at + 1;
-    }
-    false
-}
-
 fn apply(op: Op, o: Option<Ordering>) -> bool {
     let Some(o) = o else {
         return false;
@@ -1174,7 +1157,7 @@ fn cmp_sc(op: Op, a: &Sc<'_>, b: &Sc<'_>) -> bool {
     };
     if op == Op::Contains {
         return match (a, b) {
-            (Sc::Bytes(x), Sc::Bytes(y)) => contains(x, y),
+            (Sc::Bytes(x), Sc::Bytes(y)) => memchr::memmem::find(x, y).is_some(),
             _ => false,
         };
     }
@@ -1202,9 +1185,18 @@ mod tests {
         assert_eq!(s(3, Some(2)), None);
         assert_eq!(s(4, None), None);
         assert_eq!(s(-5, Some(1)), None);
-        assert!(contains(b"hello world", b"o w"));
-        assert!(!contains(b"hello", b"lol"));
-        assert!(contains(b"", b""));
+    }
+
+    #[test]
+    fn contains_is_linear_on_crafted_bytes() {
+        // A naive scan costs |hay|·|needle| here (every position matches all but the last
+        // byte); memchr's searcher does not.
+        let hay = vec![b'a'; 1 << 20];
+        let mut needle = vec![b'a'; 4096];
+        needle.push(b'b');
+        let f = memchr::memmem::Finder::new(&needle);
+        assert!(f.find(&hay).is_none());
+        assert!(memchr::memmem::find(b"hello world", b"o w").is_some());
     }
 }
 

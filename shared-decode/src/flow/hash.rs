@@ -95,11 +95,7 @@ pub fn seed_tables(seed: u64) {
 fn shared() -> &'static foldhash::SharedSeed {
     SHARED.get_or_init(|| {
         let given = GIVEN_SEED.load(Ordering::Relaxed);
-        let seed = if given != 0 {
-            given
-        } else {
-            os_seed()
-        };
+        let seed = if given != 0 { given } else { os_seed() };
         foldhash::SharedSeed::from_u64(seed)
     })
 }
@@ -127,10 +123,7 @@ impl Default for TableState {
     #[inline]
     fn default() -> Self {
         let n = PER_TABLE.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-        TableState(foldhash::fast::SeedableRandomState::with_seed(
-            n,
-            shared(),
-        ))
+        TableState(foldhash::fast::SeedableRandomState::with_seed(n, shared()))
     }
 }
 

@@ -705,13 +705,10 @@ pub fn app() -> Html {
                 rt.link_applied_to.set(rt.opens.get());
                 rt.pending_packet.set(l.packet);
                 if !l.filter.is_empty() {
+                    // Shown in the filter box, run only when the user says so (the banner's
+                    // button): a link is text from someone else.
                     d.dispatch(Action::FilterText(l.filter.clone()));
-                    let id = panes::next_filter_id();
-                    rt.filter_id.set(id);
-                    rt.send(&ToWorker::Filter {
-                        text: l.filter.clone(),
-                        id,
-                    });
+                    d.dispatch(Action::LinkFilterPending(Some(l.filter.clone())));
                 } else if let Some(p) = rt.pending_packet.take() {
                     rt.send(&ToWorker::FindPacket {
                         frame: p.frame.min(u64::from(u32::MAX)) as u32,
@@ -798,7 +795,7 @@ pub fn app() -> Html {
 }
 
 /// What a view link refers to and whether the opened file is that one.
-fn link_banner(state: &State, _ctl: &Ctl) -> Html {
+fn link_banner(state: &State, ctl: &Ctl) -> Html {
     let Some(l) = &state.link else {
         return Html::default();
     };
@@ -827,7 +824,40 @@ fn link_banner(state: &State, _ctl: &Ctl) -> Html {
     } else {
         "link-banner"
     };
-    html! { <div class={class} data-testid={testid} role="status"><span>{ text }</span>{ note.unwrap_or_default() }</div> }
+    let confirm = state.link_filter_pending.as_ref().map(|f| {
+        let run = {
+            let (d, send, f) = (ctl.dispatch.clone(), ctl.send.clone(), f.clone());
+            Callback::from(move |_: MouseEvent| {
+                d.emit(Action::LinkFilterPending(None));
+                d.emit(Action::FilterText(f.clone()));
+                send.emit(ToWorker::Filter {
+                    text: f.clone(),
+                    id: panes::next_filter_id(),
+                });
+            })
+        };
+        // Ignored: every packet shown (an empty filter, which also selects the link's
+        // packet once it is done, as after the link's filter).
+        let skip = {
+            let (d, send) = (ctl.dispatch.clone(), ctl.send.clone());
+            Callback::from(move |_: MouseEvent| {
+                d.emit(Action::LinkFilterPending(None));
+                d.emit(Action::FilterText(String::new()));
+                send.emit(ToWorker::Filter {
+                    text: String::new(),
+                    id: panes::next_filter_id(),
+                });
+            })
+        };
+        html! {
+            <div class="link-filter" data-testid="link-filter">
+                <span>{ "The link holds a display filter (in the filter box): " }<code>{ f.clone() }</code></span>
+                <button data-testid="link-apply-filter" onclick={run}>{ "Apply it" }</button>
+                <button data-testid="link-skip-filter" onclick={skip}>{ "Ignore" }</button>
+            </div>
+        }
+    });
+    html! { <div class={class} data-testid={testid} role="status"><span>{ text }</span>{ note.unwrap_or_default() }{ confirm.unwrap_or_default() }</div> }
 }
 
 thread_local! {
