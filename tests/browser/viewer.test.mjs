@@ -270,6 +270,7 @@ test('share links: the view comes back from the link; another file gives a warni
   await page2.waitForSelector('[data-testid=link-apply-filter]', { timeout: 60000 });
   assert.match(await text(page2, 'link-filter'), /tcp \|\| dns\.flags\.response == 1/);
   assert.equal(await num(page2, 'status-displayed'), await num(page2, 'status-total'));
+  await shot(page2, '13b-link-filter-waits');
   await page2.click('[data-testid=link-apply-filter]');
   await page2.waitForSelector(`[data-testid=packet-row][data-frame="${frame}"].selected`, { timeout: 60000 });
   assert.equal(await num(page2, 'status-displayed'), displayed);
