@@ -4,6 +4,7 @@
 //! (live capture). Exit codes: 0 success, 1 usage or runtime error, 2 the input file was
 //! damaged (everything readable was still printed).
 
+mod anonkey;
 mod capture;
 mod compare;
 mod interfaces;
@@ -264,12 +265,27 @@ pub struct ReadArgs {
     /// MAC), fix checksums, drop interface names and comments.
     #[arg(long = "anonymize", requires = "write")]
     pub anonymize: bool,
-    /// Secret for --anonymize: the same secret maps addresses the same way in every file
-    /// (use one for both files of a pair). Default: a random one (printed).
-    #[arg(long = "anon-key", value_name = "SECRET", requires = "anonymize")]
+    /// Passphrase for --anonymize: the same passphrase maps addresses the same way in every
+    /// file (use one for both files of a pair). Stretched with Argon2id. Visible to other
+    /// users in the process list: prefer --anon-key-file. Default: a random key, used once
+    /// and never shown (the mapping cannot be repeated).
+    #[arg(
+        long = "anon-key",
+        value_name = "PASSPHRASE",
+        requires = "anonymize",
+        conflicts_with = "anon_key_file"
+    )]
     pub anon_key: Option<String>,
-    /// Payloads with --anonymize: keep, zero or cut.
-    #[arg(long = "anon-payload", value_parser = ["keep", "zero", "cut"], default_value = "keep", requires = "anonymize")]
+    /// Read the --anonymize passphrase from this file; if it does not exist, a random
+    /// 128-bit key is written to it (mode 0600), to anonymize the other file of a pair
+    /// with the same file.
+    #[arg(long = "anon-key-file", value_name = "FILE", requires = "anonymize")]
+    pub anon_key_file: Option<PathBuf>,
+    /// Payloads with --anonymize: zero (default: lengths kept, contents gone), cut (cut
+    /// after the headers), or keep (application data such as DNS names, TLS server names
+    /// and HTTP headers stays readable). Bytes after a header paircap does not understand
+    /// are zeroed or cut in every mode.
+    #[arg(long = "anon-payload", value_parser = ["keep", "zero", "cut"], default_value = "zero", requires = "anonymize")]
     pub anon_payload: String,
     #[command(flatten)]
     pub print: PrintArgs,

@@ -359,34 +359,15 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
             }
             let w = std::io::BufWriter::with_capacity(1 << 20, f);
             if a.anonymize {
-                use shared_decode::export::{Anonymizer, Payload};
-                let key = match &a.anon_key {
-                    Some(k) => k.clone(),
-                    None => {
-                        let k = random_key()?;
-                        eprintln!("paircap: anonymized with key {k} (pass --anon-key {k} to anonymize the other file of a pair the same way)");
-                        k
-                    }
-                };
+                use shared_decode::export::Payload;
                 let payload = match a.anon_payload.as_str() {
-                    "zero" => Payload::Zero,
+                    "keep" => Payload::Keep,
                     "cut" => Payload::Truncate,
-                    _ => Payload::Keep,
+                    _ => Payload::Zero,
                 };
-                // Filter texts can name addresses: an anonymized file carries none of them.
-                comments.clear();
-                comments.insert(
-                    0,
-                    format!(
-                        "anonymized export by paircap (payloads: {})",
-                        a.anon_payload
-                    ),
-                );
-                Some(shared_decode::export::Exporter::anonymized(
-                    w,
-                    comments,
-                    Anonymizer::new(key.as_bytes(), payload),
-                )?)
+                let anon = crate::anonkey::anonymizer(a, payload)?;
+                // The section says only "anonymized": no origin name, hash or filter text.
+                Some(shared_decode::export::Exporter::anonymized(w, anon)?)
             } else {
                 Some(shared_decode::export::Exporter::new(w, comments)?)
             }
@@ -509,14 +490,6 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
 }
 
 /// 128 random bits as hex, for an anonymization key.
-fn random_key() -> Result<String> {
-    let mut b = [0u8; 16];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut b))
-        .context("cannot read /dev/urandom")?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
-}
-
 /// One packet handed to the formatting thread: its record's header fields and captured
 /// bytes (a range of the batch's buffer), and what decoding in order found (numbering,
 /// times, flow analysis), which dissecting one packet alone cannot know.

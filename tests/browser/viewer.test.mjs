@@ -378,6 +378,9 @@ test('export: the displayed packets as pcapng, plain and anonymised', async () =
   const kept = [...after].filter((a) => before.has(a) && !/^(255\.|0\.0\.0\.0|ff:ff|22[4-9]\.|23\d\.)/.test(a));
   assert.deepEqual(kept, [], 'original addresses left in the anonymised export');
   const bytes = fs.readFileSync(anon);
+  // No trace of the origin: neither its SHA-256 nor its name.
+  assert.equal(bytes.indexOf(Buffer.from('sha256')), -1, 'the origin hash is in the anonymised file');
+  assert.match(bytes.toString('latin1'), /anonymized export by paircap \(payloads zeroed\)/);
   for (const a of before) {
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(a) || /^(255\.|0\.|22[4-9]\.|23\d\.)/.test(a)) continue;
     const needle = Buffer.from(a.split('.').map(Number));

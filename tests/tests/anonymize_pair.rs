@@ -142,3 +142,60 @@ fn anonymized_pair_compares_like_the_original_and_keeps_no_address() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The key: never printed; a key file is created private and gives the same mapping
+/// again; the default payload mode is zero; the file names no origin.
+#[test]
+fn keys_are_never_printed_and_key_files_repeat_the_mapping() {
+    let dir = std::env::temp_dir().join(format!("paircap-anonkey-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/demo.pcapng");
+    let run = |out: &Path, extra: &[&str]| {
+        let o = cmd()
+            .arg("read")
+            .arg(&input)
+            .arg("-w")
+            .arg(out)
+            .arg("--anonymize")
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    // No key: nothing about it on the terminal.
+    let err = run(&dir.join("r.pcapng"), &[]);
+    assert!(!err.to_lowercase().contains("key"), "{err}");
+    let bytes = std::fs::read(dir.join("r.pcapng")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("anonymized export by paircap (payloads zeroed)"));
+    assert!(!text.contains("demo.pcapng") && !text.contains("sha256"));
+    // A key file: created 0600, then read back; same file, same bytes.
+    let key = dir.join("pair.key");
+    let k = key.to_str().unwrap();
+    let err = run(&dir.join("a.pcapng"), &["--anon-key-file", k]);
+    assert!(err.contains("wrote a new anonymization key"), "{err}");
+    let secret = std::fs::read_to_string(&key).unwrap();
+    assert!(
+        !err.contains(secret.trim()),
+        "the key itself is not printed"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    run(&dir.join("b.pcapng"), &["--anon-key-file", k]);
+    assert_eq!(
+        std::fs::read(dir.join("a.pcapng")).unwrap(),
+        std::fs::read(dir.join("b.pcapng")).unwrap()
+    );
+    // Another key, another mapping.
+    run(&dir.join("c.pcapng"), &["--anon-key", "another passphrase"]);
+    assert_ne!(
+        std::fs::read(dir.join("a.pcapng")).unwrap(),
+        std::fs::read(dir.join("c.pcapng")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -19,6 +19,7 @@
 //! addresses inside payloads (DNS answers, HTTP headers: zero or cut payloads to remove
 //! them), IPv4 options and IPv6 routing headers, Linux cooked-capture link addresses.
 
+use crate::dissect::tunnel::ShimKind;
 use crate::dissect::{Decoded, Packet};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -26,14 +27,18 @@ use std::collections::HashMap;
 /// What happens to payload bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Payload {
-    /// Left as they are.
-    #[default]
+    /// Left as they are (transport payload only: application data such as DNS names,
+    /// TLS server names and HTTP headers stays readable).
     Keep,
-    /// Replaced by zeros.
+    /// Replaced by zeros (the default).
+    #[default]
     Zero,
     /// Cut off after the innermost header (the record keeps the original length).
     Truncate,
 }
+
+/// `ff02::1:ff00:0/104`, the solicited-node multicast prefix (RFC 4291 2.7.1).
+const SOLICITED_NODE: u128 = 0xff02_0000_0000_0000_0000_0001_ff00_0000;
 
 /// Bound on remembered mappings (each costs up to 128 SHA-256 computations to make).
 const MAX_CACHE: usize = 1 << 20;
@@ -57,13 +62,21 @@ impl std::fmt::Debug for Anonymizer {
 }
 
 impl Anonymizer {
-    /// An anonymizer keyed by `secret` (the same secret gives the same mapping).
+    /// An anonymizer keyed by `secret`, which must be high-entropy (random bytes: the
+    /// viewer's page secret, a generated key): it goes through one SHA-256, which is no
+    /// defence for a guessable passphrase — the CLI stretches those with Argon2id first
+    /// and passes the result to [`Anonymizer::with_key`].
     pub fn new(secret: &[u8], payload: Payload) -> Anonymizer {
         let mut h = Sha256::new();
         h.update(b"paircap anonymize v1\0");
         h.update(secret);
+        Anonymizer::with_key(h.finalize().into(), payload)
+    }
+
+    /// An anonymizer with a 256-bit key (the same key gives the same mapping).
+    pub fn with_key(key: [u8; 32], payload: Payload) -> Anonymizer {
         Anonymizer {
-            key: h.finalize().into(),
+            key,
             payload,
             v4: HashMap::new(),
             v6: HashMap::new(),
@@ -121,9 +134,16 @@ impl Anonymizer {
         y.to_be_bytes()
     }
 
-    /// The pseudonym of an IPv6 address.
+    /// The pseudonym of an IPv6 address: the first 104 bits prefix-preserving as for IPv4;
+    /// the last 24 through a keyed permutation of those 24 bits alone, so that the
+    /// solicited-node multicast address (`ff02::1:ffXX:XXXX`) and its MAC (`33:33:ff:XX:XX:XX`),
+    /// which carry only those 24 bits, map to the same low bits as the unicast address
+    /// they stand for (the whole mapping stays prefix-preserving).
     pub fn ipv6(&mut self, a: [u8; 16]) -> [u8; 16] {
         let x = u128::from_be_bytes(a);
+        if x >> 24 == SOLICITED_NODE >> 24 {
+            return (x & !0xff_ffff | u128::from(self.low24(x as u32 & 0xff_ffff))).to_be_bytes();
+        }
         if x == 0 || x == 1 || a[0] == 0xff {
             return a;
         }
@@ -136,12 +156,16 @@ impl Anonymizer {
         } else {
             0
         };
-        let mut y = self.pp(6, x, 128, keep);
+        let map = |me: &Self, v: u128| -> u128 {
+            let hi = me.pp(6, v >> 24, 104, keep);
+            (hi << 24) | u128::from(me.low24(v as u32 & 0xff_ffff))
+        };
+        let mut y = map(self, x);
         for _ in 0..64 {
             if !(y == 0 || y == 1 || y >> 120 == 0xff) {
                 break;
             }
-            y = self.pp(6, y, 128, keep);
+            y = map(self, y);
         }
         if self.v6.len() < MAX_CACHE {
             self.v6.insert(x, y);
@@ -149,8 +173,19 @@ impl Anonymizer {
         y.to_be_bytes()
     }
 
+    /// The keyed permutation of an IPv6 address's last 24 bits.
+    fn low24(&self, v: u32) -> u32 {
+        self.pp(24, u128::from(v), 24, 0) as u32
+    }
+
     /// The pseudonym of a MAC address.
     pub fn mac(&mut self, m: [u8; 6]) -> [u8; 6] {
+        // The MAC of a solicited-node group: its low 24 bits as the address's.
+        if m[..3] == [0x33, 0x33, 0xff] {
+            let v = self.low24(u32::from_be_bytes([0, m[3], m[4], m[5]]));
+            let b = v.to_be_bytes();
+            return [0x33, 0x33, 0xff, b[1], b[2], b[3]];
+        }
         if m[0] & 1 == 1 || m == [0; 6] {
             return m;
         }
@@ -171,9 +206,10 @@ impl Anonymizer {
         y
     }
 
-    /// Neighbour discovery: the target address of a solicitation or advertisement
-    /// (type 135/136) and redirect (137), link-layer address options (1, 2) and prefix
-    /// information (3, prefix-preserving like any address).
+    /// Neighbour discovery (types 133–137): the target address of a solicitation or
+    /// advertisement and the redirect's target and destination, link-layer address options
+    /// (1, 2), prefix information (3, prefix-preserving like any address), MTU (5) kept;
+    /// any other option's body (redirected header, nonce, DNS servers, …) is zeroed.
     fn rewrite_nd(&mut self, ed: &mut Edits<'_>, off: usize, end: usize, ty: u8) {
         let opts_at = match ty {
             133 => off + 8,
@@ -183,62 +219,467 @@ impl Anonymizer {
             _ => return,
         };
         if matches!(ty, 135..=137) {
-            if let Some(m) = ed.get::<16>(off + 8) {
-                let n = self.ipv6(m);
-                ed.put(off + 8, &n);
-            }
+            self.addr6_at(ed, off + 8);
             if ty == 137 {
-                if let Some(m) = ed.get::<16>(off + 24) {
-                    let n = self.ipv6(m);
-                    ed.put(off + 24, &n);
-                }
+                self.addr6_at(ed, off + 24);
             }
         }
         // Options: type, length in 8-byte units; bounded by the message.
         let mut at = opts_at;
         for _ in 0..64 {
             let (Some(&t), Some(&len)) = (ed.out.get(at), ed.out.get(at + 1)) else {
-                return;
+                break;
             };
             let len = usize::from(len) * 8;
             if len == 0 || at + len > end {
-                return;
+                break;
             }
             match t {
                 1 | 2 if len >= 8 => {
-                    if let Some(m) = ed.get::<6>(at + 2) {
-                        let n = self.mac(m);
-                        ed.put(at + 2, &n);
-                    }
+                    self.mac_at(ed, at + 2);
+                    ed.zero(at + 8, at + len);
                 }
-                3 if len >= 32 => {
-                    if let Some(m) = ed.get::<16>(at + 16) {
-                        let n = self.ipv6(m);
-                        ed.put(at + 16, &n);
-                    }
-                }
-                _ => {}
+                3 if len >= 32 => self.addr6_at(ed, at + 16),
+                5 => {}
+                _ => ed.zero(at + 2, at + len),
             }
             at += len;
         }
+        // Whatever the options walk did not reach (a bad length) is not kept.
+        ed.zero(at.max(opts_at), end);
     }
 
-    /// The packet's bytes with addresses replaced, checksums updated and payload treated.
+    fn mac_at(&mut self, ed: &mut Edits<'_>, at: usize) {
+        if let Some(m) = ed.get::<6>(at) {
+            let n = self.mac(m);
+            ed.put(at, &n);
+        }
+    }
+
+    fn addr4_at(&mut self, ed: &mut Edits<'_>, at: usize) {
+        if let Some(m) = ed.get::<4>(at) {
+            let n = self.ipv4(m);
+            ed.put(at, &n);
+        }
+    }
+
+    fn addr6_at(&mut self, ed: &mut Edits<'_>, at: usize) {
+        if let Some(m) = ed.get::<16>(at) {
+            let n = self.ipv6(m);
+            ed.put(at, &n);
+        }
+    }
+
+    /// Linux cooked capture: the link-layer address (a MAC pseudonym when it is one, else
+    /// zeros).
+    fn rewrite_sll(&mut self, ed: &mut Edits<'_>, off: usize, v2: bool) {
+        let (halen_at, addr_at) = if v2 {
+            (off + 11, off + 12)
+        } else {
+            (off + 5, off + 6)
+        };
+        if ed.out.get(halen_at) == Some(&6) {
+            self.mac_at(ed, addr_at);
+            ed.zero(addr_at + 6, addr_at + 8);
+        } else {
+            ed.zero(addr_at, addr_at + 8);
+        }
+    }
+
+    /// NFLOG TLVs (little-endian length and type, 4-byte aligned): the hardware address and
+    /// header get pseudonyms, the log prefix, uid, gid and conntrack data are zeroed, and so
+    /// is any attribute not known to be free of identity.
+    fn rewrite_nflog(&mut self, ed: &mut Edits<'_>, off: usize, end: usize) {
+        let mut at = off + 4;
+        for _ in 0..64 {
+            let (Some(l), Some(t)) = (ed.get::<2>(at), ed.get::<2>(at + 2)) else {
+                break;
+            };
+            let len = usize::from(u16::from_le_bytes(l));
+            let ty = u16::from_le_bytes(t) & 0x7fff;
+            if ty == 9 {
+                return; // the payload: its value is the packet, dissected next
+            }
+            if len < 4 || at + len > end {
+                break;
+            }
+            let (v, v_end) = (at + 4, at + len);
+            match ty {
+                // Packet header, timestamp, interfaces, sequence numbers, hardware type and
+                // length: no identity.
+                1 | 3..=7 | 12 | 13 | 15 | 17 => {}
+                // Hardware address: u16 length, padding, 8 address bytes.
+                8 if ed.get::<2>(v) == Some([0, 6]) => {
+                    self.mac_at(ed, v + 4);
+                    ed.zero(v + 10, v_end);
+                }
+                // Hardware header: an Ethernet header's two addresses.
+                16 if len >= 4 + 14 => {
+                    self.mac_at(ed, v);
+                    self.mac_at(ed, v + 6);
+                    ed.zero(v + 14, v_end);
+                }
+                _ => ed.zero(v, v_end),
+            }
+            at += (len + 3) & !3;
+        }
+        ed.zero(at, end);
+    }
+
+    /// IPv4 options carry addresses (record route, timestamps, source routes): zeroed
+    /// (end-of-options, a valid header).
+    fn rewrite_ipv4(&mut self, ed: &mut Edits<'_>, off: usize, end: usize) {
+        self.addr4_at(ed, off + 12);
+        self.addr4_at(ed, off + 16);
+        ed.zero(off + 20, end);
+    }
+
+    /// IPv6 and its extension headers: hop-by-hop, destination and mobility options and
+    /// routing headers carry addresses (home address, segments): their bodies are zeroed
+    /// (options: one PadN; segments: `::`); a fragment header is kept.
+    /// Returns where the extension chain ends (the dissector's header length is the fixed
+    /// 40 bytes; the chain lies between it and the next layer).
+    fn rewrite_ipv6(&mut self, ed: &mut Edits<'_>, off: usize, end: usize) -> usize {
+        self.addr6_at(ed, off + 8);
+        self.addr6_at(ed, off + 24);
+        let mut nxt = ed.out.get(off + 6).copied().unwrap_or(59);
+        let mut at = off + 40;
+        for _ in 0..16 {
+            if at >= end {
+                break;
+            }
+            let len = match nxt {
+                44 => 8,
+                0 | 43 | 60 | 135 => usize::from(ed.out.get(at + 1).copied().unwrap_or(0)) * 8 + 8,
+                // AH and ESP are layers of their own (IPsec), as is every transport.
+                _ => break,
+            };
+            match nxt {
+                // The options become one PadN (a valid, empty options area).
+                0 | 60 => {
+                    let n = len - 2;
+                    ed.zero(at + 2, (at + len).min(end));
+                    if n >= 2 && at + 4 <= end {
+                        ed.put(at + 2, &[1, (n - 2) as u8]);
+                    }
+                }
+                135 => ed.zero(at + 2, (at + len).min(end)),
+                43 => ed.zero(at + 4, (at + len).min(end)),
+                _ => {}
+            }
+            nxt = ed.out.get(at).copied().unwrap_or(59);
+            at += len;
+        }
+        at.min(end)
+    }
+
+    /// ICMPv4: a redirect's gateway and a router advertisement's addresses get pseudonyms.
+    /// Returns (bytes of the message understood, whether what follows is payload).
+    fn rewrite_icmp(
+        &mut self,
+        ed: &mut Edits<'_>,
+        off: usize,
+        len: usize,
+        ty: u8,
+    ) -> (usize, bool) {
+        match ty {
+            // Echo, timestamp, information, address mask: the rest is echo data.
+            0 | 8 | 13 | 14 | 15 | 16 | 17 | 18 => (8, true),
+            // Errors: the quoted packet follows as layers of its own.
+            3 | 4 | 11 | 12 => (8, false),
+            5 => {
+                self.addr4_at(ed, off + 4);
+                (8, false)
+            }
+            // Router advertisement: the router addresses; what follows them (Mobile IP
+            // extensions with care-of addresses) is not kept.
+            9 => {
+                let n = usize::from(ed.out.get(off + 4).copied().unwrap_or(0));
+                let size = usize::from(ed.out.get(off + 5).copied().unwrap_or(2)).max(2) * 4;
+                for k in 0..n {
+                    let at = off + 8 + k * size;
+                    if at + 4 > off + len {
+                        break;
+                    }
+                    self.addr4_at(ed, at);
+                }
+                ((8 + n * size).min(len), false)
+            }
+            _ => (4, false),
+        }
+    }
+
+    /// ICMPv6: neighbour discovery and multicast listener messages rewritten whole (MLDv2
+    /// source lists included). Returns (bytes understood, whether what follows is payload).
+    fn rewrite_icmpv6(
+        &mut self,
+        ed: &mut Edits<'_>,
+        off: usize,
+        len: usize,
+        ty: u8,
+    ) -> (usize, bool) {
+        let end = off + len;
+        match ty {
+            1..=4 => (8, false),
+            128 | 129 => (8, true),
+            130..=132 => {
+                self.addr6_at(ed, off + 8);
+                // MLDv2 query: number of sources, then the sources.
+                if ty == 130 && len >= 28 {
+                    let n =
+                        usize::from(u16::from_be_bytes(ed.get::<2>(off + 26).unwrap_or([0, 0])));
+                    for k in 0..n {
+                        let at = off + 28 + k * 16;
+                        if at + 16 > end {
+                            break;
+                        }
+                        self.addr6_at(ed, at);
+                    }
+                }
+                (len, false)
+            }
+            133..=137 => {
+                self.rewrite_nd(ed, off, end, ty);
+                (len, false)
+            }
+            143 => {
+                let n = usize::from(u16::from_be_bytes(ed.get::<2>(off + 6).unwrap_or([0, 0])));
+                let mut at = off + 8;
+                for _ in 0..n.min(1024) {
+                    let Some([_, aux, ns0, ns1]) = ed.get::<4>(at) else {
+                        break;
+                    };
+                    let ns = usize::from(u16::from_be_bytes([ns0, ns1]));
+                    self.addr6_at(ed, at + 4);
+                    for k in 0..ns {
+                        let a = at + 20 + k * 16;
+                        if a + 16 > end {
+                            break;
+                        }
+                        self.addr6_at(ed, a);
+                    }
+                    let next = at + 20 + ns * 16 + usize::from(aux) * 4;
+                    ed.zero(at + 20 + ns * 16, next.min(end));
+                    at = next;
+                    if at >= end {
+                        break;
+                    }
+                }
+                ed.zero(at, end);
+                (len, false)
+            }
+            _ => (4, false),
+        }
+    }
+
+    /// IGMP: group addresses (multicast, kept) and IGMPv3 source lists (pseudonyms).
+    fn rewrite_igmp(&mut self, ed: &mut Edits<'_>, off: usize, len: usize) -> usize {
+        let end = off + len;
+        let ty = ed.out.get(off).copied().unwrap_or(0);
+        match ty {
+            0x11 if len >= 12 => {
+                self.addr4_at(ed, off + 4);
+                let n = usize::from(u16::from_be_bytes(ed.get::<2>(off + 10).unwrap_or([0, 0])));
+                for k in 0..n {
+                    let at = off + 12 + k * 4;
+                    if at + 4 > end {
+                        break;
+                    }
+                    self.addr4_at(ed, at);
+                }
+            }
+            0x22 => {
+                let n = usize::from(u16::from_be_bytes(ed.get::<2>(off + 6).unwrap_or([0, 0])));
+                let mut at = off + 8;
+                for _ in 0..n.min(1024) {
+                    let Some([_, aux, ns0, ns1]) = ed.get::<4>(at) else {
+                        break;
+                    };
+                    let ns = usize::from(u16::from_be_bytes([ns0, ns1]));
+                    self.addr4_at(ed, at + 4);
+                    for k in 0..ns {
+                        let a = at + 8 + k * 4;
+                        if a + 4 > end {
+                            break;
+                        }
+                        self.addr4_at(ed, a);
+                    }
+                    let next = at + 8 + ns * 4 + usize::from(aux) * 4;
+                    ed.zero(at + 8 + ns * 4, next.min(end));
+                    at = next;
+                    if at >= end {
+                        break;
+                    }
+                }
+                ed.zero(at, end);
+            }
+            _ => {
+                self.addr4_at(ed, off + 4);
+                ed.zero(off + 8, end);
+            }
+        }
+        len
+    }
+
+    /// TCP options: the known ones kept (MSS, window scale, SACK, time stamps); any other
+    /// option's body is zeroed (MPTCP's ADD_ADDR carries addresses, others cookies).
+    fn rewrite_tcp_options(ed: &mut Edits<'_>, off: usize, end: usize) {
+        let mut at = off + 20;
+        for _ in 0..40 {
+            let Some(&kind) = ed.out.get(at) else { break };
+            match kind {
+                0 => {
+                    ed.zero(at + 1, end);
+                    break;
+                }
+                1 => at += 1,
+                _ => {
+                    let len = usize::from(ed.out.get(at + 1).copied().unwrap_or(0));
+                    if len < 2 || at + len > end {
+                        ed.zero(at, end);
+                        break;
+                    }
+                    if !matches!(kind, 2 | 3 | 4 | 5 | 8) {
+                        ed.zero(at + 2, at + len);
+                    }
+                    at += len;
+                }
+            }
+            if at >= end {
+                break;
+            }
+        }
+    }
+
+    /// Teredo: the origin indication's client address (obfuscated, RFC 4380 5.1.1) gets a
+    /// pseudonym; an authentication header's client id and value are zeroed.
+    fn rewrite_teredo(&mut self, ed: &mut Edits<'_>, off: usize, end: usize) {
+        let mut at = off;
+        if ed.get::<2>(at) == Some([0, 1]) {
+            let id = usize::from(ed.out.get(at + 2).copied().unwrap_or(0));
+            let au = usize::from(ed.out.get(at + 3).copied().unwrap_or(0));
+            ed.zero(at + 4, (at + 4 + id + au).min(end));
+            at += 4 + id + au + 9;
+        }
+        if ed.get::<2>(at) == Some([0, 0]) && at + 8 <= end {
+            if let Some(o) = ed.get::<4>(at + 4) {
+                let real = o.map(|b| !b);
+                let n = self.ipv4(real).map(|b| !b);
+                ed.put(at + 4, &n);
+            }
+        }
+    }
+
+    /// DHCP (payload kept): client, "your", server and relay addresses, the client hardware
+    /// address, and the address options get pseudonyms; server and file names, host and
+    /// domain names, client and vendor identifiers and every option not known to be free of
+    /// identity are zeroed.
+    fn rewrite_dhcp(&mut self, ed: &mut Edits<'_>, off: usize, end: usize) {
+        for at in [off + 12, off + 16, off + 20, off + 24] {
+            self.addr4_at(ed, at);
+        }
+        let (htype, hlen) = (ed.out.get(off + 1).copied(), ed.out.get(off + 2).copied());
+        if htype == Some(1) && hlen == Some(6) {
+            self.mac_at(ed, off + 28);
+            ed.zero(off + 34, off + 44);
+        } else {
+            ed.zero(off + 28, off + 44);
+        }
+        ed.zero(off + 44, (off + 236).min(end));
+        if ed.get::<4>(off + 236) != Some([99, 130, 83, 99]) {
+            ed.zero(off + 236, end);
+            return;
+        }
+        let mut at = off + 240;
+        for _ in 0..255 {
+            let Some(&code) = ed.out.get(at) else { break };
+            match code {
+                0 => {
+                    at += 1;
+                    continue;
+                }
+                255 => {
+                    ed.zero(at + 1, end);
+                    return;
+                }
+                _ => {}
+            }
+            let len = usize::from(ed.out.get(at + 1).copied().unwrap_or(0));
+            let (v, v_end) = (at + 2, at + 2 + len);
+            if v_end > end {
+                break;
+            }
+            match code {
+                // Addresses (router, DNS/NTP/… servers, requested address, server id).
+                3..=11 | 28 | 32 | 41 | 42 | 44 | 45 | 48 | 49 | 50 | 54 | 65 | 69..=76 => {
+                    let mut a = v;
+                    while a + 4 <= v_end {
+                        self.addr4_at(ed, a);
+                        a += 4;
+                    }
+                }
+                // Client identifier: type 1 (Ethernet) and a MAC.
+                61 if len == 7 && ed.out.get(v) == Some(&1) => self.mac_at(ed, v + 1),
+                // Mask, times, sizes, message type, parameter list, flags: no identity.
+                1 | 2 | 13 | 19..=27 | 35..=39 | 46 | 51..=53 | 55 | 57..=59 | 80 | 108 | 116 => {}
+                _ => ed.zero(v, v_end),
+            }
+            at = v_end;
+        }
+        ed.zero(at, end);
+    }
+
+    /// The packet's bytes, failing closed: every header this function understands is
+    /// rewritten (addresses replaced, checksums updated); transport payload is kept, zeroed
+    /// or cut as [`Anonymizer::payload`] says; everything else — bytes after a header it does
+    /// not know (unknown link types, protocols not dissected, a header the dissector
+    /// rejected), options and trailers it cannot vouch for — is zeroed (`Truncate`: cut),
+    /// whatever the payload mode.
     pub fn rewrite(&mut self, pkt: &Packet<'_>) -> Vec<u8> {
+        self.rewrite_with_fcs(pkt, 0)
+    }
+
+    /// [`Anonymizer::rewrite`] for a frame that ends with an `fcs`-byte frame check
+    /// sequence, which is dropped (the record keeps its original length).
+    pub fn rewrite_with_fcs(&mut self, pkt: &Packet<'_>, fcs: usize) -> Vec<u8> {
         let mut out = pkt.data.to_vec();
         let mut ed = Edits {
             out: &mut out,
             words: Vec::new(),
         };
+        // Bytes before `clear` are understood; `transport`: what follows is the payload of
+        // a transport (the payload mode applies), else it is not understood.
+        let mut clear = 0usize;
+        let mut transport = false;
+        // End of the outermost IP datagram: anything after it is trailer (padding, FCS).
+        let mut datagram_end: Option<usize> = None;
         for l in &pkt.layers {
-            match &l.data {
+            if l.off != clear {
+                break; // a gap: what follows is not vouched for
+            }
+            let whole = l.off + l.len;
+            let head = l.off + l.header_len;
+            let (understood, payload) = match &l.data {
                 Decoded::Ethernet(_) => {
-                    for at in [l.off, l.off + 6] {
-                        if let Some(m) = ed.get::<6>(at) {
-                            let n = self.mac(m);
-                            ed.put(at, &n);
-                        }
-                    }
+                    self.mac_at(&mut ed, l.off);
+                    self.mac_at(&mut ed, l.off + 6);
+                    (head, false)
+                }
+                Decoded::Llc(_)
+                | Decoded::Vlan(_)
+                | Decoded::Null(_)
+                | Decoded::Ppp(_)
+                | Decoded::Mpls(_)
+                | Decoded::Gre(_)
+                | Decoded::Vxlan(_)
+                | Decoded::Pppoe(_) => (head, false),
+                Decoded::Sll(s) => {
+                    self.rewrite_sll(&mut ed, l.off, s.v2);
+                    (head, false)
+                }
+                Decoded::Nflog(_) => {
+                    self.rewrite_nflog(&mut ed, l.off, head);
+                    (head, false)
                 }
                 Decoded::Arp(a) => {
                     let (hl, pl) = (
@@ -247,66 +688,90 @@ impl Anonymizer {
                     );
                     if hl == 6 && pl == 4 {
                         for (at, is_mac) in [(8, true), (14, false), (18, true), (24, false)] {
-                            let at = l.off + at;
                             if is_mac {
-                                if let Some(m) = ed.get::<6>(at) {
-                                    let n = self.mac(m);
-                                    ed.put(at, &n);
-                                }
-                            } else if let Some(m) = ed.get::<4>(at) {
-                                let n = self.ipv4(m);
-                                ed.put(at, &n);
+                                self.mac_at(&mut ed, l.off + at);
+                            } else {
+                                self.addr4_at(&mut ed, l.off + at);
                             }
                         }
+                        (l.off + 28, false)
+                    } else {
+                        (l.off + 8, false)
                     }
                 }
-                Decoded::Ipv4(_) => {
-                    for at in [l.off + 12, l.off + 16] {
-                        if let Some(m) = ed.get::<4>(at) {
-                            let n = self.ipv4(m);
-                            ed.put(at, &n);
-                        }
-                    }
+                Decoded::Ipv4(ip) => {
+                    self.rewrite_ipv4(&mut ed, l.off, head);
+                    datagram_end.get_or_insert(whole);
+                    // A fragment carries part of a transport's bytes (the first one its
+                    // header, which holds no address).
+                    let frag = ip.mf() || ip.frag_offset() != 0;
+                    (head, frag && matches!(ip.proto(), 6 | 17))
                 }
                 Decoded::Ipv6(_) => {
-                    for at in [l.off + 8, l.off + 24] {
-                        if let Some(m) = ed.get::<16>(at) {
-                            let n = self.ipv6(m);
-                            ed.put(at, &n);
-                        }
+                    let chain = self.rewrite_ipv6(&mut ed, l.off, whole);
+                    datagram_end.get_or_insert(whole);
+                    (chain.max(head), false)
+                }
+                Decoded::Icmp(m) => {
+                    let (n, p) = if m.in_error {
+                        (8, false)
+                    } else {
+                        self.rewrite_icmp(&mut ed, l.off, l.len, m.icmp_type())
+                    };
+                    (l.off + n, p)
+                }
+                Decoded::Icmpv6(m) => {
+                    let (n, p) = if m.in_error {
+                        (8, false)
+                    } else {
+                        self.rewrite_icmpv6(&mut ed, l.off, l.len, m.icmp_type())
+                    };
+                    (l.off + n, p)
+                }
+                Decoded::Igmp(_) => (l.off + self.rewrite_igmp(&mut ed, l.off, l.len), false),
+                Decoded::Tcp(_) => {
+                    Self::rewrite_tcp_options(&mut ed, l.off, head);
+                    (head, true)
+                }
+                Decoded::Udp(_) => (head, true),
+                Decoded::Shim(sh) => {
+                    match sh.kind {
+                        ShimKind::Teredo => self.rewrite_teredo(&mut ed, l.off, head),
+                        // Geneve options (metadata of the overlay) are not kept.
+                        ShimKind::Geneve => ed.zero(l.off + 8, head),
+                        ShimKind::LispData => {}
                     }
+                    (head, false)
                 }
-                Decoded::Icmpv6(m) if !m.in_error => {
-                    self.rewrite_nd(&mut ed, l.off, l.off + l.len, m.icmp_type())
+                // ESP is encrypted payload; AH authenticates it.
+                Decoded::Ipsec(_) => (head, true),
+                // Application data: the payload of the transport before it (the payload
+                // mode decides), or bytes nothing understood (zeroed). DHCP kept in clear
+                // is rewritten.
+                Decoded::Dhcp(_) => {
+                    if transport && self.payload == Payload::Keep {
+                        self.rewrite_dhcp(&mut ed, l.off, whole);
+                    }
+                    break;
                 }
-                _ => {}
+                Decoded::Dns(_) | Decoded::Http(_) | Decoded::Tls(_) | Decoded::Data(_) => break,
+            };
+            clear = understood;
+            transport = payload;
+            if understood < head {
+                break;
             }
         }
-        // Payload: after the innermost transport header (ICMP: after its first 8 bytes, so
-        // echo data and neighbour-discovery contents go too), else after the innermost IP
-        // header (fragments, protocols not dissected).
-        let payload_at = pkt.layers.iter().rev().find_map(|l| match &l.data {
-            Decoded::Tcp(_) | Decoded::Udp(_) => Some(l.off + l.header_len),
-            Decoded::Icmp(_) | Decoded::Icmpv6(_) => Some(l.off + 8.min(l.header_len)),
-            Decoded::Ipv4(_) | Decoded::Ipv6(_) => Some(l.off + l.header_len),
-            _ => None,
-        });
+        let end = datagram_end.unwrap_or(ed.out.len()).min(ed.out.len());
         let mut cut = None;
-        if let Some(p) = payload_at {
-            match self.payload {
-                Payload::Keep => {}
-                Payload::Zero => {
-                    let end = ed.out.len();
-                    let mut at = p;
-                    while at < end {
-                        let n = (end - at).min(2);
-                        ed.put(at, [0u8; 2].get(..n).unwrap_or(&[]));
-                        at += n;
-                    }
-                }
-                Payload::Truncate => cut = Some(p),
-            }
+        match (transport, self.payload) {
+            // Cut: everything after the headers goes, trailer included.
+            (_, Payload::Truncate) => cut = Some(clear.min(end)),
+            (true, Payload::Keep) => {}
+            _ => ed.zero(clear, end),
         }
+        // Trailer after the datagram (Ethernet padding, an FCS): never kept.
+        ed.zero(end, ed.out.len());
         // A first IPv4 fragment holds the transport header, undissected: its checksum covers
         // the pseudo-header addresses that changed.
         if let Some(l) = pkt.layers.last() {
@@ -347,7 +812,7 @@ impl Anonymizer {
                     }
                     (l.off + 6, (l.off, l.off + l.len), true)
                 }
-                Decoded::Icmp(_) => (l.off + 2, (l.off, l.off + l.len), false),
+                Decoded::Icmp(_) | Decoded::Igmp(_) => (l.off + 2, (l.off, l.off + l.len), false),
                 Decoded::Icmpv6(_) => (l.off + 2, (l.off, l.off + l.len), true),
                 _ => continue,
             };
@@ -362,8 +827,13 @@ impl Anonymizer {
                 matches!(l.data, Decoded::Udp(_)),
             );
         }
-        if let Some(c) = cut {
-            out.truncate(c);
+        let fcs_at = if fcs > 0 && end + fcs <= out.len() {
+            Some(out.len() - fcs)
+        } else {
+            None
+        };
+        if let Some(c) = cut.or(fcs_at) {
+            out.truncate(c.min(fcs_at.unwrap_or(usize::MAX)));
         }
         out
     }
@@ -378,6 +848,17 @@ struct Edits<'o> {
 impl Edits<'_> {
     fn get<const N: usize>(&self, at: usize) -> Option<[u8; N]> {
         self.out.get(at..at + N)?.try_into().ok()
+    }
+
+    /// Zeroes `from..to` (clamped to the packet), recording the changed words.
+    fn zero(&mut self, from: usize, to: usize) {
+        let to = to.min(self.out.len());
+        let mut at = from;
+        while at < to {
+            let n = (to - at).min(2);
+            self.put(at, [0u8; 2].get(..n).unwrap_or(&[]));
+            at += n;
+        }
     }
 
     fn word(&self, at: usize) -> u16 {

@@ -48,7 +48,15 @@ impl<W: Write> Exporter<W> {
     ///
     /// # Errors
     /// Any error of `out`.
-    pub fn anonymized(out: W, comments: Vec<String>, anon: Anonymizer) -> io::Result<Self> {
+    /// The section says only that it is an anonymised export and how payloads were
+    /// treated: no origin file name or hash, no filter text (either could identify).
+    pub fn anonymized(out: W, anon: Anonymizer) -> io::Result<Self> {
+        let mode = match anon.payload {
+            crate::export::Payload::Keep => "kept",
+            crate::export::Payload::Zero => "zeroed",
+            crate::export::Payload::Truncate => "cut",
+        };
+        let comments = vec![format!("anonymized export by paircap (payloads {mode})")];
         let mut e = Exporter::new(out, comments)?;
         e.anon = Some(anon);
         Ok(e)
@@ -90,7 +98,13 @@ impl<W: Write> Exporter<W> {
             Some(a) => {
                 let pkt =
                     crate::dissect::dissect(rec, 0, crate::dissect::DissectOptions::default());
-                let data = a.rewrite(&pkt);
+                // A frame check sequence is dropped (it would no longer match).
+                let fcs = info
+                    .interfaces
+                    .get(idx)
+                    .and_then(|i| i.fcs_len)
+                    .map_or(0, usize::from);
+                let data = a.rewrite_with_fcs(&pkt, fcs);
                 let opts = EpbOptions {
                     flags: rec.flags,
                     drop_count: rec.drop_count,

@@ -338,7 +338,8 @@ pub struct Interface {
     pub hardware: Option<String>,
     /// `if_speed` in bits per second.
     pub speed: Option<u64>,
-    /// `if_fcslen`.
+    /// Bytes of frame check sequence at the end of each frame (`if_fcslen`, which is in
+    /// bits, or the FCS bits of a pcap header's link type).
     pub fcs_len: Option<u8>,
     /// Time stamp resolution.
     pub tsresol: TsResolution,

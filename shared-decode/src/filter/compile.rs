@@ -82,7 +82,7 @@ enum Cmp {
     Key(Op, Key),
     /// A substring search prepared once per filter (memchr's Two-Way/SIMD searcher:
     /// linear in the haystack whatever the needle; a naive scan is O(n·m) on crafted bytes).
-    Contains(memchr::memmem::Finder<'static>),
+    Contains(Box<memchr::memmem::Finder<'static>>),
     Matches(regex::bytes::Regex),
     In(Box<[(Key, Option<Key>)]>),
     Nonzero,
@@ -616,8 +616,10 @@ fn node(e: &Expr, plan: &mut Plan) -> Node {
                 ),
                 (Op::Matches, Rhs::Const(Const::Regex(p))) => Cmp::Matches(p.re.clone()),
                 (Op::Contains, Rhs::Const(c)) => match key(c) {
-                    Key::Bytes(b) => Cmp::Contains(memchr::memmem::Finder::new(&b).into_owned()),
-                    _ => Cmp::Contains(memchr::memmem::Finder::new(&[]).into_owned()),
+                    Key::Bytes(b) => {
+                        Cmp::Contains(Box::new(memchr::memmem::Finder::new(&b).into_owned()))
+                    }
+                    _ => Cmp::Contains(Box::new(memchr::memmem::Finder::new(&[]).into_owned())),
                 },
                 (op, Rhs::Field(r)) => Cmp::Field(*op, access(r, Some(*op), plan), r.slice),
                 (op, Rhs::Const(c)) => Cmp::Key(*op, key(c)),

@@ -103,7 +103,7 @@ fn shared() -> &'static foldhash::SharedSeed {
 #[cfg(not(target_family = "wasm"))]
 fn os_seed() -> u64 {
     // RandomState's keys come from the OS (getrandom(2) on Linux).
-    std::collections::hash_map::RandomState::new().hash_one(0x7061_6972_6361_70u64)
+    std::collections::hash_map::RandomState::new().hash_one(0x0070_6169_7263_6170_u64)
 }
 
 #[cfg(target_family = "wasm")]

@@ -720,7 +720,8 @@ pub fn share_dialog(p: &BarProps) -> Html {
 pub fn export_dialog(p: &BarProps) -> Html {
     let s = &p.state;
     let anon = use_state(|| false);
-    let payload = use_state(|| 0u8);
+    // Payloads zeroed unless the user chooses otherwise.
+    let payload = use_state(|| 1u8);
     let close = p.ctl.dispatch.reform(|_: MouseEvent| Action::ToggleExport);
     let go = {
         let (send, d, anon, payload) = (
@@ -737,15 +738,13 @@ pub fn export_dialog(p: &BarProps) -> Html {
                 .trim_end_matches(".pcapng")
                 .trim_end_matches(".pcap")
                 .to_string();
+            // An anonymized export names no origin (neither the file nor its SHA-256):
+            // the worker writes its own fixed comment.
             let mut comments = Vec::new();
-            let origin = sha
-                .as_ref()
-                .map_or(String::new(), |h| format!(" (sha256 {h})"));
-            if *anon {
-                comments.push(format!(
-                    "anonymized export by the paircap viewer of a capture{origin}"
-                ));
-            } else {
+            if !*anon {
+                let origin = sha
+                    .as_ref()
+                    .map_or(String::new(), |h| format!(" (sha256 {h})"));
                 comments.push(format!(
                     "exported by the paircap viewer from {name}{origin}"
                 ));
@@ -800,7 +799,7 @@ pub fn export_dialog(p: &BarProps) -> Html {
                             <option value="2" selected={*payload == 2}>{ "cut off after the headers" }</option>
                         </select>
                     </label>
-                    <p class="fine">{ "The secret behind the pseudonyms stays in this page: every export from it maps addresses the same way, so an anonymized source and target still compare exactly. Addresses inside payloads (DNS answers, HTTP) are only removed with zeroed or cut payloads." }</p>
+                    <p class="fine">{ "The secret behind the pseudonyms stays in this page: every export from it maps addresses the same way, so an anonymized source and target still compare exactly. With payloads kept, application data (DNS names, TLS server names, HTTP headers) stays readable; bytes after a header paircap does not understand are always zeroed." }</p>
                 }
                 <div class="buttons">
                     <button onclick={go} data-testid="export-download">{ "Download pcapng" }</button>

@@ -909,11 +909,12 @@ async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, pay
     let made = match secret {
         Some(k) => {
             let p = match payload {
-                1 => Payload::Zero,
+                0 => Payload::Keep,
                 2 => Payload::Truncate,
-                _ => Payload::Keep,
+                _ => Payload::Zero,
             };
-            Exporter::anonymized(Vec::new(), comments, Anonymizer::new(&k, p))
+            // The page's comments (file name, SHA-256, filter) are not written.
+            Exporter::anonymized(Vec::new(), Anonymizer::new(&k, p))
         }
         None => Exporter::new(Vec::new(), comments),
     };

@@ -410,7 +410,11 @@ fn idb(block: &[u8], e: Endian, info: &mut CaptureInfo) -> Result<(), FileErrorK
             IF_HARDWARE => iface.hardware = Some(opt_str(v)),
             IF_FILTER => iface.filter = v.get(1..).map(opt_str),
             IF_SPEED => iface.speed = opt_u64(v, e),
-            IF_FCSLEN => iface.fcs_len = v.first().copied(),
+            // In bits per the specification (32 for Ethernet); a writer that put bytes
+            // (2 or 4) is read as meaning bytes.
+            IF_FCSLEN => {
+                iface.fcs_len = v.first().map(|&b| if b > 4 { b / 8 } else { b });
+            }
             IF_TSRESOL => {
                 if let Some(r) = v.first().and_then(|&b| TsResolution::from_raw(b)) {
                     iface.tsresol = r;
