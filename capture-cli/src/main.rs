@@ -17,6 +17,7 @@ mod savefile;
 mod signals;
 mod tz;
 mod view;
+mod viewroute;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};

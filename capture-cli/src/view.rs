@@ -14,6 +14,7 @@
 //! slots are taken, the connection that has waited longest for a request is closed so a new
 //! one is served.
 
+use crate::viewroute::{Gate, Route, COOKIE};
 use crate::ViewArgs;
 use anyhow::{Context, Result};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -37,8 +38,6 @@ const HEAD_DEADLINE: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_secs(30);
 /// A response write that makes no progress this long ends the connection.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// The session cookie's name.
-const COOKIE: &str = "paircap_view";
 /// Security headers on every response: the page's CSP as a header (with `frame-ancestors`,
 /// which a `<meta>` cannot set), no framing, no cross-origin reads.
 const SECURITY_HEADERS: &str = "Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\nX-Frame-Options: DENY\r\nCross-Origin-Resource-Policy: same-origin\r\nCross-Origin-Opener-Policy: same-origin\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n";
@@ -50,17 +49,9 @@ enum Item {
 }
 
 struct Site {
-    /// The session cookie's value.
-    token: String,
-    /// The one-time login code (taken by its first use).
-    login: std::sync::Mutex<Option<String>>,
-    port: u16,
+    /// Who may ask (secrets, port): decides each request.
+    gate: Gate,
     files: Vec<(String, PathBuf)>,
-}
-
-/// Constant-time equality (the secrets are the only thing compared this way).
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |x, (p, q)| x | (p ^ q)) == 0
 }
 
 impl Site {
@@ -79,66 +70,6 @@ impl Site {
             .iter()
             .find(|(p, _)| *p == rest)
             .map(|(p, b)| Item::Asset(b, mime(p)))
-    }
-
-    /// `Host` must name this server on loopback (a DNS-rebinding page sends its own name).
-    fn host_ok(&self, host: Option<&[u8]>) -> bool {
-        let Some(h) = host else { return false };
-        let p = self.port;
-        [
-            format!("127.0.0.1:{p}"),
-            format!("localhost:{p}"),
-            format!("[::1]:{p}"),
-        ]
-        .iter()
-        .any(|x| x.as_bytes().eq_ignore_ascii_case(h))
-    }
-
-    /// A request from another origin (a page elsewhere using this server) is refused.
-    fn same_origin(&self, origin: Option<&[u8]>, fetch_site: Option<&[u8]>) -> bool {
-        if let Some(s) = fetch_site {
-            if !(s == b"same-origin" || s == b"none") {
-                return false;
-            }
-        }
-        match origin {
-            None => true,
-            Some(o) => {
-                let p = self.port;
-                [
-                    format!("http://127.0.0.1:{p}"),
-                    format!("http://localhost:{p}"),
-                    format!("http://[::1]:{p}"),
-                ]
-                .iter()
-                .any(|x| x.as_bytes().eq_ignore_ascii_case(o))
-            }
-        }
-    }
-
-    fn has_cookie(&self, cookies: &[&[u8]]) -> bool {
-        cookies.iter().any(|line| {
-            line.split(|&b| b == b';').any(|kv| {
-                let kv = kv.trim_ascii();
-                kv.strip_prefix(COOKIE.as_bytes())
-                    .and_then(|r| r.strip_prefix(b"="))
-                    .is_some_and(|v| same(v, self.token.as_bytes()))
-            })
-        })
-    }
-
-    /// Takes the login code if this is it (once).
-    fn take_login(&self, code: &str) -> bool {
-        let Ok(mut g) = self.login.lock() else {
-            return false;
-        };
-        match g.as_deref() {
-            Some(c) if same(c.as_bytes(), code.as_bytes()) => {
-                *g = None;
-                true
-            }
-            _ => false,
-        }
     }
 }
 
@@ -209,9 +140,11 @@ pub fn run(a: &ViewArgs) -> Result<ExitCode> {
     let port = listener.local_addr()?.port();
     let code = token()?;
     let site = Arc::new(Site {
-        token: token()?,
-        login: std::sync::Mutex::new(Some(code.clone())),
-        port,
+        gate: Gate {
+            token: token()?,
+            login: std::sync::Mutex::new(Some(code.clone())),
+            port,
+        },
         files,
     });
     let mut url = format!("http://127.0.0.1:{port}/login?code={code}");
@@ -381,80 +314,22 @@ fn serve(site: &Site, stream: TcpStream, conns: &Conns, id: u64) -> std::io::Res
             return Ok(());
         };
         conns.waiting(id, false);
-        if head.len() > MAX_HEAD {
-            return respond(
-                &mut out,
-                431,
-                "text/plain",
-                b"request head too large",
-                false,
-            );
-        }
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut req = httparse::Request::new(&mut headers);
-        let (method, path) = match req.parse(&head) {
-            Ok(httparse::Status::Complete(_)) => (req.method.unwrap_or(""), req.path.unwrap_or("")),
-            _ => return respond(&mut out, 400, "text/plain", b"bad request", false),
-        };
-        let header = |name: &str| {
-            req.headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case(name))
-                .map(|h| h.value)
-        };
-        if !site.host_ok(header("host")) {
-            return respond(&mut out, 403, "text/plain", b"wrong Host", false);
-        }
-        if !site.same_origin(header("origin"), header("sec-fetch-site")) {
-            return respond(&mut out, 403, "text/plain", b"cross-origin request", false);
-        }
-        let has_body = req.headers.iter().any(|h| {
-            (h.name.eq_ignore_ascii_case("content-length") && h.value != b"0")
-                || h.name.eq_ignore_ascii_case("transfer-encoding")
-        });
-        if has_body || !(method == "GET" || method == "HEAD") {
-            // Nothing is ever uploaded to this server.
-            return respond(&mut out, 405, "text/plain", b"only GET", false);
-        }
-        let head_only = method == "HEAD";
-        if let Some(q) = path.strip_prefix("/login?") {
-            let code = q
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("code="))
-                .unwrap_or("");
-            if !site.take_login(code) {
-                return respond(
-                    &mut out,
-                    403,
-                    "text/plain",
-                    b"this login link was used already (or is wrong): restart paircap view for a new one",
-                    false,
-                );
+        let (path, head_only) = match site.gate.route(&head, MAX_HEAD) {
+            Route::Refuse(code, text) => {
+                return respond(&mut out, code, "text/plain", text.as_bytes(), false)
             }
-            // The cookie, and the page without the code (the fragment carries over).
-            write!(
-                out,
-                "HTTP/1.1 303 See Other\r\nLocation: /\r\nSet-Cookie: {COOKIE}={}; Path=/; HttpOnly; SameSite=Strict\r\nContent-Length: 0\r\n{SECURITY_HEADERS}\r\n",
-                site.token
-            )?;
-            out.flush()?;
-            continue;
-        }
-        let cookies: Vec<&[u8]> = req
-            .headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case("cookie"))
-            .map(|h| h.value)
-            .collect();
-        if !site.has_cookie(&cookies) {
-            return respond(
-                &mut out,
-                403,
-                "text/plain",
-                b"not logged in: open the link paircap view printed",
-                false,
-            );
-        }
+            Route::Login => {
+                // The cookie, and the page without the code (the fragment carries over).
+                write!(
+                    out,
+                    "HTTP/1.1 303 See Other\r\nLocation: /\r\nSet-Cookie: {COOKIE}={}; Path=/; HttpOnly; SameSite=Strict\r\nContent-Length: 0\r\n{SECURITY_HEADERS}\r\n",
+                    site.gate.token
+                )?;
+                out.flush()?;
+                continue;
+            }
+            Route::Serve { path, head_only } => (path, head_only),
+        };
         match site.lookup(path) {
             Some(Item::Asset(bytes, mime)) => {
                 if head_only {
