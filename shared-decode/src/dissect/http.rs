@@ -298,7 +298,8 @@ impl<'a> Http<'a> {
             sink,
             if self.request { &REQUEST } else { &RESPONSE },
             Value::Bool(true),
-            Span::new(off, line_len + 2),
+            // The line's CRLF, when the segment holds it (a cut capture may end mid-line).
+            Span::new(off, (line_len + 2).min(self.data.len())),
             "{}\\r\\n",
             h.first_line
         );

@@ -179,6 +179,13 @@ fn severity_title(s: Severity) -> &'static str {
 pub fn tree(pkt: &Packet<'_>) -> Vec<Node> {
     let mut b = TreeBuilder::default();
     pkt.emit(&mut b);
+    // Spans end at the captured bytes: a field whose header says it is longer (a capture
+    // cut by its snap length, a lying length field) covers what is there.
+    let len = u32::try_from(pkt.data.len()).unwrap_or(u32::MAX);
+    for n in &mut b.nodes {
+        n.span.off = n.span.off.min(len);
+        n.span.len = n.span.len.min(len - n.span.off);
+    }
     if let Some(e) = &pkt.stop {
         b.nodes.push(Node {
             depth: 0,
