@@ -815,6 +815,8 @@ fn link_banner(state: &State, ctl: &Ctl) -> Html {
     let (class, text) = match &state.link_status {
         LinkStatus::None => return Html::default(),
         LinkStatus::Waiting => ("link-banner", format!("This link shows a view of {}. Open the file to see it — the link holds no packets.", files.join(" and "))),
+        LinkStatus::Applied if state.link_filter_pending.is_some() => ("link-banner", "View from the link restored but for its filter, which waits for you; checking the file's SHA-256…".to_string()),
+        LinkStatus::Verified if state.link_filter_pending.is_some() => ("link-banner ok", "View from the link restored but for its filter, which waits for you. The file's SHA-256 matches the link.".to_string()),
         LinkStatus::Applied => ("link-banner", "View from the link applied; checking the file's SHA-256…".to_string()),
         LinkStatus::Verified => ("link-banner ok", "View from the link applied. The file's SHA-256 matches the link.".to_string()),
         LinkStatus::Mismatch(m) => ("link-banner warn", format!("Not the file this link was made with: {m}.")),
