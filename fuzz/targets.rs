@@ -19,8 +19,11 @@ use shared_decode::{filter, Decoder};
 #[path = "../capture-cli/src/viewroute.rs"]
 mod viewroute;
 
-/// The names of the targets (one directory each under `fuzz/corpus/`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A target: its name (its corpus is `fuzz/corpus/<name>/`) and its body.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Every target.
+pub const TARGETS: &[Target] = &[
     ("read", read),
     ("decode", decode),
     ("filter", filter_text),
@@ -49,7 +52,12 @@ impl std::io::Read for Chunked<'_> {
 type Rec = (Vec<u8>, Option<i128>, u32, u32);
 
 fn own(r: &Record<'_>) -> Rec {
-    (r.data.to_vec(), r.ts.map(|t| t.as_nanos()), r.interface, r.orig_len)
+    (
+        r.data.to_vec(),
+        r.ts.map(|t| t.as_nanos()),
+        r.interface,
+        r.orig_len,
+    )
 }
 
 /// File readers: the slice reader and the streaming reader (fed 1..=256 bytes per read)
@@ -87,7 +95,9 @@ pub fn read(data: &[u8]) {
 }
 
 /// Link types the dissectors know (and one they do not).
-const LINKS: &[u16] = &[1, 0, 12, 101, 108, 113, 228, 229, 239, 276, 9, 105, 127, 9999];
+const LINKS: &[u16] = &[
+    1, 0, 12, 101, 108, 113, 228, 229, 239, 276, 9, 105, 127, 9999,
+];
 
 fn frame(data: &[u8]) -> Option<Record<'_>> {
     let (&l, rest) = data.split_first()?;
@@ -254,7 +264,11 @@ pub fn view_request(data: &[u8]) {
             data.windows(11).any(|w| w == b"0ne71mec0de"),
             "logged in without the code"
         );
-        assert_ne!(g.route(data, 16 << 10), viewroute::Route::Login, "the code worked twice");
+        assert_ne!(
+            g.route(data, 16 << 10),
+            viewroute::Route::Login,
+            "the code worked twice"
+        );
     }
     if let viewroute::Route::Serve { .. } = first {
         assert!(

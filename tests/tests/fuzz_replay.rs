@@ -43,7 +43,9 @@ fn seed_corpora() {
             std::fs::write(dir.join(format!("seed-{i:05}")), x).unwrap();
         }
     };
-    const LINKS: &[u16] = &[1, 0, 12, 101, 108, 113, 228, 229, 239, 276, 9, 105, 127, 9999];
+    const LINKS: &[u16] = &[
+        1, 0, 12, 101, 108, 113, 228, 229, 239, 276, 9, 105, 127, 9999,
+    ];
     let corpus = paircap_tests::corpus_dir();
     let mut files: Vec<_> = std::fs::read_dir(&corpus)
         .unwrap()
