@@ -233,7 +233,13 @@ impl ViewLink {
                     let (a, b) = v
                         .split_once(',')
                         .ok_or_else(|| LinkError(format!("bad layout {v:?}")))?;
-                    let p = |x: &str| x.parse::<f64>().ok().filter(|x| x.is_finite());
+                    // Whole percents, as links are written (a round trip keeps the link).
+                    let p = |x: &str| {
+                        x.parse::<f64>()
+                            .ok()
+                            .filter(|x| x.is_finite())
+                            .map(|x| x.round().clamp(0.0, 100.0))
+                    };
                     l.layout = Some((p(a).unwrap_or(55.0), p(b).unwrap_or(50.0)));
                 }
                 "o" => l.clock_offset_ms = v.parse::<f64>().ok().filter(|x| x.is_finite()),
