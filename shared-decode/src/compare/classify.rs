@@ -448,6 +448,7 @@ pub(crate) fn build(
                     s_ts: a.ts_ns,
                     r: x.r,
                     flow: k as u32,
+                    hop: x.ttl_delta.signum() as i8,
                 });
             }
         }
@@ -494,6 +495,11 @@ pub(crate) fn build(
             s_ts: a.ts_ns,
             r: b.ts_ns.saturating_sub(a.ts_ns),
             flow: if f == NONE { n_flows as u32 } else { f },
+            hop: if a.is_ip() && b.is_ip() {
+                (i16::from(a.ttl) - i16::from(b.ttl)).signum() as i8
+            } else {
+                0
+            },
         });
         if !(a.is_ip() && b.is_ip()) {
             continue;

@@ -42,6 +42,9 @@ pub(crate) struct Sample {
     pub r: i64,
     /// Source flow: conversation * 2 + direction.
     pub flow: u32,
+    /// Which way the TTL says the packet went: +1 source to target (the target saw a lower
+    /// TTL), -1 target to source, 0 no router between or not IP.
+    pub hop: i8,
 }
 
 pub(crate) struct ClockResult {
@@ -168,7 +171,32 @@ pub(crate) fn estimate(
         let lo = high_envelope(&mut down);
         // Tolerance for time-stamp resolution (microsecond files) on near-zero delays.
         const TOL: i64 = 20_000;
+        // Crossed envelopes with a router between the captures: when the TTLs say the
+        // "down" packets really went target to source (and the "up" ones the other way),
+        // the traffic is two-way whatever the time stamps suggest — with a path of a few
+        // microseconds, offloads' time stamps (a super-segment stamped at its first byte
+        // at one end and its last at the other) can cross the envelopes by tens of µs.
+        let ttl_two_way = two_way_possible && {
+            let (mut agree, mut against) = (0u64, 0u64);
+            for s in samples.iter() {
+                match (cls(s), s.hop) {
+                    (1, 1) | (2, -1) => agree += 1,
+                    (1, -1) | (2, 1) => against += 1,
+                    _ => {}
+                }
+            }
+            let down_ttl = samples
+                .iter()
+                .filter(|s| cls(s) == 2 && s.hop == -1)
+                .count();
+            down_ttl >= 3 && agree >= 9 * against.max(1)
+        };
         match (lo, hi) {
+            (Some(lo), Some(hi)) if lo > hi.saturating_add(TOL) && ttl_two_way => {
+                clock.method = ClockMethod::TwoWay;
+                clock.offset_ns = lo / 2 + hi / 2 + (lo % 2 + hi % 2) / 2;
+                clock.uncertainty_ns = (lo.saturating_sub(hi) / 2).max(0);
+            }
             (Some(lo), Some(hi)) if lo <= hi.saturating_add(TOL) => {
                 clock.method = ClockMethod::TwoWay;
                 let mid = lo / 2 + hi / 2 + (lo % 2 + hi % 2) / 2;
@@ -341,5 +369,45 @@ fn fit_drift(
         slope
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A path of a few µs whose offload time stamps cross the envelopes: the TTLs decide.
+    #[test]
+    fn crossed_envelopes_are_two_way_when_the_ttls_say_so() {
+        let mk = |hop_up: i8, hop_down: i8| -> Vec<Sample> {
+            let mut v = Vec::new();
+            for i in 0..50i64 {
+                // Up (source first): +3..+60 µs, one super-segment stamped 40 µs early.
+                let r = if i == 7 { -40_000 } else { 3_000 + i * 1_000 };
+                v.push(Sample {
+                    s_ts: i * 1_000_000,
+                    r,
+                    flow: 0,
+                    hop: hop_up,
+                });
+                // Down (target first): -3..-60 µs, one stamped 30 µs late.
+                let r = if i == 9 { 30_000 } else { -3_000 - i * 1_000 };
+                v.push(Sample {
+                    s_ts: i * 1_000_000 + 500_000,
+                    r,
+                    flow: 1,
+                    hop: hop_down,
+                });
+            }
+            v
+        };
+        let opts = Options::default();
+        let r = estimate(&mut mk(1, -1), 3, 0, &opts);
+        assert_eq!(r.clock.method, ClockMethod::TwoWay);
+        assert!(r.clock.offset_ns.abs() <= 40_000, "{}", r.clock.offset_ns);
+        assert_eq!(r.flow_dir[1], Direction::TargetToSource);
+        // The same time stamps, every TTL saying source first: one-way.
+        let r = estimate(&mut mk(1, 1), 3, 0, &opts);
+        assert_eq!(r.clock.method, ClockMethod::OneWay);
     }
 }
