@@ -405,7 +405,7 @@ mod tests {
         let r = estimate(&mut mk(1, -1), 3, 0, &opts);
         assert_eq!(r.clock.method, ClockMethod::TwoWay);
         assert!(r.clock.offset_ns.abs() <= 40_000, "{}", r.clock.offset_ns);
-        assert_eq!(r.flow_dir[1], Direction::TargetToSource);
+        assert_eq!(r.flow_dir.get(1), Some(&Direction::TargetToSource));
         // The same time stamps, every TTL saying source first: one-way.
         let r = estimate(&mut mk(1, 1), 3, 0, &opts);
         assert_eq!(r.clock.method, ClockMethod::OneWay);
