@@ -102,6 +102,27 @@ const CASES: &[Case] = &[
         pcapng: false,
     },
     Case {
+        // Jitter as large as the path's delay: the two directions' delays overlap, and
+        // only the TTLs say which way each flow went.
+        name: "both ways: jitter 2 ms, 2% loss, duplication",
+        seed: 41,
+        n: 30_000,
+        args: &[
+            "--jitter",
+            "2",
+            "--loss",
+            "0.02",
+            "--dup-rate",
+            "0.005",
+            "--reorder-rate",
+            "0.002",
+        ],
+        offset_s: 3.2,
+        skew_ppm: 0.0,
+        inject: 0,
+        pcapng: false,
+    },
+    Case {
         name: "both ways: target clock 150 ppm slow, an hour ahead, ISN shift",
         seed: 15,
         n: 30_000,
