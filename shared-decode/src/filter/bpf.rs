@@ -303,18 +303,19 @@ fn named_const(w: &str) -> Option<u64> {
     })
 }
 
-/// A number in libpcap's forms: decimal, `0x` hex, leading-zero octal.
+/// A number in libpcap's forms: decimal, `0x` hex, leading-zero octal; 32 bits at most
+/// (libpcap's numbers are `bpf_u_int32`).
 fn number(w: &str) -> Option<u64> {
-    if let Some(h) = w.strip_prefix("0x").or_else(|| w.strip_prefix("0X")) {
-        return u64::from_str_radix(h, 16).ok();
-    }
-    if w.len() > 1 && w.starts_with('0') {
-        return u64::from_str_radix(w.get(1..)?, 8).ok();
-    }
-    if !w.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    w.parse().ok()
+    let n = if let Some(h) = w.strip_prefix("0x").or_else(|| w.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok()
+    } else if w.len() > 1 && w.starts_with('0') {
+        u64::from_str_radix(w.get(1..)?, 8).ok()
+    } else if !w.bytes().all(|b| b.is_ascii_digit()) {
+        None
+    } else {
+        w.parse().ok()
+    };
+    n.filter(|&n| n <= u64::from(u32::MAX))
 }
 
 /// Service names tcpdump users type most (tcpdump reads /etc/services; this is a fixed list).
