@@ -831,6 +831,17 @@ impl Bpf {
                 };
                 let proto = if w == "vlan" { "vlan" } else { w.as_str() };
                 if let Some(n) = self.peek_word().and_then(number) {
+                    // libpcap's limits: a 12-bit VLAN id, a 20-bit label, a 16-bit session.
+                    let max: u64 = match w.as_str() {
+                        "vlan" => 4095,
+                        "mpls" => 0xf_ffff,
+                        _ => 0xffff,
+                    };
+                    if n > max {
+                        return Err(
+                            self.err_here(format!("{w} {n} is greater than the maximum {max}"))
+                        );
+                    }
                     self.pos += 1;
                     return int_eq(field, n);
                 }
@@ -1397,6 +1408,11 @@ mod tests {
         assert_eq!(t("vlan"), "vlan");
         assert_eq!(t("rarp"), "arp.opcode in {3, 4}");
         assert_eq!(t("greater 100"), "frame.len >= 100");
+        // libpcap's limits (found by fuzzing: these translated to filters that then failed).
+        assert!(translate("greater 6666666666666669000").is_err());
+        assert!(translate("vlan 5000").is_err());
+        assert!(translate("pppoes 02222220").is_err());
+        assert_eq!(t("vlan 4095"), "vlan.id == 4095");
         assert_eq!(t("less 60"), "frame.len <= 60");
         assert_eq!(t("len > 1000"), "frame.len > 1000");
         assert_eq!(t("ip proto \\tcp"), "ip.proto == 6");
