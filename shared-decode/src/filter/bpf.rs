@@ -573,7 +573,12 @@ impl Bpf {
         self.enter()?;
         let e = self.term()?;
         self.depth -= 1;
-        Ok(Expr::not(e))
+        // `not not X` is X: a chain of negations folds to its parity, so the translation
+        // stays within the display filter's nesting limit (found by fuzzing).
+        Ok(match e {
+            Expr::Not(inner) => *inner,
+            e => Expr::not(e),
+        })
     }
 
     // --- relations ------------------------------------------------------------------
@@ -1413,6 +1418,8 @@ mod tests {
         assert!(translate("vlan 5000").is_err());
         assert!(translate("pppoes 02222220").is_err());
         assert_eq!(t("vlan 4095"), "vlan.id == 4095");
+        assert_eq!(t("not not not tcp"), t("not tcp"));
+        assert_eq!(t("! ! udp"), "udp");
         assert_eq!(t("less 60"), "frame.len <= 60");
         assert_eq!(t("len > 1000"), "frame.len > 1000");
         assert_eq!(t("ip proto \\tcp"), "ip.proto == 6");
