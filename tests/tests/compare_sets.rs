@@ -368,11 +368,23 @@ fn rotated_sets_compare_like_single_files_and_a_missing_file_is_a_gap() {
     std::fs::create_dir_all(&sset).expect("dir");
     std::fs::create_dir_all(&tset).expect("dir");
     // The source rotates every 0.5 MB, the target every 0.8 MB; both also write one file.
-    let rs = lab.capture(true, &sset.join("client.pcapng"), &["-C", "0.5"]);
-    let rt = lab.capture(false, &tset.join("server.pcapng"), &["-C", "0.8"]);
+    // A large kernel buffer: four captures of 64 KB super-segments on two cores, and the
+    // rotating ones pause at each new file; a capture drop would make the set differ from
+    // the single file for a reason that is not the set's.
+    let rs = lab.capture(
+        true,
+        &sset.join("client.pcapng"),
+        &["-C", "0.5", "-B", "65536"],
+    );
+    let rt = lab.capture(
+        false,
+        &tset.join("server.pcapng"),
+        &["-C", "0.8", "-B", "65536"],
+    );
     wait_for_file(&sset.join("client.pcapng"), Duration::from_secs(10));
     wait_for_file(&tset.join("server.pcapng"), Duration::from_secs(10));
-    let caps = lab.start_captures(&[], &[]).with(vec![rs, rt]);
+    let big = ["-B", "65536"];
+    let caps = lab.start_captures(&big, &big).with(vec![rs, rt]);
     lab.ping(20);
     lab.http(&["get:2000000", "put:1500000", "get:1000000", "put:600000"]);
     lab.udp(10);
