@@ -444,32 +444,51 @@ impl Anonymizer {
             }
             143 => {
                 let n = usize::from(u16::from_be_bytes(ed.get::<2>(off + 6).unwrap_or([0, 0])));
-                let mut at = off + 8;
-                for _ in 0..n.min(1024) {
-                    let Some([_, aux, ns0, ns1]) = ed.get::<4>(at) else {
-                        break;
-                    };
-                    let ns = usize::from(u16::from_be_bytes([ns0, ns1]));
-                    self.addr6_at(ed, at + 4);
-                    for k in 0..ns {
-                        let a = at + 20 + k * 16;
-                        if a + 16 > end {
-                            break;
-                        }
-                        self.addr6_at(ed, a);
-                    }
-                    let next = at + 20 + ns * 16 + usize::from(aux) * 4;
-                    ed.zero(at + 20 + ns * 16, next.min(end));
-                    at = next;
-                    if at >= end {
-                        break;
-                    }
-                }
-                ed.zero(at, end);
+                self.rewrite_group_records(ed, off + 8, end, n, true);
                 (len, false)
             }
             _ => (4, false),
         }
+    }
+
+    /// IGMPv3 (`v6` false) and MLDv2 reports: `n` group records from `at` — type, aux data
+    /// length (words), number of sources, the group, the sources (pseudonyms), aux data
+    /// (zeroed); whatever follows the records is zeroed.
+    fn rewrite_group_records(
+        &mut self,
+        ed: &mut Edits<'_>,
+        mut at: usize,
+        end: usize,
+        n: usize,
+        v6: bool,
+    ) {
+        let w = if v6 { 16 } else { 4 };
+        for _ in 0..n.min(1024) {
+            let Some([_, aux, ns0, ns1]) = ed.get::<4>(at) else {
+                break;
+            };
+            let ns = usize::from(u16::from_be_bytes([ns0, ns1]));
+            for k in 0..=ns {
+                // k = 0: the group; then the sources.
+                let a = at + 4 + k * w;
+                if a + w > end {
+                    break;
+                }
+                if v6 {
+                    self.addr6_at(ed, a);
+                } else {
+                    self.addr4_at(ed, a);
+                }
+            }
+            let data = at + 4 + (ns + 1) * w;
+            let next = data + usize::from(aux) * 4;
+            ed.zero(data, next.min(end));
+            at = next;
+            if at >= end {
+                break;
+            }
+        }
+        ed.zero(at, end);
     }
 
     /// IGMP: group addresses (multicast, kept) and IGMPv3 source lists (pseudonyms).
@@ -490,28 +509,7 @@ impl Anonymizer {
             }
             0x22 => {
                 let n = usize::from(u16::from_be_bytes(ed.get::<2>(off + 6).unwrap_or([0, 0])));
-                let mut at = off + 8;
-                for _ in 0..n.min(1024) {
-                    let Some([_, aux, ns0, ns1]) = ed.get::<4>(at) else {
-                        break;
-                    };
-                    let ns = usize::from(u16::from_be_bytes([ns0, ns1]));
-                    self.addr4_at(ed, at + 4);
-                    for k in 0..ns {
-                        let a = at + 8 + k * 4;
-                        if a + 4 > end {
-                            break;
-                        }
-                        self.addr4_at(ed, a);
-                    }
-                    let next = at + 8 + ns * 4 + usize::from(aux) * 4;
-                    ed.zero(at + 8 + ns * 4, next.min(end));
-                    at = next;
-                    if at >= end {
-                        break;
-                    }
-                }
-                ed.zero(at, end);
+                self.rewrite_group_records(ed, off + 8, end, n, false);
             }
             _ => {
                 self.addr4_at(ed, off + 4);
