@@ -37,14 +37,26 @@ pub enum Layer {
     Http,
     Tls,
     Dhcp,
-    Ntp,
     Data,
+    /// A protocol declared as a table row ([`crate::dissect::app`]): one file and one line in
+    /// [`crate::dissect::registry::APPS`], no variant here.
+    App(AppId),
+}
+
+/// Identity of a table-declared protocol: its filter name and its row in
+/// [`crate::dissect::registry::APPS`] (a unit test checks the two agree).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AppId {
+    /// Row in the registry (also the protocol's bit in the viewer's per-packet layer set).
+    pub slot: u8,
+    /// Wireshark's protocol filter name (`ssh`, `ntp`, ...).
+    pub name: &'static str,
 }
 
 impl Layer {
-    /// Number of layer kinds.
-    pub const COUNT: usize = 32;
-    /// Every layer kind.
+    /// Number of built-in layer kinds (table-declared protocols come after them).
+    pub const COUNT: usize = 31;
+    /// Every built-in layer kind (see [`Layer::App`] for the others).
     pub const ALL: [Layer; Layer::COUNT] = [
         Layer::Frame,
         Layer::Ethernet,
@@ -76,9 +88,47 @@ impl Layer {
         Layer::Http,
         Layer::Tls,
         Layer::Dhcp,
-        Layer::Ntp,
         Layer::Data,
     ];
+
+    /// Dense index: built-in layers in [`Layer::ALL`] order, then table-declared protocols by
+    /// registry row (the viewer keeps one bit per index and packet; at most 64).
+    pub fn index(self) -> usize {
+        match self {
+            Layer::Frame => 0,
+            Layer::Ethernet => 1,
+            Layer::Llc => 2,
+            Layer::Vlan => 3,
+            Layer::Sll => 4,
+            Layer::Sll2 => 5,
+            Layer::Null => 6,
+            Layer::Nflog => 7,
+            Layer::Arp => 8,
+            Layer::Ipv4 => 9,
+            Layer::Ipv6 => 10,
+            Layer::Icmp => 11,
+            Layer::Icmpv6 => 12,
+            Layer::Igmp => 13,
+            Layer::Tcp => 14,
+            Layer::Udp => 15,
+            Layer::Gre => 16,
+            Layer::Vxlan => 17,
+            Layer::Geneve => 18,
+            Layer::LispData => 19,
+            Layer::Teredo => 20,
+            Layer::Pppoe => 21,
+            Layer::Ppp => 22,
+            Layer::Mpls => 23,
+            Layer::Ah => 24,
+            Layer::Esp => 25,
+            Layer::Dns => 26,
+            Layer::Http => 27,
+            Layer::Tls => 28,
+            Layer::Dhcp => 29,
+            Layer::Data => 30,
+            Layer::App(id) => Layer::COUNT + usize::from(id.slot),
+        }
+    }
 
     /// Wireshark's protocol filter name (`eth`, `ip`, `tcp`, ...).
     pub fn filter_name(self) -> &'static str {
@@ -112,8 +162,8 @@ impl Layer {
             Layer::Http => "http",
             Layer::Tls => "tls",
             Layer::Dhcp => "dhcp",
-            Layer::Ntp => "ntp",
             Layer::Data => "data",
+            Layer::App(id) => id.name,
         }
     }
 }

@@ -1208,7 +1208,7 @@ pub fn decidable_on_snap(f: &Filter) -> bool {
 fn stops_headers(l: Layer) -> bool {
     !matches!(
         l,
-        Layer::Dns | Layer::Http | Layer::Tls | Layer::Dhcp | Layer::Ntp | Layer::Data
+        Layer::Dns | Layer::Http | Layer::Tls | Layer::Dhcp | Layer::Data | Layer::App(_)
     )
 }
 
@@ -1451,7 +1451,7 @@ impl Engine {
 }
 
 fn layer_bit(l: Layer) -> u64 {
-    1u64 << (l as u8 & 63)
+    1u64 << (l.index() & 63)
 }
 
 /// The layers a field can only come from (0 when it is not tied to one protocol layer:
@@ -1462,10 +1462,9 @@ fn field_layers(name: &str) -> u64 {
     if proto == "frame" || proto == "data" || proto.starts_with('_') {
         return 0;
     }
-    Layer::ALL
-        .iter()
+    shared_decode::dissect::registry::all_layers()
         .filter(|l| l.filter_name() == proto)
-        .fold(0, |m, &l| m | layer_bit(l))
+        .fold(0, |m, l| m | layer_bit(l))
 }
 
 /// Layers every matching packet must contain: a necessary condition, so packets without

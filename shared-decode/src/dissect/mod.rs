@@ -18,6 +18,7 @@
     clippy::panic
 )]
 
+pub mod app;
 pub mod arp;
 pub mod checksum;
 pub mod dhcp;
@@ -30,6 +31,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod linux;
 pub mod registry;
+pub mod ssh;
 pub mod tcp;
 pub mod tls;
 pub mod tunnel;
@@ -139,6 +141,9 @@ pub struct DissectCx {
     /// Bytes on the wire beyond what was captured (orig_len - caplen): lengths in headers are
     /// bounded by what the frame really carried, as Wireshark does.
     pub wire_extra: usize,
+    /// Source and destination port of the innermost TCP/UDP layer, while its payload is
+    /// dissected (for [`app::side_by_port`]).
+    pub ports: Option<(u16, u16)>,
 }
 
 /// The fields of an IP header that transport checksums cover.
@@ -242,6 +247,8 @@ pub enum Decoded<'a> {
     Http(http::Http<'a>),
     Tls(tls::Tls<'a>),
     Dhcp(dhcp::Dhcp<'a>),
+    /// A protocol declared as a table row ([`app`]).
+    App(app::App<'a>),
     Data(&'a [u8]),
 }
 
@@ -286,6 +293,7 @@ impl Decoded<'_> {
             Decoded::Http(_) => Layer::Http,
             Decoded::Tls(_) => Layer::Tls,
             Decoded::Dhcp(_) => Layer::Dhcp,
+            Decoded::App(a) => Layer::App(a.proto.id),
             Decoded::Data(_) => Layer::Data,
         }
     }
@@ -482,6 +490,7 @@ fn emit_layer<'a>(l: &LayerItem<'a>, cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'a
         Decoded::Http(x) => x.emit(off, sink),
         Decoded::Tls(x) => x.emit(off, sink),
         Decoded::Dhcp(x) => x.emit(off, sink),
+        Decoded::App(x) => (x.proto.emit)(x, off, cx, sink),
         Decoded::Data(d) => frame::emit_data(d, off, sink),
     }
 }
@@ -635,7 +644,7 @@ fn push<'a>(pkt: &mut Packet<'a>, off: usize, header_len: usize, len: usize, dat
 
 /// Every protocol module's field list (for [`crate::field::schema`]).
 pub fn field_lists() -> Vec<&'static [&'static FieldDef]> {
-    vec![
+    let mut lists = vec![
         frame::FIELDS,
         ethernet::FIELDS,
         linux::FIELDS,
@@ -651,5 +660,7 @@ pub fn field_lists() -> Vec<&'static [&'static FieldDef]> {
         tls::FIELDS,
         dhcp::FIELDS,
         registry::FIELDS,
-    ]
+    ];
+    lists.extend(registry::APPS.iter().map(|a| a.fields));
+    lists
 }

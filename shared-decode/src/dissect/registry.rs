@@ -1,15 +1,37 @@
 //! Which dissector handles what: data, not code (Zeek's analyzer tables, Wireshark's
-//! dissector tables). To add a protocol, write its module and add a row here.
+//! dissector tables). To add a protocol, write its file (one [`AppProtocol`] row, see
+//! [`super::app`]) and add its line to [`APPS`]; nothing else changes. The older built-in
+//! protocols still have rows in the port tables below and a [`Decoded`](super::Decoded)
+//! variant each.
 //!
 //! Port tables are consulted lower port first, then higher (Wireshark's "try low port
 //! first"); registered dissectors may decline, and then the heuristics for the transport
 //! are tried in order. Whatever nobody claims is `data`.
 
+use super::app::{AppProtocol, Handoff};
 use super::{
     arp, dhcp, dns, ethernet, http, icmp, ipv4, ipv6, linux, tcp, tls, tunnel, udp, Depth,
     DissectCx, DissectFn, DissectResult, Next,
 };
 use crate::error::Layer;
+
+/// Protocols declared as table rows, one line each. A row's place is its `id.slot`
+/// (checked by a test).
+pub static APPS: &[&AppProtocol] = &[
+    &super::ssh::PROTOCOL,
+];
+
+/// Every layer kind: the built-in ones, then the table-declared ones.
+pub fn all_layers() -> impl Iterator<Item = Layer> {
+    Layer::ALL
+        .into_iter()
+        .chain(APPS.iter().map(|a| Layer::App(a.id)))
+}
+
+/// The first table-declared protocol that `h` reaches.
+fn app_for(h: Handoff) -> Option<DissectFn> {
+    APPS.iter().find(|a| a.handles(h)).map(|a| a.dissect)
+}
 use crate::field::FieldDef;
 
 /// Link-layer types.
@@ -122,9 +144,12 @@ pub fn depth_of(n: Next) -> Depth {
 
 /// Tries the lower port's dissector, then the higher port's, then the heuristics; the first
 /// that does not decline wins (Wireshark's "try low port first").
+#[allow(clippy::too_many_arguments)]
 fn ports<'a>(
     table: &[(u16, DissectFn)],
     heuristics: &[DissectFn],
+    port: fn(u16) -> Handoff,
+    heuristic: Handoff,
     a: u16,
     b: u16,
     data: &'a [u8],
@@ -132,14 +157,17 @@ fn ports<'a>(
     cx: &mut DissectCx,
 ) -> DissectResult<'a> {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let by_port = [
-        lookup(table, lo),
-        if hi != lo { lookup(table, hi) } else { None },
-    ];
+    let by_port = |p: u16| lookup(table, p).or_else(|| app_for(port(p)));
+    let by_port = [by_port(lo), if hi != lo { by_port(hi) } else { None }];
+    let app_heuristics = APPS
+        .iter()
+        .filter(|a| a.handles(heuristic))
+        .map(|a| a.dissect);
     for f in by_port
         .into_iter()
         .flatten()
         .chain(heuristics.iter().copied())
+        .chain(app_heuristics)
     {
         // Dissectors that decline leave `cx` untouched.
         if let Some(d) = f(data, off, cx)? {
@@ -160,7 +188,7 @@ pub fn run<'a>(
     let f = match next {
         Next::Link(l) => lookup(LINK_TYPES, l.0),
         Next::Ethertype(t) => lookup(ETHERTYPES, t),
-        Next::IpProto(p) => lookup(IP_PROTOS, p),
+        Next::IpProto(p) => lookup(IP_PROTOS, p).or_else(|| app_for(Handoff::IpProto(p))),
         Next::Layer(l) => by_layer(l),
         Next::PppProto(p) => match p {
             0x0021 => Some(ipv4::dissect as DissectFn),
@@ -171,9 +199,33 @@ pub fn run<'a>(
             if cx.fragment {
                 return Ok(None);
             }
-            return ports(TCP_PORTS, TCP_HEURISTICS, a, b, data, off, cx);
+            cx.ports = Some((a, b));
+            return ports(
+                TCP_PORTS,
+                TCP_HEURISTICS,
+                Handoff::TcpPort,
+                Handoff::TcpHeuristic,
+                a,
+                b,
+                data,
+                off,
+                cx,
+            );
         }
-        Next::UdpPorts(a, b) => return ports(UDP_PORTS, UDP_HEURISTICS, a, b, data, off, cx),
+        Next::UdpPorts(a, b) => {
+            cx.ports = Some((a, b));
+            return ports(
+                UDP_PORTS,
+                UDP_HEURISTICS,
+                Handoff::UdpPort,
+                Handoff::UdpHeuristic,
+                a,
+                b,
+                data,
+                off,
+                cx,
+            );
+        }
         Next::Done => None,
     };
     match f {
@@ -214,9 +266,32 @@ pub fn proto_def(l: Layer) -> &'static FieldDef {
         Layer::Http => &http::HTTP,
         Layer::Tls => &tls::TLS,
         Layer::Dhcp => &dhcp::DHCP,
-        Layer::Ntp | Layer::Data => &super::frame::DATA,
+        Layer::Data => &super::frame::DATA,
+        Layer::App(id) => APPS
+            .get(usize::from(id.slot))
+            .map_or(&super::frame::DATA, |a| a.def),
     }
 }
 
 /// Fields defined here (none besides the protocol tables').
 pub static FIELDS: &[&FieldDef] = &[];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_rows_sit_at_their_slots_with_unique_names() {
+        for (i, a) in APPS.iter().enumerate() {
+            assert_eq!(usize::from(a.id.slot), i, "{}", a.id.name);
+            assert_eq!(a.def.name, a.id.name, "the protocol field is named as the layer");
+            assert!(
+                Layer::ALL.iter().all(|l| l.filter_name() != a.id.name),
+                "{} is also a built-in layer",
+                a.id.name
+            );
+            assert!(a.fields.iter().any(|f| std::ptr::eq(*f, a.def)));
+        }
+        assert!(all_layers().count() <= 64, "the viewer keeps 64 layer bits");
+    }
+}

@@ -21,6 +21,7 @@
 
 use crate::dissect::tunnel::ShimKind;
 use crate::dissect::{Decoded, Packet};
+use crate::dissect::app::AnonPolicy;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -752,6 +753,10 @@ impl Anonymizer {
                     }
                     break;
                 }
+                Decoded::App(a) => match a.proto.anon {
+                    AnonPolicy::AppData => break,
+                    AnonPolicy::Transport { header } => (l.off + header.min(l.len), true),
+                },
                 Decoded::Dns(_) | Decoded::Http(_) | Decoded::Tls(_) | Decoded::Data(_) => break,
             };
             clear = understood;

@@ -148,6 +148,16 @@ pub fn columns(pkt: &Packet<'_>, c: &mut Columns) {
             c.protocol.push_str("DHCP");
             d.write_info(&mut c.info);
         }
+        Decoded::App(a) => {
+            tcp_prefix(&mut c.info);
+            (a.proto.columns)(
+                a,
+                &mut crate::dissect::app::ColumnText {
+                    protocol: &mut c.protocol,
+                    info: &mut c.info,
+                },
+            );
+        }
         Decoded::Tcp(t) => {
             c.protocol.push_str("TCP");
             tcp_prefix(&mut c.info);

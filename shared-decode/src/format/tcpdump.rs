@@ -828,6 +828,19 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 self.out.push_str(": HTTP: ");
                 self.out.push_str(h.head().first_line);
             }
+            Some(Decoded::App(a)) if a.proto.tcpdump.is_some() => {
+                if let Some(f) = a.proto.tcpdump {
+                    f(
+                        a,
+                        &mut crate::dissect::app::TcpdumpText {
+                            out: self.out,
+                            payload_len: len as usize,
+                            verbose: self.p.opts.verbose,
+                            tcp: true,
+                        },
+                    );
+                }
+            }
             _ => {
                 if t.src_port() == 80 || t.dst_port() == 80 {
                     self.out.push_str(": HTTP");
@@ -880,6 +893,19 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 }
                 self.out.push_str(", length ");
                 push_u64(self.out, u.payload_len() as u64);
+            }
+            Some(Decoded::App(a)) if a.proto.tcpdump.is_some() => {
+                if let Some(f) = a.proto.tcpdump {
+                    f(
+                        a,
+                        &mut crate::dissect::app::TcpdumpText {
+                            out: self.out,
+                            payload_len: u.payload_len(),
+                            verbose: self.p.opts.verbose,
+                            tcp: false,
+                        },
+                    );
+                }
             }
             Some(Decoded::Vxlan(x)) => {
                 self.out.push_str("VXLAN, flags [I] (0x08), vni ");
