@@ -19,6 +19,8 @@ use crate::error::Layer;
 /// (checked by a test).
 pub static APPS: &[&AppProtocol] = &[
     &super::ssh::PROTOCOL,
+    &super::ntp::PROTOCOL,
+    &super::dhcpv6::PROTOCOL,
 ];
 
 /// Every layer kind: the built-in ones, then the table-declared ones.

@@ -1,0 +1,377 @@
+//! NTP (RFC 5905) on UDP port 123: the 48-byte header, NTPv4 extension fields, the key
+//! identifier and message digest. Control (mode 6) and private (mode 7) messages show their
+//! first byte only. Request/response matching (`ntp.response_in`) is not done.
+
+#![deny(clippy::indexing_slicing)]
+
+use super::app::{AnonPolicy, App, AppProtocol, ColumnText, Handoff, TcpdumpText};
+use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
+use crate::error::AppId;
+use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
+use crate::file::Timestamp;
+use crate::format::text::push_u64;
+
+/// The row.
+pub static PROTOCOL: AppProtocol = AppProtocol {
+    id: AppId {
+        slot: 1,
+        name: "ntp",
+    },
+    def: &NTP,
+    fields: FIELDS,
+    handoffs: &[Handoff::UdpPort(123)],
+    dissect,
+    emit,
+    columns,
+    tcpdump: Some(tcpdump),
+    anon: AnonPolicy::AppData,
+};
+
+const HEADER: usize = 48;
+/// Extension fields read per message (each is at least 16 bytes).
+const MAX_EXTENSIONS: usize = 64;
+
+static MODES: &[(u64, &str)] = &[
+    (0, "reserved"),
+    (1, "symmetric active"),
+    (2, "symmetric passive"),
+    (3, "client"),
+    (4, "server"),
+    (5, "broadcast"),
+    (6, "reserved for NTP control message"),
+    (7, "reserved for private use"),
+];
+
+static LEAP: &[(u64, &str)] = &[
+    (0, "no warning"),
+    (1, "last minute of the day has 61 seconds"),
+    (2, "last minute of the day has 59 seconds"),
+    (3, "unknown (clock unsynchronized)"),
+];
+
+static VERSIONS: &[(u64, &str)] = &[
+    (0, "reserved"),
+    (1, "NTP Version 1"),
+    (2, "NTP Version 2"),
+    (3, "NTP Version 3"),
+    (4, "NTP Version 4"),
+];
+
+/// `ntp`.
+pub static NTP: FieldDef = FieldDef::proto("ntp", "Network Time Protocol");
+/// `ntp.flags`.
+pub static FLAGS: FieldDef = FieldDef::new("ntp.flags", "Flags", FieldType::UInt(8), Base::Hex);
+/// `ntp.flags.li`.
+pub static LI: FieldDef =
+    FieldDef::new("ntp.flags.li", "Leap Indicator", FieldType::UInt(8), Base::Dec)
+        .masked(0xc0)
+        .named(LEAP);
+/// `ntp.flags.vn`.
+pub static VN: FieldDef =
+    FieldDef::new("ntp.flags.vn", "Version number", FieldType::UInt(8), Base::Dec)
+        .masked(0x38)
+        .named(VERSIONS);
+/// `ntp.flags.mode`.
+pub static MODE: FieldDef = FieldDef::new("ntp.flags.mode", "Mode", FieldType::UInt(8), Base::Dec)
+    .masked(0x07)
+    .named(MODES);
+/// `ntp.stratum`.
+pub static STRATUM: FieldDef = FieldDef::new(
+    "ntp.stratum",
+    "Peer Clock Stratum",
+    FieldType::UInt(8),
+    Base::Dec,
+);
+/// `ntp.ppoll`.
+pub static PPOLL: FieldDef = FieldDef::new(
+    "ntp.ppoll",
+    "Peer Polling Interval",
+    FieldType::UInt(8),
+    Base::Dec,
+);
+/// `ntp.precision` (a signed power of two, shown unsigned as tshark's field type says).
+pub static PRECISION: FieldDef = FieldDef::new(
+    "ntp.precision",
+    "Peer Clock Precision",
+    FieldType::UInt(8),
+    Base::Dec,
+);
+/// `ntp.rootdelay` (16.16 fixed point seconds, raw).
+pub static ROOTDELAY: FieldDef =
+    FieldDef::new("ntp.rootdelay", "Root Delay", FieldType::UInt(32), Base::Dec);
+/// `ntp.rootdispersion`.
+pub static ROOTDISPERSION: FieldDef = FieldDef::new(
+    "ntp.rootdispersion",
+    "Root Dispersion",
+    FieldType::UInt(32),
+    Base::Dec,
+);
+/// `ntp.refid`.
+pub static REFID: FieldDef =
+    FieldDef::new("ntp.refid", "Reference ID", FieldType::Bytes, Base::None);
+/// `ntp.reftime`.
+pub static REFTIME: FieldDef = FieldDef::new(
+    "ntp.reftime",
+    "Reference Timestamp",
+    FieldType::AbsTime,
+    Base::None,
+);
+/// `ntp.org`.
+pub static ORG: FieldDef =
+    FieldDef::new("ntp.org", "Origin Timestamp", FieldType::AbsTime, Base::None);
+/// `ntp.rec`.
+pub static REC: FieldDef =
+    FieldDef::new("ntp.rec", "Receive Timestamp", FieldType::AbsTime, Base::None);
+/// `ntp.xmt`.
+pub static XMT: FieldDef =
+    FieldDef::new("ntp.xmt", "Transmit Timestamp", FieldType::AbsTime, Base::None);
+/// `ntp.keyid`.
+pub static KEYID: FieldDef = FieldDef::new("ntp.keyid", "Key ID", FieldType::Bytes, Base::None);
+/// `ntp.mac`.
+pub static MAC: FieldDef = FieldDef::new(
+    "ntp.mac",
+    "Message Authentication Code",
+    FieldType::Bytes,
+    Base::None,
+);
+/// `ntp.ext`.
+pub static EXT: FieldDef = FieldDef::new("ntp.ext", "Extension", FieldType::None, Base::None);
+/// `ntp.ext.type`.
+pub static EXT_TYPE: FieldDef =
+    FieldDef::new("ntp.ext.type", "Field Type", FieldType::UInt(16), Base::Hex);
+/// `ntp.ext.length`.
+pub static EXT_LENGTH: FieldDef =
+    FieldDef::new("ntp.ext.length", "Length", FieldType::UInt(16), Base::Dec);
+/// `ntp.ext.value`.
+pub static EXT_VALUE: FieldDef =
+    FieldDef::new("ntp.ext.value", "Value", FieldType::Bytes, Base::None);
+
+/// Every field.
+pub static FIELDS: &[&FieldDef] = &[
+    &NTP,
+    &FLAGS,
+    &LI,
+    &VN,
+    &MODE,
+    &STRATUM,
+    &PPOLL,
+    &PRECISION,
+    &ROOTDELAY,
+    &ROOTDISPERSION,
+    &REFID,
+    &REFTIME,
+    &ORG,
+    &REC,
+    &XMT,
+    &EXT,
+    &EXT_TYPE,
+    &EXT_LENGTH,
+    &EXT_VALUE,
+    &KEYID,
+    &MAC,
+];
+
+/// Dissects an NTP message (declines what is too short for the header, or version 0/5+).
+pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectResult<'a> {
+    let Some(flags) = data.u8_at(0) else {
+        return Ok(None);
+    };
+    let (vn, mode) = ((flags >> 3) & 7, flags & 7);
+    let control = mode >= 6;
+    if !(1..=4).contains(&vn) || (!control && data.len() < HEADER) {
+        return Ok(None);
+    }
+    let side = super::app::side_by_port(_cx, 123);
+    Ok(Some(Dissected::new(
+        Decoded::App(App::new(&PROTOCOL, data, side, u32::from(flags))),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
+}
+
+/// Seconds between 1900-01-01 (NTP era 0) and 1970-01-01.
+const NTP_UNIX: i64 = 2_208_988_800;
+
+/// An NTP 64-bit timestamp as an absolute time. Like Wireshark (RFC 4330 §3), values with
+/// the top bit clear are in era 1 (from 2036-02-07).
+pub fn ntp_time(v: u64) -> Timestamp {
+    let secs = (v >> 32) as i64;
+    let frac = v & 0xffff_ffff;
+    let era = if secs & 0x8000_0000 == 0 && v != 0 {
+        1i64 << 32
+    } else {
+        0
+    };
+    Timestamp {
+        secs: secs + era - NTP_UNIX,
+        nanos: ((frac * 1_000_000_000) >> 32) as u32,
+    }
+}
+
+/// Key id and digest, and where the extension fields end (RFC 7822 §7.5: what follows the
+/// header is a MAC when 4, 20 or 24 bytes remain — a crypto-NAK, MD5, SHA-1).
+fn trailer(data: &[u8]) -> (usize, Option<(usize, usize)>) {
+    let mut p = HEADER;
+    for _ in 0..MAX_EXTENSIONS {
+        let rest = data.len().saturating_sub(p);
+        if matches!(rest, 0 | 4 | 20 | 24) || rest < 16 {
+            break;
+        }
+        let Some(len) = data.u16_at(p + 2).map(usize::from) else {
+            break;
+        };
+        if len < 16 || len % 4 != 0 || p + len > data.len() {
+            break;
+        }
+        p += len;
+    }
+    let rest = data.len().saturating_sub(p);
+    let mac = matches!(rest, 4 | 20 | 24).then_some((p, rest));
+    (p, mac)
+}
+
+fn emit<'a>(a: &App<'a>, off: usize, _cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'a>) {
+    let d = a.data;
+    let flags = a.aux as u8;
+    let (vn, mode) = ((flags >> 3) & 7, flags & 7);
+    let mode_name = MODE.value_name(u64::from(mode)).unwrap_or("unknown");
+    if sink.wants_labels() {
+        sink.open(
+            &NTP,
+            Value::None,
+            Span::new(off, d.len()),
+            Some(format_args!(
+                "Network Time Protocol (NTP Version {vn}, {mode_name})"
+            )),
+        );
+    } else {
+        sink.open(&NTP, Value::None, Span::new(off, d.len()), None);
+    }
+    let u = |v: u64| Value::UInt(v);
+    let flags_v = u64::from(flags);
+    sink.open(&FLAGS, u(flags_v), Span::new(off, 1), None);
+    sink.field(&LI, u(flags_v >> 6), Span::new(off, 1), None);
+    sink.field(&VN, u(u64::from(vn)), Span::new(off, 1), None);
+    sink.field(&MODE, u(u64::from(mode)), Span::new(off, 1), None);
+    sink.close();
+    if mode < 6 {
+        let byte = |i: usize| u64::from(d.u8_at(i).unwrap_or(0));
+        sink.field(&STRATUM, u(byte(1)), Span::new(off + 1, 1), None);
+        sink.field(&PPOLL, u(byte(2)), Span::new(off + 2, 1), None);
+        sink.field(&PRECISION, u(byte(3)), Span::new(off + 3, 1), None);
+        let word = |i: usize| u64::from(d.u32_at(i).unwrap_or(0));
+        sink.field(&ROOTDELAY, u(word(4)), Span::new(off + 4, 4), None);
+        sink.field(&ROOTDISPERSION, u(word(8)), Span::new(off + 8, 4), None);
+        if let Some(r) = d.get(12..16) {
+            sink.field(&REFID, Value::Bytes(r), Span::new(off + 12, 4), None);
+        }
+        for (i, def) in [&REFTIME, &ORG, &REC, &XMT].into_iter().enumerate() {
+            let at = 16 + 8 * i;
+            let v = d.arr::<8>(at).map_or(0, u64::from_be_bytes);
+            if v == 0 && sink.wants_labels() {
+                let label = format_args!("{}: NULL", def.label);
+                sink.field(def, Value::Time(ntp_time(0)), Span::new(off + at, 8), Some(label));
+            } else {
+                sink.field(def, Value::Time(ntp_time(v)), Span::new(off + at, 8), None);
+            }
+        }
+        let (ext_end, mac) = trailer(d);
+        let mut p = HEADER;
+        // Bounded: `trailer` walked the same fields.
+        while p < ext_end {
+            let (Some(t), Some(len)) = (d.u16_at(p), d.u16_at(p + 2)) else {
+                break;
+            };
+            let len = usize::from(len).max(4);
+            sink.open(&EXT, Value::None, Span::new(off + p, len), None);
+            sink.field(&EXT_TYPE, u(u64::from(t)), Span::new(off + p, 2), None);
+            sink.field(&EXT_LENGTH, u(len as u64), Span::new(off + p + 2, 2), None);
+            if let Some(v) = d.get(p + 4..p + len) {
+                sink.field(&EXT_VALUE, Value::Bytes(v), Span::new(off + p + 4, len - 4), None);
+            }
+            sink.close();
+            p += len;
+        }
+        if let Some((at, n)) = mac {
+            if let Some(k) = d.get(at..at + 4) {
+                sink.field(&KEYID, Value::Bytes(k), Span::new(off + at, 4), None);
+            }
+            if let Some(m) = d.get(at + 4..at + n).filter(|m| !m.is_empty()) {
+                sink.field(&MAC, Value::Bytes(m), Span::new(off + at + 4, m.len()), None);
+            }
+        }
+    }
+    sink.close();
+}
+
+fn columns(a: &App<'_>, c: &mut ColumnText<'_>) {
+    let flags = a.aux as u8;
+    let mode = flags & 7;
+    c.protocol.push_str("NTP");
+    c.info.push_str("NTP Version ");
+    push_u64(c.info, u64::from((flags >> 3) & 7));
+    c.info.push_str(", ");
+    c.info
+        .push_str(MODE.value_name(u64::from(mode)).unwrap_or("unknown"));
+}
+
+fn tcpdump(a: &App<'_>, t: &mut TcpdumpText<'_>) {
+    let flags = a.aux as u8;
+    t.out.push_str("NTPv");
+    push_u64(t.out, u64::from((flags >> 3) & 7));
+    t.out.push_str(", ");
+    // tcpdump's `ntp_mode_values`.
+    t.out.push_str(match flags & 7 {
+        0 => "unspecified",
+        1 => "symmetric active",
+        2 => "symmetric passive",
+        3 => "Client",
+        4 => "Server",
+        5 => "Broadcast",
+        6 => "Control Message",
+        _ => "Reserved",
+    });
+    t.out.push_str(", length ");
+    push_u64(t.out, t.payload_len as u64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eras_follow_rfc_4330() {
+        // 2017-06-19 14:12:09 UTC, era 0.
+        assert_eq!(ntp_time(0xdcf1_f1b9u64 << 32).secs, 1_497_881_529);
+        // Top bit clear: era 1 (after 2036).
+        assert!(ntp_time(0x0000_0001u64 << 32).secs > 2_085_978_496);
+    }
+
+    #[test]
+    fn trailer_tells_mac_from_extensions() {
+        let mut d = vec![0x23u8; HEADER];
+        assert_eq!(trailer(&d), (HEADER, None));
+        d.extend([0u8; 24]);
+        assert_eq!(trailer(&d), (HEADER, Some((HEADER, 24))));
+        // A 16-byte extension field, then a 20-byte MAC.
+        let mut e = vec![0x23u8; HEADER];
+        e.extend([0x01, 0x04, 0x00, 0x10]);
+        e.extend([0u8; 12]);
+        e.extend([0u8; 20]);
+        assert_eq!(trailer(&e), (HEADER + 16, Some((HEADER + 16, 20))));
+        // A length that runs past the end stops the walk.
+        let mut f = vec![0x23u8; HEADER];
+        f.extend([0x01, 0x04, 0xff, 0xf0]);
+        f.extend([0u8; 40]);
+        assert_eq!(trailer(&f).0, HEADER);
+    }
+
+    #[test]
+    fn short_or_versionless_datagrams_are_declined() {
+        let mut cx = DissectCx::default();
+        assert!(dissect(&[0x23; 47], 0, &mut cx).unwrap().is_none());
+        assert!(dissect(&[0x03; 48], 0, &mut cx).unwrap().is_none());
+        assert!(dissect(&[0x23; 48], 0, &mut cx).unwrap().is_some());
+    }
+}
