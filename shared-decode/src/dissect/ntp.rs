@@ -343,7 +343,7 @@ mod tests {
     #[test]
     fn eras_follow_rfc_4330() {
         // 2017-06-19 14:12:09 UTC, era 0.
-        assert_eq!(ntp_time(0xdcf1_f1b9u64 << 32).secs, 1_497_881_529);
+        assert_eq!(ntp_time(0xdcf2_5a39u64 << 32).secs, 1_497_881_529);
         // Top bit clear: era 1 (after 2036).
         assert!(ntp_time(0x0000_0001u64 << 32).secs > 2_085_978_496);
     }
