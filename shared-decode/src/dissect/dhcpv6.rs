@@ -102,25 +102,85 @@ macro_rules! def {
 /// `dhcpv6`.
 pub static DHCPV6: FieldDef = FieldDef::proto("dhcpv6", "DHCPv6");
 /// `dhcpv6.msgtype`.
-pub static MSGTYPE: FieldDef =
-    FieldDef::new("dhcpv6.msgtype", "Message type", FieldType::UInt(8), Base::Dec)
-        .named(MSG_TYPES);
-def!(HOPCOUNT, "dhcpv6.hopcount", "Hopcount", FieldType::UInt(8), Base::Dec);
-def!(XID, "dhcpv6.xid", "Transaction ID", FieldType::UInt(24), Base::Hex);
-def!(LINKADDR, "dhcpv6.linkaddr", "Link address", FieldType::Ipv6, Base::None);
-def!(PEERADDR, "dhcpv6.peeraddr", "Peer address", FieldType::Ipv6, Base::None);
+pub static MSGTYPE: FieldDef = FieldDef::new(
+    "dhcpv6.msgtype",
+    "Message type",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.named(MSG_TYPES);
+def!(
+    HOPCOUNT,
+    "dhcpv6.hopcount",
+    "Hopcount",
+    FieldType::UInt(8),
+    Base::Dec
+);
+def!(
+    XID,
+    "dhcpv6.xid",
+    "Transaction ID",
+    FieldType::UInt(24),
+    Base::Hex
+);
+def!(
+    LINKADDR,
+    "dhcpv6.linkaddr",
+    "Link address",
+    FieldType::Ipv6,
+    Base::None
+);
+def!(
+    PEERADDR,
+    "dhcpv6.peeraddr",
+    "Peer address",
+    FieldType::Ipv6,
+    Base::None
+);
 /// `dhcpv6.option.type`.
-pub static OPTION_TYPE: FieldDef =
-    FieldDef::new("dhcpv6.option.type", "Option", FieldType::UInt(16), Base::Dec)
-        .named(OPTION_TYPES);
-def!(OPTION_LENGTH, "dhcpv6.option.length", "Length", FieldType::UInt(16), Base::Dec);
-def!(DUID_BYTES, "dhcpv6.duid.bytes", "DUID", FieldType::Bytes, Base::None);
+pub static OPTION_TYPE: FieldDef = FieldDef::new(
+    "dhcpv6.option.type",
+    "Option",
+    FieldType::UInt(16),
+    Base::Dec,
+)
+.named(OPTION_TYPES);
+def!(
+    OPTION_LENGTH,
+    "dhcpv6.option.length",
+    "Length",
+    FieldType::UInt(16),
+    Base::Dec
+);
+def!(
+    DUID_BYTES,
+    "dhcpv6.duid.bytes",
+    "DUID",
+    FieldType::Bytes,
+    Base::None
+);
 /// `dhcpv6.duid.type`.
-pub static DUID_TYPE: FieldDef =
-    FieldDef::new("dhcpv6.duid.type", "DUID Type", FieldType::UInt(16), Base::Dec)
-        .named(DUID_TYPES);
-def!(LLT_HWTYPE, "dhcpv6.duidllt.hwtype", "Hardware type", FieldType::UInt(16), Base::Dec);
-def!(LLT_TIME, "dhcpv6.duidllt.time", "DUID Time", FieldType::AbsTime, Base::None);
+pub static DUID_TYPE: FieldDef = FieldDef::new(
+    "dhcpv6.duid.type",
+    "DUID Type",
+    FieldType::UInt(16),
+    Base::Dec,
+)
+.named(DUID_TYPES);
+def!(
+    LLT_HWTYPE,
+    "dhcpv6.duidllt.hwtype",
+    "Hardware type",
+    FieldType::UInt(16),
+    Base::Dec
+);
+def!(
+    LLT_TIME,
+    "dhcpv6.duidllt.time",
+    "DUID Time",
+    FieldType::AbsTime,
+    Base::None
+);
 def!(
     LLT_ADDR,
     "dhcpv6.duidllt.link_layer_addr",
@@ -128,7 +188,13 @@ def!(
     FieldType::Str,
     Base::None
 );
-def!(LL_HWTYPE, "dhcpv6.duidll.hwtype", "Hardware type", FieldType::UInt(16), Base::Dec);
+def!(
+    LL_HWTYPE,
+    "dhcpv6.duidll.hwtype",
+    "Hardware type",
+    FieldType::UInt(16),
+    Base::Dec
+);
 def!(
     LL_ADDR,
     "dhcpv6.duidll.link_layer_addr",
@@ -136,18 +202,84 @@ def!(
     FieldType::Str,
     Base::None
 );
-def!(EN_ENTERPRISE, "dhcpv6.duiden.enterprise", "Enterprise ID", FieldType::UInt(32), Base::Dec);
-def!(EN_IDENTIFIER, "dhcpv6.duiden.identifier", "Identifier", FieldType::Bytes, Base::None);
+def!(
+    EN_ENTERPRISE,
+    "dhcpv6.duiden.enterprise",
+    "Enterprise ID",
+    FieldType::UInt(32),
+    Base::Dec
+);
+def!(
+    EN_IDENTIFIER,
+    "dhcpv6.duiden.identifier",
+    "Identifier",
+    FieldType::Bytes,
+    Base::None
+);
 def!(IAID, "dhcpv6.iaid", "IAID", FieldType::Str, Base::None);
-def!(IAID_T1, "dhcpv6.iaid.t1", "T1", FieldType::UInt(32), Base::Dec);
-def!(IAID_T2, "dhcpv6.iaid.t2", "T2", FieldType::UInt(32), Base::Dec);
-def!(IAADDR_IP, "dhcpv6.iaaddr.ip", "IPv6 address", FieldType::Ipv6, Base::None);
-def!(IAADDR_PREF, "dhcpv6.iaaddr.pref_lifetime", "Preferred lifetime", FieldType::UInt(32), Base::Dec);
-def!(IAADDR_VALID, "dhcpv6.iaaddr.valid_lifetime", "Valid lifetime", FieldType::UInt(32), Base::Dec);
-def!(IAPREFIX_PREF, "dhcpv6.iaprefix.pref_lifetime", "Preferred lifetime", FieldType::UInt(32), Base::Dec);
-def!(IAPREFIX_VALID, "dhcpv6.iaprefix.valid_lifetime", "Valid lifetime", FieldType::UInt(32), Base::Dec);
-def!(IAPREFIX_LEN, "dhcpv6.iaprefix.pref_len", "Prefix length", FieldType::UInt(8), Base::Dec);
-def!(IAPREFIX_ADDR, "dhcpv6.iaprefix.pref_addr", "Prefix address", FieldType::Ipv6, Base::None);
+def!(
+    IAID_T1,
+    "dhcpv6.iaid.t1",
+    "T1",
+    FieldType::UInt(32),
+    Base::Dec
+);
+def!(
+    IAID_T2,
+    "dhcpv6.iaid.t2",
+    "T2",
+    FieldType::UInt(32),
+    Base::Dec
+);
+def!(
+    IAADDR_IP,
+    "dhcpv6.iaaddr.ip",
+    "IPv6 address",
+    FieldType::Ipv6,
+    Base::None
+);
+def!(
+    IAADDR_PREF,
+    "dhcpv6.iaaddr.pref_lifetime",
+    "Preferred lifetime",
+    FieldType::UInt(32),
+    Base::Dec
+);
+def!(
+    IAADDR_VALID,
+    "dhcpv6.iaaddr.valid_lifetime",
+    "Valid lifetime",
+    FieldType::UInt(32),
+    Base::Dec
+);
+def!(
+    IAPREFIX_PREF,
+    "dhcpv6.iaprefix.pref_lifetime",
+    "Preferred lifetime",
+    FieldType::UInt(32),
+    Base::Dec
+);
+def!(
+    IAPREFIX_VALID,
+    "dhcpv6.iaprefix.valid_lifetime",
+    "Valid lifetime",
+    FieldType::UInt(32),
+    Base::Dec
+);
+def!(
+    IAPREFIX_LEN,
+    "dhcpv6.iaprefix.pref_len",
+    "Prefix length",
+    FieldType::UInt(8),
+    Base::Dec
+);
+def!(
+    IAPREFIX_ADDR,
+    "dhcpv6.iaprefix.pref_addr",
+    "Prefix address",
+    FieldType::Ipv6,
+    Base::None
+);
 /// `dhcpv6.requested_option_code`.
 pub static REQUESTED: FieldDef = FieldDef::new(
     "dhcpv6.requested_option_code",
@@ -156,15 +288,69 @@ pub static REQUESTED: FieldDef = FieldDef::new(
     Base::Dec,
 )
 .named(OPTION_TYPES);
-def!(PREFERENCE, "dhcpv6.option_preference", "Pref-value", FieldType::UInt(8), Base::Dec);
-def!(ELAPSED, "dhcpv6.elapsed_time", "Elapsed time", FieldType::UInt(16), Base::Dec);
-def!(STATUS_CODE, "dhcpv6.status_code", "Status Code", FieldType::UInt(16), Base::Dec);
-def!(STATUS_MSG, "dhcpv6.status_msg", "Status Message", FieldType::Str, Base::None);
-def!(UNICAST, "dhcpv6.unicast", "IPv6 address", FieldType::Ipv6, Base::None);
-def!(INTERFACE_ID, "dhcpv6.interface_id", "Interface-ID", FieldType::Bytes, Base::None);
-def!(RECONF_MSG, "dhcpv6.reconf_msg", "Reconfigure message type", FieldType::UInt(8), Base::Dec);
-def!(DNS_SERVER, "dhcpv6.dns_server", "DNS server address", FieldType::Ipv6, Base::None);
-def!(SEARCH_ENTRY, "dhcpv6.search_list_entry", "List entry", FieldType::Str, Base::None);
+def!(
+    PREFERENCE,
+    "dhcpv6.option_preference",
+    "Pref-value",
+    FieldType::UInt(8),
+    Base::Dec
+);
+def!(
+    ELAPSED,
+    "dhcpv6.elapsed_time",
+    "Elapsed time",
+    FieldType::UInt(16),
+    Base::Dec
+);
+def!(
+    STATUS_CODE,
+    "dhcpv6.status_code",
+    "Status Code",
+    FieldType::UInt(16),
+    Base::Dec
+);
+def!(
+    STATUS_MSG,
+    "dhcpv6.status_msg",
+    "Status Message",
+    FieldType::Str,
+    Base::None
+);
+def!(
+    UNICAST,
+    "dhcpv6.unicast",
+    "IPv6 address",
+    FieldType::Ipv6,
+    Base::None
+);
+def!(
+    INTERFACE_ID,
+    "dhcpv6.interface_id",
+    "Interface-ID",
+    FieldType::Bytes,
+    Base::None
+);
+def!(
+    RECONF_MSG,
+    "dhcpv6.reconf_msg",
+    "Reconfigure message type",
+    FieldType::UInt(8),
+    Base::Dec
+);
+def!(
+    DNS_SERVER,
+    "dhcpv6.dns_server",
+    "DNS server address",
+    FieldType::Ipv6,
+    Base::None
+);
+def!(
+    SEARCH_ENTRY,
+    "dhcpv6.search_list_entry",
+    "List entry",
+    FieldType::Str,
+    Base::None
+);
 
 /// Every field.
 pub static FIELDS: &[&FieldDef] = &[
@@ -268,7 +454,12 @@ fn emit_message<'a>(d: &'a [u8], off: usize, depth: usize, sink: &mut dyn Sink<'
         34
     } else {
         if let Some(x) = d.u32_at(0) {
-            sink.field(&XID, u(u64::from(x & 0xff_ffff)), Span::new(off + 1, 3), None);
+            sink.field(
+                &XID,
+                u(u64::from(x & 0xff_ffff)),
+                Span::new(off + 1, 3),
+                None,
+            );
         }
         4
     };
@@ -280,7 +471,12 @@ fn emit_options<'a>(d: &'a [u8], start: usize, off: usize, depth: usize, sink: &
     for (code, v, at) in options(d, start) {
         let o = off + at;
         let vo = o + 4;
-        sink.open(&OPTION_TYPE, u(u64::from(code)), Span::new(o, 4 + v.len()), None);
+        sink.open(
+            &OPTION_TYPE,
+            u(u64::from(code)),
+            Span::new(o, 4 + v.len()),
+            None,
+        );
         sink.field(&OPTION_LENGTH, u(v.len() as u64), Span::new(o + 2, 2), None);
         match code {
             1 | 2 => emit_duid(v, vo, sink),
@@ -373,13 +569,23 @@ fn emit_options<'a>(d: &'a [u8], start: usize, off: usize, depth: usize, sink: &
             23 => {
                 for (i, _) in v.chunks_exact(16).enumerate() {
                     if let Some(ip) = ipv6(v, 16 * i) {
-                        sink.field(&DNS_SERVER, Value::Ipv6(ip), Span::new(vo + 16 * i, 16), None);
+                        sink.field(
+                            &DNS_SERVER,
+                            Value::Ipv6(ip),
+                            Span::new(vo + 16 * i, 16),
+                            None,
+                        );
                     }
                 }
             }
             24 => {
                 for (name, at, len) in domain_list(v) {
-                    sink.field(&SEARCH_ENTRY, Value::Str(name.into()), Span::new(vo + at, len), None);
+                    sink.field(
+                        &SEARCH_ENTRY,
+                        Value::Str(name.into()),
+                        Span::new(vo + at, len),
+                        None,
+                    );
                 }
             }
             _ => {}
@@ -418,21 +624,36 @@ fn emit_duid<'a>(v: &'a [u8], vo: usize, sink: &mut dyn Sink<'a>) {
                 };
                 sink.field(&LLT_TIME, Value::Time(ts), Span::new(vo + 4, 4), None);
                 let a = v.get(8..).unwrap_or(&[]);
-                sink.field(&LLT_ADDR, Value::Str(mac(a).into()), Span::new(vo + 8, a.len()), None);
+                sink.field(
+                    &LLT_ADDR,
+                    Value::Str(mac(a).into()),
+                    Span::new(vo + 8, a.len()),
+                    None,
+                );
             }
         }
         2 => {
             if let Some(e) = v.u32_at(2) {
                 sink.field(&EN_ENTERPRISE, u(u64::from(e)), Span::new(vo + 2, 4), None);
                 let id = v.get(6..).unwrap_or(&[]);
-                sink.field(&EN_IDENTIFIER, Value::Bytes(id), Span::new(vo + 6, id.len()), None);
+                sink.field(
+                    &EN_IDENTIFIER,
+                    Value::Bytes(id),
+                    Span::new(vo + 6, id.len()),
+                    None,
+                );
             }
         }
         3 => {
             if let Some(hw) = v.u16_at(2) {
                 sink.field(&LL_HWTYPE, u(u64::from(hw)), Span::new(vo + 2, 2), None);
                 let a = v.get(4..).unwrap_or(&[]);
-                sink.field(&LL_ADDR, Value::Str(mac(a).into()), Span::new(vo + 4, a.len()), None);
+                sink.field(
+                    &LL_ADDR,
+                    Value::Str(mac(a).into()),
+                    Span::new(vo + 4, a.len()),
+                    None,
+                );
             }
         }
         _ => {}
@@ -590,7 +811,9 @@ mod tests {
 
     #[test]
     fn search_list_names() {
-        let v = [7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0, 2, b'a', b'b', 0];
+        let v = [
+            7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0, 2, b'a', b'b', 0,
+        ];
         let names: Vec<String> = domain_list(&v).into_iter().map(|x| x.0).collect();
         assert_eq!(names, ["example.com.", "ab."]);
     }

@@ -62,15 +62,23 @@ pub static NTP: FieldDef = FieldDef::proto("ntp", "Network Time Protocol");
 /// `ntp.flags`.
 pub static FLAGS: FieldDef = FieldDef::new("ntp.flags", "Flags", FieldType::UInt(8), Base::Hex);
 /// `ntp.flags.li`.
-pub static LI: FieldDef =
-    FieldDef::new("ntp.flags.li", "Leap Indicator", FieldType::UInt(8), Base::Dec)
-        .masked(0xc0)
-        .named(LEAP);
+pub static LI: FieldDef = FieldDef::new(
+    "ntp.flags.li",
+    "Leap Indicator",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.masked(0xc0)
+.named(LEAP);
 /// `ntp.flags.vn`.
-pub static VN: FieldDef =
-    FieldDef::new("ntp.flags.vn", "Version number", FieldType::UInt(8), Base::Dec)
-        .masked(0x38)
-        .named(VERSIONS);
+pub static VN: FieldDef = FieldDef::new(
+    "ntp.flags.vn",
+    "Version number",
+    FieldType::UInt(8),
+    Base::Dec,
+)
+.masked(0x38)
+.named(VERSIONS);
 /// `ntp.flags.mode`.
 pub static MODE: FieldDef = FieldDef::new("ntp.flags.mode", "Mode", FieldType::UInt(8), Base::Dec)
     .masked(0x07)
@@ -97,8 +105,12 @@ pub static PRECISION: FieldDef = FieldDef::new(
     Base::Dec,
 );
 /// `ntp.rootdelay` (16.16 fixed point seconds, raw).
-pub static ROOTDELAY: FieldDef =
-    FieldDef::new("ntp.rootdelay", "Root Delay", FieldType::UInt(32), Base::Dec);
+pub static ROOTDELAY: FieldDef = FieldDef::new(
+    "ntp.rootdelay",
+    "Root Delay",
+    FieldType::UInt(32),
+    Base::Dec,
+);
 /// `ntp.rootdispersion`.
 pub static ROOTDISPERSION: FieldDef = FieldDef::new(
     "ntp.rootdispersion",
@@ -117,14 +129,26 @@ pub static REFTIME: FieldDef = FieldDef::new(
     Base::None,
 );
 /// `ntp.org`.
-pub static ORG: FieldDef =
-    FieldDef::new("ntp.org", "Origin Timestamp", FieldType::AbsTime, Base::None);
+pub static ORG: FieldDef = FieldDef::new(
+    "ntp.org",
+    "Origin Timestamp",
+    FieldType::AbsTime,
+    Base::None,
+);
 /// `ntp.rec`.
-pub static REC: FieldDef =
-    FieldDef::new("ntp.rec", "Receive Timestamp", FieldType::AbsTime, Base::None);
+pub static REC: FieldDef = FieldDef::new(
+    "ntp.rec",
+    "Receive Timestamp",
+    FieldType::AbsTime,
+    Base::None,
+);
 /// `ntp.xmt`.
-pub static XMT: FieldDef =
-    FieldDef::new("ntp.xmt", "Transmit Timestamp", FieldType::AbsTime, Base::None);
+pub static XMT: FieldDef = FieldDef::new(
+    "ntp.xmt",
+    "Transmit Timestamp",
+    FieldType::AbsTime,
+    Base::None,
+);
 /// `ntp.keyid`.
 pub static KEYID: FieldDef = FieldDef::new("ntp.keyid", "Key ID", FieldType::Bytes, Base::None);
 /// `ntp.mac`.
@@ -271,7 +295,12 @@ fn emit<'a>(a: &App<'a>, off: usize, _cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'
             let v = d.arr::<8>(at).map_or(0, u64::from_be_bytes);
             if v == 0 && sink.wants_labels() {
                 let label = format_args!("{}: NULL", def.label);
-                sink.field(def, Value::Time(ntp_time(0)), Span::new(off + at, 8), Some(label));
+                sink.field(
+                    def,
+                    Value::Time(ntp_time(0)),
+                    Span::new(off + at, 8),
+                    Some(label),
+                );
             } else {
                 sink.field(def, Value::Time(ntp_time(v)), Span::new(off + at, 8), None);
             }
@@ -288,7 +317,12 @@ fn emit<'a>(a: &App<'a>, off: usize, _cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'
             sink.field(&EXT_TYPE, u(u64::from(t)), Span::new(off + p, 2), None);
             sink.field(&EXT_LENGTH, u(len as u64), Span::new(off + p + 2, 2), None);
             if let Some(v) = d.get(p + 4..p + len) {
-                sink.field(&EXT_VALUE, Value::Bytes(v), Span::new(off + p + 4, len - 4), None);
+                sink.field(
+                    &EXT_VALUE,
+                    Value::Bytes(v),
+                    Span::new(off + p + 4, len - 4),
+                    None,
+                );
             }
             sink.close();
             p += len;
@@ -298,7 +332,12 @@ fn emit<'a>(a: &App<'a>, off: usize, _cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'
                 sink.field(&KEYID, Value::Bytes(k), Span::new(off + at, 4), None);
             }
             if let Some(m) = d.get(at + 4..at + n).filter(|m| !m.is_empty()) {
-                sink.field(&MAC, Value::Bytes(m), Span::new(off + at + 4, m.len()), None);
+                sink.field(
+                    &MAC,
+                    Value::Bytes(m),
+                    Span::new(off + at + 4, m.len()),
+                    None,
+                );
             }
         }
     }

@@ -286,7 +286,10 @@ mod tests {
     fn app_rows_sit_at_their_slots_with_unique_names() {
         for (i, a) in APPS.iter().enumerate() {
             assert_eq!(usize::from(a.id.slot), i, "{}", a.id.name);
-            assert_eq!(a.def.name, a.id.name, "the protocol field is named as the layer");
+            assert_eq!(
+                a.def.name, a.id.name,
+                "the protocol field is named as the layer"
+            );
             assert!(
                 Layer::ALL.iter().all(|l| l.filter_name() != a.id.name),
                 "{} is also a built-in layer",

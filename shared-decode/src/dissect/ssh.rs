@@ -11,7 +11,9 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use super::app::{side_by_port, AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, TcpdumpText};
+use super::app::{
+    side_by_port, AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, TcpdumpText,
+};
 use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
@@ -123,8 +125,12 @@ pub static HOST_KEY_LENGTH: FieldDef = FieldDef::new(
     Base::Dec,
 );
 /// `ssh.host_key.type`.
-pub static HOST_KEY_TYPE: FieldDef =
-    FieldDef::new("ssh.host_key.type", "Host key type", FieldType::Str, Base::None);
+pub static HOST_KEY_TYPE: FieldDef = FieldDef::new(
+    "ssh.host_key.type",
+    "Host key type",
+    FieldType::Str,
+    Base::None,
+);
 /// `ssh.host_sig.type`.
 pub static HOST_SIG_TYPE: FieldDef = FieldDef::new(
     "ssh.host_sig.type",
@@ -158,8 +164,16 @@ name_list!(ENC_CS_LEN, ENC_CS, "encryption_algorithms_client_to_server");
 name_list!(ENC_SC_LEN, ENC_SC, "encryption_algorithms_server_to_client");
 name_list!(MAC_CS_LEN, MAC_CS, "mac_algorithms_client_to_server");
 name_list!(MAC_SC_LEN, MAC_SC, "mac_algorithms_server_to_client");
-name_list!(COMP_CS_LEN, COMP_CS, "compression_algorithms_client_to_server");
-name_list!(COMP_SC_LEN, COMP_SC, "compression_algorithms_server_to_client");
+name_list!(
+    COMP_CS_LEN,
+    COMP_CS,
+    "compression_algorithms_client_to_server"
+);
+name_list!(
+    COMP_SC_LEN,
+    COMP_SC,
+    "compression_algorithms_server_to_client"
+);
 name_list!(LANG_CS_LEN, LANG_CS, "languages_client_to_server");
 name_list!(LANG_SC_LEN, LANG_SC, "languages_server_to_client");
 
@@ -391,7 +405,12 @@ fn emit<'a>(a: &App<'a>, off: usize, _cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'
         } else {
             "Direction: client-to-server"
         };
-        sink.field(&DIRECTION, Value::Bool(s2c), Span::NONE, Some(format_args!("{label}")));
+        sink.field(
+            &DIRECTION,
+            Value::Bool(s2c),
+            Span::NONE,
+            Some(format_args!("{label}")),
+        );
     }
     sink.close();
 }
@@ -441,10 +460,20 @@ fn emit_message<'a>(m: &Msg<'a>, at: usize, sink: &mut dyn Sink<'a>) {
                 p += 4 + s.len();
             }
             if let Some(f) = b.u8_at(p) {
-                sink.field(&FIRST_KEX_FOLLOWS, u(u32::from(f)), Span::new(body_at + p, 1), None);
+                sink.field(
+                    &FIRST_KEX_FOLLOWS,
+                    u(u32::from(f)),
+                    Span::new(body_at + p, 1),
+                    None,
+                );
             }
             if let Some(r) = b.get(p + 1..p + 5) {
-                sink.field(&KEX_RESERVED, Value::Bytes(r), Span::new(body_at + p + 1, 4), None);
+                sink.field(
+                    &KEX_RESERVED,
+                    Value::Bytes(r),
+                    Span::new(body_at + p + 1, 4),
+                    None,
+                );
             }
         }
         30 => {

@@ -19,9 +19,9 @@
 //! addresses inside payloads (DNS answers, HTTP headers: zero or cut payloads to remove
 //! them), IPv4 options and IPv6 routing headers, Linux cooked-capture link addresses.
 
+use crate::dissect::app::AnonPolicy;
 use crate::dissect::tunnel::ShimKind;
 use crate::dissect::{Decoded, Packet};
-use crate::dissect::app::AnonPolicy;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 

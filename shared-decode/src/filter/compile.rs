@@ -1133,7 +1133,10 @@ mod tests {
         for (i, l) in registry::all_layers().enumerate() {
             assert_eq!(l.index(), i, "{l:?}");
         }
-        assert!(registry::all_layers().count() <= 64, "the viewer keeps 64 layer bits");
+        assert!(
+            registry::all_layers().count() <= 64,
+            "the viewer keeps 64 layer bits"
+        );
     }
 
     #[test]

@@ -761,11 +761,14 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                     }
                     tcp::TcpOption::SackPermitted => self.out.push_str("sackOK"),
                     tcp::TcpOption::Sack(v) => {
+                        // Blocks are in the acknowledged sequence space: tcpdump makes them
+                        // relative with the same base as the ack.
+                        let base = t.ack().wrapping_sub(ack);
                         self.out.push_str("sack ");
                         push_u64(self.out, (v.len() / 8) as u64);
                         for i in 0..v.len() / 8 {
-                            let le = be32(v, i * 8);
-                            let re = be32(v, i * 8 + 4);
+                            let le = be32(v, i * 8).wrapping_sub(base);
+                            let re = be32(v, i * 8 + 4).wrapping_sub(base);
                             self.out.push_str(" {");
                             push_u64(self.out, u64::from(le));
                             self.out.push(':');
