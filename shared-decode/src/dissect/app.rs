@@ -83,6 +83,9 @@ pub struct AppProtocol {
     pub tcpdump: Option<fn(&App<'_>, &mut TcpdumpText<'_>)>,
     /// What the anonymiser keeps.
     pub anon: AnonPolicy,
+    /// For transports (SCTP): the source and destination port, which tcpdump prints with
+    /// the addresses (`a.b.c.d.7 > e.f.g.h.7:`).
+    pub ports: Option<fn(&App<'_>) -> Option<(u16, u16)>>,
 }
 
 impl fmt::Debug for AppProtocol {

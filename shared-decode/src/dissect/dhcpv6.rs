@@ -28,6 +28,7 @@ pub static PROTOCOL: AppProtocol = AppProtocol {
     columns,
     tcpdump: Some(tcpdump),
     anon: AnonPolicy::AppData,
+    ports: None,
 };
 
 /// Relay messages inside relay messages, at most (RFC 8415 §7.6 HOP_COUNT_LIMIT is 8).

@@ -33,6 +33,7 @@ pub mod ipv6;
 pub mod linux;
 pub mod ntp;
 pub mod registry;
+pub mod sctp;
 pub mod ssh;
 pub mod tcp;
 pub mod tls;

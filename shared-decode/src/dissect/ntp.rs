@@ -25,6 +25,7 @@ pub static PROTOCOL: AppProtocol = AppProtocol {
     columns,
     tcpdump: Some(tcpdump),
     anon: AnonPolicy::AppData,
+    ports: None,
 };
 
 const HEADER: usize = 48;

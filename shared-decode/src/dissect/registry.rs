@@ -21,6 +21,7 @@ pub static APPS: &[&AppProtocol] = &[
     &super::ssh::PROTOCOL,
     &super::ntp::PROTOCOL,
     &super::dhcpv6::PROTOCOL,
+    &super::sctp::PROTOCOL,
 ];
 
 /// Every layer kind: the built-in ones, then the table-declared ones.

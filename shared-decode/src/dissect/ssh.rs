@@ -32,6 +32,7 @@ pub static PROTOCOL: AppProtocol = AppProtocol {
     columns,
     tcpdump: Some(tcpdump),
     anon: AnonPolicy::AppData,
+    ports: None,
 };
 
 /// `aux`: a banner.

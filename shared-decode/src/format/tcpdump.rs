@@ -564,6 +564,25 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 self.out.push_str(": ");
                 self.udp(u);
             }
+            // A table-declared transport (SCTP): ports with the addresses, then its text.
+            Some(Decoded::App(a)) if frag_info.is_none() && a.proto.tcpdump.is_some() => {
+                let ports = a.proto.ports.and_then(|f| f(a));
+                push_endpoint(self.out, &src, ports.map(|p| p.0));
+                self.out.push_str(" > ");
+                push_endpoint(self.out, &dst, ports.map(|p| p.1));
+                self.out.push_str(": ");
+                if let Some(f) = a.proto.tcpdump {
+                    f(
+                        a,
+                        &mut crate::dissect::app::TcpdumpText {
+                            out: self.out,
+                            payload_len: a.data.len(),
+                            verbose: self.p.opts.verbose,
+                            tcp: false,
+                        },
+                    );
+                }
+            }
             _ => {
                 push_endpoint(self.out, &src, None);
                 self.out.push_str(" > ");
