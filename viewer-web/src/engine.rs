@@ -1462,9 +1462,13 @@ fn field_layers(name: &str) -> u64 {
     if proto == "frame" || proto == "data" || proto.starts_with('_') {
         return 0;
     }
+    let emitters = shared_decode::dissect::registry::APPS
+        .iter()
+        .filter(|a| a.also_emits.contains(&proto))
+        .fold(0, |m, a| m | layer_bit(Layer::App(a.id)));
     shared_decode::dissect::registry::all_layers()
         .filter(|l| l.filter_name() == proto)
-        .fold(0, |m, l| m | layer_bit(l))
+        .fold(emitters, |m, l| m | layer_bit(l))
 }
 
 /// Layers every matching packet must contain: a necessary condition, so packets without

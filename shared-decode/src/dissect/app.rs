@@ -70,6 +70,10 @@ pub struct AppProtocol {
     pub def: &'static FieldDef,
     /// Every field the protocol emits (schema, filter names, autocompletion).
     pub fields: &'static [&'static FieldDef],
+    /// Other protocols whose fields this one emits too (QUIC emits `tls.*` for the
+    /// ClientHello in its CRYPTO frames): sinks that want only those still get this layer,
+    /// and the viewer does not take such a field as proof that the other layer is present.
+    pub also_emits: &'static [&'static str],
     /// What hands bytes to the dissector.
     pub handoffs: &'static [Handoff],
     /// Validates the message; returns [`super::Decoded::App`] (or declines with `Ok(None)`).

@@ -22,6 +22,7 @@ pub static PROTOCOL: AppProtocol = AppProtocol {
     },
     def: &DHCPV6,
     fields: FIELDS,
+    also_emits: &[],
     handoffs: &[Handoff::UdpPort(546), Handoff::UdpPort(547)],
     dissect,
     emit,

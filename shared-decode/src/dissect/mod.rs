@@ -32,6 +32,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod linux;
 pub mod ntp;
+pub mod quic;
 pub mod registry;
 pub mod sctp;
 pub mod ssh;
@@ -401,7 +402,11 @@ impl<'a> Packet<'a> {
         frame::emit(self, sink);
         for (i, l) in self.layers.iter().enumerate() {
             let name = l.layer().filter_name();
-            if !sink.wants(name) {
+            let foreign = match &l.data {
+                Decoded::App(a) => a.proto.also_emits.iter().any(|p| sink.wants(p)),
+                _ => false,
+            };
+            if !sink.wants(name) && !foreign {
                 // The protocol is present even if its fields are not wanted.
                 sink.field(
                     registry::proto_def(l.layer()),

@@ -19,6 +19,7 @@ pub static PROTOCOL: AppProtocol = AppProtocol {
     },
     def: &NTP,
     fields: FIELDS,
+    also_emits: &[],
     handoffs: &[Handoff::UdpPort(123)],
     dissect,
     emit,

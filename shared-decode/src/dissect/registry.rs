@@ -22,6 +22,7 @@ pub static APPS: &[&AppProtocol] = &[
     &super::ntp::PROTOCOL,
     &super::dhcpv6::PROTOCOL,
     &super::sctp::PROTOCOL,
+    &super::quic::PROTOCOL,
 ];
 
 /// Every layer kind: the built-in ones, then the table-declared ones.

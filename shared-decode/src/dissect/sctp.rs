@@ -21,6 +21,7 @@ pub static PROTOCOL: AppProtocol = AppProtocol {
     },
     def: &SCTP,
     fields: FIELDS,
+    also_emits: &[],
     handoffs: &[Handoff::IpProto(132)],
     dissect,
     emit,

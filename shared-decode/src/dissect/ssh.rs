@@ -26,6 +26,7 @@ pub static PROTOCOL: AppProtocol = AppProtocol {
     },
     def: &SSH,
     fields: FIELDS,
+    also_emits: &[],
     handoffs: &[Handoff::TcpPort(22), Handoff::TcpHeuristic],
     dissect,
     emit,

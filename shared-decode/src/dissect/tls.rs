@@ -523,6 +523,23 @@ pub struct Hello<'a> {
     pub sni: Option<&'a str>,
     /// The version a ServerHello selected via supported_versions.
     pub selected_version: Option<u16>,
+    /// The ALPN extension's protocol name list (RFC 7301 §3.1), as on the wire.
+    pub alpn: Option<&'a [u8]>,
+}
+
+impl<'a> Hello<'a> {
+    /// The ALPN protocol names, in order (each a length-prefixed string in the list).
+    pub fn alpn_names(&self) -> impl Iterator<Item = &'a [u8]> {
+        let list = self.alpn.unwrap_or(&[]);
+        let mut p = 2usize;
+        // Each name advances by at least one byte.
+        std::iter::from_fn(move || {
+            let n = usize::from(list.u8_at(p)?);
+            let name = list.get(p + 1..p + 1 + n)?;
+            p += 1 + n;
+            Some(name)
+        })
+    }
 }
 
 /// Parses a hello at the start of a handshake fragment.
@@ -566,6 +583,7 @@ pub fn hello(frag: &[u8]) -> Option<Hello<'_>> {
                 }
             }
             43 if t == 2 => h.selected_version = v.u16_at(0),
+            16 => h.alpn = Some(v),
             _ => {}
         }
         p += 4 + el;
