@@ -89,8 +89,11 @@ pub struct AppProtocol {
     pub anon: AnonPolicy,
     /// For transports (SCTP): the source and destination port, which tcpdump prints with
     /// the addresses (`a.b.c.d.7 > e.f.g.h.7:`).
-    pub ports: Option<fn(&App<'_>) -> Option<(u16, u16)>>,
+    pub ports: Option<PortsFn>,
 }
+
+/// Reads a transport's (source, destination) ports from its message.
+pub type PortsFn = fn(&App<'_>) -> Option<(u16, u16)>;
 
 impl fmt::Debug for AppProtocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -530,7 +530,7 @@ fn emit_options<'a>(d: &'a [u8], start: usize, off: usize, depth: usize, sink: &
             }
             6 => {
                 for (i, c) in v.chunks_exact(2).enumerate() {
-                    let c = u16::from_be_bytes([c[0], c[1]]);
+                    let c = c.u16_at(0).unwrap_or(0);
                     sink.field(&REQUESTED, u(u64::from(c)), Span::new(vo + 2 * i, 2), None);
                 }
             }

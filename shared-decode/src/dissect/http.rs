@@ -444,6 +444,10 @@ pub fn looks_like_http(d: &[u8]) -> Option<bool> {
 
 /// HTTP on a registered port, or found by the heuristic: claims only message starts.
 pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectResult<'a> {
+    // The HTTP/2 connection preface looks like a request line; it is HTTP/2's (http2.rs).
+    if data.starts_with(super::http2::PREFACE) {
+        return Ok(None);
+    }
     let Some(request) = looks_like_http(data) else {
         return Ok(None);
     };

@@ -27,6 +27,7 @@ pub mod dns;
 pub mod ethernet;
 pub mod frame;
 pub mod http;
+pub mod http2;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;

@@ -305,12 +305,24 @@ fn varint(b: &[u8], p: usize) -> Option<(u64, usize)> {
     Some((v, n))
 }
 
-/// Initial salts and HKDF label prefixes by version.
+/// Initial salts (RFC 9001 §5.2, RFC 9369 §3.3.1, drafts) and HKDF label prefixes by version.
 fn initial_params(version: u32) -> Option<(&'static [u8; 20], &'static str)> {
-    const V1: [u8; 20] = hex20(*b"38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
-    const V2: [u8; 20] = hex20(*b"0dede3def700a6db819381be6e269dcbf9bd2ed9");
-    const D29: [u8; 20] = hex20(*b"afbfec289993d24c9e9786f19c6111e04390a899");
-    const D23: [u8; 20] = hex20(*b"c3eef712c72ebb5a11a7d2432bb46365bef9f502");
+    const V1: [u8; 20] = [
+        0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c,
+        0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+    ];
+    const V2: [u8; 20] = [
+        0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d,
+        0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
+    ];
+    const D29: [u8; 20] = [
+        0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61, 0x11,
+        0xe0, 0x43, 0x90, 0xa8, 0x99,
+    ];
+    const D23: [u8; 20] = [
+        0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4, 0x63,
+        0x65, 0xbe, 0xf9, 0xf5, 0x02,
+    ];
     Some(match version {
         1 => (&V1, "quic"),
         0x6b33_43cf => (&V2, "quicv2"),
@@ -318,24 +330,6 @@ fn initial_params(version: u32) -> Option<(&'static [u8; 20], &'static str)> {
         0xff00_0017..=0xff00_001c => (&D23, "quic"),
         _ => return None,
     })
-}
-
-/// 40 hex digits to 20 bytes, at compile time.
-const fn hex20(h: [u8; 40]) -> [u8; 20] {
-    const fn nib(c: u8) -> u8 {
-        match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => 0,
-        }
-    }
-    let mut out = [0u8; 20];
-    let mut i = 0;
-    while i < 20 {
-        out[i] = (nib(h[2 * i]) << 4) | nib(h[2 * i + 1]);
-        i += 1;
-    }
-    out
 }
 
 fn known_version(v: u32) -> bool {
@@ -875,7 +869,7 @@ fn emit<'a>(a: &App<'a>, off: usize, _cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'
                 if l.version == 0 {
                     let vs = d.get(p - off..).unwrap_or(&[]);
                     for (i, v) in vs.chunks_exact(4).enumerate() {
-                        let v = u32::from_be_bytes([v[0], v[1], v[2], v[3]]);
+                        let v = v.u32_at(0).unwrap_or(0);
                         sink.field(
                             &SUPPORTED_VERSION,
                             u(u64::from(v)),

@@ -23,6 +23,7 @@ pub static APPS: &[&AppProtocol] = &[
     &super::dhcpv6::PROTOCOL,
     &super::sctp::PROTOCOL,
     &super::quic::PROTOCOL,
+    &super::http2::PROTOCOL,
 ];
 
 /// Every layer kind: the built-in ones, then the table-declared ones.

@@ -96,6 +96,10 @@ impl<'a> Sink<'a> for Collect<'_> {
             let s0 = w.extra_buf.len() as u32;
             write_value(def, &value, &mut w.extra_buf, &mut w.scratch);
             w.extra.push((id, s0, w.extra_buf.len() as u32));
+            // The line's last field is no longer the last emitted: a later value of it is
+            // not an adjacent repeat (it would be appended at the line's end, inside
+            // whatever field is there).
+            w.last_id = u32::MAX;
             return;
         }
         if let Some(s) = w.stamp.get_mut(idx) {
