@@ -9,10 +9,11 @@
 #![allow(dead_code)]
 
 use shared_decode::compare::{compare, Fingerprint, Options, SideInfo};
+use shared_decode::dissect::columns;
 use shared_decode::dissect::{self, DissectOptions};
 use shared_decode::export::{Anonymizer, Payload};
 use shared_decode::file::{LinkType, Reader, Record, SliceReader, Timestamp};
-use shared_decode::format::{columns, json, tcpdump, tree};
+use shared_decode::format::{json, tcpdump, tree};
 use shared_decode::link::ViewLink;
 use shared_decode::{filter, Decoder};
 

@@ -10,7 +10,7 @@ pub fn stdout() -> Safe<io::StdoutLock<'static>> {
 }
 
 /// A writer that applies paircap's one escaping rule for text
-/// ([`shared_decode::format::text::push_terminal_safe`]) to everything written through it:
+/// ([`shared_decode::text::push_terminal_safe`]) to everything written through it:
 /// bytes from the wire (an HTTP request line, a DNS TXT string, an SNI) can hold terminal
 /// commands (`ESC ] 0 ;` sets the title, `ESC [ 2 J` clears the screen, `U+009B` is CSI).
 /// A UTF-8 character cut between two writes is held back until the rest comes.
@@ -55,7 +55,7 @@ fn cut_tail(b: &[u8]) -> usize {
 
 impl<W: Write> Write for Safe<W> {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        if self.carry.is_empty() && shared_decode::format::text::is_plain(b) {
+        if self.carry.is_empty() && shared_decode::text::is_plain(b) {
             self.inner.write_all(b)?;
             return Ok(b.len());
         }
@@ -64,7 +64,7 @@ impl<W: Write> Write for Safe<W> {
         let keep = cut_tail(&all);
         let (now, later) = all.split_at(all.len() - keep);
         self.buf.clear();
-        shared_decode::format::text::push_terminal_safe(&mut self.buf, now);
+        shared_decode::text::push_terminal_safe(&mut self.buf, now);
         self.carry = later.to_vec();
         self.inner.write_all(&self.buf)?;
         Ok(b.len())
@@ -74,7 +74,7 @@ impl<W: Write> Write for Safe<W> {
         if !self.carry.is_empty() {
             let c = std::mem::take(&mut self.carry);
             self.buf.clear();
-            shared_decode::format::text::push_terminal_safe(&mut self.buf, &c);
+            shared_decode::text::push_terminal_safe(&mut self.buf, &c);
             self.inner.write_all(&self.buf)?;
         }
         self.inner.flush()

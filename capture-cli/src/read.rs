@@ -3,8 +3,9 @@
 use crate::output;
 use crate::{Format, PrintArgs, ReadArgs};
 use anyhow::{Context, Result};
+use shared_decode::dissect::columns;
 use shared_decode::dissect::{Depth, DissectOptions, Packet};
-use shared_decode::format::{columns, json, tcpdump, tree};
+use shared_decode::format::{json, tcpdump, tree};
 use shared_decode::{Decoder, Reader};
 use std::io::{Read, Write};
 use std::process::ExitCode;

@@ -5,7 +5,8 @@
 //! `gen_workload.py -n 100000`), else the small `samples/demo.pcapng`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use shared_decode::format::{columns, json, tcpdump};
+use shared_decode::dissect::columns;
+use shared_decode::format::{json, tcpdump};
 use shared_decode::{Decoder, SliceReader};
 use std::hint::black_box;
 

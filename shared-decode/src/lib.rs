@@ -21,10 +21,12 @@ pub mod filter;
 pub mod flow;
 pub mod format;
 pub mod link;
+pub mod text;
 
 pub use decoder::Decoder;
+pub use dissect::registry::schema;
 pub use dissect::Packet;
 pub use error::{DecodeError, Layer};
-pub use field::{schema, FieldDef, Value};
+pub use field::{FieldDef, Value};
 pub use file::{Reader, Record, SliceReader};
 pub use filter::{Filter, FilterError};

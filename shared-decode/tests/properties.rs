@@ -2,12 +2,13 @@
 //! writer round-trips exactly (checked with our reader and with `pcap-file` as an oracle).
 
 use proptest::prelude::*;
+use shared_decode::dissect::columns;
 use shared_decode::dissect::{self, DissectOptions};
 use shared_decode::file::pcapng::{
     EpbOptions, InterfaceDescription, PcapngWriter, SectionDescription, StatsOptions,
 };
 use shared_decode::file::{LinkType, Reader, Record, SliceReader, Timestamp, TsResolution};
-use shared_decode::format::{columns, json, tcpdump, tree};
+use shared_decode::format::{json, tcpdump, tree};
 use shared_decode::Decoder;
 
 /// Runs every consumer of a decoded packet.

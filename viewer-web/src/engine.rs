@@ -15,6 +15,7 @@
 //! Memory per packet: 8 + 4 + 8 + 4 + 2 + 2 + 48 (analysis) + `snap_len` bytes.
 
 use crate::proto::{Column, DetailNode, Details, InterfaceInfo, Row, Summary, TimeFormat};
+use shared_decode::dissect::columns;
 use shared_decode::dissect::{self, Decoded, DissectOptions, Packet};
 use shared_decode::file::Format;
 use shared_decode::file::{
@@ -22,7 +23,7 @@ use shared_decode::file::{
 };
 use shared_decode::filter::Filter;
 use shared_decode::flow::CompactAnalysis;
-use shared_decode::format::{columns, tree};
+use shared_decode::format::tree;
 use shared_decode::Decoder;
 use shared_decode::Layer;
 use std::io::Write;
@@ -1517,11 +1518,11 @@ fn sortable_addr(s: &str) -> String {
 
 /// The Time column.
 pub fn format_time(pkt: &Packet<'_>, tf: TimeFormat, abs_ns: i64) -> String {
-    use shared_decode::format::time::{civil, push_clock, push_date, push_frac};
+    use shared_decode::text::time::{civil, push_clock, push_date, push_frac};
     let mut s = String::new();
     match tf {
-        TimeFormat::Relative => shared_decode::format::text::push_reltime(&mut s, pkt.meta.rel_ns),
-        TimeFormat::Delta => shared_decode::format::text::push_reltime(&mut s, pkt.meta.delta_ns),
+        TimeFormat::Relative => shared_decode::text::push_reltime(&mut s, pkt.meta.rel_ns),
+        TimeFormat::Delta => shared_decode::text::push_reltime(&mut s, pkt.meta.delta_ns),
         TimeFormat::Absolute | TimeFormat::Utc => {
             let t = Timestamp::from_nanos(i128::from(abs_ns));
             let c = civil(t.secs, 0);

@@ -968,7 +968,7 @@ pub fn completions(text: &str, cursor: usize, max: usize) -> (usize, Vec<Complet
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-';
     let start = before.rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
     let word = before.get(start..).unwrap_or("");
-    let schema = shared_decode::field::schema();
+    let schema = shared_decode::schema();
     // After "field op": named values of that field.
     let head = before.get(..start).unwrap_or("").trim_end();
     let ops = ["==", "!=", "eq", "ne", "in {", "{"];

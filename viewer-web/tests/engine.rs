@@ -3,9 +3,9 @@
 //! packets, keeps every packet the file reader keeps, reports the same damage, and its rows,
 //! details and filters equal what `paircap read` computes from the same bytes.
 
+use shared_decode::dissect::columns;
 use shared_decode::dissect::DissectOptions;
 use shared_decode::file::{Reader, SliceReader};
-use shared_decode::format::columns;
 use shared_decode::{filter, Decoder};
 use std::path::PathBuf;
 use viewer_web::engine::{decidable_on_snap, Engine, FilterPass};

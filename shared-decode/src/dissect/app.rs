@@ -7,7 +7,7 @@
 //!
 //! Every consumer reads the row instead of matching a variant of its own: the details tree
 //! and JSON ([`super::Packet::emit`]), the field schema ([`super::field_lists`]), the
-//! dissector tables ([`super::registry::run`]), the columns ([`crate::format::columns`]),
+//! dissector tables ([`super::registry::run`]), the columns ([`crate::dissect::columns`]),
 //! the tcpdump text ([`crate::format::tcpdump`]), the filter's protocol-presence test and
 //! the viewer's per-packet layer bits ([`crate::error::Layer::index`]), the anonymiser
 //! ([`crate::export::anon`]).

@@ -4,7 +4,7 @@
 use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, Next};
 use crate::error::{DecodeError, Layer};
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
-use crate::format::text::{push_ipv4, push_mac};
+use crate::text::{push_ipv4, push_mac};
 
 /// Opcode names.
 pub static OPCODES: &[(u64, &str)] = &[
@@ -324,7 +324,7 @@ impl<'a> Arp<'a> {
             }
             op => {
                 out.push_str("Unknown ARP opcode 0x");
-                crate::format::text::push_hex(out, u64::from(op), 4);
+                crate::text::push_hex(out, u64::from(op), 4);
             }
         }
     }
@@ -373,7 +373,7 @@ impl<'a> Arp<'a> {
             }
             op => {
                 out.push_str("Unknown (");
-                crate::format::text::push_u64(out, u64::from(op));
+                crate::text::push_u64(out, u64::from(op));
                 out.push(')');
             }
         }

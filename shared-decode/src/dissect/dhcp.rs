@@ -3,7 +3,7 @@
 
 use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, Next};
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
-use crate::format::text::push_hex;
+use crate::text::push_hex;
 
 /// The magic cookie that starts the options (RFC 2131 §3).
 pub const MAGIC_COOKIE: u32 = 0x6382_5363;
@@ -328,7 +328,7 @@ impl<'a> Dhcp<'a> {
                 });
                 if let Some(m) = self.data.arr::<6>(28) {
                     out.push_str(" from ");
-                    crate::format::text::push_mac(out, m);
+                    crate::text::push_mac(out, m);
                 }
             }
         }

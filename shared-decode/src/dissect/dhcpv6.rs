@@ -11,7 +11,7 @@ use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 use crate::file::Timestamp;
-use crate::format::text::{push_hex, push_ipv6, push_mac};
+use crate::text::{push_hex, push_ipv6, push_mac};
 use std::fmt::Write as _;
 
 /// The row.

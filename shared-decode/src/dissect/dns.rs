@@ -12,7 +12,7 @@
 
 use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, Next};
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
-use crate::format::text::{push_hex, push_ipv4, push_ipv6, push_u64};
+use crate::text::{push_hex, push_ipv4, push_ipv6, push_u64};
 
 /// Longest expanded name (RFC 1035 §2.3.4 says 255).
 pub const MAX_NAME_LEN: usize = 255;

@@ -230,8 +230,8 @@ pub fn emit<'a>(pkt: &Packet<'a>, sink: &mut dyn Sink<'a>) {
     );
     sink.close();
     if sink.wants("_ws") {
-        let mut c = crate::format::columns::Columns::default();
-        crate::format::columns::columns(pkt, &mut c);
+        let mut c = crate::dissect::columns::Columns::default();
+        crate::dissect::columns::columns(pkt, &mut c);
         emit!(sink, &COL_SOURCE, Value::Str(c.source.into()), Span::NONE);
         emit!(
             sink,

@@ -14,7 +14,7 @@ use super::app::{AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side};
 use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
-use crate::format::text::push_u64;
+use crate::text::push_u64;
 use std::cell::RefCell;
 
 /// The row.

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::error::{DecodeError, Layer};
 use crate::field::{Base, FieldDef, FieldType, Severity, Sink, Span, Value};
-use crate::format::text::{push_hex, push_ipv4, push_ipv6, push_mac, push_u64};
+use crate::text::{push_hex, push_ipv4, push_ipv6, push_mac, push_u64};
 
 /// ICMP type names (Wireshark's).
 pub static ICMP_TYPES: &[(u64, &str)] = &[

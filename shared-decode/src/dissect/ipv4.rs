@@ -12,7 +12,7 @@ use super::{
 };
 use crate::error::{DecodeError, DecodeErrorKind, Layer};
 use crate::field::{Base, FieldDef, FieldType, Severity, Sink, Span, Value};
-use crate::format::text::{push_hex, push_u64};
+use crate::text::{push_hex, push_u64};
 
 mod field {
     pub const VER_IHL: usize = 0;

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::error::{DecodeError, DecodeErrorKind, Layer};
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
-use crate::format::text::{push_hex, push_u64};
+use crate::text::{push_hex, push_u64};
 
 /// Fixed header length.
 pub const HEADER_LEN: usize = 40;

@@ -18,9 +18,11 @@
     clippy::panic
 )]
 
+pub mod analysis;
 pub mod app;
 pub mod arp;
 pub mod checksum;
+pub mod columns;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
@@ -45,7 +47,7 @@ pub mod udp;
 use crate::error::{DecodeError, DecodeErrorKind, Layer};
 use crate::field::{FieldDef, Sink};
 use crate::file::{LinkType, Record, Timestamp};
-use crate::flow::PacketAnalysis;
+use analysis::PacketAnalysis;
 use arrayvec::ArrayVec;
 use std::ops::Range;
 

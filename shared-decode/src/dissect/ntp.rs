@@ -9,7 +9,7 @@ use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 use crate::file::Timestamp;
-use crate::format::text::push_u64;
+use crate::text::push_u64;
 
 /// The row.
 pub static PROTOCOL: AppProtocol = AppProtocol {

@@ -17,7 +17,7 @@ use super::app::{side_by_port, AnonPolicy, App, AppProtocol, ColumnText, Handoff
 use super::{tls, Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
-use crate::format::text::push_u64;
+use crate::text::push_u64;
 use aes::cipher::{BlockEncrypt, KeyInit};
 use aes_gcm::aead::{Aead, Payload};
 use std::fmt::Write as _;

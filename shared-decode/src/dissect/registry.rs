@@ -26,6 +26,13 @@ pub static APPS: &[&AppProtocol] = &[
     &super::http2::PROTOCOL,
 ];
 
+/// The schema of every field every protocol declares (name lookup for filters, JSON keys,
+/// autocompletion), built on first use.
+pub fn schema() -> &'static crate::field::Schema {
+    static SCHEMA: std::sync::OnceLock<crate::field::Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| crate::field::Schema::build(super::field_lists()))
+}
+
 /// Every layer kind: the built-in ones, then the table-declared ones.
 pub fn all_layers() -> impl Iterator<Item = Layer> {
     Layer::ALL

@@ -11,7 +11,7 @@ use super::app::{AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, Tcpdum
 use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
-use crate::format::text::push_u64;
+use crate::text::push_u64;
 
 /// The row.
 pub static PROTOCOL: AppProtocol = AppProtocol {
@@ -647,7 +647,7 @@ fn tcpdump(a: &App<'_>, t: &mut TcpdumpText<'_>) {
                 num(out, "[SSEQ ", v.u16_at(6).map(u32::from));
                 if let Some(p) = v.u32_at(8) {
                     out.push_str("[PPID 0x");
-                    crate::format::text::push_hex(out, u64::from(p), 1);
+                    crate::text::push_hex(out, u64::from(p), 1);
                     out.push_str("] ");
                 }
             }

@@ -6,11 +6,11 @@
 //! Option parsing is bounded by the header length; a malformed option ends the option list
 //! with an expert annotation.
 
+use super::analysis::{TcpAnalysis, TcpFlags as A};
 use super::checksum;
 use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, IpPseudo, Next};
 use crate::error::{DecodeError, DecodeErrorKind, Layer};
 use crate::field::{Base, FieldDef, FieldType, Severity, Sink, Span, Value};
-use crate::flow::{TcpAnalysis, TcpFlags as A};
 
 mod field {
     pub const SRC_PORT: usize = 0;
@@ -1213,7 +1213,7 @@ impl<'a> Tcp<'a> {
 
     /// Wireshark's Info text for a segment (without analysis prefixes).
     pub fn write_info(&self, out: &mut String, an: Option<&TcpAnalysis>) {
-        use crate::format::text::push_u64;
+        use crate::text::push_u64;
         push_u64(out, u64::from(self.src_port()));
         out.push_str(" → ");
         push_u64(out, u64::from(self.dst_port()));
@@ -1287,7 +1287,7 @@ impl<'a> Tcp<'a> {
 
 /// Wireshark's Info prefixes for analysis flags, e.g. `[TCP Retransmission] `.
 pub fn write_analysis_prefix(a: &TcpAnalysis, out: &mut String) {
-    use crate::format::text::push_u64;
+    use crate::text::push_u64;
     let f = a.flags;
     if f.contains(A::REUSED_PORTS) {
         out.push_str("[TCP Port numbers reused] ");

@@ -235,7 +235,7 @@ impl<'a> Udp<'a> {
 
     /// Wireshark's Info for a datagram whose payload is not dissected.
     pub fn write_info(&self, out: &mut String) {
-        use crate::format::text::push_u64;
+        use crate::text::push_u64;
         push_u64(out, u64::from(self.src_port()));
         out.push_str(" → ");
         push_u64(out, u64::from(self.dst_port()));

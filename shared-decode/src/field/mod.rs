@@ -16,7 +16,6 @@ pub use value::{format_bits, Value};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
 
 /// Type of a field's values (Wireshark's `ftenum`, reduced).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -145,9 +144,9 @@ impl FieldDef {
     }
 
     /// A dense index (0..schema().len()) for bitsets and tables; `u32::MAX` for a field that
-    /// is in no protocol's list.
+    /// is in no protocol's list. Assigned when the schema is built
+    /// ([`crate::schema`]); every field reached by name comes from it, so it is built by then.
     pub fn id(&self) -> u32 {
-        let _ = schema();
         self.index.load(Ordering::Relaxed)
     }
 
@@ -403,12 +402,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev.last().copied().unwrap_or(0)
 }
 
-/// The schema built from every protocol module's field list.
-pub fn schema() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
+impl Schema {
+    /// The schema of these field lists: sorted by name, one field per name, and each
+    /// field's dense index assigned (see [`FieldDef::id`]). Built once, by
+    /// [`crate::dissect::registry::schema`], from every protocol's list.
+    pub fn build<'l>(lists: impl IntoIterator<Item = &'l [&'static FieldDef]>) -> Schema {
         let mut all: Vec<&'static FieldDef> = Vec::new();
-        for list in crate::dissect::field_lists() {
+        for list in lists {
             all.extend_from_slice(list);
         }
         all.sort_by_key(|f| f.name);
@@ -418,5 +418,5 @@ pub fn schema() -> &'static Schema {
         }
         let by_name = all.iter().map(|f| (f.name, *f)).collect();
         Schema { by_name, all }
-    })
+    }
 }

@@ -105,7 +105,7 @@ impl Value<'_> {
                 out.push_str(" seconds");
             }
             Value::Time(t) => {
-                let _ = write!(out, "{}", crate::format::time::utc_long(*t));
+                let _ = write!(out, "{}", crate::text::time::utc_long(*t));
             }
             v => v.write_fields(def, out),
         }
@@ -175,30 +175,24 @@ fn hex_colon(b: &[u8]) -> String {
 
 /// Seconds with 9 decimals (`0.015584000`, `-1.500000000`).
 pub(crate) fn write_reltime(ns: i128, out: &mut String) {
-    if ns < 0 {
-        out.push('-');
-    }
-    let a = ns.unsigned_abs();
-    crate::format::text::push_u64(out, u64::try_from(a / 1_000_000_000).unwrap_or(u64::MAX));
-    out.push('.');
-    crate::format::text::push_u64_pad(out, (a % 1_000_000_000) as u64, 9);
+    crate::text::push_reltime(out, ns);
 }
 
 /// Seconds since the epoch with 9 decimals (`frame.time_epoch`).
 pub(crate) fn write_epoch(t: crate::file::Timestamp, out: &mut String) {
-    crate::format::text::push_i64(out, t.secs);
+    crate::text::push_i64(out, t.secs);
     out.push('.');
-    crate::format::text::push_u64_pad(out, u64::from(t.nanos), 9);
+    crate::text::push_u64_pad(out, u64::from(t.nanos), 9);
 }
 
 /// ISO 8601 UTC with nanoseconds: `2017-04-06T22:06:23.931377000Z`.
 pub(crate) fn write_iso(t: crate::file::Timestamp, out: &mut String) {
-    let c = crate::format::time::civil(t.secs, 0);
-    crate::format::time::push_date(out, &c);
+    let c = crate::text::time::civil(t.secs, 0);
+    crate::text::time::push_date(out, &c);
     out.push('T');
-    crate::format::time::push_clock(out, &c);
+    crate::text::time::push_clock(out, &c);
     out.push('.');
-    crate::format::text::push_u64_pad(out, u64::from(t.nanos), 9);
+    crate::text::push_u64_pad(out, u64::from(t.nanos), 9);
     out.push('Z');
 }
 

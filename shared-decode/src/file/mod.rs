@@ -32,6 +32,7 @@ mod index;
 pub mod pcap;
 pub mod pcapng;
 mod reader;
+mod step;
 
 pub use error::{FileError, FileErrorKind};
 pub use index::{Index, IndexEntry};

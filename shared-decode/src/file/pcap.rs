@@ -11,7 +11,7 @@
 //! [`RESYNC_WINDOW`] bytes, reports the error and carries on from there.
 
 use super::bytes::{u16_at, u32_at};
-use super::reader::{RawRecord, Step};
+use super::step::{RawRecord, Step};
 use super::{
     Endian, FileError, FileErrorKind, Format, Interface, LinkType, Section, Timestamp,
     TsResolution, MAX_PACKET_LEN,

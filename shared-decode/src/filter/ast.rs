@@ -557,7 +557,7 @@ fn write_iso(ns: i128, out: &mut String) {
     let secs = ns.div_euclid(1_000_000_000);
     let frac = ns.rem_euclid(1_000_000_000);
     let secs = i64::try_from(secs).unwrap_or(0);
-    let c = crate::format::time::civil(secs, 0);
+    let c = crate::text::time::civil(secs, 0);
     let _ = write!(
         out,
         "\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",

@@ -25,7 +25,8 @@ use super::ast::{Const, Expr, FieldRef, Op, Operand, Quant, Rhs, SetItem, Slice,
 use super::check;
 use super::error::{FilterError, MAX_DEPTH};
 use super::lexer::{lex, Mode, Tok, Token};
-use crate::field::{schema, FieldDef};
+use crate::field::FieldDef;
+use crate::schema;
 
 /// Parses a tcpdump expression and translates it.
 ///

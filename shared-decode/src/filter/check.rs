@@ -12,7 +12,8 @@
 
 use super::ast::{Const, FieldRef, Kind, Op, Pattern, Slice};
 use super::error::FilterError;
-use crate::field::{schema, FieldDef};
+use crate::field::FieldDef;
+use crate::schema;
 
 /// A literal as written.
 #[derive(Clone, Copy, Debug)]
@@ -515,7 +516,7 @@ pub(crate) fn parse_time(s: &str) -> Option<i128> {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm, the
-/// inverse of [`crate::format::time::civil_from_days`]).
+/// inverse of [`crate::text::time::civil_from_days`]).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -19,7 +19,8 @@
 use super::ast::{Const, Expr, FieldRef, Op, Quant, Rhs, SetItem, Slice};
 use crate::dissect::{self, registry, Decoded, Depth, DissectOptions, LayerItem, Packet};
 use crate::error::Layer;
-use crate::field::{schema, FieldDef, FieldType, Sink, Span, Value};
+use crate::field::{FieldDef, FieldType, Sink, Span, Value};
+use crate::schema;
 use arrayvec::ArrayVec;
 use std::cmp::Ordering;
 use std::fmt;

@@ -423,7 +423,7 @@ impl Parser {
         let t = self.literal_token("a value")?;
         if let Tok::Word(w) = &t.tok {
             if op != Op::Matches {
-                if let Some(def) = crate::field::schema().get(w) {
+                if let Some(def) = crate::schema().get(w) {
                     let mut other = FieldRef { def, slice: None };
                     let mut end = t.end;
                     if let Some(Token {

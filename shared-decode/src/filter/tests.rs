@@ -6,8 +6,9 @@ use super::ast::{Const, Expr, FieldRef, Op, Operand, Quant, Rhs, SetItem, Slice,
 use super::compile::testing;
 use super::*;
 use crate::dissect::{self, DissectOptions};
-use crate::field::{schema, FieldType};
+use crate::field::FieldType;
 use crate::file::{LinkType, Options, Record, SliceReader, Timestamp};
+use crate::schema;
 use crate::Decoder;
 use etherparse::PacketBuilder;
 use proptest::prelude::*;

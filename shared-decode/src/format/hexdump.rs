@@ -2,7 +2,7 @@
 
 /// tcpdump's `hex_print` (`-x`): 8 groups of 2 bytes per line after `\n\t0x0000: `.
 pub fn tcpdump_hex(data: &[u8], out: &mut String) {
-    use crate::format::text::{push_hex, push_hex8};
+    use crate::text::{push_hex, push_hex8};
     for (i, chunk) in data.chunks(16).enumerate() {
         out.push_str("\n\t0x");
         push_hex(out, (i * 16) as u64, 4);
@@ -18,7 +18,7 @@ pub fn tcpdump_hex(data: &[u8], out: &mut String) {
 
 /// tcpdump's `hex_and_ascii_print` (`-X`): hex padded to 40 columns, two spaces, ASCII.
 pub fn tcpdump_hex_ascii(data: &[u8], out: &mut String) {
-    use crate::format::text::{push_hex, push_hex8};
+    use crate::text::{push_hex, push_hex8};
     for (i, chunk) in data.chunks(16).enumerate() {
         out.push_str("\n\t0x");
         push_hex(out, (i * 16) as u64, 4);

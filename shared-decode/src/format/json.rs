@@ -252,7 +252,7 @@ fn write_value(def: &FieldDef, v: &Value<'_>, out: &mut Vec<u8>, scratch: &mut S
             scratch.clear();
             match other {
                 Value::Time(t) => crate::field::value::write_iso(*t, scratch),
-                Value::Ipv6(a) => crate::format::text::push_ipv6(scratch, *a),
+                Value::Ipv6(a) => crate::text::push_ipv6(scratch, *a),
                 o => o.write_fields(def, scratch),
             }
             out.push(b'"');
@@ -289,7 +289,7 @@ pub fn push_json_str(out: &mut String, s: &str) {
             c if (c as u32) < 0x20
                 || c == '\u{2028}'
                 || c == '\u{2029}'
-                || crate::format::text::is_unsafe_char(c) =>
+                || crate::text::is_unsafe_char(c) =>
             {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -302,7 +302,7 @@ pub fn push_json_str(out: &mut String, s: &str) {
 impl JsonWriter {
     /// A writer.
     pub fn new() -> JsonWriter {
-        let schema = crate::field::schema();
+        let schema = crate::schema();
         let n = schema.len();
         let mut keys = Vec::new();
         let mut key_at = Vec::with_capacity(n);
@@ -332,11 +332,7 @@ impl JsonWriter {
     /// Include payload bytes (`tcp.payload`, `data.data`, ...).
     pub fn set_payloads(&mut self, on: bool) {
         self.payloads = on;
-        for (f, s) in crate::field::schema()
-            .all()
-            .iter()
-            .zip(self.skip.iter_mut())
-        {
+        for (f, s) in crate::schema().all().iter().zip(self.skip.iter_mut()) {
             *s = f.ftype == FieldType::Protocol
                 || f.has(FieldDef::DETAIL)
                 || (f.has(FieldDef::BULK) && !on);

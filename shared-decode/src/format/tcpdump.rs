@@ -10,8 +10,8 @@ use crate::dissect::{dns, icmp, tcp, Decoded, LayerItem, Packet};
 use crate::file::Timestamp;
 use crate::flow::{Endpoint, FlowKey, TableState};
 use crate::format::hexdump;
-use crate::format::text::{push_hex, push_ipv4, push_ipv6, push_mac, push_u64};
-use crate::format::time::{civil, push_clock, push_date, push_duration, push_frac};
+use crate::text::time::{civil, push_clock, push_date, push_duration, push_frac};
+use crate::text::{push_hex, push_ipv4, push_ipv6, push_mac, push_u64};
 use std::collections::HashMap;
 
 /// Time stamp style (`-t` ... `-ttttt`).
@@ -165,7 +165,7 @@ impl Printer {
                 out.push(' ');
             }
             TimeFormat::Epoch => {
-                crate::format::text::push_i64(out, ts.secs);
+                crate::text::push_i64(out, ts.secs);
                 push_frac(out, ts.nanos, nano);
                 out.push(' ');
             }
@@ -1465,7 +1465,7 @@ fn write_rr(d: &dns::Dns<'_>, r: &dns::Record, v: u8, out: &mut String) {
             let mut p = 0;
             while let Some(&l) = rd.get(p) {
                 out.push_str(" \"");
-                crate::format::text::push_printable(
+                crate::text::push_printable(
                     out,
                     rd.get(p + 1..p + 1 + usize::from(l)).unwrap_or(&[]),
                 );

@@ -541,12 +541,12 @@ pub fn properties(p: &BarProps) -> Html {
         .reform(|_: MouseEvent| Action::ToggleProperties);
     let t = |ns: i64| {
         let ts = shared_decode::file::Timestamp::from_nanos(i128::from(ns));
-        let c = shared_decode::format::time::civil(ts.secs, 0);
+        let c = shared_decode::text::time::civil(ts.secs, 0);
         let mut out = String::new();
-        shared_decode::format::time::push_date(&mut out, &c);
+        shared_decode::text::time::push_date(&mut out, &c);
         out.push(' ');
-        shared_decode::format::time::push_clock(&mut out, &c);
-        shared_decode::format::time::push_frac(&mut out, ts.nanos, true);
+        shared_decode::text::time::push_clock(&mut out, &c);
+        shared_decode::text::time::push_frac(&mut out, ts.nanos, true);
         out.push_str(" UTC");
         out
     };

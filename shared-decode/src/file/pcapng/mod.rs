@@ -21,7 +21,7 @@ pub use writer::{
 };
 
 use super::bytes::{opt_str, opt_ts, opt_u64, u16_at, u32_at, u64_at};
-use super::reader::{RawRecord, Step};
+use super::step::{RawRecord, Step};
 use super::{
     CaptureInfo, Endian, FileError, FileErrorKind, Interface, InterfaceStats, NameEntry, Options,
     Section, Timestamp, TsResolution, MAX_BLOCK_LEN, MAX_INTERFACES, MAX_NAME_ENTRIES, MAX_STATS,

@@ -2,7 +2,7 @@
 //! Length come straight from [`crate::dissect::FrameMeta`]).
 
 use crate::dissect::{dns::Flavor, tcp, Decoded, LayerItem, Packet};
-use crate::format::text::{push_hex, push_ipv4, push_ipv6, push_mac, push_u64};
+use crate::text::{push_hex, push_ipv4, push_ipv6, push_mac, push_u64};
 
 /// The text columns of one packet.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,5 +1,9 @@
 //! Fast text helpers for hot output paths (one packet line costs well under a microsecond):
-//! integers and addresses pushed straight into a `String`, no `fmt` machinery.
+//! integers, addresses and times pushed straight into a `String`, no `fmt` machinery.
+//! A leaf: it uses only [`crate::file::Timestamp`], so the field schema, the dissectors and
+//! the formatters can all use it without depending on one another.
+
+pub mod time;
 
 /// Appends a decimal integer.
 pub fn push_u64(out: &mut String, v: u64) {
@@ -35,7 +39,13 @@ pub fn push_i64(out: &mut String, v: i64) {
 
 /// Appends a time offset in seconds with 9 decimals (`-0.000012000`).
 pub fn push_reltime(out: &mut String, ns: i128) {
-    crate::field::value::write_reltime(ns, out);
+    if ns < 0 {
+        out.push('-');
+    }
+    let a = ns.unsigned_abs();
+    push_u64(out, u64::try_from(a / 1_000_000_000).unwrap_or(u64::MAX));
+    out.push('.');
+    push_u64_pad(out, (a % 1_000_000_000) as u64, 9);
 }
 
 /// Appends `v` zero-padded to `width` digits (at most 20).

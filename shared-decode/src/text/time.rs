@@ -2,7 +2,7 @@
 //! crate has no clock and no time-zone database).
 
 use crate::file::Timestamp;
-use crate::format::text::{push_i64, push_u64_pad};
+use crate::text::{push_i64, push_u64_pad};
 use std::fmt;
 
 /// Year, month (1-12), day (1-31) of a day count since 1970-01-01 (Howard Hinnant's
@@ -126,7 +126,7 @@ pub fn push_duration(out: &mut String, ns: i128, nano_precision: bool, clock: bo
         out.push(':');
         push_u64_pad(out, secs % 60, 2);
     } else {
-        crate::format::text::push_u64(out, secs);
+        crate::text::push_u64(out, secs);
     }
     push_frac(out, nanos, nano_precision);
 }
