@@ -10,17 +10,10 @@ use shared_decode::SliceReader;
 use std::path::PathBuf;
 
 fn corpus() -> Vec<PathBuf> {
-    let d = std::env::var_os("PAIRCAP_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-        .join("corpus/public");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&d)
-        .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
+    paircap_tests::corpus_files()
+        .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-        .collect();
-    v.sort();
-    v
+        .collect()
 }
 
 /// (layer name, checksum verdict) for each checksummed layer.

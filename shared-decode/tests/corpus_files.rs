@@ -2,41 +2,8 @@
 //! (MANIFEST.tsv); malformed files give an error with an offset and keep what could be read.
 
 use shared_decode::file::{FileError, Reader, SliceReader};
-use std::path::PathBuf;
 
-fn corpus_dir() -> PathBuf {
-    let d = std::env::var_os("PAIRCAP_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-        .join("corpus/public");
-    assert!(
-        d.join("MANIFEST.tsv").exists(),
-        "corpus not found at {} (set PAIRCAP_SHARED to the shared folder)",
-        d.display()
-    );
-    d
-}
-
-struct Row {
-    file: String,
-    packets: String,
-    status: String,
-}
-
-fn manifest() -> Vec<Row> {
-    let text = std::fs::read_to_string(corpus_dir().join("MANIFEST.tsv")).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            Row {
-                file: c[0].to_string(),
-                packets: c[4].to_string(),
-                status: c[6].to_string(),
-            }
-        })
-        .collect()
-}
+use paircap_tests::{corpus_dir, manifest};
 
 fn read_all(path: &std::path::Path) -> (u64, Vec<FileError>) {
     let f = std::fs::File::open(path).unwrap();

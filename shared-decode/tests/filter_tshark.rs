@@ -157,22 +157,10 @@ const TCPDUMP: &[&str] = &[
     "ether host 30:46:9a:23:fb:fa",
 ];
 
-fn shared() -> PathBuf {
-    std::env::var_os("PAIRCAP_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
 fn corpus() -> Vec<(String, PathBuf)> {
-    let dir = shared().join("corpus/public");
-    let text = std::fs::read_to_string(dir.join("MANIFEST.tsv"))
-        .unwrap_or_else(|_| panic!("corpus not found in {} (set PAIRCAP_SHARED)", dir.display()));
-    text.lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            (c.get(6)?.starts_with("well-formed")).then(|| (c[0].to_string(), dir.join(c[0])))
-        })
+    paircap_tests::well_formed()
+        .into_iter()
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
         .collect()
 }
 

@@ -112,7 +112,10 @@ fn top_level_modules_form_no_cycle() {
                 .filter(|m| !placed.contains(*m))
                 .map(|m| format!("{m} -> {:?}", edges[m]))
                 .collect();
-            panic!("a cycle among these top-level modules:\n{}", rest.join("\n"));
+            panic!(
+                "a cycle among these top-level modules:\n{}",
+                rest.join("\n")
+            );
         }
         eprintln!("layer {layer}: {}", next.join(", "));
         placed.extend(next);

@@ -1,5 +1,6 @@
-//! Helpers for paircap's end-to-end tests: where the shared corpus is, where the built
-//! `paircap` binary is, and small readers for the reference files.
+//! Test support for every crate of the workspace (one copy, no skipping): where the shared
+//! corpus is — a missing corpus is an error, never a silently skipped test — which files it
+//! holds, where the built `paircap` binary is, and small readers for the reference files.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,6 +66,33 @@ pub fn manifest() -> Vec<ManifestRow> {
                 status: c.get(6)?.to_string(),
             })
         })
+        .collect()
+}
+
+/// The capture files of the public corpus (`.pcap`, `.pcapng`, `.gz`, `.cap`), sorted.
+pub fn corpus_files() -> Vec<PathBuf> {
+    let dir = corpus_dir();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.file_name().unwrap_or_default().to_string_lossy();
+            [".pcap", ".pcapng", ".gz", ".cap"]
+                .iter()
+                .any(|x| n.ends_with(x))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The corpus files the manifest says are well-formed, in manifest order.
+pub fn well_formed() -> Vec<PathBuf> {
+    let dir = corpus_dir();
+    manifest()
+        .into_iter()
+        .filter(|r| r.status.starts_with("well-formed"))
+        .map(|r| dir.join(r.file))
         .collect()
 }
 

@@ -11,34 +11,7 @@ use std::path::PathBuf;
 use viewer_web::engine::{decidable_on_snap, Engine, FilterPass};
 use viewer_web::proto::{Column, TimeFormat};
 
-fn corpus_dir() -> PathBuf {
-    let d = std::env::var_os("PAIRCAP_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-        .join("corpus/public");
-    assert!(
-        d.join("MANIFEST.tsv").exists(),
-        "corpus not found at {} (set PAIRCAP_SHARED)",
-        d.display()
-    );
-    d
-}
-
-fn corpus_files() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let n = p.file_name().unwrap().to_string_lossy().to_string();
-            n.ends_with(".pcap")
-                || n.ends_with(".pcapng")
-                || n.ends_with(".gz")
-                || n.ends_with(".cap")
-        })
-        .collect();
-    v.sort();
-    v
-}
+use paircap_tests::{corpus_dir, corpus_files};
 
 /// Feeds `bytes` in chunks whose sizes cycle through `sizes`.
 fn index(name: &str, bytes: &[u8], sizes: &[usize]) -> Engine {

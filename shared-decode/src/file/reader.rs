@@ -504,6 +504,7 @@ mod set_tests {
     use crate::file::pcapng::{
         EpbOptions, InterfaceDescription, PcapngWriter, SectionDescription, StatsOptions,
     };
+    use crate::file::LinkType;
     use crate::file::Timestamp;
 
     fn ts(s: i64) -> Timestamp {

@@ -760,20 +760,7 @@ proptest! {
 // Corpus: fast accessors and the restricted sink read what the emitters produce.
 
 fn corpus() -> Vec<PathBuf> {
-    let dir = std::env::var_os("PAIRCAP_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-        .join("corpus/public");
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv"))
-        .unwrap_or_else(|_| panic!("corpus not found at {} (set PAIRCAP_SHARED)", dir.display()));
-    manifest
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            (c.get(6).is_some_and(|s| s.starts_with("well-formed"))).then(|| dir.join(c[0]))
-        })
-        .collect()
+    paircap_tests::well_formed()
 }
 
 /// Runs `f` on every packet of every well-formed corpus file (full dissection, flows).
