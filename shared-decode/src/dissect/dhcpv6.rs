@@ -772,6 +772,7 @@ fn tcpdump(a: &App<'_>, t: &mut TcpdumpText<'_>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -979,6 +979,7 @@ fn emit_frames<'a>(plain: &[u8], sink: &mut dyn Sink<'a>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -289,6 +289,7 @@ pub fn proto_def(l: Layer) -> &'static FieldDef {
 pub static FIELDS: &[&FieldDef] = &[];
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 

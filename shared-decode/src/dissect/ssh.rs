@@ -532,6 +532,7 @@ fn emit_message<'a>(m: &Msg<'a>, at: usize, sink: &mut dyn Sink<'a>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
