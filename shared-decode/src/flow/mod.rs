@@ -537,9 +537,12 @@ impl Tracker {
     }
 }
 
-/// A packet's flow analysis in 44 bytes, for viewers that keep it for millions of packets.
-/// Round-trips everything [`PacketAnalysis`] holds except per-stream times and RTT samples,
-/// which a holder of the packets' time stamps rebuilds from `stream_first` / `prev_in_stream`.
+/// A packet's flow analysis in 56 bytes, for viewers that keep it for millions of packets.
+/// Lossless: it round-trips everything [`PacketAnalysis`] holds except the per-stream times,
+/// which a holder of the packets' time stamps rebuilds (from the stream's first frame and
+/// `prev_in_stream`) and passes to [`CompactAnalysis::unpack`]. The ACK's RTT is kept, not
+/// rebuilt from `acks_frame`'s time: a viewer's 64-bit nanosecond times saturate on
+/// captures stamped past the year 2262. The compare mark is kept apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompactAnalysis {
     /// `tcp.stream`, or `u32::MAX` for no TCP.
@@ -568,6 +571,10 @@ pub struct CompactAnalysis {
     pub echo_request_frame: u32,
     /// Previous frame of the same TCP or UDP stream (0 = first).
     pub prev_in_stream: u32,
+    /// `tcp.analysis.bytes_in_flight` (`u32::MAX` = none).
+    pub bytes_in_flight: u32,
+    /// `tcp.analysis.ack_rtt` in nanoseconds (`u64::MAX` = none).
+    pub ack_rtt_ns: u64,
 }
 
 impl Default for CompactAnalysis {
@@ -586,6 +593,8 @@ impl Default for CompactAnalysis {
             udp_stream: u32::MAX,
             echo_request_frame: 0,
             prev_in_stream: 0,
+            bytes_in_flight: u32::MAX,
+            ack_rtt_ns: u64::MAX,
         }
     }
 }
@@ -605,6 +614,8 @@ impl CompactAnalysis {
             c.dup_ack_num = t.dup_ack_num.min(u32::from(u16::MAX)) as u16;
             c.dup_ack_frame = t.dup_ack_frame;
             c.acks_frame = t.acks_frame.unwrap_or(0);
+            c.bytes_in_flight = t.bytes_in_flight.unwrap_or(u32::MAX);
+            c.ack_rtt_ns = t.ack_rtt_ns.unwrap_or(u64::MAX);
         }
         if let Some(u) = &a.udp {
             c.udp_stream = u.stream;
@@ -613,7 +624,7 @@ impl CompactAnalysis {
         c
     }
 
-    /// Unpacks; stream times are given by the caller (nanoseconds since the stream's first
+    /// Unpacks; the caller gives the stream times (nanoseconds since the stream's first
     /// packet and since its previous packet).
     pub fn unpack(&self, time_rel_ns: u64, time_delta_ns: u64) -> PacketAnalysis {
         let tcp = (self.tcp_stream != u32::MAX).then(|| TcpAnalysis {
@@ -625,8 +636,8 @@ impl CompactAnalysis {
             dup_ack_num: u32::from(self.dup_ack_num),
             dup_ack_frame: self.dup_ack_frame,
             acks_frame: (self.acks_frame != 0).then_some(self.acks_frame),
-            ack_rtt_ns: None,
-            bytes_in_flight: None,
+            ack_rtt_ns: (self.ack_rtt_ns != u64::MAX).then_some(self.ack_rtt_ns),
+            bytes_in_flight: (self.bytes_in_flight != u32::MAX).then_some(self.bytes_in_flight),
             time_rel_ns,
             time_delta_ns,
             tls_version: (self.tls_version != 0).then_some(self.tls_version),
