@@ -419,11 +419,8 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
                 }
                 passed += 1;
                 if lazy.is_some() && writer.is_none() {
-                    // Dissected again, whole, in place (numbering and times stay).
-                    pkt.layers.clear();
-                    pkt.stop = None;
-                    shared_decode::dissect::dissect_into(&mut pkt, DissectOptions::default());
-                    shared_decode::dissect::strip_retransmitted(&mut pkt);
+                    // Dissected again, whole, in place (numbering, times, analysis stay).
+                    pkt.redissect(DissectOptions::default());
                     if seen >= 20_000 && passed * 4 > seen {
                         lazy = None;
                         decoder.set_options(DissectOptions::default());
@@ -576,17 +573,13 @@ impl Offload {
                                 drop_count: None,
                                 options: shared_decode::file::Options::EMPTY,
                             };
-                            let mut pkt = shared_decode::dissect::dissect(
-                                &rec,
-                                it.meta.number,
-                                DissectOptions::default(),
-                            );
+                            let mut pkt = shared_decode::dissect::blank(&rec, it.meta.number);
                             pkt.meta = it.meta;
                             pkt.analysis = it.analysis.clone();
                             for c in &it.comments {
                                 let _ = pkt.comments.try_push(c.as_str());
                             }
-                            shared_decode::dissect::strip_retransmitted(&mut pkt);
+                            pkt.redissect(DissectOptions::default());
                             printer.print(&pkt, &mut buf);
                             output::flush_if_large(&mut buf, &mut out)?;
                         }

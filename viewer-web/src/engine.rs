@@ -866,9 +866,9 @@ impl Engine {
                 }
             }
         };
-        let mut pkt = dissect::dissect(&rec, u64::from(frame), opts);
+        let mut pkt = dissect::blank(&rec, u64::from(frame));
         self.meta_for(frame, &mut pkt);
-        dissect::strip_retransmitted(&mut pkt);
+        pkt.redissect(opts);
         Some(pkt)
     }
 

@@ -400,6 +400,31 @@ impl<'a> Packet<'a> {
         })
     }
 
+    /// Dissects the bytes again to `opts`' depth, keeping the metadata, comments and flow
+    /// analysis — and, as after the first pass, no application layers on a retransmitted
+    /// segment. The one way to deepen a lazily dissected packet (filters that need more,
+    /// printing what a lazy filter pass kept).
+    pub fn redissect(&mut self, opts: DissectOptions) {
+        self.layers.clear();
+        self.stop = None;
+        dissect_into(self, opts);
+        strip_retransmitted(self);
+    }
+
+    /// [`Packet::redissect`] on a copy (for a holder that may not change its packet).
+    pub fn redissected(&self, opts: DissectOptions) -> Packet<'a> {
+        let mut p = Packet {
+            meta: self.meta,
+            data: self.data,
+            comments: self.comments.clone(),
+            layers: ArrayVec::new(),
+            stop: None,
+            analysis: self.analysis.clone(),
+        };
+        p.redissect(opts);
+        p
+    }
+
     /// Emits every field of every layer into `sink`, in tree order.
     pub fn emit(&self, sink: &mut dyn Sink<'a>) {
         frame::emit(self, sink);

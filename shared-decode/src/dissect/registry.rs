@@ -44,6 +44,57 @@ pub fn all_layers() -> impl Iterator<Item = Layer> {
 fn app_for(h: Handoff) -> Option<DissectFn> {
     APPS.iter().find(|a| a.handles(h)).map(|a| a.dissect)
 }
+
+/// The rows' handoffs as lookup tables, built once: port lookups happen twice per TCP/UDP
+/// packet, so they are one array index instead of a walk over every row.
+struct AppTables {
+    /// Per port: 1 + the row that registered it (0 = none).
+    tcp: Box<[u8]>,
+    udp: Box<[u8]>,
+    tcp_heuristics: Vec<DissectFn>,
+    udp_heuristics: Vec<DissectFn>,
+}
+
+fn app_tables() -> &'static AppTables {
+    static T: std::sync::OnceLock<AppTables> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = AppTables {
+            tcp: vec![0; 1 << 16].into_boxed_slice(),
+            udp: vec![0; 1 << 16].into_boxed_slice(),
+            tcp_heuristics: Vec::new(),
+            udp_heuristics: Vec::new(),
+        };
+        for (i, a) in APPS.iter().enumerate() {
+            let row = u8::try_from(i + 1).unwrap_or(u8::MAX);
+            for h in a.handoffs {
+                let slot = match *h {
+                    Handoff::TcpPort(p) => t.tcp.get_mut(usize::from(p)),
+                    Handoff::UdpPort(p) => t.udp.get_mut(usize::from(p)),
+                    Handoff::TcpHeuristic => {
+                        t.tcp_heuristics.push(a.dissect);
+                        None
+                    }
+                    Handoff::UdpHeuristic => {
+                        t.udp_heuristics.push(a.dissect);
+                        None
+                    }
+                    Handoff::IpProto(_) => None,
+                };
+                // The first row to claim a port keeps it.
+                if let Some(s) = slot.filter(|s| **s == 0) {
+                    *s = row;
+                }
+            }
+        }
+        t
+    })
+}
+
+fn app_for_port(table: &[u8], port: u16) -> Option<DissectFn> {
+    let row = *table.get(usize::from(port))?;
+    APPS.get(usize::from(row).checked_sub(1)?)
+        .map(|a| a.dissect)
+}
 use crate::field::FieldDef;
 
 /// Link-layer types.
@@ -160,8 +211,8 @@ pub fn depth_of(n: Next) -> Depth {
 fn ports<'a>(
     table: &[(u16, DissectFn)],
     heuristics: &[DissectFn],
-    port: fn(u16) -> Handoff,
-    heuristic: Handoff,
+    app_ports: &[u8],
+    app_heuristics: &[DissectFn],
     a: u16,
     b: u16,
     data: &'a [u8],
@@ -169,17 +220,13 @@ fn ports<'a>(
     cx: &mut DissectCx,
 ) -> DissectResult<'a> {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let by_port = |p: u16| lookup(table, p).or_else(|| app_for(port(p)));
+    let by_port = |p: u16| lookup(table, p).or_else(|| app_for_port(app_ports, p));
     let by_port = [by_port(lo), if hi != lo { by_port(hi) } else { None }];
-    let app_heuristics = APPS
-        .iter()
-        .filter(|a| a.handles(heuristic))
-        .map(|a| a.dissect);
     for f in by_port
         .into_iter()
         .flatten()
         .chain(heuristics.iter().copied())
-        .chain(app_heuristics)
+        .chain(app_heuristics.iter().copied())
     {
         // Dissectors that decline leave `cx` untouched.
         if let Some(d) = f(data, off, cx)? {
@@ -212,11 +259,12 @@ pub fn run<'a>(
                 return Ok(None);
             }
             cx.ports = Some((a, b));
+            let t = app_tables();
             return ports(
                 TCP_PORTS,
                 TCP_HEURISTICS,
-                Handoff::TcpPort,
-                Handoff::TcpHeuristic,
+                &t.tcp,
+                &t.tcp_heuristics,
                 a,
                 b,
                 data,
@@ -226,11 +274,12 @@ pub fn run<'a>(
         }
         Next::UdpPorts(a, b) => {
             cx.ports = Some((a, b));
+            let t = app_tables();
             return ports(
                 UDP_PORTS,
                 UDP_HEURISTICS,
-                Handoff::UdpPort,
-                Handoff::UdpHeuristic,
+                &t.udp,
+                &t.udp_heuristics,
                 a,
                 b,
                 data,

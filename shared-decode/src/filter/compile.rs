@@ -444,20 +444,9 @@ impl Program {
     /// Evaluates the filter on a packet.
     pub(crate) fn matches(&self, pkt: &Packet<'_>) -> bool {
         if self.needs_deeper(pkt) {
-            let mut full = Packet {
-                meta: pkt.meta,
-                data: pkt.data,
-                comments: pkt.comments.clone(),
-                layers: ArrayVec::new(),
-                stop: None,
-                analysis: pkt.analysis.clone(),
-            };
-            dissect::dissect_into(
-                &mut full,
-                DissectOptions {
-                    max_depth: Depth::All,
-                },
-            );
+            let full = pkt.redissected(DissectOptions {
+                max_depth: Depth::All,
+            });
             let mut cx = Cx::new(&full, &self.plan);
             return eval(&self.root, &mut cx);
         }

@@ -184,8 +184,17 @@ pub fn is_unsafe_char(c: char) -> bool {
 /// True if every byte is printable ASCII, newline or tab (nothing to escape).
 #[inline]
 pub fn is_plain(b: &[u8]) -> bool {
-    b.iter()
-        .all(|&c| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t')
+    // Every byte of every output line passes here (a byte-by-byte `all` was 19% of
+    // `paircap read`'s time on the 1M-packet workload, in perf): blocks of 64 are tested
+    // without short-circuiting, which the compiler turns into vector compares.
+    let ok = |c: u8| (c.wrapping_sub(0x20) < 0x5f) | (c == b'\n') | (c == b'\t');
+    let mut blocks = b.chunks_exact(64);
+    for block in &mut blocks {
+        if !block.iter().fold(true, |all, &c| all & ok(c)) {
+            return false;
+        }
+    }
+    blocks.remainder().iter().all(|&c| ok(c))
 }
 
 /// The one escaping rule of every text output (`paircap read` in any text format, live
@@ -241,6 +250,25 @@ fn push_safe_str(out: &mut Vec<u8>, s: &str) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn is_plain_is_printable_ascii_newline_tab() {
+        let naive = |b: &[u8]| {
+            b.iter()
+                .all(|&c| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t')
+        };
+        for c in 0..=255u8 {
+            for len in [1usize, 63, 64, 65, 130] {
+                for at in [0, len / 2, len - 1] {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    assert_eq!(is_plain(&b), naive(&b), "byte {c:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(is_plain(b""));
+    }
+
     use super::*;
 
     #[test]
