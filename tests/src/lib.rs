@@ -55,7 +55,13 @@ pub struct ManifestRow {
 
 /// The corpus manifest.
 pub fn manifest() -> Vec<ManifestRow> {
-    let text = std::fs::read_to_string(corpus_dir().join("MANIFEST.tsv")).expect("manifest");
+    manifest_in(&corpus_dir())
+}
+
+/// The manifest of a corpus folder laid out like `corpus/public` (`corpus/wireshark`).
+pub fn manifest_in(dir: &Path) -> Vec<ManifestRow> {
+    let text = std::fs::read_to_string(dir.join("MANIFEST.tsv"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.join("MANIFEST.tsv").display()));
     text.lines()
         .skip(1)
         .filter_map(|l| {
