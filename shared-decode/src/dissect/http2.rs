@@ -107,13 +107,22 @@ def!(
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
-    SETTINGS_ID,
+/// `http2.settings.id`.
+pub static SETTINGS_ID: FieldDef = FieldDef::new(
     "http2.settings.id",
     "Settings Identifier",
     FieldType::UInt(16),
-    Base::Dec
-);
+    Base::Dec,
+)
+.named(&[
+    (1, "Header table size"),
+    (2, "Enable PUSH"),
+    (3, "Max concurrent streams"),
+    (4, "Initial Windows size"),
+    (5, "Max frame size"),
+    (6, "Max header list size"),
+    (8, "Extended CONNECT protocol"),
+]);
 def!(
     S_TABLE,
     "http2.settings.header_table_size",

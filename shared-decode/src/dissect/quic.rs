@@ -190,6 +190,9 @@ pub static PROTECTED: FieldDef = FieldDef::new(
     Base::None,
 )
 .bulk();
+/// `quic.frame`: one frame of a decrypted payload (a tree node).
+pub static FRAME: FieldDef =
+    FieldDef::new("quic.frame", "Frame", FieldType::None, Base::None).detail();
 def!(
     FRAME_TYPE,
     "quic.frame_type",
@@ -282,6 +285,7 @@ pub static FIELDS: &[&FieldDef] = &[
     &SHORT,
     &SPIN_BIT,
     &PROTECTED,
+    &FRAME,
     &FRAME_TYPE,
     &PADDING_LENGTH,
     &ACK_LARGEST,
@@ -929,11 +933,18 @@ fn emit_frames<'a>(plain: &[u8], sink: &mut dyn Sink<'a>) {
     let u = |v: u64| Value::UInt(v);
     let fr = frames(plain);
     for (_, f) in &fr {
+        let name = f.name();
+        sink.open(
+            &FRAME,
+            Value::None,
+            Span::NONE,
+            Some(format_args!("{name}")),
+        );
         sink.field(
             &FRAME_TYPE,
             u(f.code()),
             Span::NONE,
-            Some(format_args!("{}", f.name())),
+            Some(format_args!("Frame Type: {name} ({:#x})", f.code())),
         );
         match f {
             Frame::Padding(n) => sink.field(&PADDING_LENGTH, u(*n as u64), Span::NONE, None),
@@ -959,9 +970,18 @@ fn emit_frames<'a>(plain: &[u8], sink: &mut dyn Sink<'a>) {
             }
             Frame::Ping => {}
         }
+        sink.close();
     }
     let stream = crypto_stream(&fr);
     if let Some(h) = tls::hello(&stream).filter(|h| h.hs_type == 1) {
+        sink.open(
+            &tls::HANDSHAKE,
+            Value::None,
+            Span::NONE,
+            Some(format_args!(
+                "TLS Handshake Protocol: Client Hello (from the CRYPTO frames)"
+            )),
+        );
         sink.field(&tls::HS_TYPE, u(1), Span::NONE, None);
         if let Some(sni) = h.sni {
             sink.field(
@@ -975,6 +995,7 @@ fn emit_frames<'a>(plain: &[u8], sink: &mut dyn Sink<'a>) {
             let s = String::from_utf8_lossy(name).into_owned();
             sink.field(&tls::ALPN, Value::Str(s.into()), Span::NONE, None);
         }
+        sink.close();
     }
 }
 
