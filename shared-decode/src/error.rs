@@ -36,7 +36,6 @@ pub enum Layer {
     Dns,
     Http,
     Tls,
-    Dhcp,
     Data,
     /// A protocol declared as a table row ([`crate::dissect::app`]): one file and one line in
     /// [`crate::dissect::registry::APPS`], no variant here.
@@ -55,7 +54,7 @@ pub struct AppId {
 
 impl Layer {
     /// Number of built-in layer kinds (table-declared protocols come after them).
-    pub const COUNT: usize = 31;
+    pub const COUNT: usize = 30;
     /// Every built-in layer kind (see [`Layer::App`] for the others).
     pub const ALL: [Layer; Layer::COUNT] = [
         Layer::Frame,
@@ -87,7 +86,6 @@ impl Layer {
         Layer::Dns,
         Layer::Http,
         Layer::Tls,
-        Layer::Dhcp,
         Layer::Data,
     ];
 
@@ -124,8 +122,7 @@ impl Layer {
             Layer::Dns => 26,
             Layer::Http => 27,
             Layer::Tls => 28,
-            Layer::Dhcp => 29,
-            Layer::Data => 30,
+            Layer::Data => 29,
             Layer::App(id) => Layer::COUNT + usize::from(id.slot),
         }
     }
@@ -161,7 +158,6 @@ impl Layer {
             Layer::Dns => "dns",
             Layer::Http => "http",
             Layer::Tls => "tls",
-            Layer::Dhcp => "dhcp",
             Layer::Data => "data",
             Layer::App(id) => id.name,
         }

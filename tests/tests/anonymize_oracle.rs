@@ -75,14 +75,11 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-#[test]
-fn no_original_address_survives_zero_or_cut() {
+/// Every public corpus file with tshark's decode: (path, bytes, tshark's packets), when both
+/// readers see the same packets.
+fn with_oracle() -> Vec<(std::path::PathBuf, Vec<u8>, Vec<Value>)> {
     let dir = corpus_dir();
     let json = dir.join("tshark-json");
-    let (mut files, mut packets, mut secrets_checked, mut in_original) =
-        (0, 0usize, 0usize, 0usize);
-    let mut link_types = std::collections::BTreeSet::new();
-    let mut leaks = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(&json)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -90,6 +87,7 @@ fn no_original_address_survives_zero_or_cut() {
         .filter(|n| n.ends_with(".json.gz"))
         .collect();
     names.sort();
+    let mut out = Vec::new();
     for n in names {
         let cap = dir.join(n.trim_end_matches(".json.gz"));
         let Ok(bytes) = std::fs::read(&cap) else {
@@ -104,10 +102,77 @@ fn no_original_address_survives_zero_or_cut() {
         let Ok(Value::Array(tp)) = serde_json::from_str::<Value>(&text) else {
             continue;
         };
-        let recs: Vec<_> = SliceReader::new(&bytes).filter_map(Result::ok).collect();
-        if recs.len() != tp.len() {
+        if SliceReader::new(&bytes).filter_map(Result::ok).count() != tp.len() {
             continue; // the two readers disagree on the packets: nothing to pair
         }
+        out.push((cap, bytes, tp));
+    }
+    out
+}
+
+/// The addresses tshark names in a packet, less values of almost no entropy ("0.0.0.1",
+/// "48.48.48.48" in a packet of '0' bytes) that match kept header fields by chance.
+fn packet_secrets(t: &Value) -> Vec<Vec<u8>> {
+    let mut s = Vec::new();
+    secrets(&t["_source"]["layers"], &mut s);
+    s.retain(|x| {
+        let distinct = x.iter().collect::<std::collections::BTreeSet<_>>().len();
+        distinct > 1 && x.iter().filter(|b| **b != 0).count() > 1
+    });
+    s.sort();
+    s.dedup();
+    s
+}
+
+/// `--anon-payload keep` keeps application data, except where a protocol declares a plan:
+/// DHCP and DHCPv6 messages come out with no address tshark names in them.
+#[test]
+fn kept_dhcp_and_dhcpv6_are_rewritten() {
+    let (mut packets, mut checked) = (0usize, 0usize);
+    let mut leaks = Vec::new();
+    for (cap, bytes, tp) in with_oracle() {
+        let mut a = Anonymizer::new(b"oracle", Payload::Keep);
+        let recs: Vec<_> = SliceReader::new(&bytes).filter_map(Result::ok).collect();
+        for (i, (rec, t)) in recs.iter().zip(&tp).enumerate() {
+            let pkt = dissect(rec, i as u64 + 1, DissectOptions::default());
+            let top = pkt.layers.last().map(|l| l.layer().filter_name());
+            if !matches!(top, Some("dhcp" | "dhcpv6")) {
+                continue;
+            }
+            let out = a.rewrite(&pkt);
+            packets += 1;
+            // tshark shows DHCP's magic cookie (RFC 2131) as the IPv4 address 99.130.83.99.
+            for x in packet_secrets(t)
+                .into_iter()
+                .filter(|x| x != &[99, 130, 83, 99])
+            {
+                checked += 1;
+                if let Some(at) = find(&out, &x) {
+                    leaks.push(format!(
+                        "{} packet {}: {x:02x?} at byte {at}",
+                        cap.display(),
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    println!("{packets} DHCP/DHCPv6 packets kept, {checked} address checks");
+    assert!(
+        packets >= 20 && checked >= 100,
+        "{packets} packets, {checked} checks"
+    );
+    assert!(leaks.is_empty(), "addresses kept:\n{}", leaks.join("\n"));
+}
+
+#[test]
+fn no_original_address_survives_zero_or_cut() {
+    let (mut files, mut packets, mut secrets_checked, mut in_original) =
+        (0, 0usize, 0usize, 0usize);
+    let mut link_types = std::collections::BTreeSet::new();
+    let mut leaks = Vec::new();
+    for (cap, bytes, tp) in with_oracle() {
+        let recs: Vec<_> = SliceReader::new(&bytes).filter_map(Result::ok).collect();
         files += 1;
         for payload in [Payload::Zero, Payload::Truncate] {
             let mut a = Anonymizer::new(b"oracle", payload);
@@ -115,16 +180,7 @@ fn no_original_address_survives_zero_or_cut() {
                 link_types.insert(rec.link_type.0);
                 let pkt = dissect(rec, i as u64 + 1, DissectOptions::default());
                 let out = a.rewrite(&pkt);
-                let mut s = Vec::new();
-                secrets(&t["_source"]["layers"], &mut s);
-                // Values of almost no entropy ("0.0.0.1", "48.48.48.48" in a packet of
-                // '0' bytes) match kept header fields by chance; they name no host.
-                s.retain(|x| {
-                    let distinct = x.iter().collect::<std::collections::BTreeSet<_>>().len();
-                    distinct > 1 && x.iter().filter(|b| **b != 0).count() > 1
-                });
-                s.sort();
-                s.dedup();
+                let s = packet_secrets(t);
                 for x in &s {
                     secrets_checked += 1;
                     // The oracle reads the same bytes: most of what it names is in the

@@ -1209,7 +1209,7 @@ pub fn decidable_on_snap(f: &Filter) -> bool {
 fn stops_headers(l: Layer) -> bool {
     !matches!(
         l,
-        Layer::Dns | Layer::Http | Layer::Tls | Layer::Dhcp | Layer::Data | Layer::App(_)
+        Layer::Dns | Layer::Http | Layer::Tls | Layer::Data | Layer::App(_)
     )
 }
 

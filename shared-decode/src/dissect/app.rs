@@ -37,7 +37,7 @@ pub enum Handoff {
 }
 
 /// How the anonymiser treats the protocol's bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub enum AnonPolicy {
     /// Application data: kept only when the user keeps payloads (`--payload keep`),
     /// zeroed or cut otherwise — like DNS, HTTP and TLS.
@@ -48,6 +48,25 @@ pub enum AnonPolicy {
         /// Bytes of header kept as they are.
         header: usize,
     },
+    /// Application data that, when payloads are kept, is kept rewritten: the protocol lists
+    /// where its addresses are and what to zero ([`AnonEdit`]); everything else stays.
+    Rewrite(AnonPlanFn),
+}
+
+/// Lists the anonymiser's edits for one message (offsets from the message's first byte).
+pub type AnonPlanFn = fn(&[u8], &mut Vec<AnonEdit>);
+
+/// One edit of an anonymisation plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnonEdit {
+    /// An IPv4 address at this offset: replaced by its pseudonym.
+    Ipv4(usize),
+    /// An IPv6 address.
+    Ipv6(usize),
+    /// A MAC address.
+    Mac(usize),
+    /// Bytes that identify (names, client ids, unknown options): zeroed.
+    Zero(std::ops::Range<usize>),
 }
 
 /// Which side of a transport conversation sent a message, judged by ports the way

@@ -144,10 +144,6 @@ pub fn columns(pkt: &Packet<'_>, c: &mut Columns) {
             }
             t.write_info(&mut c.info, tcp_an.and_then(|a| a.tls_version));
         }
-        Decoded::Dhcp(d) => {
-            c.protocol.push_str("DHCP");
-            d.write_info(&mut c.info);
-        }
         Decoded::App(a) => {
             tcp_prefix(&mut c.info);
             (a.proto.columns)(

@@ -1,9 +1,113 @@
 //! DHCP / BOOTP (RFC 2131, options RFC 2132) on UDP ports 67/68. Options are a TLV list
 //! bounded by the datagram; every option advances by at least one byte.
 
-use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, Next};
+use super::app::{AnonEdit, AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, TcpdumpText};
+use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
+use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
-use crate::text::push_hex;
+use crate::text::{push_hex, push_mac, push_u64};
+
+/// The row (DHCP was a built-in layer; it is the first older protocol moved to a row).
+pub static PROTOCOL: AppProtocol = AppProtocol {
+    id: AppId {
+        slot: 6,
+        name: "dhcp",
+    },
+    def: &DHCP,
+    fields: FIELDS,
+    also_emits: &[],
+    handoffs: &[Handoff::UdpPort(67), Handoff::UdpPort(68)],
+    dissect,
+    emit: emit_row,
+    columns,
+    tcpdump: Some(tcpdump),
+    anon: AnonPolicy::Rewrite(anon_plan),
+    ports: None,
+};
+
+fn emit_row<'a>(a: &App<'a>, off: usize, _cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'a>) {
+    Dhcp { data: a.data }.emit(off, sink);
+}
+
+fn columns(a: &App<'_>, c: &mut ColumnText<'_>) {
+    c.protocol.push_str("DHCP");
+    Dhcp { data: a.data }.write_info(c.info);
+}
+
+fn tcpdump(a: &App<'_>, t: &mut TcpdumpText<'_>) {
+    t.out.push_str("BOOTP/DHCP, ");
+    t.out.push_str(if a.data.first() == Some(&1) {
+        "Request"
+    } else {
+        "Reply"
+    });
+    if let Some(m) = a.data.arr::<6>(28) {
+        t.out.push_str(" from ");
+        push_mac(t.out, m);
+    }
+    t.out.push_str(", length ");
+    push_u64(t.out, t.payload_len as u64);
+}
+
+/// What the anonymiser rewrites when payloads are kept: the four addresses of the fixed
+/// header, the client hardware address (a MAC when the header says Ethernet), the server
+/// name and file fields (zeroed), address options, a client id that is a MAC; every other
+/// option it cannot vouch for is zeroed.
+fn anon_plan(d: &[u8], out: &mut Vec<AnonEdit>) {
+    let end = d.len();
+    for at in [12, 16, 20, 24] {
+        out.push(AnonEdit::Ipv4(at));
+    }
+    if d.u8_at(1) == Some(1) && d.u8_at(2) == Some(6) {
+        out.push(AnonEdit::Mac(28));
+        out.push(AnonEdit::Zero(34..44));
+    } else {
+        out.push(AnonEdit::Zero(28..44));
+    }
+    out.push(AnonEdit::Zero(44..236.min(end)));
+    if d.u32_at(236) != Some(MAGIC_COOKIE) {
+        out.push(AnonEdit::Zero(236.min(end)..end));
+        return;
+    }
+    let mut at = OPTIONS_OFF;
+    // Each option advances by at least one byte; at most 255 are read.
+    for _ in 0..255 {
+        let Some(code) = d.u8_at(at) else { break };
+        match code {
+            0 => {
+                at += 1;
+                continue;
+            }
+            255 => {
+                out.push(AnonEdit::Zero((at + 1).min(end)..end));
+                return;
+            }
+            _ => {}
+        }
+        let len = usize::from(d.u8_at(at + 1).unwrap_or(0));
+        let (v, v_end) = (at + 2, at + 2 + len);
+        if v_end > end {
+            break;
+        }
+        match code {
+            // Addresses (router, DNS/NTP/… servers, requested address, server id).
+            3..=11 | 28 | 32 | 41 | 42 | 44 | 45 | 48 | 49 | 50 | 54 | 65 | 69..=76 => {
+                let mut a = v;
+                while a + 4 <= v_end {
+                    out.push(AnonEdit::Ipv4(a));
+                    a += 4;
+                }
+            }
+            // Client identifier: type 1 (Ethernet) and a MAC.
+            61 if len == 7 && d.u8_at(v) == Some(1) => out.push(AnonEdit::Mac(v + 1)),
+            // Mask, times, sizes, message type, parameter list, flags: no identity.
+            1 | 2 | 13 | 19..=27 | 35..=39 | 46 | 51..=53 | 55 | 57..=59 | 80 | 108 | 116 => {}
+            _ => out.push(AnonEdit::Zero(v..v_end)),
+        }
+        at = v_end;
+    }
+    out.push(AnonEdit::Zero(at.min(end)..end));
+}
 
 /// The magic cookie that starts the options (RFC 2131 §3).
 pub const MAGIC_COOKIE: u32 = 0x6382_5363;
@@ -328,7 +432,7 @@ impl<'a> Dhcp<'a> {
                 });
                 if let Some(m) = self.data.arr::<6>(28) {
                     out.push_str(" from ");
-                    crate::text::push_mac(out, m);
+                    push_mac(out, m);
                 }
             }
         }
@@ -496,7 +600,7 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectR
         return Ok(None);
     }
     Ok(Some(Dissected::new(
-        Decoded::Dhcp(Dhcp { data }),
+        Decoded::App(App::new(&PROTOCOL, data, Side::Unknown, 0)),
         data.len(),
         data.len(),
         Next::Done,

@@ -6,7 +6,7 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use super::app::{AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, TcpdumpText};
+use super::app::{AnonEdit, AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, TcpdumpText};
 use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
@@ -28,7 +28,7 @@ pub static PROTOCOL: AppProtocol = AppProtocol {
     emit,
     columns,
     tcpdump: Some(tcpdump),
-    anon: AnonPolicy::AppData,
+    anon: AnonPolicy::Rewrite(anon_plan),
     ports: None,
 };
 
@@ -691,6 +691,75 @@ fn domain_list(v: &[u8]) -> Vec<(String, usize, usize)> {
         out.push((name, start, p - start));
     }
     out
+}
+
+/// What the anonymiser rewrites when payloads are kept: relay addresses, IA addresses and
+/// prefixes, server addresses, the MAC in a link-layer DUID; identifiers it cannot map (other
+/// DUIDs, IAIDs, interface ids, names, unknown options) are zeroed.
+fn anon_plan(d: &[u8], out: &mut Vec<AnonEdit>) {
+    plan_message(d, 0, 0, out);
+}
+
+fn plan_message(d: &[u8], base: usize, depth: usize, out: &mut Vec<AnonEdit>) {
+    let Some(t) = d.u8_at(0) else { return };
+    let start = if is_relay(t) {
+        out.push(AnonEdit::Ipv6(base + 2));
+        out.push(AnonEdit::Ipv6(base + 18));
+        34
+    } else {
+        4
+    };
+    plan_options(d, start, base, depth, out);
+}
+
+fn plan_options(d: &[u8], start: usize, base: usize, depth: usize, out: &mut Vec<AnonEdit>) {
+    let mut end = start;
+    for (code, v, at) in options(d, start) {
+        let vo = base + at + 4;
+        end = at + 4 + v.len();
+        let zero = |out: &mut Vec<AnonEdit>, from: usize| {
+            out.push(AnonEdit::Zero(vo + from..vo + v.len().max(from)))
+        };
+        match code {
+            1 | 2 => match (v.u16_at(0), v.len()) {
+                (Some(1), 14) => out.push(AnonEdit::Mac(vo + 8)),
+                (Some(3), 10) => out.push(AnonEdit::Mac(vo + 4)),
+                _ => zero(out, 2),
+            },
+            3 | 4 | 25 => {
+                out.push(AnonEdit::Zero(vo..vo + v.len().min(4)));
+                let sub = if code == 4 { 4 } else { 12 };
+                if v.len() > sub {
+                    plan_options(v, sub, vo, depth, out);
+                }
+            }
+            5 => {
+                out.push(AnonEdit::Ipv6(vo));
+                if v.len() > 24 {
+                    plan_options(v, 24, vo, depth, out);
+                }
+            }
+            26 => {
+                out.push(AnonEdit::Ipv6(vo + 9));
+                if v.len() > 25 {
+                    plan_options(v, 25, vo, depth, out);
+                }
+            }
+            9 if depth < MAX_NESTING => plan_message(v, vo, depth + 1, out),
+            12 => out.push(AnonEdit::Ipv6(vo)),
+            13 => zero(out, 2),
+            23 => {
+                for i in 0..v.len() / 16 {
+                    out.push(AnonEdit::Ipv6(vo + 16 * i));
+                }
+            }
+            // Option request, preference, elapsed time, rapid commit, reconfigure: no identity.
+            6 | 7 | 8 | 14 | 19 | 20 => {}
+            _ => zero(out, 0),
+        }
+    }
+    // Whatever follows the last whole option.
+    out.push(AnonEdit::Zero(base + end..base + d.len().max(end)));
 }
 
 /// Info text of one message (relayed messages appended).

@@ -253,7 +253,6 @@ pub enum Decoded<'a> {
     Dns(dns::Dns<'a>),
     Http(http::Http<'a>),
     Tls(tls::Tls<'a>),
-    Dhcp(dhcp::Dhcp<'a>),
     /// A protocol declared as a table row ([`app`]).
     App(app::App<'a>),
     Data(&'a [u8]),
@@ -299,7 +298,6 @@ impl Decoded<'_> {
             Decoded::Dns(_) => Layer::Dns,
             Decoded::Http(_) => Layer::Http,
             Decoded::Tls(_) => Layer::Tls,
-            Decoded::Dhcp(_) => Layer::Dhcp,
             Decoded::App(a) => Layer::App(a.proto.id),
             Decoded::Data(_) => Layer::Data,
         }
@@ -525,7 +523,6 @@ fn emit_layer<'a>(l: &LayerItem<'a>, cx: &EmitCx<'_, 'a>, sink: &mut dyn Sink<'a
         Decoded::Dns(x) => x.emit(off, sink),
         Decoded::Http(x) => x.emit(off, sink),
         Decoded::Tls(x) => x.emit(off, sink),
-        Decoded::Dhcp(x) => x.emit(off, sink),
         Decoded::App(x) => (x.proto.emit)(x, off, cx, sink),
         Decoded::Data(d) => frame::emit_data(d, off, sink),
     }
@@ -694,7 +691,6 @@ pub fn field_lists() -> Vec<&'static [&'static FieldDef]> {
         dns::FIELDS,
         http::FIELDS,
         tls::FIELDS,
-        dhcp::FIELDS,
         registry::FIELDS,
     ];
     lists.extend(registry::APPS.iter().map(|a| a.fields));

@@ -10,8 +10,8 @@
 
 use super::app::{AppProtocol, Handoff};
 use super::{
-    arp, dhcp, dns, ethernet, http, icmp, ipv4, ipv6, linux, tcp, tls, tunnel, udp, Depth,
-    DissectCx, DissectFn, DissectResult, Next,
+    arp, dns, ethernet, http, icmp, ipv4, ipv6, linux, tcp, tls, tunnel, udp, Depth, DissectCx,
+    DissectFn, DissectResult, Next,
 };
 use crate::error::Layer;
 
@@ -24,6 +24,7 @@ pub static APPS: &[&AppProtocol] = &[
     &super::sctp::PROTOCOL,
     &super::quic::PROTOCOL,
     &super::http2::PROTOCOL,
+    &super::dhcp::PROTOCOL,
 ];
 
 /// The schema of every field every protocol declares (name lookup for filters, JSON keys,
@@ -164,8 +165,6 @@ pub static TCP_PORTS: &[(u16, DissectFn)] = &[
 /// UDP ports.
 pub static UDP_PORTS: &[(u16, DissectFn)] = &[
     (53, dns::dissect_udp),
-    (67, dhcp::dissect),
-    (68, dhcp::dissect),
     (1900, http::dissect_ssdp),
     (3544, tunnel::dissect_teredo),
     (4341, tunnel::dissect_lisp_data),
@@ -326,7 +325,6 @@ pub fn proto_def(l: Layer) -> &'static FieldDef {
         Layer::Dns => &dns::DNS,
         Layer::Http => &http::HTTP,
         Layer::Tls => &tls::TLS,
-        Layer::Dhcp => &dhcp::DHCP,
         Layer::Data => &super::frame::DATA,
         Layer::App(id) => APPS
             .get(usize::from(id.slot))

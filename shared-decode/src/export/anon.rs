@@ -573,59 +573,30 @@ impl Anonymizer {
     /// address, and the address options get pseudonyms; server and file names, host and
     /// domain names, client and vendor identifiers and every option not known to be free of
     /// identity are zeroed.
-    fn rewrite_dhcp(&mut self, ed: &mut Edits<'_>, off: usize, end: usize) {
-        for at in [off + 12, off + 16, off + 20, off + 24] {
-            self.addr4_at(ed, at);
-        }
-        let (htype, hlen) = (ed.out.get(off + 1).copied(), ed.out.get(off + 2).copied());
-        if htype == Some(1) && hlen == Some(6) {
-            self.mac_at(ed, off + 28);
-            ed.zero(off + 34, off + 44);
-        } else {
-            ed.zero(off + 28, off + 44);
-        }
-        ed.zero(off + 44, (off + 236).min(end));
-        if ed.get::<4>(off + 236) != Some([99, 130, 83, 99]) {
-            ed.zero(off + 236, end);
-            return;
-        }
-        let mut at = off + 240;
-        for _ in 0..255 {
-            let Some(&code) = ed.out.get(at) else { break };
-            match code {
-                0 => {
-                    at += 1;
-                    continue;
+    /// Applies a protocol's anonymisation plan to its message at `off..end`.
+    fn apply_plan(
+        &mut self,
+        ed: &mut Edits<'_>,
+        off: usize,
+        end: usize,
+        msg: &[u8],
+        plan: crate::dissect::app::AnonPlanFn,
+    ) {
+        use crate::dissect::app::AnonEdit;
+        let mut edits = Vec::new();
+        plan(msg, &mut edits);
+        for e in edits {
+            match e {
+                AnonEdit::Ipv4(at) if off + at + 4 <= end => self.addr4_at(ed, off + at),
+                AnonEdit::Ipv6(at) if off + at + 16 <= end => self.addr6_at(ed, off + at),
+                AnonEdit::Mac(at) if off + at + 6 <= end => self.mac_at(ed, off + at),
+                AnonEdit::Zero(r) => ed.zero((off + r.start).min(end), (off + r.end).min(end)),
+                // An address cut by the message's end: zeroed.
+                AnonEdit::Ipv4(at) | AnonEdit::Ipv6(at) | AnonEdit::Mac(at) => {
+                    ed.zero((off + at).min(end), end)
                 }
-                255 => {
-                    ed.zero(at + 1, end);
-                    return;
-                }
-                _ => {}
             }
-            let len = usize::from(ed.out.get(at + 1).copied().unwrap_or(0));
-            let (v, v_end) = (at + 2, at + 2 + len);
-            if v_end > end {
-                break;
-            }
-            match code {
-                // Addresses (router, DNS/NTP/… servers, requested address, server id).
-                3..=11 | 28 | 32 | 41 | 42 | 44 | 45 | 48 | 49 | 50 | 54 | 65 | 69..=76 => {
-                    let mut a = v;
-                    while a + 4 <= v_end {
-                        self.addr4_at(ed, a);
-                        a += 4;
-                    }
-                }
-                // Client identifier: type 1 (Ethernet) and a MAC.
-                61 if len == 7 && ed.out.get(v) == Some(&1) => self.mac_at(ed, v + 1),
-                // Mask, times, sizes, message type, parameter list, flags: no identity.
-                1 | 2 | 13 | 19..=27 | 35..=39 | 46 | 51..=53 | 55 | 57..=59 | 80 | 108 | 116 => {}
-                _ => ed.zero(v, v_end),
-            }
-            at = v_end;
         }
-        ed.zero(at, end);
     }
 
     /// The packet's bytes, failing closed: every header this function understands is
@@ -745,16 +716,16 @@ impl Anonymizer {
                 // ESP is encrypted payload; AH authenticates it.
                 Decoded::Ipsec(_) => (head, true),
                 // Application data: the payload of the transport before it (the payload
-                // mode decides), or bytes nothing understood (zeroed). DHCP kept in clear
-                // is rewritten.
-                Decoded::Dhcp(_) => {
-                    if transport && self.payload == Payload::Keep {
-                        self.rewrite_dhcp(&mut ed, l.off, whole);
-                    }
-                    break;
-                }
+                // mode decides), or bytes nothing understood (zeroed). A protocol with a
+                // plan (DHCP) is rewritten where it says when payloads are kept.
                 Decoded::App(a) => match a.proto.anon {
                     AnonPolicy::AppData => break,
+                    AnonPolicy::Rewrite(plan) => {
+                        if transport && self.payload == Payload::Keep {
+                            self.apply_plan(&mut ed, l.off, whole, a.data, plan);
+                        }
+                        break;
+                    }
                     AnonPolicy::Transport { header } => (l.off + header.min(l.len), true),
                 },
                 Decoded::Dns(_) | Decoded::Http(_) | Decoded::Tls(_) | Decoded::Data(_) => break,

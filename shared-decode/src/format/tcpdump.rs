@@ -902,20 +902,6 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         }
         match app {
             Some(Decoded::Dns(d)) => dns_summary(d, self.p.opts.verbose, self.out),
-            Some(Decoded::Dhcp(d)) => {
-                self.out.push_str("BOOTP/DHCP, ");
-                self.out.push_str(if d.data.first() == Some(&1) {
-                    "Request"
-                } else {
-                    "Reply"
-                });
-                if let Ok(m) = <[u8; 6]>::try_from(d.data.get(28..34).unwrap_or(&[])) {
-                    self.out.push_str(" from ");
-                    push_mac(self.out, m);
-                }
-                self.out.push_str(", length ");
-                push_u64(self.out, u.payload_len() as u64);
-            }
             Some(Decoded::App(a)) if a.proto.tcpdump.is_some() => {
                 if let Some(f) = a.proto.tcpdump {
                     f(
