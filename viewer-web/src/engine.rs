@@ -14,7 +14,7 @@
 //!
 //! Memory per packet: 8 + 4 + 8 + 4 + 2 + 2 + 48 (analysis) + `snap_len` bytes.
 
-use crate::proto::{Column, DetailNode, Details, InterfaceInfo, Row, Summary, TimeFormat};
+use crate::proto::{Column, DetailNode, Details, InterfaceInfo, Row, Side, Summary, TimeFormat};
 use shared_decode::dissect::columns;
 use shared_decode::dissect::{self, Decoded, DissectOptions, Packet};
 use shared_decode::file::Format;
@@ -1037,7 +1037,7 @@ impl Engine {
             })
             .collect();
         Some(Details {
-            side: 0,
+            side: Side::Source,
             frame,
             nodes,
             bytes: pkt.data.to_vec(),

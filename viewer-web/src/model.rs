@@ -582,7 +582,7 @@ impl State {
             }
             Action::GoTo(pos) => s.select(pos),
             Action::Details(d) => {
-                if d.side == 1 {
+                if d.side == crate::proto::Side::Target {
                     if s.selected_pair.map(|p| p.1) != Some(d.frame) {
                         return self;
                     }

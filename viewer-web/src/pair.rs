@@ -4,7 +4,7 @@
 //! `paircap.compare.*` filters and the details tree read, and the summary the page shows.
 //! Plain Rust, tested natively; the compare itself is `shared_decode::compare`.
 
-use crate::proto::{CompareSummary, DirSummary, NatRow, TxKindRow, TxRow, MAX_TX_ROWS};
+use crate::proto::{CompareSummary, DirSummary, NatRow, Side, TxKindRow, TxRow, MAX_TX_ROWS};
 use shared_decode::compare::{Report, Status, Transactions};
 use shared_decode::flow::CompareMark;
 
@@ -179,7 +179,11 @@ pub fn transaction_rows(t: &Transactions) -> (Vec<TxRow>, Vec<TxKindRow>) {
             what: x.what.clone(),
             client: x.client.clone(),
             server: x.server.clone(),
-            client_side: u8::from(!x.client_at_source),
+            client_side: if x.client_at_source {
+                Side::Source
+            } else {
+                Side::Target
+            },
             client_request: x.client_request,
             client_request_last: x.client_request_last,
             client_response: x.client_response,

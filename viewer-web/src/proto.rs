@@ -147,12 +147,60 @@ pub struct DetailNode {
     pub filter: Option<String>,
 }
 
+/// Which capture of a pair (a single capture is the source).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Side {
+    /// The source capture (or the only one).
+    #[default]
+    Source,
+    /// The target capture.
+    Target,
+}
+
+impl Side {
+    /// Both sides, in order.
+    pub const BOTH: [Side; 2] = [Side::Source, Side::Target];
+
+    /// 0 for the source, 1 for the target (an index into per-side arrays).
+    pub fn index(self) -> usize {
+        match self {
+            Side::Source => 0,
+            Side::Target => 1,
+        }
+    }
+
+    /// The side at index `i` (1 is the target, anything else the source).
+    pub fn from_index(i: usize) -> Side {
+        if i == 1 {
+            Side::Target
+        } else {
+            Side::Source
+        }
+    }
+
+    /// `source` or `target`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Source => "source",
+            Side::Target => "target",
+        }
+    }
+
+    /// The other capture.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Source => Side::Target,
+            Side::Target => Side::Source,
+        }
+    }
+}
+
 /// A selected packet: its tree and bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Details {
-    /// Which file: 0 the source (or only) capture, 1 the target.
+    /// Which file.
     #[serde(default)]
-    pub side: u8,
+    pub side: Side,
     /// Frame number.
     pub frame: u32,
     /// Tree lines.
@@ -240,7 +288,7 @@ pub enum ToWorker {
         size: u64,
         /// 0: the capture (the source of a compare); 1: the target of a compare.
         #[serde(default)]
-        side: u8,
+        side: Side,
     },
     /// Open the files sent alongside (a rotated set: `names` and `sizes` in the order sent)
     /// as one capture: read in the order of their first packets, one after another.
@@ -251,13 +299,13 @@ pub enum ToWorker {
         sizes: Vec<u64>,
         /// 0: the capture (the source of a compare); 1: the target of a compare.
         #[serde(default)]
-        side: u8,
+        side: Side,
     },
     /// Only compute the SHA-256 of the file sent alongside (a second worker does this).
     Hash {
         /// Which file.
         #[serde(default)]
-        side: u8,
+        side: Side,
     },
     /// Rows for display positions.
     Rows {
@@ -276,7 +324,7 @@ pub enum ToWorker {
         frame: u32,
         /// Which file.
         #[serde(default)]
-        side: u8,
+        side: Side,
     },
     /// Rows of the aligned source/target view of a compare.
     PairRows {
@@ -326,7 +374,7 @@ pub enum ToWorker {
         frame: u32,
         /// In a compare: whose frame it is (0 source, 1 target).
         #[serde(default)]
-        side: u8,
+        side: Side,
     },
     /// Export the displayed packets as pcapng (the file comes back beside
     /// [`FromWorker::Exported`]).
@@ -494,7 +542,7 @@ pub enum FromWorker {
     Hash {
         /// Which file.
         #[serde(default)]
-        side: u8,
+        side: Side,
         /// Its name and size (a late hash of a file no longer open is dropped).
         #[serde(default)]
         file: (String, u64),
@@ -644,8 +692,8 @@ pub struct TxRow {
     pub client: String,
     /// See `client`.
     pub server: String,
-    /// The client's capture: 0 source, 1 target.
-    pub client_side: u8,
+    /// The client's capture.
+    pub client_side: Side,
     /// Frames at the client's capture: the request's first and last packet, the response's
     /// first.
     pub client_request: u32,

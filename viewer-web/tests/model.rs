@@ -149,7 +149,7 @@ fn details_and_byte_selection() {
     assert_eq!(s.selected, Some(2));
     // Details of another frame (a late answer) are ignored.
     let other = Details {
-        side: 0,
+        side: viewer_web::proto::Side::Source,
         frame: 9,
         nodes: vec![],
         bytes: vec![],
@@ -166,7 +166,7 @@ fn details_and_byte_selection() {
         filter: None,
     };
     let d = Details {
-        side: 0,
+        side: viewer_web::proto::Side::Source,
         frame: 2,
         nodes: vec![
             node(0, "eth", 0, 14),

@@ -5,7 +5,7 @@ use super::panes::next_filter_id;
 use super::Ctl;
 use crate::engine::COLOR_RULES;
 use crate::model::{completions, Action, Completion, FilterState, Phase, State, Theme};
-use crate::proto::{TimeFormat, ToWorker};
+use crate::proto::{Side, TimeFormat, ToWorker};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement, KeyboardEvent, MouseEvent};
@@ -294,7 +294,10 @@ pub fn toolbar(p: &BarProps) -> Html {
                 return;
             };
             match i.value().trim().parse::<u32>() {
-                Ok(frame) => send.emit(ToWorker::Locate { frame, side: 0 }),
+                Ok(frame) => send.emit(ToWorker::Locate {
+                    frame,
+                    side: Side::Source,
+                }),
                 Err(_) => d.emit(Action::Error(format!(
                     "\"{}\" is not a packet number",
                     i.value().trim()

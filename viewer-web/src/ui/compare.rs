@@ -306,7 +306,7 @@ pub fn tx_table(p: &TxProps) -> Html {
                         let send = p.ctl.send.clone();
                         let (frame, side) = (r.client_request_last, r.client_side);
                         let onclick = Callback::from(move |_: MouseEvent| send.emit(ToWorker::Locate { frame, side }));
-                        let client = if r.client_side == 0 { "source" } else { "target" };
+                        let client = r.client_side.name();
                         html! {
                             <tr class="tx" data-testid="tx-row" data-kind={r.kind.clone()} data-client-side={client}
                                 data-client-request={r.client_request_last.to_string()} data-server-request={r.server_request_last.to_string()}

@@ -15,7 +15,7 @@ pub mod wire;
 pub mod worker;
 
 use crate::model::{Action, LinkStatus, Nav, Phase, State, Theme};
-use crate::proto::{FromWorker, ToWorker};
+use crate::proto::{FromWorker, Side, ToWorker};
 use bridge::Bridge;
 use shared_decode::link::{PacketRef, ViewLink};
 use std::cell::{Cell, RefCell};
@@ -106,7 +106,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// Sends a file to the worker to index, and keeps it for hashing once indexed.
-    fn open_side(&self, mut files: Vec<File>, side: u8) {
+    fn open_side(&self, mut files: Vec<File>, side: Side) {
         if let Some(b) = &self.index {
             match files.as_slice() {
                 [file] => b.send_file(
@@ -130,7 +130,7 @@ impl Runtime {
         // A set is hashed by its first file (view links name the capture by it).
         files.truncate(1);
         let Some(file) = files.pop() else { return };
-        *if side == 0 {
+        *if side == Side::Source {
             &self.file
         } else {
             &self.target_file
@@ -202,7 +202,7 @@ fn on_worker_message(
             mark("phase", "ready");
             if let Some(rt) = &rt {
                 if let (Some(b), Some(f)) = (&rt.hash, rt.file.borrow_mut().take()) {
-                    b.send_file(&ToWorker::Hash { side: 0 }, &f);
+                    b.send_file(&ToWorker::Hash { side: Side::Source }, &f);
                 }
             }
         }
@@ -307,7 +307,7 @@ fn on_worker_message(
         FromWorker::Hash {
             sha256, side, file, ..
         } => {
-            if side == 1 {
+            if side == Side::Target {
                 d.dispatch(Action::TargetHash(file, sha256));
             } else {
                 d.dispatch(Action::Hash(file, sha256));
@@ -320,7 +320,7 @@ fn on_worker_message(
             d.dispatch(Action::TargetIndexed(summary));
             if let Some(rt) = &rt {
                 if let (Some(b), Some(f)) = (&rt.hash, rt.target_file.borrow_mut().take()) {
-                    b.send_file(&ToWorker::Hash { side: 1 }, &f);
+                    b.send_file(&ToWorker::Hash { side: Side::Target }, &f);
                 }
             }
         }
@@ -422,7 +422,7 @@ pub fn app() -> Html {
                 mark("first-rows-ms", "");
                 bump("open-seq");
                 d.dispatch(Action::Open { name, size });
-                rt.open_side(files, 0);
+                rt.open_side(files, Side::Source);
             })
         };
         let open_target = {
@@ -435,7 +435,7 @@ pub fn app() -> Html {
                 let (name, size) = set_name(&files);
                 mark("compare-lost", "");
                 d.dispatch(Action::OpenTarget { name, size });
-                rt.open_side(files, 1);
+                rt.open_side(files, Side::Target);
             })
         };
         Ctl {
@@ -494,13 +494,13 @@ pub fn app() -> Html {
                     if src != 0 {
                         rt.send(&ToWorker::Details {
                             frame: src,
-                            side: 0,
+                            side: Side::Source,
                         });
                     }
                     if dst != 0 {
                         rt.send(&ToWorker::Details {
                             frame: dst,
-                            side: 1,
+                            side: Side::Target,
                         });
                     }
                     if src != 0 && dst != 0 {
@@ -509,7 +509,10 @@ pub fn app() -> Html {
                 }
                 None => {
                     if let Some(frame) = sel {
-                        rt.send(&ToWorker::Details { frame, side: 0 });
+                        rt.send(&ToWorker::Details {
+                            frame,
+                            side: Side::Source,
+                        });
                     }
                 }
             },

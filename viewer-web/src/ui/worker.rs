@@ -4,7 +4,7 @@
 
 use super::wire;
 use crate::engine::{decidable_on_snap, Engine, FilterPass};
-use crate::proto::{Column, FilterProblem, FromWorker, ToWorker, VERSION};
+use crate::proto::{Column, FilterProblem, FromWorker, Side, ToWorker, VERSION};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -235,7 +235,7 @@ async fn open_set(ctx: Shared, files: Vec<File>, side: usize) {
 fn handle(ctx: &Shared, msg: ToWorker, mut files: Vec<File>) {
     match msg {
         ToWorker::Open { name, side, .. } => {
-            let side = usize::from(side.min(1));
+            let side = side.index();
             files.truncate(1);
             if files.is_empty() {
                 post(&FromWorker::Error {
@@ -246,7 +246,7 @@ fn handle(ctx: &Shared, msg: ToWorker, mut files: Vec<File>) {
             open_side(ctx, &name, files, side);
         }
         ToWorker::OpenSet { side, .. } => {
-            let side = usize::from(side.min(1));
+            let side = side.index();
             if files.is_empty() {
                 post(&FromWorker::Error {
                     message: "no file came with the open request".into(),
@@ -300,7 +300,7 @@ fn handle(ctx: &Shared, msg: ToWorker, mut files: Vec<File>) {
         }
         ToWorker::Details { frame, side } => {
             let ctx = ctx.clone();
-            let side = usize::from(side.min(1));
+            let side = side.index();
             spawn_local(async move {
                 let blocks = match read_side(&ctx, side, &[frame], 0).await {
                     Ok(b) => b,
@@ -317,7 +317,7 @@ fn handle(ctx: &Shared, msg: ToWorker, mut files: Vec<File>) {
                     .and_then(Option::as_ref)
                     .and_then(|e| e.details(frame, &blocks))
                 {
-                    d.side = side as u8;
+                    d.side = Side::from_index(side);
                     post(&FromWorker::Details(d));
                 }
             });
@@ -357,7 +357,7 @@ fn handle(ctx: &Shared, msg: ToWorker, mut files: Vec<File>) {
             let c = ctx.borrow();
             // In a compare, the row of that side's frame.
             let pos = match c.cmp.as_ref() {
-                Some(cmp) => cmp.position_of(usize::from(side.min(1)), frame),
+                Some(cmp) => cmp.position_of(side.index(), frame),
                 None => c.engines[0].as_ref().and_then(|e| e.position_of(frame)),
             };
             post(&FromWorker::Located {
@@ -585,7 +585,7 @@ fn finish_index(
     }
 }
 
-async fn hash(file: File, side: u8) {
+async fn hash(file: File, side: Side) {
     let t0 = now();
     let size = file.size() as u64;
     let mut h = Sha256::new();
