@@ -522,7 +522,15 @@ fn access(r: &FieldRef, op: Option<Op>, plan: &mut Plan) -> Access {
         None => NO_SLOT,
     };
     let prefix = def.protocol();
-    for p in std::iter::once(prefix).chain(emitters_of(prefix).iter().copied()) {
+    // Rows that emit this protocol's fields too (QUIC emits `tls.*`) are emitters of it.
+    let rows = registry::APPS
+        .iter()
+        .filter(|a| a.also_emits.iter().any(|x| *x == prefix))
+        .map(|a| a.id.name);
+    for p in std::iter::once(prefix)
+        .chain(emitters_of(prefix).iter().copied())
+        .chain(rows)
+    {
         if !plan.emitters.contains(&p) {
             plan.emitters.push(p);
         }
