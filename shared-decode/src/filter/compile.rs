@@ -525,7 +525,7 @@ fn access(r: &FieldRef, op: Option<Op>, plan: &mut Plan) -> Access {
     // Rows that emit this protocol's fields too (QUIC emits `tls.*`) are emitters of it.
     let rows = registry::APPS
         .iter()
-        .filter(|a| a.also_emits.iter().any(|x| *x == prefix))
+        .filter(|a| a.also_emits.contains(&prefix))
         .map(|a| a.id.name);
     for p in std::iter::once(prefix)
         .chain(emitters_of(prefix).iter().copied())
