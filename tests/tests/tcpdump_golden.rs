@@ -126,3 +126,37 @@ fn tcpdump_expected_outputs() {
     assert!(run > 80, "only {run} tests ran");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Table-declared protocols print what the installed tcpdump prints, `-v` included, on the
+/// corpus files that carry them (the live tcpdump is the reference: upstream's expected
+/// files for `ntp -v` come from a later tcpdump that names a field differently).
+#[test]
+fn row_protocols_print_like_the_installed_tcpdump() {
+    let dir = paircap_tests::corpus_dir();
+    for (file, flags) in [
+        ("tcpdump__ntp.pcap", &["-v"][..]),
+        ("zeek__ntp.pcap", &["-v"]),
+        ("tcpdump__ntp-time.pcap", &["-v"]),
+        ("tcpdump__ntp.pcap", &[]),
+        ("tcpdump__ssh.pcap", &[]),
+        ("pcpp__dhcpv6.pcap", &[]),
+    ] {
+        let path = dir.join(file);
+        let run = |mut c: std::process::Command| {
+            let out = c
+                .env("TZ", "GMT0")
+                .args(["-n", "-r"])
+                .arg(&path)
+                .args(flags)
+                .output()
+                .expect("tcpdump (installed by .ci/run)");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let theirs = run(std::process::Command::new("tcpdump"));
+        let mut c = cmd();
+        c.arg("read");
+        let ours = run(c);
+        assert!(!theirs.is_empty(), "{file}: tcpdump printed nothing");
+        assert_eq!(ours, theirs, "{file} {flags:?}");
+    }
+}

@@ -375,6 +375,159 @@ fn tcpdump(a: &App<'_>, t: &mut TcpdumpText<'_>) {
     });
     t.out.push_str(", length ");
     push_u64(t.out, t.payload_len as u64);
+    if t.verbose > 0 && flags & 7 < 6 {
+        tcpdump_verbose(a.data, t.out);
+    }
+}
+
+/// tcpdump's `-v` lines for a time message (print-ntp.c, `ntp_time_print`).
+fn tcpdump_verbose(d: &[u8], out: &mut String) {
+    use std::fmt::Write as _;
+    let b = |i: usize| d.u8_at(i).unwrap_or(0);
+    let li = b(0) >> 6;
+    let stratum = b(1);
+    let poll = b(2) as i8;
+    let precision = b(3) as i8;
+    let _ = write!(
+        out,
+        "\n\tLeap indicator: {} ({}), Stratum {} ({})",
+        match li {
+            0 => "",
+            1 => "+1s",
+            2 => "-1s",
+            _ => "clock unsynchronized",
+        },
+        u32::from(li) << 6,
+        stratum,
+        match stratum {
+            0 => "unspecified",
+            1 => "primary reference",
+            2..=15 => "secondary reference",
+            _ => "reserved",
+        }
+    );
+    let _ = write!(out, ", poll {poll}");
+    if poll > -32 && poll < 32 {
+        if poll >= 0 {
+            let _ = write!(out, " ({}s)", 1u32 << poll);
+        } else {
+            let _ = write!(out, " (1/{}s)", 1u32 << -poll);
+        }
+    }
+    let _ = write!(out, ", precision {precision}");
+    let sfix = |out: &mut String, at: usize| {
+        let i = d.u16_at(at).unwrap_or(0);
+        let f = d.u16_at(at + 2).unwrap_or(0);
+        let _ = write!(
+            out,
+            "{}.{:06}",
+            i,
+            (f64::from(f) / 65536.0 * 1_000_000.0) as u32
+        );
+    };
+    out.push_str("\n\tRoot Delay: ");
+    sfix(out, 4);
+    out.push_str(", Root dispersion: ");
+    sfix(out, 8);
+    out.push_str(", Reference-ID: ");
+    match stratum {
+        0 => out.push_str("(unspec)"),
+        1 => {
+            for &c in d.get(12..16).unwrap_or(&[]) {
+                if c == 0 {
+                    break;
+                }
+                if c.is_ascii_graphic() || c == b' ' {
+                    out.push(char::from(c));
+                } else {
+                    out.push('.');
+                }
+            }
+        }
+        _ => {
+            let _ = write!(out, "0x{:08x}", d.u32_at(12).unwrap_or(0));
+        }
+    }
+    let ts = |at: usize| d.arr::<8>(at).map_or(0, u64::from_be_bytes);
+    for (label, at) in [
+        ("\n\t  Reference Timestamp:  ", 16),
+        // Debian's tcpdump 4.99.3 (later versions say "Origin Timestamp:     ").
+        ("\n\t  Originator Timestamp: ", 24),
+        ("\n\t  Receive Timestamp:    ", 32),
+        ("\n\t  Transmit Timestamp:   ", 40),
+    ] {
+        out.push_str(label);
+        tcpdump_time(ts(at), out);
+    }
+    out.push_str("\n\t    Originator - Receive Timestamp:  ");
+    tcpdump_delta(ts(24), ts(32), out);
+    out.push_str("\n\t    Originator - Transmit Timestamp: ");
+    tcpdump_delta(ts(24), ts(40), out);
+    // A key id alone (crypto-NAK), or with an MD5 or SHA-1 digest.
+    if matches!(d.len(), 52 | 68 | 72) {
+        let _ = write!(out, "\n\tKey id: {}", d.u32_at(HEADER).unwrap_or(0));
+        if let Some(mac) = d.get(HEADER + 4..).filter(|m| !m.is_empty()) {
+            out.push_str("\n\tAuthentication: ");
+            for x in mac {
+                let _ = write!(out, "{x:02x}");
+            }
+        }
+    }
+}
+
+/// A fraction of 2^32 as nanoseconds, truncated as tcpdump does (through a double).
+fn frac_ns(f: u32) -> u32 {
+    (f64::from(f) / 4_294_967_296.0 * 1_000_000_000.0) as u32
+}
+
+/// tcpdump's `p_ntp_time`: seconds.nanoseconds since 1900, and the UTC date when not zero.
+fn tcpdump_time(v: u64, out: &mut String) {
+    use std::fmt::Write as _;
+    let (i, f) = ((v >> 32) as u32, v as u32);
+    let _ = write!(out, "{}.{:09}", i, frac_ns(f));
+    if i != 0 {
+        let c = crate::text::time::civil(i64::from(i) - NTP_UNIX, 0);
+        out.push_str(" (");
+        crate::text::time::push_date(out, &c);
+        out.push('T');
+        crate::text::time::push_clock(out, &c);
+        out.push_str("Z)");
+    }
+}
+
+/// tcpdump's `p_ntp_delta`: `new - old` signed, or `new` itself when `old` is zero.
+fn tcpdump_delta(old: u64, new: u64, out: &mut String) {
+    use std::fmt::Write as _;
+    if old == 0 {
+        tcpdump_time(new, out);
+        return;
+    }
+    let (ou, ouf) = ((old >> 32) as u32, old as u32);
+    let (u, uf) = ((new >> 32) as u32, new as u32);
+    let mut i = u.wrapping_sub(ou) as i32;
+    let (neg, f) = if i > 0 {
+        if ouf > uf {
+            i -= 1;
+        }
+        (false, uf.wrapping_sub(ouf))
+    } else if i < 0 {
+        if uf > ouf {
+            i += 1;
+        }
+        i = i.wrapping_neg();
+        (true, ouf.wrapping_sub(uf))
+    } else if uf > ouf {
+        (false, uf - ouf)
+    } else {
+        (true, ouf - uf)
+    };
+    let _ = write!(
+        out,
+        "{}{}.{:09}",
+        if neg { "-" } else { "+" },
+        i,
+        frac_ns(f)
+    );
 }
 
 #[cfg(test)]
