@@ -52,8 +52,6 @@ const MAX_CRYPTO: usize = 16 * 1024;
 
 /// `aux` bit: the datagram came from the server port.
 const FROM_SERVER: u32 = 1;
-/// `aux` bit: the datagram went to the server port.
-const TO_SERVER: u32 = 2;
 
 macro_rules! def {
     ($id:ident, $name:literal, $label:literal, $t:expr, $b:expr) => {
@@ -511,11 +509,8 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, cx: &mut DissectCx) -> DissectRe
     if !plausible {
         return Ok(None);
     }
-    let aux = match side {
-        Side::Server => FROM_SERVER,
-        Side::Client => TO_SERVER,
-        Side::Unknown => 0,
-    };
+    // A server's Initial is not tried with the client's keys (they would not fit).
+    let aux = if side == Side::Server { FROM_SERVER } else { 0 };
     Ok(Some(Dissected::new(
         Decoded::App(App::new(&PROTOCOL, data, side, aux)),
         data.len(),
