@@ -16,7 +16,7 @@
 //! where it is ([`App`] keeps the bytes and one word of its own); fields are produced from
 //! the bytes again when they are asked for.
 
-use super::{DissectCx, DissectFn, EmitCx};
+use super::{Decoded, DissectCx, DissectFn, DissectResult, Dissected, EmitCx, Next};
 use crate::error::AppId;
 use crate::field::{FieldDef, Sink};
 use std::fmt;
@@ -164,6 +164,22 @@ impl<'a> App<'a> {
     }
 }
 
+/// A row's message that takes all of `data` (what every row's dissector answers when it
+/// claims the bytes).
+pub fn claim<'a>(
+    proto: &'static AppProtocol,
+    data: &'a [u8],
+    side: Side,
+    aux: u32,
+) -> DissectResult<'a> {
+    Ok(Some(Dissected::new(
+        Decoded::App(App::new(proto, data, side, aux)),
+        data.len(),
+        data.len(),
+        Next::Done,
+    )))
+}
+
 /// Where a row writes its columns.
 pub struct ColumnText<'s> {
     /// The Protocol column (empty on entry).
@@ -181,8 +197,6 @@ pub struct TcpdumpText<'s> {
     pub payload_len: usize,
     /// tcpdump's `-v` count.
     pub verbose: u8,
-    /// Whether this is TCP (the summary follows `length N`) or not (it replaces `UDP, length N`).
-    pub tcp: bool,
 }
 
 /// The side of a message sent between ports `src` and `dst`, `server` being the

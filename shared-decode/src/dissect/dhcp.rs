@@ -2,7 +2,7 @@
 //! bounded by the datagram; every option advances by at least one byte.
 
 use super::app::{AnonEdit, AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, TcpdumpText};
-use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
+use super::{emit, open, Be, DissectCx, DissectResult, EmitCx};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 use crate::text::{push_hex, push_mac, push_u64};
@@ -599,10 +599,5 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectR
     if data.len() < 236 || !matches!(data.first(), Some(1 | 2)) {
         return Ok(None);
     }
-    Ok(Some(Dissected::new(
-        Decoded::App(App::new(&PROTOCOL, data, Side::Unknown, 0)),
-        data.len(),
-        data.len(),
-        Next::Done,
-    )))
+    super::app::claim(&PROTOCOL, data, Side::Unknown, 0)
 }

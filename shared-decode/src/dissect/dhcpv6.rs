@@ -7,7 +7,7 @@
 #![deny(clippy::indexing_slicing)]
 
 use super::app::{AnonEdit, AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, TcpdumpText};
-use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
+use super::{field_def, Be, DissectCx, DissectResult, EmitCx};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 use crate::file::Timestamp;
@@ -94,13 +94,6 @@ static DUID_TYPES: &[(u64, &str)] = &[
     (4, "Universally Unique IDentifier (UUID)"),
 ];
 
-macro_rules! def {
-    ($id:ident, $name:literal, $label:literal, $t:expr, $b:expr) => {
-        #[doc = concat!("`", $name, "`.")]
-        pub static $id: FieldDef = FieldDef::new($name, $label, $t, $b);
-    };
-}
-
 /// `dhcpv6`.
 pub static DHCPV6: FieldDef = FieldDef::proto("dhcpv6", "DHCPv6");
 /// `dhcpv6.msgtype`.
@@ -111,28 +104,28 @@ pub static MSGTYPE: FieldDef = FieldDef::new(
     Base::Dec,
 )
 .named(MSG_TYPES);
-def!(
+field_def!(
     HOPCOUNT,
     "dhcpv6.hopcount",
     "Hopcount",
     FieldType::UInt(8),
     Base::Dec
 );
-def!(
+field_def!(
     XID,
     "dhcpv6.xid",
     "Transaction ID",
     FieldType::UInt(24),
     Base::Hex
 );
-def!(
+field_def!(
     LINKADDR,
     "dhcpv6.linkaddr",
     "Link address",
     FieldType::Ipv6,
     Base::None
 );
-def!(
+field_def!(
     PEERADDR,
     "dhcpv6.peeraddr",
     "Peer address",
@@ -147,14 +140,14 @@ pub static OPTION_TYPE: FieldDef = FieldDef::new(
     Base::Dec,
 )
 .named(OPTION_TYPES);
-def!(
+field_def!(
     OPTION_LENGTH,
     "dhcpv6.option.length",
     "Length",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     DUID_BYTES,
     "dhcpv6.duid.bytes",
     "DUID",
@@ -169,113 +162,113 @@ pub static DUID_TYPE: FieldDef = FieldDef::new(
     Base::Dec,
 )
 .named(DUID_TYPES);
-def!(
+field_def!(
     LLT_HWTYPE,
     "dhcpv6.duidllt.hwtype",
     "Hardware type",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     LLT_TIME,
     "dhcpv6.duidllt.time",
     "DUID Time",
     FieldType::AbsTime,
     Base::None
 );
-def!(
+field_def!(
     LLT_ADDR,
     "dhcpv6.duidllt.link_layer_addr",
     "Link-layer address",
     FieldType::Str,
     Base::None
 );
-def!(
+field_def!(
     LL_HWTYPE,
     "dhcpv6.duidll.hwtype",
     "Hardware type",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     LL_ADDR,
     "dhcpv6.duidll.link_layer_addr",
     "Link-layer address",
     FieldType::Str,
     Base::None
 );
-def!(
+field_def!(
     EN_ENTERPRISE,
     "dhcpv6.duiden.enterprise",
     "Enterprise ID",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     EN_IDENTIFIER,
     "dhcpv6.duiden.identifier",
     "Identifier",
     FieldType::Bytes,
     Base::None
 );
-def!(IAID, "dhcpv6.iaid", "IAID", FieldType::Str, Base::None);
-def!(
+field_def!(IAID, "dhcpv6.iaid", "IAID", FieldType::Str, Base::None);
+field_def!(
     IAID_T1,
     "dhcpv6.iaid.t1",
     "T1",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     IAID_T2,
     "dhcpv6.iaid.t2",
     "T2",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     IAADDR_IP,
     "dhcpv6.iaaddr.ip",
     "IPv6 address",
     FieldType::Ipv6,
     Base::None
 );
-def!(
+field_def!(
     IAADDR_PREF,
     "dhcpv6.iaaddr.pref_lifetime",
     "Preferred lifetime",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     IAADDR_VALID,
     "dhcpv6.iaaddr.valid_lifetime",
     "Valid lifetime",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     IAPREFIX_PREF,
     "dhcpv6.iaprefix.pref_lifetime",
     "Preferred lifetime",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     IAPREFIX_VALID,
     "dhcpv6.iaprefix.valid_lifetime",
     "Valid lifetime",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     IAPREFIX_LEN,
     "dhcpv6.iaprefix.pref_len",
     "Prefix length",
     FieldType::UInt(8),
     Base::Dec
 );
-def!(
+field_def!(
     IAPREFIX_ADDR,
     "dhcpv6.iaprefix.pref_addr",
     "Prefix address",
@@ -290,63 +283,63 @@ pub static REQUESTED: FieldDef = FieldDef::new(
     Base::Dec,
 )
 .named(OPTION_TYPES);
-def!(
+field_def!(
     PREFERENCE,
     "dhcpv6.option_preference",
     "Pref-value",
     FieldType::UInt(8),
     Base::Dec
 );
-def!(
+field_def!(
     ELAPSED,
     "dhcpv6.elapsed_time",
     "Elapsed time",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     STATUS_CODE,
     "dhcpv6.status_code",
     "Status Code",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     STATUS_MSG,
     "dhcpv6.status_msg",
     "Status Message",
     FieldType::Str,
     Base::None
 );
-def!(
+field_def!(
     UNICAST,
     "dhcpv6.unicast",
     "IPv6 address",
     FieldType::Ipv6,
     Base::None
 );
-def!(
+field_def!(
     INTERFACE_ID,
     "dhcpv6.interface_id",
     "Interface-ID",
     FieldType::Bytes,
     Base::None
 );
-def!(
+field_def!(
     RECONF_MSG,
     "dhcpv6.reconf_msg",
     "Reconfigure message type",
     FieldType::UInt(8),
     Base::Dec
 );
-def!(
+field_def!(
     DNS_SERVER,
     "dhcpv6.dns_server",
     "DNS server address",
     FieldType::Ipv6,
     Base::None
 );
-def!(
+field_def!(
     SEARCH_ENTRY,
     "dhcpv6.search_list_entry",
     "List entry",
@@ -408,12 +401,7 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectR
     if !(1..=19).contains(&t) || data.len() < need {
         return Ok(None);
     }
-    Ok(Some(Dissected::new(
-        Decoded::App(App::new(&PROTOCOL, data, Side::Unknown, u32::from(t))),
-        data.len(),
-        data.len(),
-        Next::Done,
-    )))
+    super::app::claim(&PROTOCOL, data, Side::Unknown, u32::from(t))
 }
 
 /// One option: (code, value, offset of the option in `data`).

@@ -11,7 +11,7 @@
 #![deny(clippy::indexing_slicing)]
 
 use super::app::{AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side};
-use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
+use super::{field_def, Be, DissectCx, DissectResult, EmitCx};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 use crate::text::push_u64;
@@ -58,24 +58,17 @@ static FRAME_TYPES: &[(u64, &str)] = &[
     (9, "CONTINUATION"),
 ];
 
-macro_rules! def {
-    ($id:ident, $name:literal, $label:literal, $t:expr, $b:expr) => {
-        #[doc = concat!("`", $name, "`.")]
-        pub static $id: FieldDef = FieldDef::new($name, $label, $t, $b);
-    };
-}
-
 /// `http2`.
 pub static HTTP2: FieldDef = FieldDef::proto("http2", "HyperText Transfer Protocol 2");
-def!(MAGIC, "http2.magic", "Magic", FieldType::Str, Base::None);
-def!(
+field_def!(MAGIC, "http2.magic", "Magic", FieldType::Str, Base::None);
+field_def!(
     STREAM,
     "http2.stream",
     "Stream",
     FieldType::None,
     Base::None
 );
-def!(
+field_def!(
     LENGTH,
     "http2.length",
     "Length",
@@ -85,22 +78,22 @@ def!(
 /// `http2.type`.
 pub static TYPE: FieldDef =
     FieldDef::new("http2.type", "Type", FieldType::UInt(8), Base::Dec).named(FRAME_TYPES);
-def!(FLAGS, "http2.flags", "Flags", FieldType::UInt(8), Base::Hex);
-def!(
+field_def!(FLAGS, "http2.flags", "Flags", FieldType::UInt(8), Base::Hex);
+field_def!(
     STREAMID,
     "http2.streamid",
     "Stream Identifier",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     PAD_LENGTH,
     "http2.pad_length",
     "Pad Length",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     DEPENDENCY,
     "http2.stream_dependency",
     "Stream Dependency",
@@ -123,120 +116,120 @@ pub static SETTINGS_ID: FieldDef = FieldDef::new(
     (6, "Max header list size"),
     (8, "Extended CONNECT protocol"),
 ]);
-def!(
+field_def!(
     S_TABLE,
     "http2.settings.header_table_size",
     "Header table size",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     S_PUSH,
     "http2.settings.enable_push",
     "Enable PUSH",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     S_STREAMS,
     "http2.settings.max_concurrent_streams",
     "Max concurrent streams",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     S_WINDOW,
     "http2.settings.initial_window_size",
     "Initial Windows Size",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     S_FRAME,
     "http2.settings.max_frame_size",
     "Max frame size",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     S_HLIST,
     "http2.settings.max_header_list_size",
     "Max header list size",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     S_UNKNOWN,
     "http2.settings.unknown",
     "Unknown Settings",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     HEADER_NAME,
     "http2.header.name",
     "Name",
     FieldType::Str,
     Base::None
 );
-def!(
+field_def!(
     HEADER_VALUE,
     "http2.header.value",
     "Value",
     FieldType::Str,
     Base::None
 );
-def!(
+field_def!(
     HEADER_REPR,
     "http2.header.repr",
     "Representation",
     FieldType::Str,
     Base::None
 );
-def!(
+field_def!(
     HEADER_INDEX,
     "http2.header.index",
     "Index",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     RST_ERROR,
     "http2.rst_stream.error",
     "Error",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(PING, "http2.ping", "Ping", FieldType::Bytes, Base::None);
-def!(
+field_def!(PING, "http2.ping", "Ping", FieldType::Bytes, Base::None);
+field_def!(
     GOAWAY_LAST,
     "http2.goaway.last_stream_id",
     "Promised-Stream-ID",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     GOAWAY_ERROR,
     "http2.goaway.error",
     "Error",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     WINDOW_INC,
     "http2.window_update.window_size_increment",
     "Window Size Increment",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     AUTHORITY,
     "http2.headers.authority",
     ":authority",
     FieldType::Str,
     Base::None
 );
-def!(
+field_def!(
     STATUS,
     "http2.headers.status",
     ":status",
@@ -431,12 +424,7 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectR
     if !ok {
         return Ok(None);
     }
-    Ok(Some(Dissected::new(
-        Decoded::App(App::new(&PROTOCOL, data, Side::Unknown, 0)),
-        data.len(),
-        data.len(),
-        Next::Done,
-    )))
+    super::app::claim(&PROTOCOL, data, Side::Unknown, 0)
 }
 
 /// An HPACK integer with an `n`-bit prefix at `p` (RFC 7541 §5.1): (value, bytes).

@@ -82,7 +82,17 @@ macro_rules! open {
     };
 }
 
+/// Declares a plain field (no mask, no value names): `field_def!(ID, "p.name", "Label",
+/// FieldType::..., Base::...)`.
+macro_rules! field_def {
+    ($id:ident, $name:literal, $label:literal, $t:expr, $b:expr) => {
+        #[doc = concat!("`", $name, "`.")]
+        pub static $id: FieldDef = FieldDef::new($name, $label, $t, $b);
+    };
+}
+
 pub(crate) use emit;
+pub(crate) use field_def;
 pub(crate) use open;
 
 /// Bounds-checked big-endian reads over a layer's bytes.

@@ -5,7 +5,7 @@
 #![deny(clippy::indexing_slicing)]
 
 use super::app::{AnonPolicy, App, AppProtocol, ColumnText, Handoff, TcpdumpText};
-use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
+use super::{Be, DissectCx, DissectResult, EmitCx};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 use crate::file::Timestamp;
@@ -208,12 +208,7 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectR
         return Ok(None);
     }
     let side = super::app::side_by_port(_cx, 123);
-    Ok(Some(Dissected::new(
-        Decoded::App(App::new(&PROTOCOL, data, side, u32::from(flags))),
-        data.len(),
-        data.len(),
-        Next::Done,
-    )))
+    super::app::claim(&PROTOCOL, data, side, u32::from(flags))
 }
 
 /// Seconds between 1900-01-01 (NTP era 0) and 1970-01-01.

@@ -14,7 +14,7 @@
 #![deny(clippy::indexing_slicing)]
 
 use super::app::{side_by_port, AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side};
-use super::{tls, Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
+use super::{field_def, tls, Be, DissectCx, DissectResult, EmitCx};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 use crate::text::push_u64;
@@ -53,19 +53,12 @@ const MAX_CRYPTO: usize = 16 * 1024;
 /// `aux` bit: the datagram came from the server port.
 const FROM_SERVER: u32 = 1;
 
-macro_rules! def {
-    ($id:ident, $name:literal, $label:literal, $t:expr, $b:expr) => {
-        #[doc = concat!("`", $name, "`.")]
-        pub static $id: FieldDef = FieldDef::new($name, $label, $t, $b);
-    };
-}
-
 static PACKET_TYPES: &[(u64, &str)] =
     &[(0, "Initial"), (1, "0-RTT"), (2, "Handshake"), (3, "Retry")];
 
 /// `quic`.
 pub static QUIC: FieldDef = FieldDef::proto("quic", "QUIC IETF");
-def!(
+field_def!(
     PACKET_LENGTH,
     "quic.packet_length",
     "Packet Length",
@@ -80,7 +73,7 @@ pub static HEADER_FORM: FieldDef = FieldDef::new(
     Base::Dec,
 )
 .named(&[(0, "Short Header"), (1, "Long Header")]);
-def!(
+field_def!(
     FIXED_BIT,
     "quic.fixed_bit",
     "Fixed Bit",
@@ -95,85 +88,85 @@ pub static PACKET_TYPE: FieldDef = FieldDef::new(
     Base::Dec,
 )
 .named(PACKET_TYPES);
-def!(
+field_def!(
     VERSION,
     "quic.version",
     "Version",
     FieldType::UInt(32),
     Base::Hex
 );
-def!(
+field_def!(
     SUPPORTED_VERSION,
     "quic.supported_version",
     "Supported Version",
     FieldType::UInt(32),
     Base::Hex
 );
-def!(
+field_def!(
     DCIL,
     "quic.dcil",
     "Destination Connection ID Length",
     FieldType::UInt(8),
     Base::Dec
 );
-def!(
+field_def!(
     DCID,
     "quic.dcid",
     "Destination Connection ID",
     FieldType::Bytes,
     Base::None
 );
-def!(
+field_def!(
     SCIL,
     "quic.scil",
     "Source Connection ID Length",
     FieldType::UInt(8),
     Base::Dec
 );
-def!(
+field_def!(
     SCID,
     "quic.scid",
     "Source Connection ID",
     FieldType::Bytes,
     Base::None
 );
-def!(
+field_def!(
     TOKEN_LENGTH,
     "quic.token_length",
     "Token Length",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(TOKEN, "quic.token", "Token", FieldType::Bytes, Base::None);
-def!(
+field_def!(TOKEN, "quic.token", "Token", FieldType::Bytes, Base::None);
+field_def!(
     LENGTH,
     "quic.length",
     "Length",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     PN_LENGTH,
     "quic.packet_number_length",
     "Packet Number Length",
     FieldType::UInt(8),
     Base::Dec
 );
-def!(
+field_def!(
     PACKET_NUMBER,
     "quic.packet_number",
     "Packet Number",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     SHORT,
     "quic.short",
     "QUIC Short Header",
     FieldType::None,
     Base::None
 );
-def!(
+field_def!(
     SPIN_BIT,
     "quic.spin_bit",
     "Spin Bit",
@@ -191,70 +184,70 @@ pub static PROTECTED: FieldDef = FieldDef::new(
 /// `quic.frame`: one frame of a decrypted payload (a tree node).
 pub static FRAME: FieldDef =
     FieldDef::new("quic.frame", "Frame", FieldType::None, Base::None).detail();
-def!(
+field_def!(
     FRAME_TYPE,
     "quic.frame_type",
     "Frame Type",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     PADDING_LENGTH,
     "quic.padding_length",
     "Padding Length",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     ACK_LARGEST,
     "quic.ack.largest_acknowledged",
     "Largest Acknowledged",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     ACK_DELAY,
     "quic.ack.ack_delay",
     "ACK Delay",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     ACK_RANGES,
     "quic.ack.ack_range_count",
     "ACK Range Count",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     ACK_FIRST,
     "quic.ack.first_ack_range",
     "First ACK Range",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     CRYPTO_OFFSET,
     "quic.crypto.offset",
     "Offset",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     CRYPTO_LENGTH,
     "quic.crypto.length",
     "Length",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     CC_ERROR,
     "quic.cc.error_code",
     "Error code",
     FieldType::UInt(64),
     Base::Dec
 );
-def!(
+field_def!(
     CC_REASON,
     "quic.cc.reason_phrase",
     "Reason phrase",
@@ -511,12 +504,7 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, cx: &mut DissectCx) -> DissectRe
     }
     // A server's Initial is not tried with the client's keys (they would not fit).
     let aux = if side == Side::Server { FROM_SERVER } else { 0 };
-    Ok(Some(Dissected::new(
-        Decoded::App(App::new(&PROTOCOL, data, side, aux)),
-        data.len(),
-        data.len(),
-        Next::Done,
-    )))
+    super::app::claim(&PROTOCOL, data, side, aux)
 }
 
 /// An Initial packet with header protection removed and, when the keys fit, its payload.
@@ -998,6 +986,7 @@ fn emit_frames<'a>(plain: &[u8], sink: &mut dyn Sink<'a>) {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::dissect::Decoded;
 
     /// RFC 9001 Appendix A.1: the keys for DCID 0x8394c8f03e515708.
     #[test]

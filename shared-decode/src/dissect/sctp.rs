@@ -8,7 +8,7 @@
 #![deny(clippy::indexing_slicing)]
 
 use super::app::{AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, TcpdumpText};
-use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
+use super::{field_def, Be, DissectCx, DissectResult, EmitCx};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 use crate::text::push_u64;
@@ -61,23 +61,16 @@ static CHUNK_TYPES: &[(u64, &str)] = &[
     (194, "I_FORWARD_TSN"),
 ];
 
-macro_rules! def {
-    ($id:ident, $name:literal, $label:literal, $t:expr, $b:expr) => {
-        #[doc = concat!("`", $name, "`.")]
-        pub static $id: FieldDef = FieldDef::new($name, $label, $t, $b);
-    };
-}
-
 /// `sctp`.
 pub static SCTP: FieldDef = FieldDef::proto("sctp", "Stream Control Transmission Protocol");
-def!(
+field_def!(
     SRCPORT,
     "sctp.srcport",
     "Source port",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     DSTPORT,
     "sctp.dstport",
     "Destination port",
@@ -87,14 +80,14 @@ def!(
 /// `sctp.port` (either port; a filter convenience).
 pub static PORT: FieldDef =
     FieldDef::new("sctp.port", "Port", FieldType::UInt(16), Base::Dec).hidden();
-def!(
+field_def!(
     VTAG,
     "sctp.verification_tag",
     "Verification tag",
     FieldType::UInt(32),
     Base::Hex
 );
-def!(
+field_def!(
     CHECKSUM,
     "sctp.checksum",
     "Checksum",
@@ -109,210 +102,210 @@ pub static CHUNK_TYPE: FieldDef = FieldDef::new(
     Base::Dec,
 )
 .named(CHUNK_TYPES);
-def!(
+field_def!(
     CHUNK_FLAGS,
     "sctp.chunk_flags",
     "Chunk flags",
     FieldType::UInt(8),
     Base::Hex
 );
-def!(
+field_def!(
     CHUNK_LENGTH,
     "sctp.chunk_length",
     "Chunk length",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     DATA_TSN_RAW,
     "sctp.data_tsn_raw",
     "Transmission sequence number (raw)",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     DATA_SID,
     "sctp.data_sid",
     "Stream identifier",
     FieldType::UInt(16),
     Base::Hex
 );
-def!(
+field_def!(
     DATA_SSN,
     "sctp.data_ssn",
     "Stream sequence number",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     DATA_MID,
     "sctp.data_mid",
     "Message identifier",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     DATA_PPID,
     "sctp.data_payload_proto_id",
     "Payload protocol identifier",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     INIT_TAG,
     "sctp.init_initiate_tag",
     "Initiate tag",
     FieldType::UInt(32),
     Base::Hex
 );
-def!(
+field_def!(
     INIT_CREDIT,
     "sctp.init_credit",
     "Advertised receiver window credit (a_rwnd)",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     INIT_OUT,
     "sctp.init_nr_out_streams",
     "Number of outbound streams",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     INIT_IN,
     "sctp.init_nr_in_streams",
     "Number of inbound streams",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     INIT_TSN,
     "sctp.init_initial_tsn",
     "Initial TSN",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     INITACK_TAG,
     "sctp.initack_initiate_tag",
     "Initiate tag",
     FieldType::UInt(32),
     Base::Hex
 );
-def!(
+field_def!(
     INITACK_CREDIT,
     "sctp.initack_credit",
     "Advertised receiver window credit (a_rwnd)",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     INITACK_OUT,
     "sctp.initack_nr_out_streams",
     "Number of outbound streams",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     INITACK_IN,
     "sctp.initack_nr_in_streams",
     "Number of inbound streams",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     INITACK_TSN,
     "sctp.initack_initial_tsn",
     "Initial TSN",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     SACK_CUM_RAW,
     "sctp.sack_cumulative_tsn_ack_raw",
     "Cumulative TSN ACK (raw)",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     SACK_RWND,
     "sctp.sack_a_rwnd",
     "Advertised receiver window credit (a_rwnd)",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     SACK_GAPS,
     "sctp.sack_number_of_gap_blocks",
     "Number of gap acknowledgement blocks",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     SACK_DUPS,
     "sctp.sack_number_of_duplicated_tsns",
     "Number of duplicated TSNs",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     SACK_GAP_START,
     "sctp.sack_gap_block_start",
     "Start",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     SACK_GAP_END,
     "sctp.sack_gap_block_end",
     "End",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     SACK_DUP_TSN,
     "sctp.sack_duplicate_tsn",
     "Duplicate TSN",
     FieldType::UInt(32),
     Base::Dec
 );
-def!(
+field_def!(
     PARAM_TYPE,
     "sctp.parameter_type",
     "Parameter type",
     FieldType::UInt(16),
     Base::Hex
 );
-def!(
+field_def!(
     PARAM_LENGTH,
     "sctp.parameter_length",
     "Parameter length",
     FieldType::UInt(16),
     Base::Dec
 );
-def!(
+field_def!(
     PARAM_IPV4,
     "sctp.parameter_ipv4_address",
     "IP Version 4 address",
     FieldType::Ipv4,
     Base::None
 );
-def!(
+field_def!(
     PARAM_IPV6,
     "sctp.parameter_ipv6_address",
     "IP Version 6 address",
     FieldType::Ipv6,
     Base::None
 );
-def!(
+field_def!(
     PARAM_COOKIE,
     "sctp.parameter_state_cookie",
     "State cookie",
     FieldType::Bytes,
     Base::None
 );
-def!(
+field_def!(
     COOKIE,
     "sctp.cookie",
     "Cookie",
@@ -366,12 +359,7 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, _cx: &mut DissectCx) -> DissectR
     if data.len() < HEADER {
         return Ok(None);
     }
-    Ok(Some(Dissected::new(
-        Decoded::App(App::new(&PROTOCOL, data, Side::Unknown, 0)),
-        data.len(),
-        data.len(),
-        Next::Done,
-    )))
+    super::app::claim(&PROTOCOL, data, Side::Unknown, 0)
 }
 
 /// Chunks: (type, flags, declared length, value, offset of the chunk in the packet).

@@ -14,7 +14,7 @@
 use super::app::{
     side_by_port, AnonPolicy, App, AppProtocol, ColumnText, Handoff, Side, TcpdumpText,
 };
-use super::{Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, Next};
+use super::{Be, DissectCx, DissectResult, EmitCx};
 use crate::error::AppId;
 use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
 
@@ -295,12 +295,7 @@ pub fn dissect<'a>(data: &'a [u8], _off: usize, cx: &mut DissectCx) -> DissectRe
     } else {
         messages(data).count() as u32
     };
-    Ok(Some(Dissected::new(
-        Decoded::App(App::new(&PROTOCOL, data, side, aux)),
-        data.len(),
-        data.len(),
-        Next::Done,
-    )))
+    super::app::claim(&PROTOCOL, data, side, aux)
 }
 
 /// The banner line without its line end.
@@ -535,6 +530,7 @@ fn emit_message<'a>(m: &Msg<'a>, at: usize, sink: &mut dyn Sink<'a>) {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::dissect::Decoded;
 
     fn cx(src: u16, dst: u16) -> DissectCx {
         DissectCx {

@@ -571,17 +571,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 self.out.push_str(" > ");
                 push_endpoint(self.out, &dst, ports.map(|p| p.1));
                 self.out.push_str(": ");
-                if let Some(f) = a.proto.tcpdump {
-                    f(
-                        a,
-                        &mut crate::dissect::app::TcpdumpText {
-                            out: self.out,
-                            payload_len: a.data.len(),
-                            verbose: self.p.opts.verbose,
-                            tcp: false,
-                        },
-                    );
-                }
+                self.app_summary(a, a.data.len());
             }
             _ => {
                 push_endpoint(self.out, &src, None);
@@ -668,6 +658,20 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
             Some(Decoded::Ethernet(_)) => self.link(),
             Some(_) => self.network(),
             None => {}
+        }
+    }
+
+    /// A table-declared protocol's own summary (its row's tcpdump hook).
+    fn app_summary(&mut self, a: &crate::dissect::app::App<'_>, payload_len: usize) {
+        if let Some(f) = a.proto.tcpdump {
+            f(
+                a,
+                &mut crate::dissect::app::TcpdumpText {
+                    out: self.out,
+                    payload_len,
+                    verbose: self.p.opts.verbose,
+                },
+            );
         }
     }
 
@@ -851,17 +855,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
                 self.out.push_str(h.head().first_line);
             }
             Some(Decoded::App(a)) if a.proto.tcpdump.is_some() => {
-                if let Some(f) = a.proto.tcpdump {
-                    f(
-                        a,
-                        &mut crate::dissect::app::TcpdumpText {
-                            out: self.out,
-                            payload_len: len as usize,
-                            verbose: self.p.opts.verbose,
-                            tcp: true,
-                        },
-                    );
-                }
+                self.app_summary(a, len as usize);
             }
             _ => {
                 if t.src_port() == 80 || t.dst_port() == 80 {
@@ -903,17 +897,7 @@ impl<'k, 'a> Walk<'_, 'k, 'a, '_> {
         match app {
             Some(Decoded::Dns(d)) => dns_summary(d, self.p.opts.verbose, self.out),
             Some(Decoded::App(a)) if a.proto.tcpdump.is_some() => {
-                if let Some(f) = a.proto.tcpdump {
-                    f(
-                        a,
-                        &mut crate::dissect::app::TcpdumpText {
-                            out: self.out,
-                            payload_len: u.payload_len(),
-                            verbose: self.p.opts.verbose,
-                            tcp: false,
-                        },
-                    );
-                }
+                self.app_summary(a, u.payload_len());
             }
             Some(Decoded::Vxlan(x)) => {
                 self.out.push_str("VXLAN, flags [I] (0x08), vni ");
