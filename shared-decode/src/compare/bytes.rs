@@ -782,44 +782,55 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
                         chosen.push((*s, *d));
                     }
                 }
-            } else if ns.saturating_mul(nd) <= DP_MAX {
-                align(
-                    ns,
-                    nd,
-                    skip,
-                    |i, j| self.cost(ss.get(i)?, ds.get(j)?, gs.get(i)?),
-                    &mut dp,
-                    &mut cm,
-                    |i, j| {
-                        if let (Some(s), Some(d)) = (ss.get(i), ds.get(j)) {
-                            chosen.push((*s, *d));
-                        }
-                    },
-                );
             } else {
-                nearest_fit(
-                    ns,
-                    nd,
-                    |i| {
-                        let t = ss
-                            .get(i)
-                            .and_then(|s| self.src.fp(s.idx))
-                            .map_or(0, |f| f.ts_ns);
-                        t.saturating_add(gs.get(i).map_or(0, |g| g.delay))
-                    },
-                    |j| {
-                        ds.get(j)
-                            .and_then(|d| self.dst.fp(d.idx))
-                            .map_or(0, |f| f.ts_ns)
-                    },
-                    |i, j| self.cost(ss.get(i)?, ds.get(j)?, gs.get(i)?),
-                    &mut cands,
-                    |i, j| {
-                        if let (Some(s), Some(d)) = (ss.get(i), ds.get(j)) {
-                            chosen.push((*s, *d));
-                        }
-                    },
+                // Copies whose identity the path keeps pair first, in any order: a
+                // retransmission held back on the path arrives after a later one, which an
+                // order-keeping alignment could not pair.
+                let (rs, rd) = self.by_identity(sent_at_src, &ss, &ds, &gs, &mut chosen);
+                let (s_of, d_of) = (
+                    |i: usize| rs.get(i).and_then(|&k| ss.get(k)),
+                    |j: usize| rd.get(j).and_then(|&k| ds.get(k)),
                 );
+                let g_of = |i: usize| rs.get(i).and_then(|&k| gs.get(k));
+                let (ns, nd) = (rs.len(), rd.len());
+                if ns.saturating_mul(nd) <= DP_MAX {
+                    align(
+                        ns,
+                        nd,
+                        skip,
+                        |i, j| self.cost(s_of(i)?, d_of(j)?, g_of(i)?),
+                        &mut dp,
+                        &mut cm,
+                        |i, j| {
+                            if let (Some(s), Some(d)) = (s_of(i), d_of(j)) {
+                                chosen.push((*s, *d));
+                            }
+                        },
+                    );
+                } else {
+                    nearest_fit(
+                        ns,
+                        nd,
+                        |i| {
+                            let t = s_of(i)
+                                .and_then(|s| self.src.fp(s.idx))
+                                .map_or(0, |f| f.ts_ns);
+                            t.saturating_add(g_of(i).map_or(0, |g| g.delay))
+                        },
+                        |j| {
+                            d_of(j)
+                                .and_then(|d| self.dst.fp(d.idx))
+                                .map_or(0, |f| f.ts_ns)
+                        },
+                        |i, j| self.cost(s_of(i)?, d_of(j)?, g_of(i)?),
+                        &mut cands,
+                        |i, j| {
+                            if let (Some(s), Some(d)) = (s_of(i), d_of(j)) {
+                                chosen.push((*s, *d));
+                            }
+                        },
+                    );
+                }
             }
             // Copies of one transmission at the receiver: the earliest arrived first, the
             // later ones are the path's duplicates (the alignment may have picked a later
@@ -832,6 +843,98 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             );
         }
         self.items = items;
+    }
+
+    /// Pairs the copies of one interval that carry the same transmission identity (IPv4
+    /// ID and TCP time stamp, where the path keeps them, starting at the same byte): a
+    /// transmission seen once at its sender pairs with its earliest receiver copy that fits
+    /// the path's widest window (a held-back packet is late, not lost). Returns the indexes
+    /// of the copies left for the alignment.
+    fn by_identity(
+        &self,
+        sent_at_src: Option<bool>,
+        ss: &[Item],
+        ds: &[Item],
+        gs: &[Guide],
+        chosen: &mut Vec<(Item, Item)>,
+    ) -> (Vec<usize>, Vec<usize>) {
+        let all = || ((0..ss.len()).collect(), (0..ds.len()).collect());
+        if !self.content.ids_kept {
+            return all();
+        }
+        let id = |it: &Item| -> Option<(u64, u16, u32)> {
+            (it.id_bits & 1 != 0 && it.ident != 0).then_some((
+                it.start,
+                it.ident,
+                if it.id_bits & 2 != 0 { it.tsval } else { 0 },
+            ))
+        };
+        type Key = (u64, u16, u32);
+        let keyed = |v: &[Item]| -> Vec<(Key, usize)> {
+            let mut k: Vec<(Key, usize)> = v
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| Some((id(x)?, i)))
+                .collect();
+            // By identity, then by time (the copies are in time order).
+            k.sort_unstable();
+            k
+        };
+        let (ks, kd) = (keyed(ss), keyed(ds));
+        let group = |v: &[(Key, usize)], k: Key| -> std::ops::Range<usize> {
+            let lo = v.partition_point(|x| x.0 < k);
+            lo..v.partition_point(|x| x.0 <= k)
+        };
+        let (mut used_s, mut used_d) = (vec![false; ss.len()], vec![false; ds.len()]);
+        for &(k, i) in &ks {
+            let (gs_, gd) = (group(&ks, k), group(&kd, k));
+            let (n_s, n_d) = (gs_.len(), gd.len());
+            // Unique at the sender (copies at the receiver beyond the first are the path's
+            // duplicates); with the sender unknown, unique on both sides.
+            let unique = match sent_at_src {
+                Some(true) => n_s == 1,
+                Some(false) => n_d == 1,
+                None => n_s == 1 && n_d == 1,
+            };
+            if !unique || n_d == 0 {
+                continue;
+            }
+            let (Some(s), Some(g)) = (ss.get(i), gs.get(i)) else {
+                continue;
+            };
+            let wide = Guide {
+                tol: self.window,
+                ..*g
+            };
+            // The earliest free receiver copy that fits (when the source received, the
+            // earliest source copy takes the target's one: `ks` is in time order too).
+            let pick = kd
+                .get(gd)
+                .unwrap_or(&[])
+                .iter()
+                .map(|&(_, j)| j)
+                .find(|&j| {
+                    !used_d.get(j).copied().unwrap_or(true)
+                        && ds.get(j).is_some_and(|d| self.cost(s, d, &wide).is_some())
+                });
+            if let Some(j) = pick {
+                if let (Some(d), Some(us), Some(ud)) =
+                    (ds.get(j), used_s.get_mut(i), used_d.get_mut(j))
+                {
+                    *us = true;
+                    *ud = true;
+                    chosen.push((*s, *d));
+                }
+            }
+        }
+        let rest = |used: &[bool]| -> Vec<usize> {
+            used.iter()
+                .enumerate()
+                .filter(|(_, &u)| !u)
+                .map(|(k, _)| k)
+                .collect()
+        };
+        (rest(&used_s), rest(&used_d))
     }
 
     /// Whether two copies on one side are different transmissions by their identity (when

@@ -260,6 +260,42 @@ fn lost_original_and_delivered_retransmission() {
 }
 
 #[test]
+fn a_held_back_retransmission_overtaken_by_the_next_pairs_by_identity() {
+    // The original request is lost; its first retransmission is held back 30 ms on the
+    // path and arrives after the second retransmission (the case a relay log caught: an
+    // order-keeping alignment paired one of the two and called the other lost + extra).
+    let mut conn = connection(0.0, 40000, 100);
+    let (orig, _) = conn[3];
+    // A second connection: enough pure ACKs for the compare to learn that the path keeps
+    // IP IDs.
+    conn.extend(connection(1000.0, 40001, 300));
+    let (mut re1, mut re2) = (orig, orig);
+    re1.ts_ns += 200 * MS;
+    re1.ident = 900;
+    re2.ts_ns += 210 * MS;
+    re2.ident = 901;
+    conn.push((re1, true));
+    conn.push((re2, true));
+    conn.sort_by_key(|x| x.0.ts_ns);
+    let (src, mut dst) = path(&conn, 0.0);
+    dst.retain(|f| !(f.ident == orig.ident && f.payload_len == 100));
+    for f in dst.iter_mut() {
+        if f.ident == 900 && f.payload_len == 100 {
+            f.ts_ns += 30 * MS;
+        }
+    }
+    dst.sort_by_key(|f| f.ts_ns);
+    let r = run(&src, &dst);
+    let at = |g: &Fingerprint| src.iter().position(|f| f == g).unwrap();
+    assert_eq!(r.src_status[at(&orig)], Status::Lost, "{:?}", r.src_status);
+    assert!(r.src_status[at(&re1)].is_pair(), "{:?}", r.src_status);
+    assert!(r.src_status[at(&re2)].is_pair(), "{:?}", r.src_status);
+    assert_eq!(r.delay_ns[at(&re1)], 40 * MS);
+    assert_eq!(r.delay_ns[at(&re2)], 10 * MS);
+    assert_eq!((r.counts.lost, r.counts.extra), (1, 0));
+}
+
+#[test]
 fn same_ip_id_retransmission_is_told_apart_by_time() {
     // A stack that sends IP ID 0 everywhere: original and retransmission are identical but
     // for their time.
