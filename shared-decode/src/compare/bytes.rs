@@ -601,17 +601,18 @@ impl<'s, 'a> ByteMatcher<'s, 'a> {
             // transmission seen again (a duplicate at a receiver, a surplus send) — unless its
             // identity says it is another transmission (a retransmission whose twin the
             // other capture missed), which makes it an orphan.
-            let mate = pairs
-                .iter()
-                .map(|(s, d)| if it.side == 0 { s } else { d })
-                .next()
-                .copied();
-            let same_tx = mate.is_none_or(|q| !self.different_transmission(&it, &q));
+            // Its mate: a paired copy on its side of the same transmission (with several
+            // transmissions paired, the one whose identity it shares).
+            let mate = pairs.iter().find(|(s, d)| {
+                let q = if it.side == 0 { s } else { d };
+                !self.different_transmission(&it, q)
+            });
+            let same_tx = pairs.is_empty() || mate.is_some();
             let same_paired = paired.get(side).copied().unwrap_or(0) > 0 && same_tx;
             // The other side's copy of these bytes that arrived (or was sent) once.
-            let peer = pairs
-                .first()
-                .map_or(0, |(s, d)| if it.side == 0 { d.idx + 1 } else { s.idx + 1 });
+            let peer =
+                mate.or(pairs.first())
+                    .map_or(0, |(s, d)| if it.side == 0 { d.idx + 1 } else { s.idx + 1 });
             // No copy of these bytes at all on the other side (then an acknowledgment of them
             // says they arrived uncaptured); or none of this transmission.
             let none_at_all = n_side.get(1 - side).copied().unwrap_or(0) == 0;

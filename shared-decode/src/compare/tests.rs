@@ -296,6 +296,38 @@ fn a_held_back_retransmission_overtaken_by_the_next_pairs_by_identity() {
 }
 
 #[test]
+fn a_duplicated_retransmission_is_a_duplicate_of_its_own_transmission() {
+    // Original and retransmission both arrive (the original held back), and the path
+    // duplicates the retransmission: the second copy is a duplicate, not extra (it was
+    // compared with the first pair's copy, the original, whose IP ID differs).
+    let mut conn = connection(0.0, 40000, 100);
+    let (orig, _) = conn[3];
+    conn.extend(connection(1000.0, 40001, 300));
+    let mut re = orig;
+    re.ts_ns += 25 * MS;
+    re.ident = 900;
+    conn.push((re, true));
+    conn.sort_by_key(|x| x.0.ts_ns);
+    let (src, mut dst) = path(&conn, 0.0);
+    for f in dst.iter_mut() {
+        if f.ident == orig.ident && f.payload_len == 100 {
+            f.ts_ns += 17 * MS;
+        }
+    }
+    let mut copy = through(&re, 10.0, 0.0);
+    copy.ts_ns += 300_000;
+    dst.push(copy);
+    dst.sort_by_key(|f| f.ts_ns);
+    let r = run(&src, &dst);
+    let c = dst.iter().position(|f| *f == copy).unwrap();
+    assert_eq!(r.dst_status[c], Status::Duplicated, "{:?}", r.dst_status);
+    assert_eq!(
+        (r.counts.lost, r.counts.extra, r.counts.duplicated),
+        (0, 0, 1)
+    );
+}
+
+#[test]
 fn same_ip_id_retransmission_is_told_apart_by_time() {
     // A stack that sends IP ID 0 everywhere: original and retransmission are identical but
     // for their time.
