@@ -288,6 +288,12 @@ pub struct ReadArgs {
     /// are zeroed or cut in every mode.
     #[arg(long = "anon-payload", value_parser = ["keep", "zero", "cut"], default_value = "zero", requires = "anonymize")]
     pub anon_payload: String,
+    /// Statistics instead of packets, in tshark's -z layout (repeatable): conv,TYPE and
+    /// endpoints,TYPE (TYPE: eth, ip, ipv6, tcp, udp), follow,tcp,raw|ascii|hex,STREAM.
+    /// Counted over the packets that pass -Y and the tcpdump expression; with --format json,
+    /// one JSON object per statistic.
+    #[arg(short = 'z', value_name = "STAT")]
+    pub stats: Vec<String>,
     #[command(flatten)]
     pub print: PrintArgs,
     /// tcpdump filter expression, compiled by libpcap and run on the raw bytes (like

@@ -329,6 +329,9 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
             .and_then(|d| d.compile(&b.text, true))
             .map_err(|e| anyhow::anyhow!("bad tcpdump expression \"{}\": {e}", b.text))?;
     }
+    if !a.stats.is_empty() {
+        return run_stats(a, path, display, bpf);
+    }
     let input = open_input(path)?;
     let flows = a.print.format != Format::Text || display.as_ref().is_some_and(|f| f.needs_flows());
     // Packets are dissected only as deep as the filter reads; printing needs all of it, so a
@@ -480,6 +483,76 @@ pub fn run(a: &ReadArgs) -> Result<ExitCode> {
         let mut inner = w.finish()?;
         inner.flush()?;
     }
+    Ok(if damaged {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `paircap read -z STAT...`: every packet that passes the filters feeds the statistics,
+/// which print once the file is read.
+fn run_stats(
+    a: &ReadArgs,
+    path: &std::path::Path,
+    display: Option<shared_decode::filter::Filter>,
+    mut bpf: Option<Bpf>,
+) -> Result<ExitCode> {
+    use shared_decode::stats::Stat;
+    let mut stats = Vec::new();
+    for z in &a.stats {
+        stats.push(Stat::parse(z).map_err(|e| anyhow::anyhow!(e))?);
+    }
+    let mut decoder = Decoder::new();
+    let mut damaged = false;
+    let mut n = 0u64;
+    for_each_record_with_info(open_input(path)?, false, |r, _| {
+        match r {
+            Ok(rec) => {
+                let pass = match &mut bpf {
+                    Some(b) => b.matches(rec)?,
+                    None => true,
+                };
+                let mut pkt = shared_decode::dissect::blank(rec, 0);
+                decoder.decode_into(&mut pkt);
+                if !pass || display.as_ref().is_some_and(|f| !f.matches(&pkt)) {
+                    return Ok(true);
+                }
+                for s in &mut stats {
+                    s.observe(&pkt);
+                }
+                n += 1;
+                if a.count.is_some_and(|c| n >= c) {
+                    return Ok(false);
+                }
+            }
+            Err(e) => {
+                eprintln!("paircap: {}: {e}", path.display());
+                damaged = true;
+            }
+        }
+        Ok(true)
+    })?;
+    let mut buf = String::new();
+    for s in &stats {
+        if a.print.format == Format::Json {
+            s.json(&mut buf);
+            buf.push('\n');
+        } else {
+            s.text(&mut buf);
+        }
+    }
+    // The statistics' text holds no control characters but follow's carriage returns,
+    // which tshark passes through: kept when the output goes to a file or pipe (scripts
+    // compare it with tshark's), escaped on a terminal.
+    use std::io::IsTerminal as _;
+    let mut out: Box<dyn Write> = if std::io::stdout().is_terminal() {
+        Box::new(output::stdout())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
+    out.write_all(buf.as_bytes())?;
+    out.flush()?;
     Ok(if damaged {
         ExitCode::from(2)
     } else {

@@ -59,6 +59,7 @@ pub mod filter;
 pub mod flow;
 pub mod format;
 pub mod link;
+pub mod stats;
 pub mod text;
 
 pub use decoder::Decoder;

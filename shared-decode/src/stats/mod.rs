@@ -1,0 +1,108 @@
+//! Statistics over a whole capture, one implementation for the CLI (`paircap read -z`) and
+//! the viewer: conversations and endpoints ([`conv`]) and TCP stream following
+//! ([`follow`]), each printed in tshark's `-z` layout or as JSON.
+//!
+//! A statistic is fed every packet in file order ([`Stat::observe`], after flow tracking,
+//! so `tcp.stream` is known) and renders once at the end.
+
+pub mod conv;
+pub mod follow;
+
+use crate::dissect::Packet;
+
+/// One statistic the user asked for.
+pub enum Stat {
+    /// `conv,TYPE` / `endpoints,TYPE`.
+    Table(conv::Table),
+    /// `follow,tcp,MODE,N`.
+    Follow(follow::Follow),
+}
+
+impl Stat {
+    /// Parses tshark's `-z` argument: `conv,tcp`, `endpoints,ip`, `follow,tcp,ascii,3`.
+    pub fn parse(arg: &str) -> Result<Stat, String> {
+        let parts: Vec<&str> = arg.split(',').collect();
+        match parts.as_slice() {
+            ["conv", kind] => Ok(Stat::Table(conv::Table::new(
+                conv::Kind::parse(kind)?,
+                false,
+            ))),
+            ["endpoints", kind] => Ok(Stat::Table(conv::Table::new(
+                conv::Kind::parse(kind)?,
+                true,
+            ))),
+            ["follow", "tcp", mode, stream] => {
+                let mode = follow::Mode::parse(mode)?;
+                let stream: u32 = stream
+                    .parse()
+                    .map_err(|_| format!("follow,tcp: {stream:?} is not a stream number"))?;
+                Ok(Stat::Follow(follow::Follow::new(stream, mode)))
+            }
+            [s, ..] if matches!(*s, "conv" | "endpoints") => {
+                Err(format!("-z {arg}: give one type: {s},eth|ip|ipv6|tcp|udp"))
+            }
+            ["follow", ..] => Err(format!(
+                "-z {arg}: paircap follows TCP streams: follow,tcp,raw|ascii|hex,STREAM"
+            )),
+            _ => Err(format!(
+                "-z {arg}: unknown statistic (paircap has conv,TYPE endpoints,TYPE \
+                 follow,tcp,MODE,STREAM; TYPE is eth, ip, ipv6, tcp or udp)"
+            )),
+        }
+    }
+
+    /// Takes one packet, in file order.
+    pub fn observe(&mut self, pkt: &Packet<'_>) {
+        match self {
+            Stat::Table(t) => t.observe(pkt),
+            Stat::Follow(f) => f.observe(pkt),
+        }
+    }
+
+    /// The text tshark prints for this statistic.
+    pub fn text(&self, out: &mut String) {
+        match self {
+            Stat::Table(t) => t.text(out),
+            Stat::Follow(f) => f.text(out),
+        }
+    }
+
+    /// The statistic as one JSON object.
+    pub fn json(&self, out: &mut String) {
+        match self {
+            Stat::Table(t) => t.json(out),
+            Stat::Follow(f) => f.json(out),
+        }
+    }
+}
+
+/// tshark's `format_size` for byte counts (SI prefixes, integer division): `330 bytes`,
+/// `180 kB`, `12 MB`.
+pub fn format_size(n: u64) -> String {
+    const P: [(u64, &str); 4] = [
+        (1_000_000_000_000, "T"),
+        (1_000_000_000, "G"),
+        (1_000_000, "M"),
+        (1_000, "k"),
+    ];
+    for (d, p) in P {
+        if n / d >= 10 {
+            return format!("{} {p}B", n / d);
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// Appends `s` as a JSON string.
+pub(crate) fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
