@@ -656,7 +656,8 @@ pub fn strip_retransmitted(pkt: &mut Packet<'_>) {
     }
 }
 
-/// Replaces the layers after the (non-quoted) TCP layer with its payload as data.
+/// Drops the layers after the (non-quoted) TCP layer: a retransmission's payload is shown
+/// as TCP's `tcp.segment_data`, not dissected again (tshark's default).
 pub fn strip_after_tcp(pkt: &mut Packet<'_>) {
     let Some(i) = pkt
         .layers
@@ -665,15 +666,7 @@ pub fn strip_after_tcp(pkt: &mut Packet<'_>) {
     else {
         return;
     };
-    let payload = match pkt.layers.get(i).map(|l| &l.data) {
-        Some(Decoded::Tcp(t)) => t.payload,
-        _ => return,
-    };
-    let off = pkt.layers.get(i).map_or(0, |l| l.off + l.header_len);
     pkt.layers.truncate(i + 1);
-    if !payload.is_empty() {
-        push(pkt, off, 0, payload.len(), Decoded::Data(payload));
-    }
 }
 
 fn push<'a>(pkt: &mut Packet<'a>, off: usize, header_len: usize, len: usize, data: Decoded<'a>) {

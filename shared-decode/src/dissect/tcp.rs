@@ -507,6 +507,15 @@ pub static TIME_DELTA: FieldDef = FieldDef::new(
 /// `tcp.payload`.
 pub static PAYLOAD: FieldDef =
     FieldDef::new("tcp.payload", "TCP payload", FieldType::Bytes, Base::None).bulk();
+/// `tcp.segment_data`: a retransmitted segment's payload, which no protocol above TCP
+/// dissects (tshark's default: no subdissectors on retransmissions).
+pub static SEGMENT_DATA: FieldDef = FieldDef::new(
+    "tcp.segment_data",
+    "TCP segment data",
+    FieldType::Bytes,
+    Base::None,
+)
+.bulk();
 
 /// Fields of this module.
 pub static FIELDS: &[&FieldDef] = &[
@@ -585,6 +594,7 @@ pub static FIELDS: &[&FieldDef] = &[
     &TIME_RELATIVE,
     &TIME_DELTA,
     &PAYLOAD,
+    &SEGMENT_DATA,
 ];
 
 /// A TCP segment.
@@ -1045,6 +1055,17 @@ impl<'a> Tcp<'a> {
                 self.payload.len(),
                 if self.payload.len() == 1 { "" } else { "s" }
             );
+            if an.is_some_and(|a| a.flags.any_retransmission()) {
+                emit!(
+                    sink,
+                    &SEGMENT_DATA,
+                    Value::Bytes(self.payload),
+                    Span::new(off + hl, self.payload.len()),
+                    "Retransmitted TCP segment data ({} byte{})",
+                    self.payload.len(),
+                    if self.payload.len() == 1 { "" } else { "s" }
+                );
+            }
         }
         sink.close();
     }

@@ -7,6 +7,7 @@
 
 pub mod conv;
 pub mod follow;
+pub mod phs;
 
 use crate::dissect::Packet;
 
@@ -16,6 +17,8 @@ pub enum Stat {
     Table(conv::Table),
     /// `follow,tcp,MODE,N`.
     Follow(follow::Follow),
+    /// `io,phs`.
+    Hierarchy(phs::Hierarchy),
 }
 
 impl Stat {
@@ -31,6 +34,7 @@ impl Stat {
                 conv::Kind::parse(kind)?,
                 true,
             ))),
+            ["io", "phs"] => Ok(Stat::Hierarchy(phs::Hierarchy::new())),
             ["follow", "tcp", mode, stream] => {
                 let mode = follow::Mode::parse(mode)?;
                 let stream: u32 = stream
@@ -45,7 +49,7 @@ impl Stat {
                 "-z {arg}: paircap follows TCP streams: follow,tcp,raw|ascii|hex,STREAM"
             )),
             _ => Err(format!(
-                "-z {arg}: unknown statistic (paircap has conv,TYPE endpoints,TYPE \
+                "-z {arg}: unknown statistic (paircap has conv,TYPE endpoints,TYPE io,phs \
                  follow,tcp,MODE,STREAM; TYPE is eth, ip, ipv6, tcp or udp)"
             )),
         }
@@ -56,6 +60,7 @@ impl Stat {
         match self {
             Stat::Table(t) => t.observe(pkt),
             Stat::Follow(f) => f.observe(pkt),
+            Stat::Hierarchy(h) => h.observe(pkt),
         }
     }
 
@@ -64,6 +69,7 @@ impl Stat {
         match self {
             Stat::Table(t) => t.text(out),
             Stat::Follow(f) => f.text(out),
+            Stat::Hierarchy(h) => h.text(out),
         }
     }
 
@@ -72,6 +78,7 @@ impl Stat {
         match self {
             Stat::Table(t) => t.json(out),
             Stat::Follow(f) => f.json(out),
+            Stat::Hierarchy(h) => h.json(out),
         }
     }
 }
