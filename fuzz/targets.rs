@@ -93,6 +93,42 @@ pub fn read(data: &[u8]) {
     }
     let same = a.len().min(b.len());
     assert_eq!(a[..same], b[..same], "slice and streaming readers disagree");
+    whole_file_statistics(file);
+}
+
+/// Every statistic of `paircap read -z` over the file's readable packets (follow keeps
+/// state across packets: out-of-order fragments, missing-bytes markers).
+fn whole_file_statistics(file: &[u8]) {
+    use shared_decode::stats::Stat;
+    let mut stats: Vec<Stat> = [
+        "conv,eth",
+        "conv,ip",
+        "conv,ipv6",
+        "conv,tcp",
+        "conv,udp",
+        "endpoints,tcp",
+        "endpoints,udp",
+        "io,phs",
+        "follow,tcp,raw,0",
+        "follow,tcp,ascii,1",
+        "follow,tcp,hex,0",
+    ]
+    .iter()
+    .map(|z| Stat::parse(z).expect("a statistic paircap has"))
+    .collect();
+    let mut d = Decoder::new();
+    for r in SliceReader::new(file).take(100_000) {
+        let Ok(r) = r else { break };
+        let pkt = d.decode(&r);
+        for s in &mut stats {
+            s.observe(&pkt);
+        }
+    }
+    let mut out = String::new();
+    for s in &stats {
+        s.text(&mut out);
+        s.json(&mut out);
+    }
 }
 
 /// Link types the dissectors know (and one they do not).

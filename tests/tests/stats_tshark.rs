@@ -309,3 +309,53 @@ fn live_tshark_statistics_are_matched() {
     println!("{n} live statistics compared on {} files", files.len());
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+#[test]
+fn json_statistics_parse_and_agree_with_the_text() {
+    let f = shared_dir().join("corpus/public/pcpp__tcp-reassembly.pcap");
+    let stats = ["conv,tcp", "endpoints,ip", "io,phs", "follow,tcp,raw,0"];
+    let mut c = cmd();
+    c.args(["read", "--format", "json"]);
+    for s in stats {
+        c.args(["-z", s]);
+    }
+    let out = c.arg(&f).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let objs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(objs.len(), stats.len());
+    // Conversations: the frames of every row add up to the TCP frames of the file.
+    let rows = objs[0]["rows"].as_array().unwrap();
+    let frames: u64 = rows
+        .iter()
+        .map(|r| r["frames_ab"].as_u64().unwrap() + r["frames_ba"].as_u64().unwrap())
+        .sum();
+    let tcp = tshark_z(&f, &["io,phs"]);
+    let want: u64 = tcp
+        .lines()
+        .find(|l| l.trim_start().starts_with("tcp "))
+        .and_then(|l| l.split("frames:").nth(1))
+        .and_then(|x| x.split(' ').next())
+        .and_then(|x| x.parse().ok())
+        .unwrap();
+    assert_eq!(frames, want);
+    // Follow: the chunks' bytes are the raw text's lines.
+    let raw = paircap_z(&f, &["follow,tcp,raw,0"]);
+    let lines: Vec<&str> = raw
+        .lines()
+        .skip(6)
+        .filter(|l| !l.starts_with('='))
+        .map(|l| l.trim_start_matches('\t'))
+        .collect();
+    let chunks: Vec<&str> = objs[3]["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["bytes"].as_str().unwrap())
+        .collect();
+    assert!(!chunks.is_empty());
+    assert_eq!(lines, chunks);
+}
