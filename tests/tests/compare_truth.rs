@@ -515,6 +515,81 @@ fn check(dir: &Path, c: &Case) -> String {
             ));
         }
     }
+    // The conversations table: per conversation, the packets sent at the source and lost
+    // are exactly the packets the engine says were lost (by the frames' own 5-tuples), and
+    // the truth's count in all but a few conversations.
+    {
+        type Ends = (u8, (Vec<u8>, u16), (Vec<u8>, u16));
+        let canon = |t: Tuple| -> Ends {
+            let (p, a, ap, b, bp) = t;
+            if (a.clone(), ap) <= (b.clone(), bp) {
+                (p, (a, ap), (b, bp))
+            } else {
+                (p, (b, bp), (a, ap))
+            }
+        };
+        let by_conv = |frames_lost: &mut dyn Iterator<Item = u32>| {
+            let mut m: std::collections::BTreeMap<Ends, u64> = Default::default();
+            for f in frames_lost {
+                if let Some(t) = tuple(&src_frames[f as usize - 1].1) {
+                    *m.entry(canon(t)).or_default() += 1;
+                }
+            }
+            m
+        };
+        let engine = by_conv(&mut (1..=src.len() as u32).filter(|&f| {
+            status_at(true, f) == Status::Lost
+                && r.src_direction[f as usize - 1] == compare::Direction::SourceToTarget
+        }));
+        let want = by_conv(
+            &mut rows
+                .iter()
+                .filter(|x| x.status == "lost" && x.sent_at_src)
+                .filter_map(|x| x.src),
+        );
+        let mut table: std::collections::BTreeMap<Ends, u64> = Default::default();
+        for cv in &r.conversations {
+            let e = &cv.endpoints;
+            let key = canon((
+                cv.proto,
+                addr_bytes(&e[0]),
+                e[0].port,
+                addr_bytes(&e[1]),
+                e[1].port,
+            ));
+            for d in &cv.dirs {
+                if d.sent_by == compare::Direction::SourceToTarget && d.lost > 0 {
+                    *table.entry(key.clone()).or_default() += d.lost;
+                }
+            }
+        }
+        if table != engine {
+            problems.push(format!(
+                "conversations table: lost per conversation differs from the packets' statuses \
+                 ({} vs {} conversations)",
+                table.len(),
+                engine.len()
+            ));
+        }
+        let off = want
+            .keys()
+            .chain(table.keys())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter(|k| want.get(*k) != table.get(*k))
+            .count();
+        line.push_str(&format!(
+            " | conversations: {} of {} with source-sent loss as the truth says",
+            want.len().saturating_sub(off.min(want.len())),
+            want.len()
+        ));
+        if off * 100 > want.len().max(1) * 2 {
+            problems.push(format!(
+                "conversations table: {off} of {} conversations' source-sent loss differ from the truth",
+                want.len()
+            ));
+        }
+    }
     // Extra: the injected resets, and nothing else.
     let ours_extra: BTreeSet<u32> = (1..=dst.len() as u32)
         .filter(|&j| r.dst_status[j as usize - 1] == Status::Extra)

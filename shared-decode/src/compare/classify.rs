@@ -1236,6 +1236,7 @@ pub(crate) fn build(
     r.src_direction = src_dir;
     r.dst_direction = dst_dir;
     r.counts = counts(&r, src_fps, dst_fps, &bytes);
+    r.conversations = super::convs::table(&src, &flows_d, &dirs, &r);
     let extra = Extra {
         hops_between,
         drop_acked,

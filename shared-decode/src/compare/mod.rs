@@ -55,6 +55,7 @@ mod bytes;
 mod classify;
 mod clock;
 mod config;
+mod convs;
 mod diagnose;
 mod diff;
 mod guide;
@@ -69,6 +70,7 @@ mod transactions;
 mod tests;
 
 pub use config::Options;
+pub use convs::{ConvDir, ConvRow};
 pub use diff::diff;
 pub use key::{bits, more, tcp_flags, Fingerprint, HEAD_BYTES, PAYLOAD_HASH_BYTES};
 pub use report::{

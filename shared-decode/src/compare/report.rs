@@ -585,6 +585,86 @@ impl std::fmt::Display for NatEndpoint {
     }
 }
 
+impl Report {
+    /// The conversations with the most trouble (lost, duplicated, reordered, rewritten or
+    /// extra packets), or the busiest when none had any.
+    fn conversations_text(&self, o: &mut String) {
+        use std::fmt::Write as _;
+        const SHOW: usize = 10;
+        if self.conversations.is_empty() {
+            return;
+        }
+        let trouble = |c: &super::convs::ConvRow| -> u64 {
+            c.dirs
+                .iter()
+                .map(|d| d.lost + d.partly_lost + d.duplicated + d.reordered + d.modified + d.extra)
+                .sum()
+        };
+        let mut rows: Vec<&super::convs::ConvRow> = self.conversations.iter().collect();
+        rows.sort_by_key(|c| std::cmp::Reverse((trouble(c), c.packets())));
+        let n_bad = rows.iter().filter(|c| trouble(c) > 0).count();
+        let show = if n_bad > 0 {
+            n_bad.min(SHOW)
+        } else {
+            SHOW.min(rows.len())
+        };
+        let _ = writeln!(
+            o,
+            "\nconversations ({}, {} with trouble; {}):",
+            thousands(rows.len() as u64),
+            thousands(n_bad as u64),
+            if show < rows.len() {
+                format!("{show} shown, --format json lists all")
+            } else {
+                "all shown".to_string()
+            }
+        );
+        for c in rows.into_iter().take(show) {
+            let _ = writeln!(
+                o,
+                "  {:<6} {} ↔ {}",
+                proto_name(c.proto),
+                c.endpoints[0],
+                c.endpoints[1]
+            );
+            for (arrow, d) in [("→", &c.dirs[0]), ("←", &c.dirs[1])] {
+                if d.sent + d.received == 0 {
+                    continue;
+                }
+                let _ = write!(
+                    o,
+                    "         {arrow} sent at the {} {}, arrived {}",
+                    d.sent_by.sender(),
+                    thousands(d.sent),
+                    thousands(d.received)
+                );
+                for (name, v) in [
+                    ("lost", d.lost),
+                    ("partly lost", d.partly_lost),
+                    ("duplicated", d.duplicated),
+                    ("reordered", d.reordered),
+                    ("modified", d.modified),
+                    ("extra", d.extra),
+                    ("capture drops", d.capture_drop),
+                ] {
+                    if v > 0 {
+                        let _ = write!(o, ", {name} {}", thousands(v));
+                    }
+                }
+                if let Some(p) = &d.delay {
+                    let _ = write!(
+                        o,
+                        "; delay p50 {:.3} ms, p99 {:.3} ms",
+                        ms(p.p50),
+                        ms(p.p99)
+                    );
+                }
+                o.push('\n');
+            }
+        }
+    }
+}
+
 /// An address as text (IPv4 dotted, IPv6 compressed).
 pub fn addr_text(a: &[u8; 16], v6: bool) -> String {
     if v6 {
@@ -782,6 +862,8 @@ pub struct Report {
     pub partial: Vec<(bool, u32, u32)>,
     /// Byte accounting of the TCP flows that lost, duplicated or reordered bytes.
     pub flows: Vec<FlowBytes>,
+    /// Every conversation of the source capture, per direction, busiest first.
+    pub conversations: Vec<super::convs::ConvRow>,
     /// Super-segments and re-segmentation.
     pub segmentation: Segmentation,
     /// When a snap length cut payloads on a side: payload bytes compared (`None`: 32).
@@ -1262,6 +1344,43 @@ impl Report {
             }
             o.push('}');
         }
+        o.push_str("],\"conversations\":[");
+        for (i, c) in self.conversations.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            let _ = write!(o, "{{\"proto\":\"{}\",\"a\":", proto_name(c.proto));
+            push_json_str(&mut o, &c.endpoints[0].to_string());
+            o.push_str(",\"b\":");
+            push_json_str(&mut o, &c.endpoints[1].to_string());
+            for (name, d) in [("a_to_b", &c.dirs[0]), ("b_to_a", &c.dirs[1])] {
+                let _ = write!(
+                    o,
+                    ",\"{name}\":{{\"sent_by\":\"{}\",\"sent\":{},\"received\":{},\"lost\":{},\"partly_lost\":{},\"duplicated\":{},\"reordered\":{},\"modified\":{},\"extra\":{},\"capture_drop\":{},\"delay_p50_ms\":",
+                    d.sent_by.sender(),
+                    d.sent,
+                    d.received,
+                    d.lost,
+                    d.partly_lost,
+                    d.duplicated,
+                    d.reordered,
+                    d.modified,
+                    d.extra,
+                    d.capture_drop
+                );
+                match &d.delay {
+                    Some(p) => push_f(&mut o, ms(p.p50)),
+                    None => o.push_str("null"),
+                }
+                o.push_str(",\"delay_p99_ms\":");
+                match &d.delay {
+                    Some(p) => push_f(&mut o, ms(p.p99)),
+                    None => o.push_str("null"),
+                }
+                o.push('}');
+            }
+            o.push('}');
+        }
         o.push_str("],\"modified_fields\":{");
         for (i, (f, n)) in self.modified_fields.iter().enumerate() {
             if i > 0 {
@@ -1468,6 +1587,7 @@ impl Report {
                 );
             }
         }
+        self.conversations_text(&mut o);
         if !self.nat.is_empty() {
             let _ = writeln!(o, "\nNAT ({} flows):", thousands(self.nat.len() as u64));
             const SHOW: usize = 20;
