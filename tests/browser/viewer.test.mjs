@@ -563,3 +563,62 @@ test('network or server: the transactions table matches paircap compare --transa
   await shot(page, '24-transaction-selected');
   assert.deepEqual(errors, []);
 });
+
+test('statistics: conversations, endpoints and the protocol hierarchy equal paircap read -z; columns sort; a row applies its filter', async () => {
+  const bin = path.join(REPO, 'target/debug/paircap');
+  const file = corpus('zeek__wikipedia.pcap');
+  const cli = (z) => JSON.parse(execFileSync(bin, ['read', '--format', 'json', '-z', z, file], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  const { page, errors } = await openViewer(browser, server, { width: 1400, height: 1000 });
+  await openFile(page, file);
+  await page.click('[data-testid=stats]');
+  const summary = page.locator('[data-testid=stats-summary]');
+  await summary.waitFor({ timeout: 60000 });
+  const rowsOf = () => page.locator('[data-testid=stats-row]').evaluateAll((rs) => rs.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+  // TCP conversations: same rows, same order, same counts as the CLI.
+  const tcp = cli('conv,tcp');
+  assert.equal(Number(await summary.getAttribute('data-rows')), tcp.rows.length);
+  assert.ok(tcp.rows.length > 1);
+  let rows = await rowsOf();
+  rows.forEach((r, i) => {
+    const c = tcp.rows[i];
+    assert.deepEqual([r[0], Number(r[1]), r[2], Number(r[3])], [c.a, c.a_port, c.b, c.b_port], `row ${i}`);
+    assert.equal(Number(r[4]), c.frames_ab + c.frames_ba, `row ${i} packets`);
+    assert.equal(Number(r[5]), c.bytes_ab + c.bytes_ba, `row ${i} bytes`);
+  });
+  await shot(page, '25-statistics-conversations');
+  // Endpoints and the hierarchy, through the menu.
+  for (const z of ['endpoints,ip', 'io,phs']) {
+    await page.selectOption('[data-testid=stats-kind]', z);
+    await page.waitForFunction(() => document.querySelector('[data-testid=stats-summary]') !== null
+      && document.querySelector('[data-testid=stats-busy]') === null);
+    rows = await rowsOf();
+    const want = cli(z);
+    if (z === 'io,phs') {
+      const flat = [];
+      const walk = (ns) => ns.forEach((n) => { flat.push([n.protocol, n.frames, n.bytes]); walk(n.children); });
+      walk(want.tree);
+      assert.deepEqual(rows.map((r) => [r[0].trim(), Number(r[1]), Number(r[3])]), flat);
+      await shot(page, '26-statistics-hierarchy');
+    } else {
+      assert.deepEqual(rows.map((r) => [r[0], Number(r[1]), Number(r[2])]), want.rows.map((e) => [e.address, e.frames, e.bytes]));
+    }
+  }
+  // Back to TCP conversations; sort by bytes (largest first), then click the first row.
+  await page.selectOption('[data-testid=stats-kind]', 'conv,tcp');
+  await page.waitForFunction(() => document.querySelector('[data-testid=stats-busy]') === null && document.querySelector('[data-testid=stats-row]') !== null);
+  await page.locator('[data-testid=stats-col]', { hasText: /^Bytes$/ }).click();
+  rows = await rowsOf();
+  const bytes = rows.map((r) => Number(r[5]));
+  assert.deepEqual(bytes, [...bytes].sort((a, b) => b - a));
+  const first = page.locator('[data-testid=stats-row]').first();
+  const filter = await first.getAttribute('data-filter');
+  assert.match(filter, /^tcp\.stream == \d+$/);
+  const packets = Number(rows[0][4]);
+  await first.click();
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-filter-seq') === '1');
+  assert.equal(await page.inputValue('[data-testid=filter-input]'), filter);
+  assert.equal(await num(page, 'status-displayed'), packets);
+  assert.equal(packets, tsharkCount(file, filter));
+  assert.equal(await page.locator('[data-testid=stats-dialog]').count(), 0);
+  assert.deepEqual(errors, []);
+});

@@ -91,6 +91,19 @@ pub const DEFAULT_LIST_PCT: f64 = 55.0;
 /// The list's share in compare mode.
 pub const COMPARE_LIST_PCT: f64 = 70.0;
 
+/// A statistic the worker computed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatsResult {
+    /// tshark's `-z` name.
+    pub kind: String,
+    /// Over the displayed packets only.
+    pub displayed: bool,
+    /// Packets counted.
+    pub packets: u64,
+    /// The table.
+    pub grid: crate::proto::StatGrid,
+}
+
 /// The page state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
@@ -161,6 +174,13 @@ pub struct State {
     pub share: Option<String>,
     /// The export dialog is open.
     pub show_export: bool,
+    /// The statistics dialog is open.
+    pub show_stats: bool,
+    /// The statistic asked for last (tshark's `-z` name) and whether over the displayed
+    /// packets only.
+    pub stats_asked: Option<(String, bool)>,
+    /// Its result (`None` while it is computed).
+    pub stats: Option<Rc<StatsResult>>,
     /// The target capture of a compare.
     pub target: Option<Rc<Target>>,
     /// What the compare found (the page is in compare mode once it is set).
@@ -221,6 +241,9 @@ impl Default for State {
             link_filter_pending: None,
             share: None,
             show_export: false,
+            show_stats: false,
+            stats_asked: None,
+            stats: None,
             target: None,
             compare: None,
             compare_rows: 0,
@@ -354,6 +377,17 @@ pub enum Action {
     HideShare,
     /// Open or close the export dialog.
     ToggleExport,
+    /// Open or close the statistics dialog.
+    ToggleStats,
+    /// A statistic was asked of the worker.
+    StatsAsked {
+        /// tshark's `-z` name.
+        kind: String,
+        /// Over the displayed packets only.
+        displayed: bool,
+    },
+    /// A statistic came back.
+    Stats(Rc<StatsResult>),
     /// A target capture was chosen (compare).
     OpenTarget {
         /// Name.
@@ -750,6 +784,17 @@ impl State {
             Action::ShowShare(u) => s.share = Some(u),
             Action::HideShare => s.share = None,
             Action::ToggleExport => s.show_export = !s.show_export,
+            Action::ToggleStats => s.show_stats = !s.show_stats,
+            Action::StatsAsked { kind, displayed } => {
+                s.stats_asked = Some((kind, displayed));
+                s.stats = None;
+            }
+            Action::Stats(r) => {
+                // Only the answer to the last question.
+                if s.stats_asked.as_ref() == Some(&(r.kind.clone(), r.displayed)) {
+                    s.stats = Some(r);
+                }
+            }
             Action::OpenTarget { name, size } => {
                 s.target = Some(Rc::new(Target {
                     name,

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Protocol version; the page refuses a worker that speaks another.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Time column style.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,6 +386,15 @@ pub enum ToWorker {
         /// Payloads when anonymizing: 0 keep, 1 zero, 2 cut.
         payload: u8,
     },
+    /// Compute a statistic over the capture (`shared_decode::stats`: `conv,tcp`,
+    /// `endpoints,ip`, `io,phs`, …), over every packet or only the displayed ones (answered
+    /// by [`FromWorker::Stats`]).
+    Stats {
+        /// tshark's `-z` name.
+        kind: String,
+        /// Only the packets the display filter shows.
+        displayed: bool,
+    },
     /// Find a packet by content digest (a view link's packet), trying `frame` first.
     FindPacket {
         /// Frame number the link names.
@@ -551,11 +560,46 @@ pub enum FromWorker {
         /// Milliseconds.
         millis: f64,
     },
+    /// A statistic, as a table.
+    Stats {
+        /// What was asked.
+        kind: String,
+        /// Over the displayed packets only.
+        displayed: bool,
+        /// Packets counted.
+        packets: u64,
+        /// The table.
+        grid: StatGrid,
+    },
     /// Something failed.
     Error {
         /// Message.
         message: String,
     },
+}
+
+/// One statistic as a table (`shared_decode::stats::Grid` on the wire).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatGrid {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Which columns hold numbers.
+    pub numeric: Vec<bool>,
+    /// Rows: cells, and the display filter for the row's packets.
+    pub rows: Vec<(Vec<String>, Option<String>)>,
+    /// A flattened tree (keep the order).
+    pub tree: bool,
+}
+
+impl From<shared_decode::stats::Grid> for StatGrid {
+    fn from(g: shared_decode::stats::Grid) -> StatGrid {
+        StatGrid {
+            columns: g.columns,
+            numeric: g.numeric,
+            rows: g.rows,
+            tree: g.tree,
+        }
+    }
 }
 
 /// One row of the aligned view: a source packet and its twin, or one of them alone.

@@ -422,6 +422,131 @@ impl Table {
     }
 }
 
+impl Table {
+    /// The filter field of this table's addresses.
+    fn addr_field(&self, a: &Addr) -> &'static str {
+        match a {
+            Addr::Mac(_) => "eth.addr",
+            Addr::V4(_) => "ip.addr",
+            Addr::V6(_) => "ipv6.addr",
+        }
+    }
+
+    fn end_filter(&self, e: End) -> String {
+        let mut f = format!("{} == {}", self.addr_field(&e.0), e.0.to_text());
+        if self.kind.has_ports() {
+            let _ = write!(f, " && {}.port == {}", self.kind.name(), e.1);
+        }
+        f
+    }
+
+    /// The table for a viewer: tshark's columns, most frames first, each row with the
+    /// filter that selects its packets.
+    pub fn grid(&self) -> super::Grid {
+        let ports = self.kind.has_ports();
+        let mut g = super::Grid::default();
+        let col = |g: &mut super::Grid, name: &str, num: bool| {
+            g.columns.push(name.to_string());
+            g.numeric.push(num);
+        };
+        if self.endpoints {
+            col(&mut g, "Address", false);
+            if ports {
+                col(&mut g, "Port", true);
+            }
+            for c in [
+                "Packets",
+                "Bytes",
+                "Tx Packets",
+                "Tx Bytes",
+                "Rx Packets",
+                "Rx Bytes",
+            ] {
+                col(&mut g, c, true);
+            }
+            for i in self.order() {
+                let Some(e) = self.ends.get(i) else { continue };
+                let mut cells = vec![e.end.0.to_text()];
+                if ports {
+                    cells.push(e.end.1.to_string());
+                }
+                for v in [
+                    e.tx.0 + e.rx.0,
+                    e.tx.1 + e.rx.1,
+                    e.tx.0,
+                    e.tx.1,
+                    e.rx.0,
+                    e.rx.1,
+                ] {
+                    cells.push(v.to_string());
+                }
+                g.rows.push((cells, Some(self.end_filter(e.end))));
+            }
+        } else {
+            col(&mut g, "Address A", false);
+            if ports {
+                col(&mut g, "Port A", true);
+            }
+            col(&mut g, "Address B", false);
+            if ports {
+                col(&mut g, "Port B", true);
+            }
+            for c in [
+                "Packets",
+                "Bytes",
+                "Packets A → B",
+                "Bytes A → B",
+                "Packets B → A",
+                "Bytes B → A",
+                "Rel Start",
+                "Duration",
+            ] {
+                col(&mut g, c, true);
+            }
+            if self.kind == Kind::Tcp {
+                col(&mut g, "Stream", true);
+            }
+            for i in self.order() {
+                let Some(c) = self.convs.get(i) else { continue };
+                let mut cells = vec![c.a.0.to_text()];
+                if ports {
+                    cells.push(c.a.1.to_string());
+                }
+                cells.push(c.b.0.to_text());
+                if ports {
+                    cells.push(c.b.1.to_string());
+                }
+                for v in [
+                    c.ab.0 + c.ba.0,
+                    c.ab.1 + c.ba.1,
+                    c.ab.0,
+                    c.ab.1,
+                    c.ba.0,
+                    c.ba.1,
+                ] {
+                    cells.push(v.to_string());
+                }
+                cells.push(format!("{:.6}", secs(c.start_ns)));
+                cells.push(format!("{:.4}", secs(c.stop_ns) - secs(c.start_ns)));
+                let filter = match c.stream {
+                    Some(s) => {
+                        cells.push(s.to_string());
+                        format!("tcp.stream == {s}")
+                    }
+                    None => {
+                        if self.kind == Kind::Tcp {
+                            cells.push(String::new());
+                        }
+                        format!("{} && {}", self.end_filter(c.a), self.end_filter(c.b))
+                    }
+                };
+                g.rows.push((cells, Some(filter)));
+            }
+        }
+        g
+    }
+}
+
 fn addrs(ip: IpPseudo) -> (Addr, Addr) {
     match ip {
         IpPseudo::V4(s, d) => (Addr::V4(s), Addr::V4(d)),

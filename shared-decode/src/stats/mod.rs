@@ -113,3 +113,28 @@ pub(crate) fn json_str(out: &mut String, s: &str) {
     }
     out.push('"');
 }
+
+/// A statistic as a plain table, for a viewer: column names, and per row its cells and the
+/// display filter that selects its packets.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Grid {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Which columns hold numbers (sorted numerically).
+    pub numeric: Vec<bool>,
+    /// Rows: cells, and the filter for the row's packets.
+    pub rows: Vec<(Vec<String>, Option<String>)>,
+    /// The rows are a tree flattened in order (indented first cells): not to be sorted.
+    pub tree: bool,
+}
+
+impl Stat {
+    /// The statistic as a [`Grid`] (follow streams have none: their bytes are text).
+    pub fn grid(&self) -> Option<Grid> {
+        match self {
+            Stat::Table(t) => Some(t.grid()),
+            Stat::Hierarchy(h) => Some(h.grid()),
+            Stat::Follow(_) => None,
+        }
+    }
+}

@@ -152,6 +152,53 @@ impl Hierarchy {
         }
     }
 
+    fn grid_rows(&self, list: &[u32], depth: usize, g: &mut super::Grid, total: (u64, u64)) {
+        for &k in list {
+            let Some(n) = self.nodes.get(k as usize) else {
+                continue;
+            };
+            let pct = |a: u64, b: u64| {
+                if b == 0 {
+                    "0.0".to_string()
+                } else {
+                    format!("{:.1}", a as f64 * 100.0 / b as f64)
+                }
+            };
+            g.rows.push((
+                vec![
+                    format!("{}{}", "\u{2003}".repeat(depth.min(16)), n.name),
+                    n.frames.to_string(),
+                    pct(n.frames, total.0),
+                    n.bytes.to_string(),
+                    pct(n.bytes, total.1),
+                ],
+                Some(n.name.to_string()),
+            ));
+            self.grid_rows(&n.children, depth + 1, g, total);
+        }
+    }
+
+    /// The hierarchy as a table (the tree flattened, indented), each row filtering on its
+    /// protocol.
+    pub fn grid(&self) -> super::Grid {
+        let mut g = super::Grid {
+            columns: ["Protocol", "Packets", "% Packets", "Bytes", "% Bytes"]
+                .map(String::from)
+                .to_vec(),
+            numeric: vec![false, true, true, true, true],
+            rows: Vec::new(),
+            tree: true,
+        };
+        // Percentages of the frames and bytes under the outermost protocols.
+        let total = self.roots.iter().fold((0u64, 0u64), |acc, &k| {
+            self.nodes
+                .get(k as usize)
+                .map_or(acc, |n| (acc.0 + n.frames, acc.1 + n.bytes))
+        });
+        self.grid_rows(&self.roots, 0, &mut g, total);
+        g
+    }
+
     /// tshark's text.
     pub fn text(&self, out: &mut String) {
         let sep = "===================================================================\n";

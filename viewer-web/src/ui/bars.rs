@@ -357,6 +357,19 @@ pub fn toolbar(p: &BarProps) -> Html {
                 <button onclick={apply_btn} data-testid="filter-apply" title="Apply the filter (Enter)">{ "Apply" }</button>
                 <button data-testid="share-link" title="A link to this view for support (no packets in it)" disabled={s.file.is_none()}
                         onclick={p.ctl.dispatch.reform(|_| Action::ShowShare(String::new()))}>{ "Share" }</button>
+                <button data-testid="stats" title="Conversations, endpoints, protocol hierarchy" disabled={s.summary.is_none() || s.compare.is_some()}
+                        onclick={{
+                            let (d, send) = (p.ctl.dispatch.clone(), p.ctl.send.clone());
+                            let open = s.show_stats;
+                            Callback::from(move |_: MouseEvent| {
+                                d.emit(Action::ToggleStats);
+                                if !open {
+                                    let kind = "conv,tcp".to_string();
+                                    d.emit(Action::StatsAsked { kind: kind.clone(), displayed: false });
+                                    send.emit(ToWorker::Stats { kind, displayed: false });
+                                }
+                            })
+                        }}>{ "Statistics…" }</button>
                 <button data-testid="export" title="Save the displayed packets as pcapng (optionally anonymised)" disabled={s.summary.is_none()}
                         onclick={p.ctl.dispatch.reform(|_| Action::ToggleExport)}>{ "Export…" }</button>
                 <select onchange={on_time} data-testid="time-format" title="Time column">

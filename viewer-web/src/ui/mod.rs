@@ -11,6 +11,7 @@ mod bridge;
 mod compare;
 mod list;
 mod panes;
+mod stats;
 pub mod wire;
 pub mod worker;
 
@@ -351,6 +352,17 @@ fn on_worker_message(
             displayed,
         }),
         FromWorker::Diff { src, dst, fields } => d.dispatch(Action::Diff { src, dst, fields }),
+        FromWorker::Stats {
+            kind,
+            displayed,
+            packets,
+            grid,
+        } => d.dispatch(Action::Stats(std::rc::Rc::new(crate::model::StatsResult {
+            kind,
+            displayed,
+            packets,
+            grid,
+        }))),
         FromWorker::Error { message } => d.dispatch(Action::Error(message)),
     }
 }
@@ -792,6 +804,9 @@ pub fn app() -> Html {
             }
             if state.show_export {
                 <bars::ExportDialog state={state.clone()} ctl={ctl.clone()} />
+            }
+            if state.show_stats {
+                <stats::StatsDialog state={state.clone()} ctl={ctl.clone()} />
             }
         </div>
     }

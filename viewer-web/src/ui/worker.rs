@@ -6,6 +6,7 @@ use super::wire;
 use crate::engine::{decidable_on_snap, Engine, FilterPass};
 use crate::proto::{Column, FilterProblem, FromWorker, Side, ToWorker, VERSION};
 use sha2::{Digest, Sha256};
+use shared_decode::dissect::DissectOptions;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -353,6 +354,7 @@ fn handle(ctx: &Shared, msg: ToWorker, mut files: Vec<File>) {
         ToWorker::FindPacket { frame, digest } => {
             spawn_local(find_packet(ctx.clone(), frame, digest))
         }
+        ToWorker::Stats { kind, displayed } => spawn_local(stats(ctx.clone(), kind, displayed)),
         ToWorker::Locate { frame, side } => {
             let c = ctx.borrow();
             // In a compare, the row of that side's frame.
@@ -875,6 +877,87 @@ async fn find_packet(ctx: Shared, frame: u32, digest: u64) {
 
 /// Writes the displayed packets to a pcapng file in memory and sends it to the page
 /// (transferred, not copied).
+/// A statistic over the capture's packets (all, or the displayed ones), by the same code as
+/// `paircap read -z`: one sequential pass, every packet decoded with its flow analysis.
+async fn stats(ctx: Shared, kind: String, displayed: bool) {
+    use shared_decode::stats::Stat;
+    let mut stat = match Stat::parse(&kind) {
+        Ok(s) => s,
+        Err(message) => return post(&FromWorker::Error { message }),
+    };
+    let gen = ctx.borrow().gens;
+    let (frames, file, in_memory) = {
+        let c = ctx.borrow();
+        let Some(e) = c.engines[0].as_ref() else {
+            return;
+        };
+        let frames: Vec<u32> = match e.view().filter(|_| displayed) {
+            Some(v) => {
+                let mut v = v.to_vec();
+                v.sort_unstable();
+                v
+            }
+            None => (1..=e.total() as u32).collect(),
+        };
+        (frames, c.files[0].clone(), e.in_memory())
+    };
+    let mut packets = 0u64;
+    if in_memory {
+        let c = ctx.borrow();
+        let Some(e) = c.engines[0].as_ref() else {
+            return;
+        };
+        for &f in &frames {
+            if let Some(p) = e
+                .record_bytes(f, &[])
+                .and_then(|rec| e.decode(f, Some(rec), DissectOptions::default()))
+            {
+                stat.observe(&p);
+                packets += 1;
+            }
+        }
+    } else if let Some(file) = file {
+        let mut scan = crate::engine::RecordScan::new(frames);
+        let r = stream_file(&file, file.size() as u64, |off, bytes, _| {
+            let c = ctx.borrow();
+            let Some(e) = c.engines[0].as_ref().filter(|_| c.gens == gen) else {
+                return Flow::Stop;
+            };
+            scan.feed(e, off, bytes, |f, rec| {
+                if let Some(p) = e.decode(f, Some(rec), DissectOptions::default()) {
+                    stat.observe(&p);
+                    packets += 1;
+                }
+            });
+            if scan.done() {
+                Flow::Stop
+            } else {
+                Flow::Go
+            }
+        })
+        .await;
+        if let Err(e) = r {
+            return post(&FromWorker::Error {
+                message: format!("statistics: reading the file failed {e}"),
+            });
+        }
+    }
+    if ctx.borrow().gens != gen {
+        return; // another file was opened meanwhile
+    }
+    match stat.grid() {
+        Some(g) => post(&FromWorker::Stats {
+            kind,
+            displayed,
+            packets,
+            grid: g.into(),
+        }),
+        None => post(&FromWorker::Error {
+            message: format!("{kind} has no table"),
+        }),
+    }
+}
+
 async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, payload: u8) {
     use shared_decode::export::{Anonymizer, Exporter, Payload};
     let gen = ctx.borrow().gens;
