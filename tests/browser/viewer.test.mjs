@@ -622,3 +622,41 @@ test('statistics: conversations, endpoints and the protocol hierarchy equal pair
   assert.equal(await page.locator('[data-testid=stats-dialog]').count(), 0);
   assert.deepEqual(errors, []);
 });
+
+test('follow TCP stream: the selected packet\'s stream equals paircap read -z follow; previous/next; filter to the stream', async () => {
+  const bin = path.join(REPO, 'target/debug/paircap');
+  const file = corpus('zeek__wikipedia.pcap');
+  const { page, errors } = await openViewer(browser, server, { width: 1400, height: 1000 });
+  await openFile(page, file);
+  // Frame 6 is the first HTTP request (tcp.stream 0).
+  await page.locator('[data-testid=packet-row][data-frame="6"]').click();
+  await page.keyboard.press('Control+Alt+Shift+T');
+  await page.waitForSelector('[data-testid=follow-chunk]', { timeout: 60000 });
+  const stream = Number(await page.getAttribute('[data-testid=follow-dialog]', 'data-stream'));
+  const check = async (n) => {
+    const raw = execFileSync(bin, ['read', '-z', `follow,tcp,raw,${n}`, file], { encoding: 'utf8' });
+    const want = raw.split('\n').slice(6).filter((l) => l && !l.startsWith('=')).map((l) => [l.startsWith('\t') ? '1' : '0', l.replace(/^\t/, '')]);
+    const got = await page.locator('[data-testid=follow-chunk]').evaluateAll((cs) => cs.map((c) => [c.getAttribute('data-node'), c.getAttribute('data-hex')]));
+    assert.deepEqual(got, want, `stream ${n}`);
+    assert.ok(got.length > 0);
+  };
+  await check(stream);
+  // The text is the request and its answer.
+  assert.match(await page.textContent('[data-testid=follow-text]'), /GET \/ HTTP\/1\.1[\s\S]*HTTP\/1\.0 304 Not Modified/);
+  await shot(page, '27-follow-stream');
+  // Next stream, and back.
+  await page.click('[data-testid=follow-next]');
+  await page.waitForSelector(`[data-testid=follow-dialog][data-stream="${stream + 1}"] [data-testid=follow-chunk]`);
+  await check(stream + 1);
+  await page.click('[data-testid=follow-prev]');
+  await page.waitForSelector(`[data-testid=follow-dialog][data-stream="${stream}"] [data-testid=follow-chunk]`);
+  // Hex dump mode: tshark's layout, the first line of the client's bytes.
+  await page.selectOption('[data-testid=follow-mode]', 'hex');
+  assert.match(await page.locator('[data-testid=follow-chunk]').first().textContent(), /^00000000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  GET \/ HT TP\/1\.1\.\./);
+  // Filter to the stream.
+  await page.click('[data-testid=follow-filter]');
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-filter-seq') === '1');
+  assert.equal(await page.inputValue('[data-testid=filter-input]'), `tcp.stream == ${stream}`);
+  assert.equal(await num(page, 'status-displayed'), tsharkCount(file, `tcp.stream == ${stream}`));
+  assert.deepEqual(errors, []);
+});

@@ -734,6 +734,28 @@ impl Engine {
         }
     }
 
+    /// The `tcp.stream` of a frame (from the index's flow analysis).
+    pub fn tcp_stream_of(&self, frame: u32) -> Option<u32> {
+        let a = self.analysis.get((frame as usize).checked_sub(1)?)?;
+        (a.tcp_stream != u32::MAX).then_some(a.tcp_stream)
+    }
+
+    /// The frames of one TCP stream, in file order, and how many TCP streams there are.
+    pub fn tcp_stream_frames(&self, stream: u32) -> (Vec<u32>, u32) {
+        let mut frames = Vec::new();
+        let mut streams = 0u32;
+        for (i, a) in self.analysis.iter().enumerate() {
+            if a.tcp_stream == u32::MAX {
+                continue;
+            }
+            streams = streams.max(a.tcp_stream.saturating_add(1));
+            if a.tcp_stream == stream {
+                frames.push(i as u32 + 1);
+            }
+        }
+        (frames, streams)
+    }
+
     /// Display position of a frame, if it is shown.
     pub fn position_of(&self, frame: u32) -> Option<usize> {
         match &self.view {

@@ -91,6 +91,21 @@ pub const DEFAULT_LIST_PCT: f64 = 55.0;
 /// The list's share in compare mode.
 pub const COMPARE_LIST_PCT: f64 = 70.0;
 
+/// A followed TCP stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FollowResult {
+    /// `tcp.stream`.
+    pub stream: u32,
+    /// TCP streams in the capture.
+    pub streams: u32,
+    /// Client and server.
+    pub nodes: Vec<String>,
+    /// The chunks.
+    pub chunks: Vec<crate::proto::FollowChunk>,
+    /// Cut at [`crate::proto::FOLLOW_MAX_BYTES`].
+    pub truncated: bool,
+}
+
 /// A statistic the worker computed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StatsResult {
@@ -181,6 +196,10 @@ pub struct State {
     pub stats_asked: Option<(String, bool)>,
     /// Its result (`None` while it is computed).
     pub stats: Option<Rc<StatsResult>>,
+    /// The Follow TCP stream dialog is open.
+    pub show_follow: bool,
+    /// The stream it shows (`None` while it is reassembled).
+    pub follow: Option<Rc<FollowResult>>,
     /// The target capture of a compare.
     pub target: Option<Rc<Target>>,
     /// What the compare found (the page is in compare mode once it is set).
@@ -244,6 +263,8 @@ impl Default for State {
             show_stats: false,
             stats_asked: None,
             stats: None,
+            show_follow: false,
+            follow: None,
             target: None,
             compare: None,
             compare_rows: 0,
@@ -388,6 +409,12 @@ pub enum Action {
     },
     /// A statistic came back.
     Stats(Rc<StatsResult>),
+    /// A TCP stream was asked to be followed (opens the dialog).
+    FollowAsked,
+    /// The followed stream came back.
+    Followed(Rc<FollowResult>),
+    /// Close the Follow dialog.
+    CloseFollow,
     /// A target capture was chosen (compare).
     OpenTarget {
         /// Name.
@@ -788,6 +815,19 @@ impl State {
             Action::StatsAsked { kind, displayed } => {
                 s.stats_asked = Some((kind, displayed));
                 s.stats = None;
+            }
+            Action::FollowAsked => {
+                s.show_follow = true;
+                s.follow = None;
+            }
+            Action::Followed(f) => {
+                if s.show_follow {
+                    s.follow = Some(f);
+                }
+            }
+            Action::CloseFollow => {
+                s.show_follow = false;
+                s.follow = None;
             }
             Action::Stats(r) => {
                 // Only the answer to the last question.

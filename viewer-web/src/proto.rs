@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Protocol version; the page refuses a worker that speaks another.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Time column style.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,6 +395,14 @@ pub enum ToWorker {
         /// Only the packets the display filter shows.
         displayed: bool,
     },
+    /// Follow a TCP stream: `stream`, or the one `frame` belongs to (answered by
+    /// [`FromWorker::Followed`]).
+    Follow {
+        /// A frame of the stream.
+        frame: u32,
+        /// The stream (overrides `frame`).
+        stream: Option<u32>,
+    },
     /// Find a packet by content digest (a view link's packet), trying `frame` first.
     FindPacket {
         /// Frame number the link names.
@@ -560,6 +568,19 @@ pub enum FromWorker {
         /// Milliseconds.
         millis: f64,
     },
+    /// A TCP stream's bytes, in order.
+    Followed {
+        /// `tcp.stream`.
+        stream: u32,
+        /// TCP streams in the capture (for previous/next).
+        streams: u32,
+        /// Client and server, `addr:port`.
+        nodes: Vec<String>,
+        /// The chunks, in stream order.
+        chunks: Vec<FollowChunk>,
+        /// Only the first [`FOLLOW_MAX_BYTES`] are here.
+        truncated: bool,
+    },
     /// A statistic, as a table.
     Stats {
         /// What was asked.
@@ -576,6 +597,20 @@ pub enum FromWorker {
         /// Message.
         message: String,
     },
+}
+
+/// At most this many bytes of a followed stream travel to the page.
+pub const FOLLOW_MAX_BYTES: usize = 8 << 20;
+
+/// One chunk of a followed TCP stream.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FollowChunk {
+    /// Sent by the server (the side that did not send the stream's first frame).
+    pub server: bool,
+    /// The frame it came from.
+    pub frame: u64,
+    /// The bytes (or the `[N bytes missing in capture file]` marker).
+    pub data: Vec<u8>,
 }
 
 /// One statistic as a table (`shared_decode::stats::Grid` on the wire).

@@ -105,6 +105,25 @@ impl Follow {
         &self.chunks
     }
 
+    /// The stream's two ends as text (`addr:port`, IPv6 in brackets): the client (sender
+    /// of the first frame) first.
+    pub fn nodes(&self) -> Option<[String; 2]> {
+        self.client.map(|(c, s)| {
+            [c, s].map(|e| {
+                let mut t = String::new();
+                if let Addr::V6(_) = e.0 {
+                    t.push('[');
+                    e.0.push(&mut t);
+                    t.push(']');
+                } else {
+                    e.0.push(&mut t);
+                }
+                let _ = write!(t, ":{}", e.1);
+                t
+            })
+        })
+    }
+
     /// Takes one frame (frames of other streams are ignored).
     pub fn observe(&mut self, pkt: &Packet<'_>) {
         let Some(a) = pkt.analysis.tcp.as_ref() else {
@@ -272,31 +291,16 @@ impl Follow {
         let mut pos = [0u32; 2];
         for ch in &self.chunks {
             let tab = if ch.server { "\t" } else { "" };
+            let p = &mut pos[usize::from(ch.server)];
             match self.mode {
-                Mode::Raw => {
-                    out.push_str(tab);
-                    for &b in &ch.data {
-                        text::push_hex8(out, b);
-                    }
-                    out.push('\n');
-                }
+                Mode::Raw => out.push_str(tab),
                 Mode::Ascii => {
                     let _ = writeln!(out, "{tab}{}", ch.data.len());
-                    for &b in &ch.data {
-                        out.push(match b {
-                            b'\r' | b'\n' => char::from(b),
-                            0x20..=0x7e => char::from(b),
-                            _ => '.',
-                        });
-                    }
-                    out.push('\n');
                 }
-                Mode::Hex => {
-                    let p = &mut pos[usize::from(ch.server)];
-                    hex_dump(out, tab, *p, &ch.data);
-                    *p = p.wrapping_add(ch.data.len() as u32);
-                }
+                Mode::Hex => {}
             }
+            push_chunk(out, self.mode, tab, &ch.data, *p);
+            *p = p.wrapping_add(ch.data.len() as u32);
         }
         out.push_str(sep);
         if self.dropped > 0 {
@@ -347,6 +351,37 @@ impl Follow {
             out.push_str("\"}");
         }
         out.push_str("]}");
+    }
+}
+
+/// One chunk's bytes as tshark's follow shows them in `mode` (`offset`: the direction's bytes
+/// before it, for the hex dump), ending in a newline — the text of the viewer's Follow
+/// dialog too.
+pub fn chunk_text(mode: Mode, data: &[u8], offset: u32) -> String {
+    let mut s = String::with_capacity(data.len() * 2 + 16);
+    push_chunk(&mut s, mode, "", data, offset);
+    s
+}
+
+fn push_chunk(out: &mut String, mode: Mode, prefix: &str, data: &[u8], offset: u32) {
+    match mode {
+        Mode::Raw => {
+            for &b in data {
+                text::push_hex8(out, b);
+            }
+            out.push('\n');
+        }
+        Mode::Ascii => {
+            for &b in data {
+                out.push(match b {
+                    b'\r' | b'\n' => char::from(b),
+                    0x20..=0x7e => char::from(b),
+                    _ => '.',
+                });
+            }
+            out.push('\n');
+        }
+        Mode::Hex => hex_dump(out, prefix, offset, data),
     }
 }
 

@@ -357,6 +357,17 @@ pub fn toolbar(p: &BarProps) -> Html {
                 <button onclick={apply_btn} data-testid="filter-apply" title="Apply the filter (Enter)">{ "Apply" }</button>
                 <button data-testid="share-link" title="A link to this view for support (no packets in it)" disabled={s.file.is_none()}
                         onclick={p.ctl.dispatch.reform(|_| Action::ShowShare(String::new()))}>{ "Share" }</button>
+                <button data-testid="follow-stream" title="Follow the selected packet's TCP stream (Ctrl+Alt+Shift+T)"
+                        disabled={s.selected.is_none() || s.compare.is_some()}
+                        onclick={{
+                            let (d, send, sel) = (p.ctl.dispatch.clone(), p.ctl.send.clone(), s.selected);
+                            Callback::from(move |_: MouseEvent| {
+                                if let Some(frame) = sel {
+                                    d.emit(Action::FollowAsked);
+                                    send.emit(ToWorker::Follow { frame, stream: None });
+                                }
+                            })
+                        }}>{ "Follow" }</button>
                 <button data-testid="stats" title="Conversations, endpoints, protocol hierarchy" disabled={s.summary.is_none() || s.compare.is_some()}
                         onclick={{
                             let (d, send) = (p.ctl.dispatch.clone(), p.ctl.send.clone());

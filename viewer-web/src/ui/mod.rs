@@ -9,6 +9,7 @@
 mod bars;
 mod bridge;
 mod compare;
+mod follow;
 mod list;
 mod panes;
 mod stats;
@@ -352,6 +353,21 @@ fn on_worker_message(
             displayed,
         }),
         FromWorker::Diff { src, dst, fields } => d.dispatch(Action::Diff { src, dst, fields }),
+        FromWorker::Followed {
+            stream,
+            streams,
+            nodes,
+            chunks,
+            truncated,
+        } => d.dispatch(Action::Followed(std::rc::Rc::new(
+            crate::model::FollowResult {
+                stream,
+                streams,
+                nodes,
+                chunks,
+                truncated,
+            },
+        ))),
         FromWorker::Stats {
             kind,
             displayed,
@@ -576,6 +592,24 @@ pub fn app() -> Html {
                             .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
                         {
                             let _ = el.focus();
+                        }
+                    } else if e.ctrl_key()
+                        && e.alt_key()
+                        && e.shift_key()
+                        && e.key().eq_ignore_ascii_case("t")
+                    {
+                        // Wireshark's Follow TCP Stream shortcut.
+                        e.prevent_default();
+                        if let Some(el) = web_sys::window()
+                            .and_then(|w| w.document())
+                            .and_then(|d| {
+                                d.query_selector("[data-testid=follow-stream]")
+                                    .ok()
+                                    .flatten()
+                            })
+                            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+                        {
+                            el.click();
                         }
                     } else if e.key() == "Escape" {
                         d.dispatch(Action::DismissError);
@@ -808,6 +842,9 @@ pub fn app() -> Html {
             if state.show_stats {
                 <stats::StatsDialog state={state.clone()} ctl={ctl.clone()} />
             }
+            if state.show_follow {
+                <follow::FollowDialog state={state.clone()} ctl={ctl.clone()} />
+            }
         </div>
     }
 }
@@ -910,9 +947,18 @@ pub fn page_secret() -> Vec<u8> {
 
 /// Saves bytes from the worker as a download.
 fn download(buf: &wasm_bindgen::JsValue, name: &str) -> Result<(), String> {
+    download_as(buf, name, "application/x-pcapng")
+}
+
+/// Offers `buf` as a download named `name` of type `mime`.
+pub(crate) fn download_as(
+    buf: &wasm_bindgen::JsValue,
+    name: &str,
+    mime: &str,
+) -> Result<(), String> {
     let parts = js_sys::Array::of1(buf);
     let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("application/x-pcapng");
+    opts.set_type(mime);
     let blob = web_sys::Blob::new_with_buffer_source_sequence_and_options(&parts, &opts)
         .map_err(|e| format!("{e:?}"))?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;

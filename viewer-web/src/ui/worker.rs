@@ -355,6 +355,7 @@ fn handle(ctx: &Shared, msg: ToWorker, mut files: Vec<File>) {
             spawn_local(find_packet(ctx.clone(), frame, digest))
         }
         ToWorker::Stats { kind, displayed } => spawn_local(stats(ctx.clone(), kind, displayed)),
+        ToWorker::Follow { frame, stream } => spawn_local(follow(ctx.clone(), frame, stream)),
         ToWorker::Locate { frame, side } => {
             let c = ctx.borrow();
             // In a compare, the row of that side's frame.
@@ -877,6 +878,74 @@ async fn find_packet(ctx: Shared, frame: u32, digest: u64) {
 
 /// Writes the displayed packets to a pcapng file in memory and sends it to the page
 /// (transferred, not copied).
+/// Follows a TCP stream: its frames (from the index's flow analysis) are read and fed to
+/// the same follow as `paircap read -z follow,tcp,…`.
+async fn follow(ctx: Shared, frame: u32, stream: Option<u32>) {
+    use crate::proto::{FollowChunk, FOLLOW_MAX_BYTES};
+    use shared_decode::stats::follow::{Follow, Mode};
+    let gen = ctx.borrow().gens;
+    let found = {
+        let c = ctx.borrow();
+        let Some(e) = c.engines[0].as_ref() else {
+            return;
+        };
+        stream
+            .or_else(|| e.tcp_stream_of(frame))
+            .map(|s| (s, e.tcp_stream_frames(s)))
+    };
+    let Some((stream, (frames, streams))) = found else {
+        return post(&FromWorker::Error {
+            message: format!("packet {frame} is not part of a TCP stream"),
+        });
+    };
+    let blocks = match read_blocks_gap(&ctx, &frames, 64 << 10).await {
+        Ok(b) => b,
+        Err(e) => {
+            return post(&FromWorker::Error {
+                message: format!("follow: reading the file failed {e:?}"),
+            })
+        }
+    };
+    let c = ctx.borrow();
+    if c.gens != gen {
+        return;
+    }
+    let Some(e) = c.engines[0].as_ref() else {
+        return;
+    };
+    let mut f = Follow::new(stream, Mode::Raw);
+    for &fr in &frames {
+        if let Some(p) = e
+            .record_bytes(fr, &blocks)
+            .and_then(|rec| e.decode(fr, Some(rec), DissectOptions::default()))
+        {
+            f.observe(&p);
+        }
+    }
+    let mut left = FOLLOW_MAX_BYTES;
+    let mut truncated = false;
+    let mut chunks = Vec::new();
+    for ch in f.chunks() {
+        if ch.data.len() > left {
+            truncated = true;
+            break;
+        }
+        left -= ch.data.len();
+        chunks.push(FollowChunk {
+            server: ch.server,
+            frame: ch.frame,
+            data: ch.data.clone(),
+        });
+    }
+    post(&FromWorker::Followed {
+        stream,
+        streams,
+        nodes: f.nodes().map(|n| n.to_vec()).unwrap_or_default(),
+        chunks,
+        truncated: truncated || f.dropped > 0,
+    });
+}
+
 /// A statistic over the capture's packets (all, or the displayed ones), by the same code as
 /// `paircap read -z`: one sequential pass, every packet decoded with its flow analysis.
 async fn stats(ctx: Shared, kind: String, displayed: bool) {
