@@ -69,6 +69,27 @@
       const first = document.querySelector('[data-testid=packet-row]');
       return { ms: performance.now() - t0, first_frame: Number(first && first.getAttribute('data-frame')) };
     },
+    // Opens the Statistics dialog (if needed), asks for one statistic (`conv,tcp`, `io,phs` …)
+    // and waits for its table: the time from the request to the rows drawn.
+    async stats({ kind = 'conv,tcp' } = {}) {
+      if (!document.querySelector('[data-testid=stats-dialog]')) {
+        document.querySelector('[data-testid=stats]').click();
+        await until(() => document.querySelector('[data-testid=stats-kind]'), 10000);
+        await until(() => document.querySelector('[data-testid=stats-summary]'), 30 * 60 * 1000);
+      }
+      const sel = document.querySelector('[data-testid=stats-kind]');
+      const t0 = performance.now();
+      sel.value = kind;
+      sel.dispatchEvent(new Event('change', { bubbles: true }));
+      // The summary names what it counts: wait for this statistic's.
+      await until(() => {
+        const s = document.querySelector('[data-testid=stats-summary]');
+        return s && s.getAttribute('data-kind') === kind;
+      }, 30 * 60 * 1000);
+      await frame();
+      const s = document.querySelector('[data-testid=stats-summary]');
+      return { kind, ms: performance.now() - t0, rows: Number(s.getAttribute('data-rows')), packets: Number(s.getAttribute('data-packets')) };
+    },
     jsMem() {
       const m = performance.memory || {};
       return { js_heap_used: m.usedJSHeapSize || 0, js_heap_total: m.totalJSHeapSize || 0 };

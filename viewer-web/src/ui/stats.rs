@@ -26,7 +26,7 @@ const KINDS: &[(&str, &str)] = &[
 
 /// Rows drawn at most (the rest are reached by sorting; the JSON of `paircap read -z` has
 /// them all).
-const MAX_ROWS: usize = 2000;
+const MAX_ROWS: usize = 500;
 
 #[function_component(StatsDialog)]
 pub fn stats_dialog(p: &BarProps) -> Html {
@@ -134,7 +134,7 @@ pub fn stats_dialog(p: &BarProps) -> Html {
             });
             html! {
                 <>
-                    <p class="stats-summary" data-testid="stats-summary" data-packets={r.packets.to_string()} data-rows={g.rows.len().to_string()}>
+                    <p class="stats-summary" data-testid="stats-summary" data-kind={r.kind.clone()} data-packets={r.packets.to_string()} data-rows={g.rows.len().to_string()}>
                         { format!("{} rows from {} packets{}{}", g.rows.len(), r.packets,
                             if r.displayed { " (the displayed ones)" } else { "" },
                             if shown < g.rows.len() { format!("; the first {shown} shown, sort to see others") } else { String::new() }) }
