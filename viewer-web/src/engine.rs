@@ -1236,6 +1236,48 @@ fn stops_headers(l: Layer) -> bool {
 }
 
 impl Engine {
+    /// Feeds `frames` (file order) to a statistic that reads headers only (conversations,
+    /// endpoints), decoded from the snaps in memory — no file read. Returns the frames whose
+    /// snap cut a header (empty: the statistic is exact); then the caller starts over with
+    /// [`Engine::observe_mixed`] and those frames' records.
+    pub fn observe_snaps(&self, frames: &[u32], stat: &mut shared_decode::stats::Stat) -> Vec<u32> {
+        let mut needy = Vec::new();
+        for &frame in frames {
+            let Some(pkt) = self.decode(frame, None, DissectOptions::default()) else {
+                continue;
+            };
+            if !self.snap_is_whole(frame)
+                && pkt.stop.as_ref().is_some_and(|e| stops_headers(e.layer))
+            {
+                needy.push(frame);
+                continue;
+            }
+            stat.observe(&pkt);
+        }
+        needy
+    }
+
+    /// As [`Engine::observe_snaps`], in file order, with the records of the `needy` frames
+    /// (sorted) from `blocks`.
+    pub fn observe_mixed(
+        &self,
+        frames: &[u32],
+        needy: &[u32],
+        blocks: &[(u64, Vec<u8>)],
+        stat: &mut shared_decode::stats::Stat,
+    ) {
+        for &frame in frames {
+            let rec = if needy.binary_search(&frame).is_ok() {
+                self.record_bytes(frame, blocks)
+            } else {
+                None
+            };
+            if let Some(pkt) = self.decode(frame, rec, DissectOptions::default()) {
+                stat.observe(&pkt);
+            }
+        }
+    }
+
     /// Runs a filter over frames `from..to` (1-based, file order) using the snaps in memory.
     pub fn filter_snaps(
         &self,

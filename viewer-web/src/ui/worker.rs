@@ -971,6 +971,51 @@ async fn stats(ctx: Shared, kind: String, displayed: bool) {
         (frames, c.files[0].clone(), e.in_memory())
     };
     let mut packets = 0u64;
+    // Conversations and endpoints read headers only: from the snaps in memory, reading from
+    // the file just the records whose snap cut a header (same counts as a pass over records).
+    if kind.starts_with("conv,") || kind.starts_with("endpoints,") {
+        let needy = {
+            let c = ctx.borrow();
+            let Some(e) = c.engines[0].as_ref() else {
+                return;
+            };
+            e.observe_snaps(&frames, &mut stat)
+        };
+        if !needy.is_empty() {
+            let blocks = match read_blocks_gap(&ctx, &needy, 64 << 10).await {
+                Ok(b) => b,
+                Err(e) => {
+                    return post(&FromWorker::Error {
+                        message: format!("statistics: reading the file failed {e:?}"),
+                    })
+                }
+            };
+            let c = ctx.borrow();
+            let Some(e) = c.engines[0].as_ref().filter(|_| c.gens == gen) else {
+                return;
+            };
+            stat = match Stat::parse(&kind) {
+                Ok(s) => s,
+                Err(message) => return post(&FromWorker::Error { message }),
+            };
+            e.observe_mixed(&frames, &needy, &blocks, &mut stat);
+        }
+        if ctx.borrow().gens != gen {
+            return;
+        }
+        let packets = frames.len() as u64;
+        return match stat.grid() {
+            Some(g) => post(&FromWorker::Stats {
+                kind,
+                displayed,
+                packets,
+                grid: g.into(),
+            }),
+            None => post(&FromWorker::Error {
+                message: format!("{kind} has no table"),
+            }),
+        };
+    }
     if in_memory {
         let c = ctx.borrow();
         let Some(e) = c.engines[0].as_ref() else {
