@@ -660,3 +660,38 @@ test('follow TCP stream: the selected packet\'s stream equals paircap read -z fo
   assert.equal(await num(page, 'status-displayed'), tsharkCount(file, `tcp.stream == ${stream}`));
   assert.deepEqual(errors, []);
 });
+
+test('compare statistics: every conversation\'s sent, received, lost and duplicated per direction equal paircap compare', async () => {
+  const prefix = path.join(TMP, 'pairconv');
+  execFileSync('python3', [path.join(SHARED, 'perf/gen_workload.py'), 'pair', '-n', '6000', '-o', prefix, '--directions', 'both', '--loss', '0.02', '--dup-rate', '0.01', '--nat-ip', '198.51.100.7'], { stdio: 'ignore' });
+  const [src, tgt] = [`${prefix}.src.pcapng`, `${prefix}.tgt.pcapng`];
+  const bin = path.join(REPO, 'target/debug/paircap');
+  const cli = JSON.parse(execFileSync(bin, ['compare', src, tgt, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  const { page, errors } = await openViewer(browser, server, { width: 1400, height: 1000 });
+  await openFile(page, src);
+  await page.setInputFiles('[data-testid=open-target]', tgt);
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-phase') === 'compared', null, { timeout: 300000 });
+  await page.click('[data-testid=stats]');
+  await page.waitForSelector('[data-testid=stats-summary][data-kind="compare,conv"]', { timeout: 60000 });
+  const rows = await page.locator('[data-testid=stats-row]').evaluateAll((rs) => rs.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+  const want = [];
+  for (const c of cli.conversations) {
+    for (const [d, from, to] of [['a_to_b', c.a, c.b], ['b_to_a', c.b, c.a]]) {
+      const x = c[d];
+      if (x.sent + x.received === 0) continue;
+      want.push([c.proto, from, to, x.sent_by, x.sent, x.received, x.lost, x.partly_lost, x.duplicated, x.reordered].map(String));
+    }
+  }
+  assert.ok(want.length > 10);
+  const shown = Math.min(want.length, 500);
+  assert.equal(rows.length, shown);
+  assert.deepEqual(rows.map((r) => r.slice(0, 10)), want.slice(0, shown));
+  const lost = (v) => v.reduce((n, r) => n + Number(r[6]), 0);
+  assert.ok(lost(rows) > 0, 'the pair lost packets');
+  // Sorted by Lost, the first row is a conversation that lost the most.
+  await page.locator('[data-testid=stats-col]', { hasText: /^Lost$/ }).click();
+  const top = await page.locator('[data-testid=stats-row]').first().evaluate((r) => Number(r.querySelectorAll('td')[6].textContent));
+  assert.equal(top, Math.max(...want.map((r) => Number(r[6]))));
+  await shot(page, '28-compare-conversations');
+  assert.deepEqual(errors, []);
+});

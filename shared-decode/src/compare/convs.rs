@@ -164,3 +164,76 @@ pub(crate) fn table(
     rows.sort_by_key(|row| std::cmp::Reverse(row.packets()));
     rows
 }
+
+/// The table as a [`crate::stats::Grid`] for a viewer: one row per direction that carried
+/// packets, each with a filter on the conversation as the source capture saw it.
+pub fn grid(rows: &[ConvRow]) -> crate::stats::Grid {
+    let mut g = crate::stats::Grid::default();
+    for (name, num) in [
+        ("Protocol", false),
+        ("From", false),
+        ("To", false),
+        ("Sent at", false),
+        ("Sent", true),
+        ("Received", true),
+        ("Lost", true),
+        ("Partly lost", true),
+        ("Duplicated", true),
+        ("Reordered", true),
+        ("Modified", true),
+        ("Extra", true),
+        ("Delay p50 ms", true),
+        ("Delay p99 ms", true),
+    ] {
+        g.columns.push(name.to_string());
+        g.numeric.push(num);
+    }
+    for c in rows {
+        let [a, b] = &c.endpoints;
+        let field = if a.v6 { "ipv6.addr" } else { "ip.addr" };
+        let proto = match c.proto {
+            6 => Some("tcp"),
+            17 => Some("udp"),
+            _ => None,
+        };
+        let mut filter = format!(
+            "{field} == {} && {field} == {}",
+            a.addr_text(),
+            b.addr_text()
+        );
+        if let Some(p) = proto {
+            filter.push_str(&format!(
+                " && {p}.port == {} && {p}.port == {}",
+                a.port, b.port
+            ));
+        }
+        for (k, d) in c.dirs.iter().enumerate() {
+            if d.sent + d.received == 0 {
+                continue;
+            }
+            let (from, to) = if k == 0 { (a, b) } else { (b, a) };
+            let ms =
+                |v: Option<i64>| v.map_or(String::new(), |ns| format!("{:.3}", ns as f64 / 1e6));
+            g.rows.push((
+                vec![
+                    super::report::proto_name(c.proto),
+                    from.to_string(),
+                    to.to_string(),
+                    d.sent_by.sender().to_string(),
+                    d.sent.to_string(),
+                    d.received.to_string(),
+                    d.lost.to_string(),
+                    d.partly_lost.to_string(),
+                    d.duplicated.to_string(),
+                    d.reordered.to_string(),
+                    d.modified.to_string(),
+                    d.extra.to_string(),
+                    ms(d.delay.as_ref().map(|p| p.p50)),
+                    ms(d.delay.as_ref().map(|p| p.p99)),
+                ],
+                Some(filter.clone()),
+            ));
+        }
+    }
+    g
+}

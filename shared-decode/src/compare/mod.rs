@@ -70,7 +70,7 @@ mod transactions;
 mod tests;
 
 pub use config::Options;
-pub use convs::{ConvDir, ConvRow};
+pub use convs::{grid as conversations_grid, ConvDir, ConvRow};
 pub use diff::diff;
 pub use key::{bits, more, tcp_flags, Fingerprint, HEAD_BYTES, PAYLOAD_HASH_BYTES};
 pub use report::{

@@ -923,7 +923,8 @@ fn push_opt_i64(out: &mut String, v: Option<i64>) {
     }
 }
 
-fn proto_name(p: u8) -> String {
+/// An IP protocol's short name (`tcp`, `udp`, `icmp`, or its number).
+pub(crate) fn proto_name(p: u8) -> String {
     match p {
         1 => "icmp".into(),
         6 => "tcp".into(),

@@ -368,14 +368,15 @@ pub fn toolbar(p: &BarProps) -> Html {
                                 }
                             })
                         }}>{ "Follow" }</button>
-                <button data-testid="stats" title="Conversations, endpoints, protocol hierarchy" disabled={s.summary.is_none() || s.compare.is_some()}
+                <button data-testid="stats" title="Conversations, endpoints, protocol hierarchy; in a compare, what each conversation lost" disabled={s.summary.is_none() || (s.compare.is_none() && s.target.is_some())}
                         onclick={{
                             let (d, send) = (p.ctl.dispatch.clone(), p.ctl.send.clone());
                             let open = s.show_stats;
+                            let comparing = s.compare.is_some();
                             Callback::from(move |_: MouseEvent| {
                                 d.emit(Action::ToggleStats);
                                 if !open {
-                                    let kind = "conv,tcp".to_string();
+                                    let kind = if comparing { "compare,conv" } else { "conv,tcp" }.to_string();
                                     d.emit(Action::StatsAsked { kind: kind.clone(), displayed: false });
                                     send.emit(ToWorker::Stats { kind, displayed: false });
                                 }

@@ -11,6 +11,10 @@ use yew::prelude::*;
 
 /// The statistics offered, with their labels.
 const KINDS: &[(&str, &str)] = &[
+    (
+        "compare,conv",
+        "Compare: conversations (lost, duplicated, delay)",
+    ),
     ("conv,tcp", "Conversations: TCP"),
     ("conv,udp", "Conversations: UDP"),
     ("conv,ip", "Conversations: IPv4"),
@@ -155,7 +159,7 @@ pub fn stats_dialog(p: &BarProps) -> Html {
                 <h2>{ "Statistics" }</h2>
                 <div class="stats-controls">
                     <select data-testid="stats-kind" onchange={on_kind}>
-                        { for KINDS.iter().map(|(k, label)| html! { <option value={*k} selected={*k == kind}>{ *label }</option> }) }
+                        { for KINDS.iter().filter(|(k, _)| s.compare.is_some() || !k.starts_with("compare,")).map(|(k, label)| html! { <option value={*k} selected={*k == kind}>{ *label }</option> }) }
                     </select>
                     <label title="Count only the packets the display filter shows">
                         <input type="checkbox" data-testid="stats-limit" checked={displayed} onchange={on_limit} />
@@ -163,7 +167,11 @@ pub fn stats_dialog(p: &BarProps) -> Html {
                     </label>
                 </div>
                 { body }
-                <p class="hint">{ "Click a row to apply its filter. Same numbers as " }<code>{ format!("paircap read FILE -z {kind}") }</code>{ " and tshark's -z." }</p>
+                if kind.starts_with("compare,") {
+                    <p class="hint">{ "One row per direction of each conversation (as the source capture saw it). Click a row to apply its filter. Same numbers as " }<code>{ "paircap compare SRC DST --format json" }</code>{ " (conversations)." }</p>
+                } else {
+                    <p class="hint">{ "Click a row to apply its filter. Same numbers as " }<code>{ format!("paircap read FILE -z {kind}") }</code>{ " and tshark's -z." }</p>
+                }
                 <button onclick={close}>{ "Close" }</button>
             </div>
         </div>

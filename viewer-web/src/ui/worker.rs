@@ -950,6 +950,21 @@ async fn follow(ctx: Shared, frame: u32, stream: Option<u32>) {
 /// `paircap read -z`: one sequential pass, every packet decoded with its flow analysis.
 async fn stats(ctx: Shared, kind: String, displayed: bool) {
     use shared_decode::stats::Stat;
+    if kind == "compare,conv" {
+        // The compare's conversations, per direction (what the compare found, not a pass).
+        let c = ctx.borrow();
+        return match c.cmp.as_ref() {
+            Some(cmp) => post(&FromWorker::Stats {
+                packets: cmp.report.src_status.len() as u64 + cmp.report.dst_status.len() as u64,
+                grid: shared_decode::compare::conversations_grid(&cmp.report.conversations).into(),
+                kind,
+                displayed,
+            }),
+            None => post(&FromWorker::Error {
+                message: "no compare: open a target capture with Compare… first".into(),
+            }),
+        };
+    }
     let mut stat = match Stat::parse(&kind) {
         Ok(s) => s,
         Err(message) => return post(&FromWorker::Error { message }),
