@@ -5,20 +5,7 @@
 # packets; also the filter alone (no printing: `-w /dev/null`, `tcpdump -w /dev/null`).
 #
 #   bench/filter.sh [FILE] [RUNS]     default work/w1m.pcap (generated if missing), 3 runs
-set -euo pipefail
-cd "$(dirname "$0")/.."
-SHARED=${PAIRCAP_SHARED:-$(cd .. && pwd)/shared}
-RUNS=${2:-3}
-mkdir -p work
-F=${1:-work/w1m.pcap}
-if [ ! -f "$F" ]; then
-    echo "generating $F (1M packets) with gen_workload.py ..." >&2
-    python3 "$SHARED/perf/gen_workload.py" -n 1000000 -o "${F%.pcap}" --format pcap >&2
-fi
-cargo build --release -q -p capture-cli
-P=$(pwd)/target/release/paircap
-EXTRA=$(mktemp)
-trap 'rm -f "$EXTRA"' EXIT
+. "$(dirname "$0")/workload.sh"
 {
     printf 'paircap\tdfilter-tcp443\t%s read "$F" -Y "tcp.port == 443" > /dev/null\n' "$P"
     printf 'paircap\tbpf-tcp443\t%s read "$F" tcp port 443 > /dev/null\n' "$P"

@@ -6,20 +6,7 @@
 #   bench/read.sh [FILE] [RUNS]      default FILE: work/w1m.pcap (generated if missing), RUNS 3
 #
 # Needs: tcpdump, tshark, python3, GNU time (hyperfine optional). Writes work/read-<ts>.tsv.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-SHARED=${PAIRCAP_SHARED:-$(cd .. && pwd)/shared}
-RUNS=${2:-3}
-mkdir -p work
-F=${1:-work/w1m.pcap}
-if [ ! -f "$F" ]; then
-    echo "generating $F (1M packets) with gen_workload.py ..." >&2
-    python3 "$SHARED/perf/gen_workload.py" -n 1000000 -o "${F%.pcap}" --format pcap >&2
-fi
-cargo build --release -q -p capture-cli
-P=$(pwd)/target/release/paircap
-EXTRA=$(mktemp)
-trap 'rm -f "$EXTRA"' EXIT
+. "$(dirname "$0")/workload.sh"
 {
     printf 'paircap\tread-text\t%s read "$F" > /dev/null\n' "$P"
     printf 'paircap\tread-json\t%s read --format json "$F" > /dev/null\n' "$P"

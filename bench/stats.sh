@@ -5,21 +5,9 @@
 # bytes (tests/tests/stats_tshark.rs checks it on the corpus).
 #
 #   bench/stats.sh [FILE] [RUNS]     default work/w1m.pcap (generated if missing), 1 run
-set -euo pipefail
-cd "$(dirname "$0")/.."
-SHARED=${PAIRCAP_SHARED:-$(cd .. && pwd)/shared}
-RUNS=${2:-1}
-mkdir -p work
-F=${1:-work/w1m.pcap}
-if [ ! -f "$F" ]; then
-    echo "generating $F (1M packets) with gen_workload.py ..." >&2
-    python3 "$SHARED/perf/gen_workload.py" -n 1000000 -o "${F%.pcap}" --format pcap >&2
-fi
-cargo build --release -q -p capture-cli
-P=$(pwd)/target/release/paircap
+DEFAULT_RUNS=1
+. "$(dirname "$0")/workload.sh"
 STATS="conv,tcp conv,ip endpoints,ip io,phs follow,tcp,raw,0"
-EXTRA=$(mktemp)
-trap 'rm -f "$EXTRA"' EXIT
 for z in $STATS; do
     printf 'paircap\t%s\t%s read "$F" -z %s > /dev/null\n' "$z" "$P" "$z"
     printf 'tshark\t%s\ttshark -n -q -r "$F" -z %s > /dev/null 2>&1\n' "$z" "$z"

@@ -941,31 +941,6 @@ impl Engine {
             .map(|r| r.data)
     }
 
-    /// Writes these frames' records (read into `blocks`) to an exporter.
-    ///
-    /// # Errors
-    /// The exporter's.
-    pub fn export<W: std::io::Write>(
-        &self,
-        frames: &[u32],
-        blocks: &[(u64, Vec<u8>)],
-        out: &mut shared_decode::export::Exporter<W>,
-    ) -> std::io::Result<()> {
-        for &f in frames {
-            let Some(i) = (f as usize).checked_sub(1) else {
-                continue;
-            };
-            let (Some(bytes), Some(&off)) = (self.record_bytes(f, blocks), self.offsets.get(i))
-            else {
-                continue;
-            };
-            if let Ok(rec) = self.parser.record_at(bytes, off) {
-                out.write(self.info(), &rec)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Writes one frame's record (its bytes as stored in the file) to an exporter.
     ///
     /// # Errors

@@ -898,6 +898,11 @@ fn ms(ns: i64) -> f64 {
     ns as f64 / 1e6
 }
 
+/// Nanoseconds as milliseconds, or `null`.
+fn push_ms(out: &mut String, ns: Option<i64>) {
+    push_f(out, ns.map_or(f64::NAN, ms));
+}
+
 fn push_f(out: &mut String, v: f64) {
     if v.is_finite() {
         let _ = write!(out, "{}", (v * 1e6).round() / 1e6);
@@ -1334,15 +1339,9 @@ impl Report {
                 o.push(']');
             }
             o.push_str(",\"delay_p50_ms\":");
-            match f.delay_p50_ns {
-                Some(v) => push_f(&mut o, ms(v)),
-                None => o.push_str("null"),
-            }
+            push_ms(&mut o, f.delay_p50_ns);
             o.push_str(",\"delay_max_ms\":");
-            match f.delay_max_ns {
-                Some(v) => push_f(&mut o, ms(v)),
-                None => o.push_str("null"),
-            }
+            push_ms(&mut o, f.delay_max_ns);
             o.push('}');
         }
         o.push_str("],\"conversations\":[");
@@ -1369,15 +1368,9 @@ impl Report {
                     d.extra,
                     d.capture_drop
                 );
-                match &d.delay {
-                    Some(p) => push_f(&mut o, ms(p.p50)),
-                    None => o.push_str("null"),
-                }
+                push_ms(&mut o, d.delay.as_ref().map(|p| p.p50));
                 o.push_str(",\"delay_p99_ms\":");
-                match &d.delay {
-                    Some(p) => push_f(&mut o, ms(p.p99)),
-                    None => o.push_str("null"),
-                }
+                push_ms(&mut o, d.delay.as_ref().map(|p| p.p99));
                 o.push('}');
             }
             o.push('}');
@@ -1421,10 +1414,7 @@ impl Report {
                     e.sent_by.sender(),
                     e.status.name()
                 );
-                match e.delay_ns {
-                    Some(d) => push_f(&mut o, ms(d)),
-                    None => o.push_str("null"),
-                }
+                push_ms(&mut o, e.delay_ns);
                 if let Some(n) = e.lost_bytes {
                     let _ = write!(o, ",\"lost_bytes\":{n}");
                 }

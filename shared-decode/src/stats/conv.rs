@@ -7,6 +7,7 @@
 //! "A" end is the sender of its first frame; `->` counts frames from A.
 
 use crate::dissect::{Decoded, IpPseudo, Packet};
+use crate::format::json::push_json_str;
 use crate::text;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -125,6 +126,22 @@ pub struct Endpoint {
     pub tx: (u64, u64),
     /// Frames and bytes it received.
     pub rx: (u64, u64),
+}
+
+impl Endpoint {
+    /// Frames, bytes, frames sent, bytes sent, frames received, bytes received.
+    pub fn counts(&self) -> [u64; 6] {
+        let (t, r) = (self.tx, self.rx);
+        [t.0 + r.0, t.1 + r.1, t.0, t.1, r.0, r.1]
+    }
+}
+
+impl Conv {
+    /// Frames, bytes, frames A → B, bytes A → B, frames B → A, bytes B → A.
+    pub fn counts(&self) -> [u64; 6] {
+        let (ab, ba) = (self.ab, self.ba);
+        [ab.0 + ba.0, ab.1 + ba.1, ab.0, ab.1, ba.0, ba.1]
+    }
 }
 
 /// At most this many rows per table; frames of further conversations or endpoints are
@@ -322,15 +339,10 @@ impl Table {
                 if ports {
                     let _ = write!(out, "{:>5}     ", e.end.1);
                 }
+                let [n, b, tn, tb, rn, rb] = e.counts();
                 let _ = writeln!(
                     out,
-                    "{:>6}     {:>9}     {:>6}       {:>9}      {:>6}       {:>9}   ",
-                    e.tx.0 + e.rx.0,
-                    e.tx.1 + e.rx.1,
-                    e.tx.0,
-                    e.tx.1,
-                    e.rx.0,
-                    e.rx.1
+                    "{n:>6}     {b:>9}     {tn:>6}       {tb:>9}      {rn:>6}       {rb:>9}   "
                 );
             }
         } else {
@@ -367,7 +379,7 @@ impl Table {
             self.kind.name()
         );
         out.push_str("{\"statistic\":");
-        super::json_str(out, &name);
+        push_json_str(out, &name);
         let _ = write!(out, ",\"overflow_frames\":{},\"rows\":[", self.overflow);
         let ports = self.kind.has_ports();
         for (k, i) in self.order().into_iter().enumerate() {
@@ -377,29 +389,24 @@ impl Table {
             if self.endpoints {
                 let Some(e) = self.ends.get(i) else { continue };
                 out.push_str("{\"address\":");
-                super::json_str(out, &e.end.0.to_text());
+                push_json_str(out, &e.end.0.to_text());
                 if ports {
                     let _ = write!(out, ",\"port\":{}", e.end.1);
                 }
+                let [n, b, tn, tb, rn, rb] = e.counts();
                 let _ = write!(
                     out,
-                    ",\"frames\":{},\"bytes\":{},\"tx_frames\":{},\"tx_bytes\":{},\"rx_frames\":{},\"rx_bytes\":{}}}",
-                    e.tx.0 + e.rx.0,
-                    e.tx.1 + e.rx.1,
-                    e.tx.0,
-                    e.tx.1,
-                    e.rx.0,
-                    e.rx.1
+                    ",\"frames\":{n},\"bytes\":{b},\"tx_frames\":{tn},\"tx_bytes\":{tb},\"rx_frames\":{rn},\"rx_bytes\":{rb}}}"
                 );
             } else {
                 let Some(c) = self.convs.get(i) else { continue };
                 out.push_str("{\"a\":");
-                super::json_str(out, &c.a.0.to_text());
+                push_json_str(out, &c.a.0.to_text());
                 if ports {
                     let _ = write!(out, ",\"a_port\":{}", c.a.1);
                 }
                 out.push_str(",\"b\":");
-                super::json_str(out, &c.b.0.to_text());
+                push_json_str(out, &c.b.0.to_text());
                 if ports {
                     let _ = write!(out, ",\"b_port\":{}", c.b.1);
                 }
@@ -470,16 +477,7 @@ impl Table {
                 if ports {
                     cells.push(e.end.1.to_string());
                 }
-                for v in [
-                    e.tx.0 + e.rx.0,
-                    e.tx.1 + e.rx.1,
-                    e.tx.0,
-                    e.tx.1,
-                    e.rx.0,
-                    e.rx.1,
-                ] {
-                    cells.push(v.to_string());
-                }
+                cells.extend(e.counts().map(|v| v.to_string()));
                 g.rows.push((cells, Some(self.end_filter(e.end))));
             }
         } else {
@@ -516,16 +514,7 @@ impl Table {
                 if ports {
                     cells.push(c.b.1.to_string());
                 }
-                for v in [
-                    c.ab.0 + c.ba.0,
-                    c.ab.1 + c.ba.1,
-                    c.ab.0,
-                    c.ab.1,
-                    c.ba.0,
-                    c.ba.1,
-                ] {
-                    cells.push(v.to_string());
-                }
+                cells.extend(c.counts().map(|v| v.to_string()));
                 cells.push(format!("{:.6}", secs(c.start_ns)));
                 cells.push(format!("{:.4}", secs(c.stop_ns) - secs(c.start_ns)));
                 let filter = match c.stream {

@@ -11,6 +11,7 @@
 
 use super::conv::Addr;
 use crate::dissect::{IpPseudo, Packet};
+use crate::format::json::push_json_str;
 use crate::text;
 use std::fmt::Write as _;
 
@@ -261,18 +262,6 @@ impl Follow {
         false
     }
 
-    fn node(out: &mut String, n: u8, e: (Addr, u16)) {
-        let _ = write!(out, "Node {n}: ");
-        if let Addr::V6(_) = e.0 {
-            out.push('[');
-            e.0.push(out);
-            out.push(']');
-        } else {
-            e.0.push(out);
-        }
-        let _ = writeln!(out, ":{}", e.1);
-    }
-
     /// tshark's text.
     pub fn text(&self, out: &mut String) {
         let sep = "===================================================================\n";
@@ -280,10 +269,9 @@ impl Follow {
         out.push_str(sep);
         let _ = writeln!(out, "Follow: tcp,{}", self.mode.name());
         let _ = writeln!(out, "Filter: tcp.stream eq {}", self.stream);
-        match self.client {
-            Some((c, s)) => {
-                Self::node(out, 0, c);
-                Self::node(out, 1, s);
+        match self.nodes() {
+            Some([c, s]) => {
+                let _ = writeln!(out, "Node 0: {c}\nNode 1: {s}");
             }
             // No frame of the stream: tshark prints its unset addresses as nothing.
             None => out.push_str("Node 0: :0\nNode 1: :0\n"),
@@ -330,7 +318,7 @@ impl Follow {
                 let mut a = String::new();
                 e.0.push(&mut a);
                 out.push_str("{\"address\":");
-                super::json_str(out, &a);
+                push_json_str(out, &a);
                 let _ = write!(out, ",\"port\":{}}}", e.1);
             }
         }

@@ -55,6 +55,13 @@ impl Stat {
         }
     }
 
+    /// Whether the statistic reads only protocol headers (addresses, ports, lengths, flow
+    /// analysis): conversations and endpoints. The viewer feeds those from the header bytes
+    /// it keeps per packet instead of reading the records.
+    pub fn headers_only(&self) -> bool {
+        matches!(self, Stat::Table(_))
+    }
+
     /// Takes one packet, in file order.
     pub fn observe(&mut self, pkt: &Packet<'_>) {
         match self {
@@ -98,20 +105,6 @@ pub fn format_size(n: u64) -> String {
         }
     }
     format!("{n} bytes")
-}
-
-/// Appends `s` as a JSON string.
-pub(crate) fn json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// A statistic as a plain table, for a viewer: column names, and per row its cells and the

@@ -965,30 +965,31 @@ async fn stats(ctx: Shared, kind: String, displayed: bool) {
             }),
         };
     }
-    let mut stat = match Stat::parse(&kind) {
+    let fresh = || Stat::parse(&kind);
+    let mut stat = match fresh() {
         Ok(s) => s,
         Err(message) => return post(&FromWorker::Error { message }),
     };
     let gen = ctx.borrow().gens;
-    let (frames, file, in_memory) = {
+    let frames: Vec<u32> = {
         let c = ctx.borrow();
         let Some(e) = c.engines[0].as_ref() else {
             return;
         };
-        let frames: Vec<u32> = match e.view().filter(|_| displayed) {
+        match e.view().filter(|_| displayed) {
             Some(v) => {
                 let mut v = v.to_vec();
                 v.sort_unstable();
                 v
             }
             None => (1..=e.total() as u32).collect(),
-        };
-        (frames, c.files[0].clone(), e.in_memory())
+        }
     };
-    let mut packets = 0u64;
-    // Conversations and endpoints read headers only: from the snaps in memory, reading from
-    // the file just the records whose snap cut a header (same counts as a pass over records).
-    if kind.starts_with("conv,") || kind.starts_with("endpoints,") {
+    let packets = frames.len() as u64;
+    let failed = if stat.headers_only() {
+        // From the snaps in memory; the file is read only for the records whose snap cut a
+        // header, and then every frame is counted again in file order (first-seen order
+        // decides the rows' order and ends).
         let needy = {
             let c = ctx.borrow();
             let Some(e) = c.engines[0].as_ref() else {
@@ -996,95 +997,104 @@ async fn stats(ctx: Shared, kind: String, displayed: bool) {
             };
             e.observe_snaps(&frames, &mut stat)
         };
-        if !needy.is_empty() {
-            let blocks = match read_blocks_gap(&ctx, &needy, 64 << 10).await {
-                Ok(b) => b,
-                Err(e) => {
-                    return post(&FromWorker::Error {
-                        message: format!("statistics: reading the file failed {e:?}"),
-                    })
+        if needy.is_empty() {
+            None
+        } else {
+            match read_blocks_gap(&ctx, &needy, 64 << 10).await {
+                Ok(blocks) => {
+                    let c = ctx.borrow();
+                    let Some(e) = c.engines[0].as_ref().filter(|_| c.gens == gen) else {
+                        return;
+                    };
+                    if let Ok(s) = fresh() {
+                        stat = s;
+                    }
+                    e.observe_mixed(&frames, &needy, &blocks, &mut stat);
+                    None
                 }
-            };
-            let c = ctx.borrow();
-            let Some(e) = c.engines[0].as_ref().filter(|_| c.gens == gen) else {
-                return;
-            };
-            stat = match Stat::parse(&kind) {
-                Ok(s) => s,
-                Err(message) => return post(&FromWorker::Error { message }),
-            };
-            e.observe_mixed(&frames, &needy, &blocks, &mut stat);
+                Err(e) => Some(format!("{e:?}")),
+            }
         }
-        if ctx.borrow().gens != gen {
-            return;
-        }
-        let packets = frames.len() as u64;
-        return match stat.grid() {
-            Some(g) => post(&FromWorker::Stats {
-                kind,
-                displayed,
-                packets,
-                grid: g.into(),
-            }),
-            None => post(&FromWorker::Error {
-                message: format!("{kind} has no table"),
-            }),
-        };
-    }
-    if in_memory {
-        let c = ctx.borrow();
-        let Some(e) = c.engines[0].as_ref() else {
-            return;
-        };
-        for &f in &frames {
-            if let Some(p) = e
-                .record_bytes(f, &[])
-                .and_then(|rec| e.decode(f, Some(rec), DissectOptions::default()))
-            {
+    } else {
+        scan_records(&ctx, frames, |e, f, rec| {
+            if let Some(p) = e.decode(f, Some(rec), DissectOptions::default()) {
                 stat.observe(&p);
-                packets += 1;
             }
-        }
-    } else if let Some(file) = file {
-        let mut scan = crate::engine::RecordScan::new(frames);
-        let r = stream_file(&file, file.size() as u64, |off, bytes, _| {
-            let c = ctx.borrow();
-            let Some(e) = c.engines[0].as_ref().filter(|_| c.gens == gen) else {
-                return Flow::Stop;
-            };
-            scan.feed(e, off, bytes, |f, rec| {
-                if let Some(p) = e.decode(f, Some(rec), DissectOptions::default()) {
-                    stat.observe(&p);
-                    packets += 1;
-                }
-            });
-            if scan.done() {
-                Flow::Stop
-            } else {
-                Flow::Go
-            }
+            true
         })
-        .await;
-        if let Err(e) = r {
-            return post(&FromWorker::Error {
-                message: format!("statistics: reading the file failed {e}"),
-            });
-        }
-    }
+        .await
+        .err()
+    };
     if ctx.borrow().gens != gen {
         return; // another file was opened meanwhile
     }
-    match stat.grid() {
-        Some(g) => post(&FromWorker::Stats {
+    post(&match (failed, stat.grid()) {
+        (Some(e), _) => FromWorker::Error {
+            message: format!("statistics: reading the file failed {e}"),
+        },
+        (None, Some(g)) => FromWorker::Stats {
             kind,
             displayed,
             packets,
             grid: g.into(),
-        }),
-        None => post(&FromWorker::Error {
+        },
+        (None, None) => FromWorker::Error {
             message: format!("{kind} has no table"),
-        }),
+        },
+    });
+}
+
+/// Calls `each(engine, frame, record)` for `frames` (ascending) of the capture, in file
+/// order, until it returns `false`: one sequential pass over the file with recycled buffers
+/// (gzip input: from memory). Stops early if another file is opened.
+async fn scan_records(
+    ctx: &Shared,
+    frames: Vec<u32>,
+    mut each: impl FnMut(&Engine, u32, &[u8]) -> bool,
+) -> Result<(), String> {
+    let gen = ctx.borrow().gens;
+    let (file, in_memory) = {
+        let c = ctx.borrow();
+        (
+            c.files[0].clone(),
+            c.engines[0].as_ref().is_some_and(Engine::in_memory),
+        )
+    };
+    if in_memory {
+        let c = ctx.borrow();
+        let Some(e) = c.engines[0].as_ref() else {
+            return Ok(());
+        };
+        for f in frames {
+            if let Some(rec) = e.record_bytes(f, &[]) {
+                if !each(e, f, rec) {
+                    break;
+                }
+            }
+        }
+        return Ok(());
     }
+    let Some(file) = file else { return Ok(()) };
+    let mut scan = crate::engine::RecordScan::new(frames);
+    let mut go = true;
+    stream_file(&file, file.size() as u64, |off, bytes, _| {
+        let c = ctx.borrow();
+        let Some(e) = c.engines[0].as_ref().filter(|_| c.gens == gen) else {
+            return Flow::Stop;
+        };
+        scan.feed(e, off, bytes, |f, rec| {
+            if go {
+                go = each(e, f, rec);
+            }
+        });
+        if scan.done() || !go {
+            Flow::Stop
+        } else {
+            Flow::Go
+        }
+    })
+    .await
+    .map(|_| ())
 }
 
 async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, payload: u8) {
@@ -1131,49 +1141,17 @@ async fn export(ctx: Shared, comments: Vec<String>, secret: Option<Vec<u8>>, pay
         None => Exporter::new(Vec::new(), comments),
     };
     let Ok(mut out) = made else { return };
-    // One sequential pass over the file with recycled buffers (gzip input: from memory).
-    let (file, in_memory) = {
-        let c = ctx.borrow();
-        (
-            c.files[0].clone(),
-            c.engines[0].as_ref().is_some_and(Engine::in_memory),
-        )
-    };
     let mut failed = None;
-    if in_memory {
-        let c = ctx.borrow();
-        let Some(e) = c.engines[0].as_ref() else {
-            return;
-        };
+    let r = scan_records(&ctx, frames, |e, f, rec| {
         failed = e
-            .export(&frames, &[], &mut out)
+            .export_record(f, rec, &mut out)
             .err()
             .map(|e| e.to_string());
-    } else if let Some(file) = file {
-        let mut scan = crate::engine::RecordScan::new(frames);
-        let r = stream_file(&file, file.size() as u64, |off, bytes, _| {
-            let c = ctx.borrow();
-            let Some(e) = c.engines[0].as_ref().filter(|_| c.gens == gen) else {
-                return Flow::Stop;
-            };
-            scan.feed(e, off, bytes, |f, rec| {
-                if failed.is_none() {
-                    failed = e
-                        .export_record(f, rec, &mut out)
-                        .err()
-                        .map(|e| e.to_string());
-                }
-            });
-            if scan.done() || failed.is_some() {
-                Flow::Stop
-            } else {
-                Flow::Go
-            }
-        })
-        .await;
-        if let Err(e) = r {
-            failed = Some(format!("reading the file failed {e}"));
-        }
+        failed.is_none()
+    })
+    .await;
+    if let Err(e) = r {
+        failed = Some(format!("reading the file failed {e}"));
     }
     if ctx.borrow().gens != gen {
         return; // another file was opened meanwhile
