@@ -636,9 +636,12 @@ test('follow TCP stream: the selected packet\'s stream equals paircap read -z fo
   const check = async (n) => {
     const raw = execFileSync(bin, ['read', '-z', `follow,tcp,raw,${n}`, file], { encoding: 'utf8' });
     const want = raw.split('\n').slice(6).filter((l) => l && !l.startsWith('=')).map((l) => [l.startsWith('\t') ? '1' : '0', l.replace(/^\t/, '')]);
-    const got = await page.locator('[data-testid=follow-chunk]').evaluateAll((cs) => cs.map((c) => [c.getAttribute('data-node'), c.getAttribute('data-hex')]));
+    // Raw mode shows each chunk's bytes as hex, as -z follow,tcp,raw does.
+    await page.selectOption('[data-testid=follow-mode]', 'raw');
+    const got = await page.locator('[data-testid=follow-chunk]').evaluateAll((cs) => cs.map((c) => [c.getAttribute('data-node'), c.textContent.replace(/\n$/, '')]));
     assert.deepEqual(got, want, `stream ${n}`);
     assert.ok(got.length > 0);
+    await page.selectOption('[data-testid=follow-mode]', 'ascii');
   };
   await check(stream);
   // The text is the request and its answer.

@@ -92,14 +92,10 @@ pub fn follow_dialog(p: &BarProps) -> Html {
             }
             let t = chunk_text(*mode, &c.data, off);
             text_all.push_str(&t);
-            let mut hex = String::with_capacity(c.data.len() * 2);
-            for b in &c.data {
-                shared_decode::text::push_hex8(&mut hex, *b);
-            }
             Some(html! {
                 <pre class={classes!("follow-chunk", if c.server { "server" } else { "client" })}
                      data-testid="follow-chunk" data-node={u8::from(c.server).to_string()}
-                     data-frame={c.frame.to_string()} data-hex={hex}
+                     data-frame={c.frame.to_string()}
                      title={format!("frame {}: {} bytes", c.frame, c.data.len())}>{ t }</pre>
             })
         })
