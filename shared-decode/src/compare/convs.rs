@@ -212,8 +212,9 @@ pub fn grid(rows: &[ConvRow]) -> crate::stats::Grid {
                 continue;
             }
             let (from, to) = if k == 0 { (a, b) } else { (b, a) };
-            let ms =
-                |v: Option<i64>| v.map_or(String::new(), |ns| format!("{:.3}", ns as f64 / 1e6));
+            let ms = |v: Option<i64>| {
+                v.map_or(String::new(), |ns| format!("{:.3}", super::report::ms(ns)))
+            };
             g.rows.push((
                 vec![
                     super::report::proto_name(c.proto),

@@ -894,7 +894,7 @@ pub struct Report {
     pub dst_info: SideInfo,
 }
 
-fn ms(ns: i64) -> f64 {
+pub(crate) fn ms(ns: i64) -> f64 {
     ns as f64 / 1e6
 }
 
