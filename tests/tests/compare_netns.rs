@@ -78,6 +78,20 @@ fn offloads_on_both_ways_lossless_and_any_snap_length() {
     }
     assert!(n(&dir(&j, "source_to_target")["sent"]) > 50, "{text}");
     assert!(n(&dir(&j, "target_to_source")["sent"]) > 50, "{text}");
+    // Per conversation too: every direction's packets all arrived.
+    let convs = j["conversations"].as_array().unwrap();
+    assert!(convs.len() >= 5, "{text}");
+    for cv in convs {
+        for d in ["a_to_b", "b_to_a"] {
+            let x = &cv[d];
+            assert_eq!(n(&x["lost"]) + n(&x["partly_lost"]), 0, "{cv}");
+            // (GRO and TSO cut the same bytes into different packet counts: only TCP
+            // counts may differ; every other packet arrives as sent.)
+            if cv["proto"] != "tcp" {
+                assert_eq!(n(&x["sent"]), n(&x["received"]), "{cv}");
+            }
+        }
+    }
     // Both captures hold super-segments, cut differently from the other side's.
     let seg = &j["segmentation"];
     assert!(n(&seg["super_segments"]["source"]) > 20, "{text}");

@@ -4,8 +4,8 @@
 //! percentile — Wireshark's Conversations view, compare-aware.
 //!
 //! A target packet counts in the source conversation its flow maps to (through the NAT and
-//! sequence offsets the compare found); target conversations that map to none are not in
-//! the table (their packets are `extra` in the totals).
+//! sequence offsets the compare found), else in its twin's; target packets with neither
+//! are not in the table (they are `extra` in the totals).
 
 use super::report::{Direction, NatEndpoint, Percentiles, Report, Status};
 use super::side::{Side, NONE};
@@ -110,7 +110,17 @@ pub(crate) fn table(
             let flow = if at_src {
                 src.flow_of(k as u32).unwrap_or(NONE)
             } else {
-                flows_d.get(k).copied().unwrap_or(NONE)
+                // Through the NAT and sequence map; else the flow of its twin (conversations
+                // the map does not pair, such as link-local multicast).
+                match flows_d.get(k).copied().unwrap_or(NONE) {
+                    NONE => r
+                        .dst_twin
+                        .get(k)
+                        .and_then(|t| t.checked_sub(1))
+                        .and_then(|i| src.flow_of(i))
+                        .unwrap_or(NONE),
+                    f => f,
+                }
             };
             if flow == NONE || !counted(st) {
                 continue;
