@@ -280,6 +280,10 @@ fn relay_impairments_both_ways_match_its_log() {
         compare_text(&src, &dst, &[])
     );
     let j = json(&std::fs::read(&js).unwrap());
+    // Every lost packet's far end is behind the NAT the map learnt: the receiving capture saw
+    // it under its other address.
+    let diag = j["diagnosis"].to_string();
+    assert!(!diag.contains("never saw"), "{diag}");
     for d in ["source_to_target", "target_to_source"] {
         let x = dir(&j, d);
         assert!(n(&x["lost"]) + n(&x["partly_lost"]) > 0, "{d}: {x}");

@@ -277,6 +277,13 @@ pub(crate) fn diagnose(
                 .or_insert((0, f.family() == bits::FAMILY_V6));
             e.0 += 1;
         }
+        // An address the path translates is seen by the receiving capture under its other
+        // name: the NAT map was learnt from packets both captures hold.
+        for n in &r.nat {
+            for e in if di == 0 { &n.inside } else { &n.outside } {
+                unseen.remove(&e.addr);
+            }
+        }
         let other = if di == 0 { dst } else { src };
         let mut last = ([0u8; 16], [0u8; 16]);
         for f in other {
