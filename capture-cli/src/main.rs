@@ -289,7 +289,8 @@ pub struct ReadArgs {
     #[arg(long = "anon-payload", value_parser = ["keep", "zero", "cut"], default_value = "zero", requires = "anonymize")]
     pub anon_payload: String,
     /// Statistics instead of packets, in tshark's -z layout (repeatable): conv,TYPE and
-    /// endpoints,TYPE (TYPE: eth, ip, ipv6, tcp, udp), follow,tcp,raw|ascii|hex,STREAM.
+    /// endpoints,TYPE (TYPE: eth, ip, ipv6, tcp, udp), io,phs, expert[,error|warn|note|chat],
+    /// follow,tcp,raw|ascii|hex,STREAM.
     /// Counted over the packets that pass -Y and the tcpdump expression; with --format json,
     /// one JSON object per statistic.
     #[arg(short = 'z', value_name = "STAT")]

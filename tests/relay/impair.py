@@ -13,7 +13,8 @@ frame by --delay-ab (IF_A -> IF_B) or --delay-ba milliseconds.
 
 LOG gets one line per frame received and one per frame sent, tab-separated:
     time_ns  dir(ab|ba)  action  ip_sha1  ipid  proto  iplen  seq  ack  payload_len  l4_sha1  flow
-action: fwd, drop, dup, late (received: what is done with it) or tx (sent, in order).
+action: fwd, drop, dup, late (received: what is done with it), tx (sent, in order) or txerr
+(the send that follows a tx line failed: the frame never left).
 ip_sha1 hashes the IP packet (header and all: a frame's identity at the capture on this
 side of a NAT); the other fields identify it across a NAT (addresses, ports and checksums
 are what NAT rewrites); flow is "proto src:port>dst:port" as the relay sees it.  Frames that are not IPv4 are forwarded without impairment and
@@ -92,8 +93,14 @@ def main():
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         s.bind((name, 0))
         s.setblocking(False)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+        # SO_RCVBUFFORCE/SO_SNDBUFFORCE (33/32, root) pass net.core.rmem_max: a burst of
+        # super-segments cut into wire frames must not overflow the socket while Python
+        # is busy (such a frame would be lost before the relay and missing from its log).
+        for force, plain in ((33, socket.SO_RCVBUF), (32, socket.SO_SNDBUF)):
+            try:
+                s.setsockopt(socket.SOL_SOCKET, force, 8 << 20)
+            except OSError:
+                s.setsockopt(socket.SOL_SOCKET, plain, 8 << 20)
         socks[name] = s
     out_of = {a.a: socks[a.b], a.b: socks[a.a]}
     dir_of = {a.a: 'ab', a.b: 'ba'}
@@ -125,6 +132,9 @@ def main():
                 (socks[a.b] if d == 'ab' else socks[a.a]).send(frame)
             except OSError as e:
                 print('relay: send: %s' % e, file=sys.stderr)
+                if idn is not None:
+                    log.write('%d\t%s\ttxerr\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%s\t%s\n'
+                              % ((time.time_ns(), d) + idn))
             # Held frames of this direction count the frames received after them that
             # overtook them; released, they still go after every frame received before them.
             keep = []

@@ -454,3 +454,183 @@ fn json_statistics_parse_and_agree_with_the_text() {
     assert!(!chunks.is_empty());
     assert_eq!(lines, chunks);
 }
+
+/// Protocols whose expert annotations paircap makes: their entries must equal tshark's.
+/// Differences in other protocols (JFIF, Ethertype trailers, SIP, TLS resumption …) are
+/// counted and printed: paircap does not dissect those deeply enough to judge them.
+const ANNOTATED: &[&str] = &[
+    "Frame", "TCP", "IPv4", "HTTP", "SSDP", "ICMP", "ICMPv6", "UDP",
+];
+
+/// Annotations of those protocols that paircap does not make, by summary prefix, and why.
+const NOT_MADE: &[(&str, &str)] = &[
+    ("TCP SYN with TFO Cookie", "TCP Fast Open is not analysed"),
+    (
+        "TCP SYN-ACK accepting TFO data",
+        "TCP Fast Open is not analysed",
+    ),
+    ("New fragment overlaps old data", "needs TCP reassembly"),
+    (
+        "IPv4 total length exceeds packet length",
+        "paircap decodes what a cut datagram holds and marks the cut in the tree",
+    ),
+    (
+        "HTTP body subdissector failed",
+        "HTTP bodies are not handed to content dissectors",
+    ),
+    (
+        "option length should be",
+        "experimental TCP options (kind 253/254) are not checked",
+    ),
+];
+
+/// Files whose annotations of the protocols above differ from tshark's, and why. A file
+/// listed here that no longer differs fails the test.
+const EXPERT_ACCEPTED: &[(&str, &str)] = &[
+    (
+        "pcap-parser__wireshark_samples-test.pcapng",
+        "tcp.analysis.ack_lost_segment: tshark flags one more ACK of bytes the capture missed",
+    ),
+    (
+        "pcpp__example.pcap",
+        "no TCP reassembly: two HTTP responses whose segments tshark never completes are \
+         counted by paircap on their first segment",
+    ),
+    (
+        "pcpp__raw_ip.pcap",
+        "no TCP reassembly: one response tshark never completes",
+    ),
+    (
+        "pcpp__unidirectional_tcp_stream_with_missing_packet.pcap",
+        "no TCP reassembly: a request spanning a missing segment",
+    ),
+    (
+        "pcpp__frag_http_req.pcap",
+        "no IP reassembly: the request is in a fragmented datagram",
+    ),
+    (
+        "zeek__tcp_reassembly.pcap",
+        "no TCP reassembly; tshark's analysis of overlapping retransmissions differs",
+    ),
+    (
+        "wireshark__tls12-dsb.pcapng",
+        "tshark decrypts TLS with the file's key log and annotates the HTTP inside",
+    ),
+    (
+        "wireshark__wireguard-ping-tcp-dsb.pcapng",
+        "tshark decrypts WireGuard with the file's keys and annotates the TCP inside",
+    ),
+];
+
+/// `-z expert` text as (severity section, group, protocol, summary) → count.
+fn expert_entries(text: &str) -> std::collections::BTreeMap<(String, String, String, String), u64> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut section = String::new();
+    for line in text.lines() {
+        if let Some((name, _)) = line.split_once(" (") {
+            if ["Errors", "Warns", "Notes", "Chats", "Comments"].contains(&name) {
+                section = name.to_string();
+                continue;
+            }
+        }
+        // "%12d %10s %18s  %s"
+        if line.len() < 43 || line.starts_with("   Frequency") || section.is_empty() {
+            continue;
+        }
+        let (Some(count), Some(group), Some(proto), Some(summary)) = (
+            line.get(..12).and_then(|s| s.trim().parse::<u64>().ok()),
+            line.get(13..23),
+            line.get(24..42),
+            line.get(44..),
+        ) else {
+            continue;
+        };
+        out.insert(
+            (
+                section.clone(),
+                group.trim().to_string(),
+                proto.trim().to_string(),
+                summary.to_string(),
+            ),
+            count,
+        );
+    }
+    out
+}
+
+#[test]
+fn stored_expert_information_is_matched() {
+    let mut bad = Vec::new();
+    let mut other = std::collections::BTreeMap::<String, u64>::new();
+    let mut not_made = std::collections::BTreeMap::<&str, u64>::new();
+    let (mut n, mut equal, mut entries, mut reordered) = (0, 0, 0, 0);
+    for d in ["public", "wireshark"] {
+        let dir = shared_dir().join("corpus").join(d);
+        let mut files: Vec<String> = std::fs::read_dir(dir.join("tshark-stats"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".expert.txt").map(str::to_owned)
+            })
+            .collect();
+        files.sort();
+        for f in files {
+            let want_text =
+                std::fs::read_to_string(dir.join("tshark-stats").join(format!("{f}.expert.txt")))
+                    .unwrap();
+            let got_text = paircap_z(&dir.join(&f), &["expert"]);
+            let (want, got) = (expert_entries(&want_text), expert_entries(&got_text));
+            n += 1;
+            entries += want.len();
+            let mut differs = Vec::new();
+            for k in want.keys().chain(got.keys()).collect::<BTreeSet<_>>() {
+                let (w, g) = (want.get(k), got.get(k));
+                if w == g {
+                    continue;
+                }
+                if !ANNOTATED.contains(&k.2.as_str()) {
+                    *other.entry(k.2.clone()).or_default() += 1;
+                } else if let Some((p, _)) = NOT_MADE
+                    .iter()
+                    .find(|(p, _)| k.3.starts_with(p) && g.is_none())
+                {
+                    *not_made.entry(p).or_default() += 1;
+                } else {
+                    differs.push(format!("{k:?}: tshark {w:?}, paircap {g:?}"));
+                }
+            }
+            let listed = EXPERT_ACCEPTED.iter().any(|(a, _)| *a == f);
+            match (differs.is_empty(), listed) {
+                (true, true) => bad.push(format!(
+                    "{f}: annotations now equal tshark's: remove it from EXPERT_ACCEPTED"
+                )),
+                (false, false) => bad.push(format!("{f}:\n    {}", differs.join("\n    "))),
+                (true, false) => equal += 1,
+                (false, true) => {}
+            }
+            if want == got && want_text != got_text {
+                // Same lines in another order: tshark annotates an HTTP message spanning
+                // segments on its last one (reassembly), paircap on its first.
+                let sorted = |t: &str| {
+                    let mut l: Vec<&str> = t.lines().collect();
+                    l.sort_unstable();
+                    l.join("\n")
+                };
+                if sorted(&want_text) == sorted(&got_text) {
+                    reordered += 1;
+                } else {
+                    bad.push(format!("{f}: same entries, different text"));
+                }
+            }
+        }
+    }
+    println!(
+        "{n} stored expert summaries ({entries} entries): {equal} equal in {} on every entry \
+         ({reordered} of them listed in another order: reassembly); not made: {not_made:?}; \
+         entries of protocols paircap does not annotate: {other:?}",
+        ANNOTATED.join(", ")
+    );
+    assert!(n >= 60, "only {n} stored expert summaries");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

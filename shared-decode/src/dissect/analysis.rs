@@ -78,6 +78,9 @@ pub struct TcpAnalysis {
     pub tls_version: Option<u16>,
     /// Whether this segment goes from the stream's first-seen endpoint.
     pub from_client: bool,
+    /// A FIN after the stream's first FIN frame (Wireshark: "undergoes the connection
+    /// closing"; the first "initiates" it).
+    pub fin_passive: bool,
 }
 
 /// What the flow analysis says about one UDP datagram.

@@ -111,6 +111,7 @@ pub fn emit<'a>(
                 }
                 sink.expert(
                     f.severity,
+                    crate::field::Group::Checksum,
                     format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
                     span,
                 );

@@ -196,6 +196,12 @@ pub fn emit<'a>(pkt: &Packet<'a>, sink: &mut dyn Sink<'a>) {
     }
     for c in &pkt.comments {
         emit!(sink, &COMMENT, Value::Str((*c).into()), Span::NONE);
+        sink.expert(
+            crate::field::Severity::Comment,
+            crate::field::Group::Comment,
+            format_args!("{c}"),
+            Span::NONE,
+        );
     }
     emit!(
         sink,

@@ -4,7 +4,7 @@
 //! left to TCP.
 
 use super::{emit, open, Decoded, DissectCx, DissectResult, Dissected, Next};
-use crate::field::{Base, FieldDef, FieldType, Sink, Span, Value};
+use crate::field::{Base, FieldDef, FieldType, Group, Severity, Sink, Span, Value};
 
 /// Most headers parsed from one message.
 pub const MAX_HEADERS: usize = 64;
@@ -303,6 +303,19 @@ impl<'a> Http<'a> {
             "{}\\r\\n",
             h.first_line
         );
+        // Wireshark's chat note on every request (with a version) and status line; the
+        // CRLF only when the capture holds it.
+        // (A complete request line without a version, HTTP/0.9 style, gets none.)
+        let complete = self.data.len() >= line_len + 2;
+        if !self.request || h.version.is_some() || !complete {
+            let crlf = if complete { "\\r\\n" } else { "" };
+            sink.expert(
+                Severity::Chat,
+                Group::Sequence,
+                format_args!("{}{crlf}", h.first_line),
+                Span::new(off, line_len.min(self.data.len())),
+            );
+        }
         if self.request {
             let mut p = 0;
             if let Some(m) = h.method {

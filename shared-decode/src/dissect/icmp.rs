@@ -7,7 +7,7 @@ use super::{
     emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, IpPseudo, LayerItem, Next,
 };
 use crate::error::{DecodeError, Layer};
-use crate::field::{Base, FieldDef, FieldType, Severity, Sink, Span, Value};
+use crate::field::{Base, FieldDef, FieldType, Group, Severity, Sink, Span, Value};
 use crate::text::{push_hex, push_ipv4, push_ipv6, push_mac, push_u64};
 
 /// ICMP type names (Wireshark's).
@@ -813,6 +813,7 @@ impl<'a> Icmpv6<'a> {
                 if len == 0 {
                     sink.expert(
                         Severity::Error,
+                        Group::Malformed,
                         format_args!("Invalid option length (Zero)"),
                         Span::new(off + p, 2),
                     );

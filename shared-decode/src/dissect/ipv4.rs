@@ -11,7 +11,7 @@ use super::{
     emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, IpPseudo, LayerItem, Next,
 };
 use crate::error::{DecodeError, DecodeErrorKind, Layer};
-use crate::field::{Base, FieldDef, FieldType, Severity, Sink, Span, Value};
+use crate::field::{Base, FieldDef, FieldType, Group, Severity, Sink, Span, Value};
 use crate::text::{push_hex, push_u64};
 
 mod field {
@@ -261,6 +261,35 @@ impl<'a> Ipv4<'a> {
     pub fn ttl(&self) -> u8 {
         self.hdr.u8_at(field::TTL).unwrap_or(0)
     }
+    /// Wireshark's notes on a time to live that cannot be right: a packet to the Local
+    /// Network Control Block (224.0.0.0/24, RFC 3171) must carry TTL 1 (VRRP and mDNS 255);
+    /// any other unicast one with a TTL under 5 will not get far (PIM and OSPF excepted).
+    fn ttl_note<'s>(&self, off: usize, sink: &mut dyn Sink<'s>) {
+        let (d, ttl, span) = (self.dst(), self.ttl(), Span::new(off + 8, 1));
+        if d[..3] == [224, 0, 0] {
+            let want = match d[3] {
+                18 | 251 => 255,
+                _ => 1,
+            };
+            if want != ttl {
+                sink.expert(
+                    Severity::Note,
+                    Group::Sequence,
+                    format_args!(
+                        "\"Time To Live\" != {want} for a packet sent to the Local Network Control Block (see RFC 3171)"
+                    ),
+                    span,
+                );
+            }
+        } else if d[0] & 0xf0 != 0xe0 && ttl < 5 && !matches!(self.proto(), 89 | 103) {
+            sink.expert(
+                Severity::Note,
+                Group::Sequence,
+                format_args!("\"Time To Live\" only {ttl}"),
+                span,
+            );
+        }
+    }
     /// Protocol of the payload.
     pub fn proto(&self) -> u8 {
         self.hdr.u8_at(field::PROTO).unwrap_or(0)
@@ -368,6 +397,7 @@ impl<'a> Ipv4<'a> {
             Value::UInt(u64::from(self.ttl())),
             Span::new(off + 8, 1)
         );
+        self.ttl_note(off, sink);
         emit!(
             sink,
             &PROTO,
@@ -396,6 +426,7 @@ impl<'a> Ipv4<'a> {
             );
             sink.expert(
                 Severity::Error,
+                Group::Checksum,
                 format_args!("Bad checksum [should be 0x{:04x}]", v.expected),
                 Span::new(off + 10, 2),
             );
@@ -423,6 +454,7 @@ impl<'a> Ipv4<'a> {
             if len < 1 || (t > 1 && len < 2) || p + len > o.len() {
                 sink.expert(
                     Severity::Warn,
+                    Group::Malformed,
                     format_args!("bad option length {len}"),
                     Span::new(off + p, o.len() - p),
                 );

@@ -10,7 +10,7 @@ use super::analysis::{TcpAnalysis, TcpFlags as A};
 use super::checksum;
 use super::{emit, open, Be, Decoded, DissectCx, DissectResult, Dissected, EmitCx, IpPseudo, Next};
 use crate::error::{DecodeError, DecodeErrorKind, Layer};
-use crate::field::{Base, FieldDef, FieldType, Severity, Sink, Span, Value};
+use crate::field::{Base, FieldDef, FieldType, Group, Severity, Sink, Span, Value};
 
 mod field {
     pub const SRC_PORT: usize = 0;
@@ -910,6 +910,16 @@ impl<'a> Tcp<'a> {
             Value::UInt(u64::from(self.ack())),
             Span::new(off + 8, 4)
         );
+        if !self.has(flags::ACK) && self.ack() != 0 {
+            sink.expert(
+                Severity::Note,
+                Group::Protocol,
+                format_args!(
+                    "The acknowledgment number field is nonzero while the ACK flag is not set"
+                ),
+                Span::new(off + 8, 4),
+            );
+        }
         let hlen = self.header_len();
         emit!(
             sink,
@@ -953,6 +963,7 @@ impl<'a> Tcp<'a> {
                 if f & flags::ACK != 0 {
                     sink.expert(
                         Severity::Chat,
+                        Group::Sequence,
                         format_args!(
                             "Connection establish acknowledge (SYN+ACK): server port {sp}"
                         ),
@@ -961,6 +972,7 @@ impl<'a> Tcp<'a> {
                 } else {
                     sink.expert(
                         Severity::Chat,
+                        Group::Sequence,
                         format_args!("Connection establish request (SYN): server port {dp}"),
                         Span::new(off + 12, 2),
                     );
@@ -969,6 +981,7 @@ impl<'a> Tcp<'a> {
             if bit == flags::RST && f & bit != 0 {
                 sink.expert(
                     Severity::Warn,
+                    Group::Sequence,
                     format_args!("Connection reset (RST)"),
                     Span::new(off + 12, 2),
                 );
@@ -976,9 +989,27 @@ impl<'a> Tcp<'a> {
             if bit == flags::FIN && f & bit != 0 {
                 sink.expert(
                     Severity::Chat,
+                    Group::Sequence,
                     format_args!("Connection finish (FIN)"),
                     Span::new(off + 12, 2),
                 );
+                // Wireshark's note on who closes: the stream's first FIN initiates, any
+                // later one undergoes.
+                if let Some(a) = an {
+                    sink.expert(
+                        Severity::Note,
+                        Group::Sequence,
+                        format_args!(
+                            "This frame {} the connection closing",
+                            if a.fin_passive {
+                                "undergoes"
+                            } else {
+                                "initiates"
+                            }
+                        ),
+                        Span::new(off + 12, 2),
+                    );
+                }
             }
         }
         if sink.wants_labels() || sink.wants("tcp.flags.str") {
@@ -1042,6 +1073,19 @@ impl<'a> Tcp<'a> {
             Span::new(off + 18, 2)
         );
         self.emit_options(off + field::OPTIONS, sink);
+        if self.has(flags::SYN)
+            && !self.options_bytes().is_empty()
+            && !self
+                .options()
+                .any(|(_, _, o)| matches!(o, TcpOption::Mss(_)))
+        {
+            sink.expert(
+                Severity::Note,
+                Group::Protocol,
+                format_args!("The SYN packet does not contain a MSS option"),
+                Span::new(off + 12, 2),
+            );
+        }
         if let Some(a) = an {
             emit_analysis(a, self, sink);
         }
@@ -1175,6 +1219,29 @@ impl<'a> Tcp<'a> {
                         );
                     }
                     emit!(sink, &OPT_SACK_COUNT, Value::UInt(n as u64), Span::NONE);
+                    // RFC 2883 duplicate SACK: the first block lies below the ACK, or
+                    // inside the second block.
+                    let block = |i: usize| (v.u32_at(i * 8), v.u32_at(i * 8 + 4));
+                    let before = |a: u32, b: u32| (a.wrapping_sub(b) as i32) < 0;
+                    let dsack = match (block(0), block(1)) {
+                        ((Some(le), Some(_)), _)
+                            if self.has(flags::ACK) && before(le, self.ack()) =>
+                        {
+                            true
+                        }
+                        ((Some(le), Some(re)), (Some(le2), Some(re2))) => {
+                            !before(le, le2) && !before(re2, re)
+                        }
+                        _ => false,
+                    };
+                    if dsack {
+                        sink.expert(
+                            Severity::Warn,
+                            Group::Sequence,
+                            format_args!("D-SACK Sequence"),
+                            span,
+                        );
+                    }
                 }
                 TcpOption::Timestamp(tsval, tsecr) => {
                     open!(
@@ -1222,6 +1289,7 @@ impl<'a> Tcp<'a> {
                     );
                     sink.expert(
                         Severity::Error,
+                        Group::Malformed,
                         format_args!("option kind {k}: bad length {l}"),
                         span,
                     );
@@ -1416,10 +1484,25 @@ fn emit_analysis<'a>(a: &TcpAnalysis, t: &Tcp<'a>, sink: &mut dyn Sink<'a>) {
         for (bit, def, sev, msg) in items {
             if f.contains(bit) {
                 emit!(sink, def, Value::None, Span::NONE);
-                sink.expert(sev, format_args!("{msg}"), Span::NONE);
+                if bit == A::DUP_ACK {
+                    sink.expert(
+                        sev,
+                        Group::Sequence,
+                        format_args!("{msg} (#{})", a.dup_ack_num),
+                        Span::NONE,
+                    );
+                } else {
+                    sink.expert(sev, Group::Sequence, format_args!("{msg}"), Span::NONE);
+                }
                 // Wireshark marks a fast retransmission as a retransmission too.
                 if bit == A::FAST_RETRANSMISSION || bit == A::SPURIOUS_RETRANSMISSION {
                     emit!(sink, &RETRANSMISSION, Value::None, Span::NONE);
+                    sink.expert(
+                        Severity::Note,
+                        Group::Sequence,
+                        format_args!("This frame is a (suspected) retransmission"),
+                        Span::NONE,
+                    );
                 }
             }
         }

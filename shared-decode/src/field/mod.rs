@@ -255,6 +255,8 @@ impl Span {
 /// Severity of an expert annotation (Wireshark's `PI_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// A packet comment.
+    Comment,
     /// Informational, e.g. a handshake step.
     Chat,
     /// Notable, e.g. a duplicate ACK.
@@ -269,10 +271,63 @@ impl Severity {
     /// Lower-case name.
     pub fn name(self) -> &'static str {
         match self {
+            Severity::Comment => "comment",
             Severity::Chat => "chat",
             Severity::Note => "note",
             Severity::Warn => "warning",
             Severity::Error => "error",
+        }
+    }
+}
+
+/// Group of an expert annotation (Wireshark's `PI_*` groups, named as tshark prints them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// A checksum is wrong.
+    Checksum,
+    /// Protocol sequence (TCP analysis, handshakes, request and response lines).
+    Sequence,
+    /// A response code.
+    Response,
+    /// A request code.
+    Request,
+    /// Data not dissected.
+    Undecoded,
+    /// Reassembly.
+    Reassemble,
+    /// A malformed field or packet.
+    Malformed,
+    /// A protocol rule is broken.
+    Protocol,
+    /// A security problem.
+    Security,
+    /// A packet comment.
+    Comment,
+    /// Decryption.
+    Decryption,
+    /// An assumption the dissector made.
+    Assumption,
+    /// A deprecated feature.
+    Deprecated,
+}
+
+impl Group {
+    /// The name tshark prints (`Sequence`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Checksum => "Checksum",
+            Group::Sequence => "Sequence",
+            Group::Response => "Response",
+            Group::Request => "Request",
+            Group::Undecoded => "Undecoded",
+            Group::Reassemble => "Reassemble",
+            Group::Malformed => "Malformed",
+            Group::Protocol => "Protocol",
+            Group::Security => "Security",
+            Group::Comment => "Comment",
+            Group::Decryption => "Decryption",
+            Group::Assumption => "Assumption",
+            Group::Deprecated => "Deprecated",
         }
     }
 }
@@ -324,8 +379,14 @@ pub trait Sink<'a> {
     }
 
     /// An expert annotation attached to the innermost open field.
-    fn expert(&mut self, severity: Severity, message: fmt::Arguments<'_>, span: Span) {
-        let _ = (severity, message, span);
+    fn expert(
+        &mut self,
+        severity: Severity,
+        group: Group,
+        message: fmt::Arguments<'_>,
+        span: Span,
+    ) {
+        let _ = (severity, group, message, span);
     }
 }
 

@@ -627,6 +627,9 @@ impl<'a> Record<'a> {
     pub fn comments(&self) -> impl Iterator<Item = &'a str> + 'a {
         self.options.iter().filter_map(|(code, v)| {
             if code == pcapng::OPT_COMMENT {
+                // A C string to the readers of this format (Wireshark, libpcap): what follows
+                // a NUL inside the option is not part of the comment.
+                let v = v.split(|&b| b == 0).next().unwrap_or(v);
                 std::str::from_utf8(v).ok()
             } else {
                 None

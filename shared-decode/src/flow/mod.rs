@@ -75,6 +75,8 @@ struct TcpStream {
     first_rtt_ns: Option<u64>,
     closed: bool,
     tls_version: Option<u16>,
+    /// Direction (0: from `first`) of the stream's first FIN.
+    first_fin_dir: Option<usize>,
 }
 
 impl TcpStream {
@@ -94,6 +96,7 @@ impl TcpStream {
             first_rtt_ns: None,
             closed: false,
             tls_version: None,
+            first_fin_dir: None,
         }
     }
 }
@@ -450,6 +453,9 @@ impl Tracker {
         }
         if has(F::FIN) {
             fwd.fin_seen = true;
+            if s.first_fin_dir.is_none() {
+                s.first_fin_dir = Some(fwd_i);
+            }
         }
         if has(F::RST) || (fwd.fin_seen && rev.fin_seen) {
             s.closed = true;
@@ -530,6 +536,9 @@ impl Tracker {
             time_delta_ns: ns_u64(s.last_ts, ts),
             tls_version: s.tls_version,
             from_client: fwd_i == 0,
+            // Wireshark: FINs of the side that closed first "initiate" the closing (its
+            // retransmissions too), the other side's "undergo" it.
+            fin_passive: has(F::FIN) && s.first_fin_dir != Some(fwd_i),
         };
         let _ = rev_i;
         s.last_ts = ts;
@@ -557,6 +566,8 @@ pub struct CompactAnalysis {
     pub win_scale: i8,
     /// Segment from the first-seen endpoint.
     pub from_client: bool,
+    /// A FIN after the stream's first.
+    pub fin_passive: bool,
     /// TLS version on the stream (0 = unknown).
     pub tls_version: u16,
     /// Duplicate ACK number.
@@ -586,6 +597,7 @@ impl Default for CompactAnalysis {
             flags: 0,
             win_scale: -1,
             from_client: false,
+            fin_passive: false,
             tls_version: 0,
             dup_ack_num: 0,
             dup_ack_frame: 0,
@@ -610,6 +622,7 @@ impl CompactAnalysis {
             c.flags = t.flags.0;
             c.win_scale = t.win_scale.map_or(-1, |w| w as i8);
             c.from_client = t.from_client;
+            c.fin_passive = t.fin_passive;
             c.tls_version = t.tls_version.unwrap_or(0);
             c.dup_ack_num = t.dup_ack_num.min(u32::from(u16::MAX)) as u16;
             c.dup_ack_frame = t.dup_ack_frame;
@@ -642,6 +655,7 @@ impl CompactAnalysis {
             time_delta_ns,
             tls_version: (self.tls_version != 0).then_some(self.tls_version),
             from_client: self.from_client,
+            fin_passive: self.fin_passive,
         });
         let udp = (self.udp_stream != u32::MAX).then_some(UdpAnalysis {
             stream: self.udp_stream,

@@ -2,7 +2,7 @@
 //! label — what the viewer's details pane shows and what `paircap read -V` prints.
 
 use crate::dissect::Packet;
-use crate::field::{format_bits, FieldDef, FieldType, Severity, Sink, Span, Value};
+use crate::field::{format_bits, FieldDef, FieldType, Group, Severity, Sink, Span, Value};
 use std::fmt::{self, Write as _};
 
 /// One line of the details tree.
@@ -154,11 +154,22 @@ impl<'a> Sink<'a> for TreeBuilder {
         });
     }
 
-    fn expert(&mut self, severity: Severity, message: fmt::Arguments<'_>, span: Span) {
+    fn expert(
+        &mut self,
+        severity: Severity,
+        group: Group,
+        message: fmt::Arguments<'_>,
+        span: Span,
+    ) {
         self.nodes.push(Node {
             depth: self.depth,
             field: None,
-            label: format!("[Expert Info ({}): {}]", severity_title(severity), message),
+            label: format!(
+                "[Expert Info ({}/{}): {}]",
+                severity_title(severity),
+                group.name(),
+                message
+            ),
             span,
             severity: Some(severity),
             filter: None,
@@ -168,6 +179,7 @@ impl<'a> Sink<'a> for TreeBuilder {
 
 fn severity_title(s: Severity) -> &'static str {
     match s {
+        Severity::Comment => "Comment",
         Severity::Chat => "Chat",
         Severity::Note => "Note",
         Severity::Warn => "Warning",

@@ -1,11 +1,13 @@
 //! Statistics over a whole capture, one implementation for the CLI (`paircap read -z`) and
-//! the viewer: conversations and endpoints ([`conv`]) and TCP stream following
-//! ([`follow`]), each printed in tshark's `-z` layout or as JSON.
+//! the viewer: conversations and endpoints ([`conv`]), protocol hierarchy ([`phs`]), expert
+//! information ([`expert`]) and TCP stream following ([`follow`]), each printed in tshark's
+//! `-z` layout or as JSON.
 //!
 //! A statistic is fed every packet in file order ([`Stat::observe`], after flow tracking,
 //! so `tcp.stream` is known) and renders once at the end.
 
 pub mod conv;
+pub mod expert;
 pub mod follow;
 pub mod phs;
 
@@ -19,6 +21,8 @@ pub enum Stat {
     Follow(follow::Follow),
     /// `io,phs`.
     Hierarchy(phs::Hierarchy),
+    /// `expert[,LEVEL]`.
+    Expert(expert::Expert),
 }
 
 impl Stat {
@@ -35,6 +39,14 @@ impl Stat {
                 true,
             ))),
             ["io", "phs"] => Ok(Stat::Hierarchy(phs::Hierarchy::new())),
+            ["expert"] => Ok(Stat::Expert(expert::Expert::default())),
+            ["expert", level] => Ok(Stat::Expert(expert::Expert::new(
+                expert::Expert::parse_level(level)?,
+            ))),
+            ["expert", _, ..] => Err(format!(
+                "-z {arg}: paircap's expert takes a level only (expert,error|warn|note|chat); \
+                 filter the packets with -Y"
+            )),
             ["follow", "tcp", mode, stream] => {
                 let mode = follow::Mode::parse(mode)?;
                 let stream: u32 = stream
@@ -50,7 +62,7 @@ impl Stat {
             )),
             _ => Err(format!(
                 "-z {arg}: unknown statistic (paircap has conv,TYPE endpoints,TYPE io,phs \
-                 follow,tcp,MODE,STREAM; TYPE is eth, ip, ipv6, tcp or udp)"
+                 expert[,LEVEL] follow,tcp,MODE,STREAM; TYPE is eth, ip, ipv6, tcp or udp)"
             )),
         }
     }
@@ -68,6 +80,7 @@ impl Stat {
             Stat::Table(t) => t.observe(pkt),
             Stat::Follow(f) => f.observe(pkt),
             Stat::Hierarchy(h) => h.observe(pkt),
+            Stat::Expert(e) => e.observe(pkt),
         }
     }
 
@@ -77,6 +90,7 @@ impl Stat {
             Stat::Table(t) => t.text(out),
             Stat::Follow(f) => f.text(out),
             Stat::Hierarchy(h) => h.text(out),
+            Stat::Expert(e) => e.text(out),
         }
     }
 
@@ -86,6 +100,7 @@ impl Stat {
             Stat::Table(t) => t.json(out),
             Stat::Follow(f) => f.json(out),
             Stat::Hierarchy(h) => h.json(out),
+            Stat::Expert(e) => e.json(out),
         }
     }
 }
@@ -127,6 +142,7 @@ impl Stat {
         match self {
             Stat::Table(t) => Some(t.grid()),
             Stat::Hierarchy(h) => Some(h.grid()),
+            Stat::Expert(e) => Some(e.grid()),
             Stat::Follow(_) => None,
         }
     }

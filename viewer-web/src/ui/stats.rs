@@ -26,6 +26,7 @@ const KINDS: &[(&str, &str)] = &[
     ("endpoints,ipv6", "Endpoints: IPv6"),
     ("endpoints,eth", "Endpoints: Ethernet"),
     ("io,phs", "Protocol hierarchy"),
+    ("expert", "Expert information"),
 ];
 
 /// Rows drawn at most (the rest are reached by sorting; the JSON of `paircap read -z` has
