@@ -109,6 +109,8 @@ fn whole_file_statistics(file: &[u8]) {
         "endpoints,tcp",
         "endpoints,udp",
         "io,phs",
+        "expert",
+        "io,stat,0.1,tcp,COUNT(tcp.analysis.retransmission)tcp.analysis.retransmission,AVG(tcp.analysis.ack_rtt)",
         "follow,tcp,raw,0",
         "follow,tcp,ascii,1",
         "follow,tcp,hex,0",

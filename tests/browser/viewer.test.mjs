@@ -564,7 +564,7 @@ test('network or server: the transactions table matches paircap compare --transa
   assert.deepEqual(errors, []);
 });
 
-test('statistics: conversations, endpoints and the protocol hierarchy equal paircap read -z; columns sort; a row applies its filter', async () => {
+test('statistics: conversations, endpoints, the protocol hierarchy and expert information equal paircap read -z; columns sort; a row applies its filter', async () => {
   const bin = path.join(REPO, 'target/debug/paircap');
   const file = corpus('zeek__wikipedia.pcap');
   const cli = (z) => JSON.parse(execFileSync(bin, ['read', '--format', 'json', '-z', z, file], { encoding: 'utf8', maxBuffer: 1 << 28 }));
@@ -587,18 +587,33 @@ test('statistics: conversations, endpoints and the protocol hierarchy equal pair
   });
   await shot(page, '25-statistics-conversations');
   // Endpoints and the hierarchy, through the menu.
-  for (const z of ['endpoints,ip', 'io,phs']) {
+  for (const z of ['endpoints,ip', 'io,phs', 'expert', 'io,stat,auto']) {
     await page.selectOption('[data-testid=stats-kind]', z);
     await page.waitForFunction(() => document.querySelector('[data-testid=stats-summary]') !== null
       && document.querySelector('[data-testid=stats-busy]') === null);
     rows = await rowsOf();
-    const want = cli(z);
+    const want = z === 'io,stat,auto' ? null : cli(z);
     if (z === 'io,phs') {
       const flat = [];
       const walk = (ns) => ns.forEach((n) => { flat.push([n.protocol, n.frames, n.bytes]); walk(n.children); });
       walk(want.tree);
       assert.deepEqual(rows.map((r) => [r[0].trim(), Number(r[1]), Number(r[3])]), flat);
       await shot(page, '26-statistics-hierarchy');
+    } else if (z === 'expert') {
+      assert.ok(want.entries.length > 3);
+      assert.deepEqual(rows.map((r) => [r[0], r[1], r[2], r[3], Number(r[4])]),
+        want.entries.map((e) => [e.severity, e.group, e.protocol, e.summary, e.count]));
+      // Each entry's row selects its packets.
+      const filters = await page.locator('[data-testid=stats-row]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-filter')));
+      filters.forEach((f, i) => assert.equal(f, `frame.number in {${want.entries[i].frames.join(' ')}}`));
+      await shot(page, '27-statistics-expert');
+    } else if (z === 'io,stat,auto') {
+      // The interval the viewer chose, asked of the CLI: the same packets and bytes per row.
+      const step = Number(rows[1][0]) - Number(rows[0][0]);
+      const io = cli(`io,stat,${Number(step.toFixed(6))}`);
+      assert.deepEqual(rows.map((r) => [Number(r[1]), Number(r[2])]), io.rows.map((x) => [x.cells[0].frames, x.cells[0].bytes]));
+      assert.equal(await page.locator('[data-testid=io-interval]').count(), rows.length);
+      await shot(page, '30-statistics-io-graph');
     } else {
       assert.deepEqual(rows.map((r) => [r[0], Number(r[1]), Number(r[2])]), want.rows.map((e) => [e.address, e.frames, e.bytes]));
     }
@@ -696,5 +711,27 @@ test('compare statistics: every conversation\'s sent, received, lost and duplica
   const top = await page.locator('[data-testid=stats-row]').first().evaluate((r) => Number(r.querySelectorAll('td')[6].textContent));
   assert.equal(top, Math.max(...want.map((r) => Number(r[6]))));
   await shot(page, '28-compare-conversations');
+  // The IO graph of the pair: every packet of each capture in one interval, the losses of
+  // each direction where their sender sent them (the compare's counts), bars drawn.
+  await page.selectOption('[data-testid=stats-kind]', 'compare,io,0');
+  await page.waitForSelector('[data-testid=stats-summary][data-kind="compare,io,0"]', { timeout: 60000 });
+  const io = await page.locator('[data-testid=stats-row]').evaluateAll((rs) => rs.map((r) => [...r.querySelectorAll('td')].map((td) => Number(td.textContent))));
+  const sum = (k) => io.reduce((n, r) => n + r[k], 0);
+  assert.ok(io.length > 20 && io.length <= 500, `${io.length} intervals`);
+  assert.equal(sum(1), cli.source.packets);
+  assert.equal(sum(2), cli.target.packets);
+  const dirs = cli.counts.directions;
+  assert.equal(sum(3), dirs.source_to_target.lost + dirs.source_to_target.partly_lost);
+  assert.equal(sum(4), dirs.target_to_source.lost + dirs.target_to_source.partly_lost);
+  assert.ok(sum(3) > 0 && sum(4) > 0);
+  assert.equal(await page.locator('[data-testid=io-interval]').count(), io.length);
+  assert.ok(await page.locator('[data-testid=io-bar]').count() > 0);
+  await shot(page, '29-compare-io-graph');
+  // A click on an interval filters the source capture to it.
+  const busy = io.findIndex((r) => r[1] > 0);
+  const f = await page.locator('[data-testid=io-interval]').nth(busy).getAttribute('data-filter');
+  assert.match(f, /^frame\.time_epoch >= \d+\.\d{9} && frame\.time_epoch < \d+\.\d{9}$/);
+  await page.locator('[data-testid=io-interval]').nth(busy).click();
+  await page.waitForFunction((f) => document.querySelector('[data-testid=filter-input]').value === f, f);
   assert.deepEqual(errors, []);
 });

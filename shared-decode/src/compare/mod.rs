@@ -59,6 +59,7 @@ mod convs;
 mod diagnose;
 mod diff;
 mod guide;
+mod io;
 mod key;
 mod packets;
 mod report;
@@ -72,6 +73,7 @@ mod tests;
 pub use config::Options;
 pub use convs::{grid as conversations_grid, ConvDir, ConvRow};
 pub use diff::diff;
+pub use io::{grid as io_grid, nice_interval};
 pub use key::{bits, more, tcp_flags, Fingerprint, HEAD_BYTES, PAYLOAD_HASH_BYTES};
 pub use report::{
     addr_text, thousands, ClockEstimate, ClockMethod, Counts, DirCounts, Direction, FieldDiff,

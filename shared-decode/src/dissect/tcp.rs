@@ -1445,7 +1445,8 @@ fn emit_analysis<'a>(a: &TcpAnalysis, t: &Tcp<'a>, sink: &mut dyn Sink<'a>) {
     );
     if let Some(fr) = a.acks_frame {
         emit!(sink, &ACKS_FRAME, Value::UInt(u64::from(fr)), Span::NONE);
-        if let Some(rtt) = a.ack_rtt_ns {
+        // Wireshark leaves out an RTT of zero (the ACK stamped with its segment's time).
+        if let Some(rtt) = a.ack_rtt_ns.filter(|&r| r != 0) {
             emit!(sink, &ACK_RTT, Value::RelTime(i128::from(rtt)), Span::NONE);
         }
     }

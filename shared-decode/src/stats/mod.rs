@@ -1,6 +1,7 @@
 //! Statistics over a whole capture, one implementation for the CLI (`paircap read -z`) and
 //! the viewer: conversations and endpoints ([`conv`]), protocol hierarchy ([`phs`]), expert
-//! information ([`expert`]) and TCP stream following ([`follow`]), each printed in tshark's
+//! information ([`expert`]), IO statistics ([`io`]) and TCP stream following ([`follow`]),
+//! each printed in tshark's
 //! `-z` layout or as JSON.
 //!
 //! A statistic is fed every packet in file order ([`Stat::observe`], after flow tracking,
@@ -9,6 +10,7 @@
 pub mod conv;
 pub mod expert;
 pub mod follow;
+pub mod io;
 pub mod phs;
 
 use crate::dissect::Packet;
@@ -23,6 +25,8 @@ pub enum Stat {
     Hierarchy(phs::Hierarchy),
     /// `expert[,LEVEL]`.
     Expert(expert::Expert),
+    /// `io,stat,INTERVAL[,COLUMN…]`.
+    Io(io::Io),
 }
 
 impl Stat {
@@ -39,6 +43,7 @@ impl Stat {
                 true,
             ))),
             ["io", "phs"] => Ok(Stat::Hierarchy(phs::Hierarchy::new())),
+            ["io", "stat", rest @ ..] => Ok(Stat::Io(io::Io::parse(rest)?)),
             ["expert"] => Ok(Stat::Expert(expert::Expert::default())),
             ["expert", level] => Ok(Stat::Expert(expert::Expert::new(
                 expert::Expert::parse_level(level)?,
@@ -62,16 +67,21 @@ impl Stat {
             )),
             _ => Err(format!(
                 "-z {arg}: unknown statistic (paircap has conv,TYPE endpoints,TYPE io,phs \
-                 expert[,LEVEL] follow,tcp,MODE,STREAM; TYPE is eth, ip, ipv6, tcp or udp)"
+                 io,stat,INTERVAL[,COLUMN…] expert[,LEVEL] follow,tcp,MODE,STREAM; TYPE is eth, \
+                 ip, ipv6, tcp or udp)"
             )),
         }
     }
 
     /// Whether the statistic reads only protocol headers (addresses, ports, lengths, flow
-    /// analysis): conversations and endpoints. The viewer feeds those from the header bytes
+    /// analysis): conversations, endpoints, and IO statistics of frames and bytes. The viewer feeds those from the header bytes
     /// it keeps per packet instead of reading the records.
     pub fn headers_only(&self) -> bool {
-        matches!(self, Stat::Table(_))
+        match self {
+            Stat::Table(_) => true,
+            Stat::Io(i) => i.headers_only(),
+            _ => false,
+        }
     }
 
     /// Takes one packet, in file order.
@@ -81,6 +91,7 @@ impl Stat {
             Stat::Follow(f) => f.observe(pkt),
             Stat::Hierarchy(h) => h.observe(pkt),
             Stat::Expert(e) => e.observe(pkt),
+            Stat::Io(i) => i.observe(pkt),
         }
     }
 
@@ -91,6 +102,7 @@ impl Stat {
             Stat::Follow(f) => f.text(out),
             Stat::Hierarchy(h) => h.text(out),
             Stat::Expert(e) => e.text(out),
+            Stat::Io(i) => i.text(out),
         }
     }
 
@@ -101,6 +113,7 @@ impl Stat {
             Stat::Follow(f) => f.json(out),
             Stat::Hierarchy(h) => h.json(out),
             Stat::Expert(e) => e.json(out),
+            Stat::Io(i) => i.json(out),
         }
     }
 }
@@ -143,6 +156,7 @@ impl Stat {
             Stat::Table(t) => Some(t.grid()),
             Stat::Hierarchy(h) => Some(h.grid()),
             Stat::Expert(e) => Some(e.grid()),
+            Stat::Io(i) => Some(i.grid()),
             Stat::Follow(_) => None,
         }
     }

@@ -15,6 +15,10 @@ const KINDS: &[(&str, &str)] = &[
         "compare,conv",
         "Compare: conversations (lost, duplicated, delay)",
     ),
+    (
+        "compare,io,0",
+        "Compare: IO graph (source and target rates, losses)",
+    ),
     ("conv,tcp", "Conversations: TCP"),
     ("conv,udp", "Conversations: UDP"),
     ("conv,ip", "Conversations: IPv4"),
@@ -27,7 +31,96 @@ const KINDS: &[(&str, &str)] = &[
     ("endpoints,eth", "Endpoints: Ethernet"),
     ("io,phs", "Protocol hierarchy"),
     ("expert", "Expert information"),
+    ("io,stat,auto", "IO graph: packets and bytes per interval"),
 ];
+
+/// An IO graph of a statistic's rows: the first column is the interval start (s); `lines`
+/// are columns drawn as lines, `bars` as bars from the axis (losses). Every point has its
+/// value as a tooltip; a click on an interval applies its filter.
+fn plot(
+    g: &crate::proto::StatGrid,
+    lines: &[(usize, &'static str)],
+    bars: &[(usize, &'static str)],
+    pick: &Callback<String>,
+) -> Html {
+    const W: f64 = 900.0;
+    const H: f64 = 220.0;
+    const PAD: f64 = 36.0;
+    let n = g.rows.len();
+    if n == 0 {
+        return html! {};
+    }
+    let val = |r: usize, c: usize| -> f64 {
+        g.rows
+            .get(r)
+            .and_then(|x| x.0.get(c))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let max = lines
+        .iter()
+        .chain(bars)
+        .flat_map(|&(c, _)| (0..n).map(move |r| (r, c)))
+        .map(|(r, c)| val(r, c))
+        .fold(1.0f64, f64::max);
+    let step = (W - PAD) / n as f64;
+    let x = |r: usize| PAD + step * (r as f64 + 0.5);
+    let y = |v: f64| H - PAD / 2.0 - (H - PAD) * v / max;
+    let polylines = lines.iter().map(|&(c, class)| {
+        let pts: Vec<String> = (0..n)
+            .map(|r| format!("{:.1},{:.1}", x(r), y(val(r, c))))
+            .collect();
+        html! { <polyline class={classes!("io-line", class)} points={pts.join(" ")} /> }
+    });
+    let bar_w = (step * 0.8).max(1.0);
+    let columns = (0..n).map(|r| {
+        let filter = g.rows.get(r).and_then(|x| x.1.clone()).unwrap_or_default();
+        let mut tip = format!("{} s", g.rows.get(r).and_then(|x| x.0.first()).map_or("", String::as_str));
+        for &(c, _) in lines.iter().chain(bars) {
+            tip.push_str(&format!("\n{}: {}", g.columns.get(c).map_or("", String::as_str), val(r, c)));
+        }
+        let onclick = {
+            let (pick, f) = (pick.clone(), filter.clone());
+            Callback::from(move |_: MouseEvent| {
+                if !f.is_empty() {
+                    pick.emit(f.clone());
+                }
+            })
+        };
+        html! {
+            <g data-testid="io-interval" data-filter={filter} {onclick}>
+                <title>{ tip }</title>
+                <rect class="io-hit" x={format!("{:.1}", x(r) - step / 2.0)} y="0" width={format!("{:.1}", step)} height={format!("{H}")} />
+                { for bars.iter().map(|&(c, class)| {
+                    let v = val(r, c);
+                    html! { if v > 0.0 { <rect class={classes!("io-bar", class)} data-testid="io-bar" x={format!("{:.1}", x(r) - bar_w / 2.0)} y={format!("{:.1}", y(v))} width={format!("{bar_w:.1}")} height={format!("{:.1}", y(0.0) - y(v))} /> } }
+                }) }
+            </g>
+        }
+    });
+    html! {
+        <div class="io-graph">
+            <svg viewBox={format!("0 0 {W} {H}")} data-testid="io-graph" data-max={max.to_string()} role="img" aria-label="IO graph">
+                <line class="io-axis" x1={PAD.to_string()} y1={format!("{:.1}", y(0.0))} x2={W.to_string()} y2={format!("{:.1}", y(0.0))} />
+                <text class="io-label" x="2" y={format!("{:.1}", y(max) + 4.0)}>{ format!("{max}") }</text>
+                <text class="io-label" x="2" y={format!("{:.1}", y(0.0))}>{ "0" }</text>
+                // Time under the axis: first, middle and last interval starts (seconds).
+                { for [0, n / 2, n - 1].into_iter().map(|r| html! {
+                    <text class="io-label" x={format!("{:.1}", x(r))} y={format!("{:.1}", H - 2.0)} text-anchor="middle">
+                        { format!("{} s", g.rows.get(r).and_then(|x| x.0.first()).map_or("", |t| t.trim_end_matches('0').trim_end_matches('.'))) }
+                    </text>
+                }) }
+                { for columns }
+                { for polylines }
+            </svg>
+            <div class="io-legend">
+                { for lines.iter().chain(bars).map(|&(c, class)| html! {
+                    <span class={classes!("io-key", class)}>{ g.columns.get(c).cloned().unwrap_or_default() }</span>
+                }) }
+            </div>
+        </div>
+    }
+}
 
 /// Rows drawn at most (the rest are reached by sorting; the JSON of `paircap read -z` has
 /// them all).
@@ -137,8 +230,32 @@ pub fn stats_dialog(p: &BarProps) -> Html {
                     </tr>
                 }
             });
+            let pick = {
+                let (d, send) = (p.ctl.dispatch.clone(), p.ctl.send.clone());
+                Callback::from(move |f: String| {
+                    d.emit(Action::FilterText(f.clone()));
+                    send.emit(ToWorker::Filter {
+                        text: f,
+                        id: next_filter_id(),
+                    });
+                    d.emit(Action::ToggleStats);
+                })
+            };
+            let graph = if r.kind.starts_with("compare,io") {
+                plot(
+                    g,
+                    &[(1, "src"), (2, "dst")],
+                    &[(3, "lost"), (4, "lost-back")],
+                    &pick,
+                )
+            } else if r.kind.starts_with("io,stat") {
+                plot(g, &[(1, "src")], &[], &pick)
+            } else {
+                html! {}
+            };
             html! {
                 <>
+                    { graph }
                     <p class="stats-summary" data-testid="stats-summary" data-kind={r.kind.clone()} data-packets={r.packets.to_string()} data-rows={g.rows.len().to_string()}>
                         { format!("{} rows from {} packets{}{}", g.rows.len(), r.packets,
                             if r.displayed { " (the displayed ones)" } else { "" },

@@ -965,7 +965,42 @@ async fn stats(ctx: Shared, kind: String, displayed: bool) {
             }),
         };
     }
-    let fresh = || Stat::parse(&kind);
+    if let Some(interval) = kind.strip_prefix("compare,io,") {
+        // Both captures' rates and the compare's findings per interval of source time.
+        let c = ctx.borrow();
+        let (Some(cmp), Some(a), Some(b)) =
+            (c.cmp.as_ref(), c.engines[0].as_ref(), c.engines[1].as_ref())
+        else {
+            return post(&FromWorker::Error {
+                message: "no compare: open a target capture with Compare… first".into(),
+            });
+        };
+        let times = |e: &Engine| -> Vec<i64> {
+            (1..=e.total() as u32)
+                .map(|f| e.ts_of(f).unwrap_or(0))
+                .collect()
+        };
+        let ns = interval.parse::<f64>().map_or(0, |s| (s * 1e9) as u64);
+        return post(&FromWorker::Stats {
+            packets: a.total() as u64 + b.total() as u64,
+            grid: shared_decode::compare::io_grid(&cmp.report, &times(a), &times(b), ns).into(),
+            kind,
+            displayed,
+        });
+    }
+    // "auto": about a hundred intervals over the capture.
+    let kind_arg = match kind.strip_prefix("io,stat,auto") {
+        Some(rest) => {
+            let span = ctx.borrow().engines[0]
+                .as_ref()
+                .and_then(|e| e.time_span())
+                .map_or(0, |(a, b)| u64::try_from(b.saturating_sub(a)).unwrap_or(0));
+            let ns = shared_decode::compare::nice_interval(span / 100);
+            format!("io,stat,{}{rest}", ns as f64 / 1e9)
+        }
+        None => kind.clone(),
+    };
+    let fresh = || Stat::parse(&kind_arg);
     let mut stat = match fresh() {
         Ok(s) => s,
         Err(message) => return post(&FromWorker::Error { message }),
